@@ -1,0 +1,28 @@
+# The two commands of the README: `make run` and `make test`.
+# Both install everything they need into .venv first (only when pyproject.toml changed).
+
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+
+.PHONY: run test install
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+# The embedded default: SQLite, django-q2 on the ORM broker, demo data,
+# the web server and a worker together. Ctrl-C stops both.
+run: install
+	DJANGO_DEBUG=$${DJANGO_DEBUG:-true} $(PY) manage.py migrate --noinput
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" DJANGO_DEBUG=$${DJANGO_DEBUG:-true} HOST=$(HOST) PORT=$(PORT) \
+		$(VENV)/bin/honcho --procfile Procfile.dev start
+
+# The whole suite, on SQLite and on a throwaway PostgreSQL server.
+test: install
+	$(PY) scripts/test_all.py $(ARGS)

@@ -1,0 +1,95 @@
+"""Typed readers for settings that come from the environment.
+
+Each reader names the variable in its error, so a bad value stops start-up
+with a message an operator can act on instead of a traceback deep in Django.
+"""
+
+from __future__ import annotations
+
+import os
+
+from django.core.exceptions import ImproperlyConfigured
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+class ConfigError(ImproperlyConfigured):
+    """A setting read from the environment is missing or malformed."""
+
+    def __init__(self, name: str, reason: str) -> None:
+        self.name = name
+        self.reason = reason
+        super().__init__(f"{name}: {reason}")
+
+
+def env_str(name: str, default: str = "") -> str:
+    return os.environ.get(name, default).strip()
+
+
+def env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ConfigError(name, f"expected a boolean (true/false, 1/0, yes/no, on/off), got {raw!r}")
+
+
+def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        raise ConfigError(name, f"expected a whole number, got {raw!r}") from None
+    if minimum is not None and value < minimum:
+        raise ConfigError(name, f"must be at least {minimum}, got {value}")
+    return value
+
+
+def env_list(name: str, default: list[str]) -> list[str]:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return list(default)
+    return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_choice(name: str, default: str, allowed: set[str]) -> str:
+    value = env_str(name) or default
+    if value not in allowed:
+        shown = ", ".join(sorted(allowed)) if len(allowed) <= 10 else "see the README"
+        raise ConfigError(name, f"{value!r} is not one of the accepted values ({shown})")
+    return value
+
+
+def database_from_url(name: str, url: str, *, conn_max_age: int) -> dict:
+    """Turn a SQLite or PostgreSQL URL into a Django DATABASES entry."""
+    import dj_database_url
+
+    scheme = url.split("://", 1)[0].lower() if "://" in url else ""
+    if scheme not in {"sqlite", "postgres", "postgresql", "pgsql"}:
+        raise ConfigError(
+            name,
+            f"expected a sqlite:/// or postgres:// URL, got {url!r}",
+        )
+    try:
+        config = dj_database_url.parse(url, conn_max_age=conn_max_age, conn_health_checks=True)
+    except ValueError as exc:
+        raise ConfigError(name, f"could not parse {url!r}: {exc}") from None
+    if not config.get("NAME"):
+        raise ConfigError(name, f"names no database in {url!r}")
+    if config["ENGINE"] == "django.db.backends.sqlite3":
+        # WAL lets readers work beside a writer; IMMEDIATE takes the write lock
+        # when a transaction starts, so concurrent writers queue on the busy
+        # timeout instead of failing with "database is locked" on upgrade.
+        config["OPTIONS"] = {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 30,
+            "init_command": "PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL",
+        }
+    return config

@@ -1,0 +1,97 @@
+"""Run the whole suite twice: on SQLite, then on a throwaway PostgreSQL server.
+
+Extra arguments go to pytest on both runs. Under CI=true a PostgreSQL server
+that cannot be started fails the run; elsewhere it is reported loudly and the
+SQLite result stands.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from xml.etree import ElementTree
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from throwaway_pg import PostgresUnavailable, throwaway_postgres  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def banner(text: str) -> None:
+    line = "=" * 78
+    print(f"\n{line}\n{text}\n{line}", flush=True)
+
+
+class Tally:
+    """Adds up the junit reports of both runs for one closing line."""
+
+    def __init__(self) -> None:
+        self.passed = self.failed = self.skipped = 0
+
+    def add(self, report: Path) -> None:
+        if not report.exists():
+            self.failed += 1  # pytest died before writing its report
+            return
+        for suite in ElementTree.parse(report).getroot().iter("testsuite"):
+            tests, skipped = int(suite.get("tests", 0)), int(suite.get("skipped", 0))
+            failed = int(suite.get("failures", 0)) + int(suite.get("errors", 0))
+            self.passed += tests - skipped - failed
+            self.failed += failed
+            self.skipped += skipped
+
+
+def pytest(extra_env: dict[str, str], args: list[str], tally: Tally) -> int:
+    env = {
+        **os.environ,
+        "DJANGO_SECRET_KEY": os.environ.get("DJANGO_SECRET_KEY") or secrets.token_urlsafe(50),
+        "DJANGO_DEBUG": "false",
+        **extra_env,
+    }
+    with tempfile.TemporaryDirectory() as tmp:
+        report = Path(tmp) / "junit.xml"
+        cmd = [sys.executable, "-m", "pytest", f"--junitxml={report}", *args]
+        rc = subprocess.run(cmd, cwd=ROOT, env=env).returncode
+        tally.add(report)
+    return rc
+
+
+def main(args: list[str]) -> int:
+    in_ci = os.environ.get("CI", "").lower() == "true"
+    tally = Tally()
+    with tempfile.TemporaryDirectory(prefix="cvx-test-") as data_dir:
+        banner("CVX test suite on SQLite")
+        sqlite_rc = pytest(
+            {"CVX_DATA_DIR": data_dir, "DATABASE_URL": "", "CVX_EXPECT_DB": "sqlite"},
+            ["-m", "not postgres", *args],
+            tally,
+        )
+
+    banner("CVX test suite on PostgreSQL (throwaway server)")
+    try:
+        with throwaway_postgres() as url:
+            with tempfile.TemporaryDirectory(prefix="cvx-test-") as data_dir:
+                pg_rc = pytest(
+                    {"CVX_DATA_DIR": data_dir, "DATABASE_URL": url, "CVX_EXPECT_DB": "postgresql"},
+                    ["-m", "not sqlite", *args],
+                    tally,
+                )
+    except PostgresUnavailable as exc:
+        print(f"PostgreSQL could not be started: {exc}", file=sys.stderr)
+        if in_ci:
+            print("FAILED: CI=true requires the PostgreSQL run.", file=sys.stderr)
+            return 1
+        print("WARNING: the PostgreSQL run did NOT happen (not in CI).", file=sys.stderr)
+        pg_rc = 0
+
+    banner(f"SQLite run: {'passed' if sqlite_rc == 0 else 'FAILED'}; "
+           f"PostgreSQL run: {'passed' if pg_rc == 0 else 'FAILED'}")
+    print(f"total: {tally.passed} passed, {tally.failed} failed, {tally.skipped} skipped")
+    return 0 if sqlite_rc == 0 and pg_rc == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
