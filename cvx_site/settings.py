@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_htmx",
     "django_q",
     "journeys",
@@ -187,6 +188,8 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Customer Value Exchange: feedback in, closed-loop cases and metrics out.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
 }
 
 # --- Logging ------------------------------------------------------------------

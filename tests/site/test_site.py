@@ -55,3 +55,11 @@ def test_sqlite_runs_in_wal_mode():
     with connection.cursor() as cursor:
         cursor.execute("PRAGMA journal_mode")
         assert cursor.fetchone()[0] == "wal"
+
+
+def test_api_docs_page_loads_no_asset_from_the_internet(client):
+    response = client.get("/api/v1/docs/")
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "swagger-ui" in body
+    assert "https://" not in body and "http://" not in body.replace("http://testserver", "")
