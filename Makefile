@@ -20,6 +20,7 @@ install: $(VENV)/.installed
 # the web server and a worker together. Ctrl-C stops both.
 run: install
 	DJANGO_DEBUG=$${DJANGO_DEBUG:-true} $(PY) manage.py migrate --noinput
+	DJANGO_DEBUG=$${DJANGO_DEBUG:-true} $(PY) manage.py seed_demo
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" DJANGO_DEBUG=$${DJANGO_DEBUG:-true} HOST=$(HOST) PORT=$(PORT) \
 		$(VENV)/bin/honcho --procfile Procfile.dev start
 

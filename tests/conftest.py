@@ -34,6 +34,8 @@ def _postgres_required():
 
 @pytest.fixture(autouse=True)
 def _test_settings(settings):
+    # Real hashers cost ~0.3 s a password by design; tests make many.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # The manifest storage needs `collectstatic`; tests render from the finders.
     settings.STORAGES = {
         **settings.STORAGES,
@@ -47,3 +49,125 @@ def _tasks_run_inline(monkeypatch):
     from django_q.conf import Conf
 
     monkeypatch.setattr(Conf, "SYNC", True)
+
+
+# --- people, by role ------------------------------------------------------------
+
+def _make_user(username: str, role: str | None, *, staff: bool = False):
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+
+    user = get_user_model().objects.create_user(
+        username=username, password="a-Long-test-passw0rd", email=f"{username}@example.com", is_staff=staff
+    )
+    if role:
+        user.groups.add(Group.objects.get(name=role))
+    return user
+
+
+@pytest.fixture
+def team(db):
+    from journeys.models import Team
+
+    return Team.objects.create(name="Customer care", slug="care")
+
+
+@pytest.fixture
+def other_team(db):
+    from journeys.models import Team
+
+    return Team.objects.create(name="Stores", slug="stores")
+
+
+@pytest.fixture
+def agent(team):
+    from journeys.roles import FRONTLINE
+
+    user = _make_user("agent", FRONTLINE)
+    team.members.add(user)
+    return user
+
+
+@pytest.fixture
+def other_agent(other_team):
+    from journeys.roles import FRONTLINE
+
+    user = _make_user("other_agent", FRONTLINE)
+    other_team.members.add(user)
+    return user
+
+
+@pytest.fixture
+def lead(team):
+    from journeys.roles import TEAM_LEAD
+
+    user = _make_user("lead", TEAM_LEAD, staff=True)
+    team.members.add(user)
+    team.lead = user
+    team.save(update_fields=["lead"])
+    return user
+
+
+@pytest.fixture
+def cx_admin(db):
+    from journeys.roles import CX_ADMIN
+
+    return _make_user("cxadmin", CX_ADMIN, staff=True)
+
+
+@pytest.fixture
+def outsider(db):
+    return _make_user("outsider", None)
+
+
+@pytest.fixture
+def integration(db):
+    """An integration's service user and its API token key."""
+    from rest_framework.authtoken.models import Token
+
+    user = _make_user("integration", None)
+    return Token.objects.create(user=user).key
+
+
+# --- clients ------------------------------------------------------------------
+
+@pytest.fixture
+def api():
+    """An APIClient factory: api(user) logs in by session, api(token=key) by token, api() is anonymous."""
+    from rest_framework.test import APIClient
+
+    def make(user=None, *, token: str | None = None) -> APIClient:
+        client = APIClient()
+        if user is not None:
+            client.force_login(user)
+        if token is not None:
+            client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+        return client
+
+    return make
+
+
+# --- journeys -----------------------------------------------------------------
+
+@pytest.fixture
+def journey(db):
+    from journeys.models import Journey
+
+    return Journey.objects.create(name="Get connected", slug="get-connected")
+
+
+@pytest.fixture
+def stage(journey):
+    from journeys.models import Stage
+
+    return Stage.objects.create(journey=journey, name="Get help", position=4)
+
+
+@pytest.fixture
+def touchpoint(stage, team, agent):
+    from journeys.models import Touchpoint
+
+    return Touchpoint.objects.create(
+        stage=stage, name="Fault line", slug="fault-line", channel="call_center", team=team,
+        default_owner=agent, first_contact_sla_hours=4, resolution_sla_hours=24,
+    )

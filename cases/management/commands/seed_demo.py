@@ -1,0 +1,31 @@
+"""Load the demo organisation; safe to run again.
+
+It lives in `cases`, the top app, because the demo spans every app and the
+lower apps may not import the higher ones.
+"""
+
+from django.core.management.base import BaseCommand
+
+from journeys.demo import seed_journeys
+
+
+class Command(BaseCommand):
+    help = "Create (or bring up to date) the demo organisation: journeys, teams, people."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--reset-passwords", action="store_true", help="Give every demo login a new password and print it."
+        )
+
+    def handle(self, *args, reset_passwords: bool = False, **options):
+        result = seed_journeys(reset_passwords=reset_passwords)
+        self.stdout.write(
+            f"Demo organisation ready: {len(result.teams)} teams, {len(result.touchpoints)} touchpoints, "
+            f"{len(result.users)} people."
+        )
+        if result.new_logins:
+            self.stdout.write(self.style.WARNING("Demo logins (shown only now; `seed_demo --reset-passwords` makes new ones):"))
+            for username, password in result.new_logins.items():
+                self.stdout.write(f"  {username:<14} {password}")
+        else:
+            self.stdout.write("Demo logins exist already; `seed_demo --reset-passwords` prints new passwords.")

@@ -1,0 +1,120 @@
+from __future__ import annotations
+
+import nested_admin
+from django import forms
+from django.contrib import admin, messages
+from django.utils.translation import ngettext
+
+from cvx_site.errors import DomainError
+from journeys import services
+from journeys.choices import ValueDimension
+from journeys.models import Journey, Stage, Team, Touchpoint
+
+
+class TouchpointForm(forms.ModelForm):
+    value_dimensions = forms.MultipleChoiceField(
+        choices=ValueDimension.choices, widget=forms.CheckboxSelectMultiple, required=False
+    )
+
+    class Meta:
+        model = Touchpoint
+        fields = "__all__"
+
+    def clean_value_dimensions(self) -> list[str]:
+        return sorted(self.cleaned_data["value_dimensions"])
+
+
+class StageFormSet(nested_admin.formsets.NestedInlineFormSet):
+    """Touchpoint slugs are unique site-wide, so check them across all stages
+    of the page too: two new touchpoints on different stages with one slug
+    would otherwise pass each stage's own checks and fail in the database."""
+
+    def clean(self) -> None:
+        super().clean()
+        seen: dict[str, object] = {}
+        for form in self.forms:
+            for nested in getattr(form, "nested_formsets", []):
+                for tp_form in nested.forms:
+                    slug = getattr(tp_form, "cleaned_data", {}).get("slug")
+                    if not slug or tp_form.cleaned_data.get("DELETE"):
+                        continue
+                    if slug in seen:
+                        tp_form.add_error("slug", f"The slug “{slug}” is used by another touchpoint on this page.")
+                    seen[slug] = tp_form
+
+
+class TouchpointInline(nested_admin.NestedTabularInline):
+    model = Touchpoint
+    form = TouchpointForm
+    extra = 0
+    sortable_field_name = "position"
+    fields = [
+        "position", "name", "slug", "channel", "team", "default_owner", "value_dimensions",
+        "listening_post", "first_contact_sla_hours", "resolution_sla_hours",
+    ]
+    autocomplete_fields = ["team", "default_owner"]
+
+
+class StageInline(nested_admin.NestedStackedInline):
+    model = Stage
+    formset = StageFormSet
+    extra = 0
+    sortable_field_name = "position"
+    fields = ["position", "name"]
+    inlines = [TouchpointInline]
+
+
+@admin.register(Journey)
+class JourneyAdmin(nested_admin.NestedModelAdmin):
+    list_display = ["name", "state", "active", "position", "based_on"]
+    list_filter = ["state", "active"]
+    search_fields = ["name", "slug", "description"]
+    prepopulated_fields = {"slug": ["name"]}
+    list_select_related = ["based_on"]
+    inlines = [StageInline]
+    actions = ["copy_as_future_state"]
+
+    @admin.action(description="Copy as a new future-state draft", permissions=["add"])
+    def copy_as_future_state(self, request, queryset):
+        copied = 0
+        for journey in queryset:
+            try:
+                services.journey_copy_as_future(journey=journey)
+                copied += 1
+            except DomainError as exc:
+                self.message_user(request, exc.message, messages.WARNING)
+        if copied:
+            self.message_user(
+                request,
+                ngettext("Copied %d journey as a future-state draft.",
+                         "Copied %d journeys as future-state drafts.", copied) % copied,
+                messages.SUCCESS,
+            )
+
+
+@admin.register(Touchpoint)
+class TouchpointAdmin(admin.ModelAdmin):
+    form = TouchpointForm
+    list_display = ["name", "slug", "channel", "stage", "team", "default_owner", "listening_post"]
+    list_filter = ["channel", "team", "stage__journey__state", "stage__journey", "listening_post"]
+    search_fields = ["name", "slug", "stage__name", "stage__journey__name"]
+    list_select_related = ["stage__journey", "team", "default_owner"]
+    autocomplete_fields = ["team", "default_owner", "stage"]
+
+
+@admin.register(Stage)
+class StageAdmin(admin.ModelAdmin):
+    list_display = ["name", "journey", "position"]
+    list_filter = ["journey__state", "journey"]
+    search_fields = ["name", "journey__name"]
+    list_select_related = ["journey"]
+
+
+@admin.register(Team)
+class TeamAdmin(admin.ModelAdmin):
+    list_display = ["name", "lead", "active"]
+    list_filter = ["active"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+    filter_horizontal = ["members"]
+    autocomplete_fields = ["lead"]

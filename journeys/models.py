@@ -1,0 +1,147 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+
+from journeys.choices import Channel, JourneyState, ValueDimension
+
+# A year is the longest SLA anyone should configure; longer is a typo.
+MAX_SLA_HOURS = 24 * 365
+
+
+class Team(models.Model):
+    """A frontline team that owns touchpoints and works their cases."""
+
+    name = models.CharField(max_length=120, unique=True)
+    slug = models.SlugField(max_length=80, unique=True)
+    lead = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="led_teams",
+    )
+    members = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="teams")
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Journey(models.Model):
+    """A customer journey, as it is today (current) or as designed (future)."""
+
+    name = models.CharField(max_length=160)
+    slug = models.SlugField(max_length=80, unique=True)
+    description = models.TextField(blank=True)
+    state = models.CharField(max_length=10, choices=JourneyState.choices, default=JourneyState.CURRENT)
+    based_on = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="future_versions",
+        help_text="The current-state journey this future-state design was copied from.",
+    )
+    active = models.BooleanField(default=True)
+    position = models.PositiveIntegerField(default=0, help_text="Order in lists; lower first.")
+
+    class Meta:
+        ordering = ["position", "name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_state_display().lower()})"
+
+
+class Stage(models.Model):
+    """A step of a journey, e.g. Discover, Purchase, Get help."""
+
+    journey = models.ForeignKey(Journey, on_delete=models.CASCADE, related_name="stages")
+    name = models.CharField(max_length=120)
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["journey", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["journey", "name"], name="stage_name_unique_in_journey"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.journey.name} › {self.name}"
+
+
+def _validate_value_dimensions(value) -> None:
+    allowed = set(ValueDimension.values)
+    if not isinstance(value, list) or any(item not in allowed for item in value):
+        raise ValidationError(
+            "Choose value dimensions from: %(allowed)s.", params={"allowed": ", ".join(ValueDimension.values)}
+        )
+
+
+class Touchpoint(models.Model):
+    """A place where the customer meets the business, owned by a team."""
+
+    stage = models.ForeignKey(Stage, on_delete=models.CASCADE, related_name="touchpoints")
+    name = models.CharField(max_length=160)
+    slug = models.SlugField(max_length=80, unique=True, help_text="Integrations name the touchpoint by this.")
+    position = models.PositiveIntegerField(default=0)
+    channel = models.CharField(max_length=20, choices=Channel.choices)
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="touchpoints")
+    default_owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="default_touchpoints",
+        help_text="Receives this touchpoint's cases by default; must be a member of the team.",
+    )
+    value_dimensions = models.JSONField(
+        default=list,
+        blank=True,
+        validators=[_validate_value_dimensions],
+        help_text="Which kinds of value this touchpoint mainly serves.",
+    )
+    listening_post = models.BooleanField(default=True, help_text="Collects customer feedback.")
+    first_contact_sla_hours = models.PositiveIntegerField(
+        default=24, validators=[MinValueValidator(1), MaxValueValidator(MAX_SLA_HOURS)]
+    )
+    resolution_sla_hours = models.PositiveIntegerField(
+        default=72, validators=[MinValueValidator(1), MaxValueValidator(MAX_SLA_HOURS)]
+    )
+
+    class Meta:
+        ordering = ["stage__journey", "stage__position", "position", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(first_contact_sla_hours__gte=1) & Q(resolution_sla_hours__gte=1),
+                name="touchpoint_sla_hours_positive",
+            ),
+        ]
+        indexes = [models.Index(fields=["channel"])]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_channel_display()})"
+
+    @property
+    def journey(self) -> Journey:
+        return self.stage.journey
+
+    def clean(self) -> None:
+        errors = {}
+        if self.default_owner_id and self.team_id:
+            if not self.team.members.filter(pk=self.default_owner_id).exists():
+                errors["default_owner"] = f"{self.default_owner} is not a member of the team {self.team}."
+        if (
+            self.first_contact_sla_hours
+            and self.resolution_sla_hours
+            and self.resolution_sla_hours < self.first_contact_sla_hours
+        ):
+            errors["resolution_sla_hours"] = "Resolution cannot be due before first contact."
+        if errors:
+            raise ValidationError(errors)
