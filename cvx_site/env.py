@@ -67,6 +67,16 @@ def env_choice(name: str, default: str, allowed: set[str]) -> str:
     return value
 
 
+def env_rate(name: str, default: str) -> str:
+    """A DRF throttle rate such as `600/min`."""
+    import re
+
+    value = env_str(name) or default
+    if not re.fullmatch(r"\d+/(s|sec|second|m|min|minute|h|hour|d|day)", value):
+        raise ConfigError(name, f"expected a rate like 600/min (per s, min, hour or day), got {value!r}")
+    return value
+
+
 def database_from_url(name: str, url: str, *, conn_max_age: int) -> dict:
     """Turn a SQLite or PostgreSQL URL into a Django DATABASES entry."""
     import dj_database_url

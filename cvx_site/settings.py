@@ -14,6 +14,7 @@ from cvx_site.env import (
     env_choice,
     env_int,
     env_list,
+    env_rate,
     env_str,
 )
 
@@ -172,6 +173,18 @@ Q_CLUSTER = {
     **({"redis": REDIS_URL} if REDIS_URL else {"orm": "default"}),
 }
 
+# --- Cache (throttle counters; shared across nodes when Redis is there) ------
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+# A bulk request of 1,000 items with long comments is several MB.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("CVX_MAX_REQUEST_BYTES", 12 * 1024 * 1024, minimum=1024)
+NLTK_DATA_DIR = Path(env_str("CVX_NLTK_DATA_DIR") or DATA_DIR / "nltk_data")
+
 # --- REST API -----------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -182,6 +195,16 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "cvx_site.api.exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.AnonRateThrottle",
+        "rest_framework.throttling.UserRateThrottle",
+        "rest_framework.throttling.ScopedRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env_rate("CVX_RATE_ANON", "60/min"),
+        "user": env_rate("CVX_RATE_USER", "3000/min"),
+        "ingest": env_rate("CVX_RATE_INGEST", "1200/min"),
+    },
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
 }
@@ -191,6 +214,10 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "FeedbackKindEnum": "feedback.choices.FeedbackKind",
+        "IdentityKindEnum": "feedback.choices.IdentityKind",
+    },
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
 }
 

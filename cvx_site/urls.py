@@ -8,6 +8,7 @@ api_v1 = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-v1:schema"), name="docs"),
     path("", include("journeys.api.urls")),
+    path("", include("feedback.api.urls")),
 ]
 
 urlpatterns = [

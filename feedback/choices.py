@@ -5,3 +5,28 @@ class SentimentLabel(models.TextChoices):
     NEGATIVE = "negative", "Negative"
     NEUTRAL = "neutral", "Neutral"
     POSITIVE = "positive", "Positive"
+
+
+class FeedbackKind(models.TextChoices):
+    DIRECT = "direct", "Direct (survey)"
+    INDIRECT = "indirect", "Indirect (social, reviews)"
+    INFERRED = "inferred", "Inferred (operational signal)"
+
+
+class NpsCategory(models.TextChoices):
+    PROMOTER = "promoter", "Promoter"
+    PASSIVE = "passive", "Passive"
+    DETRACTOR = "detractor", "Detractor"
+
+
+class CsatBand(models.TextChoices):
+    SATISFIED = "satisfied", "Satisfied (4–5)"
+    NEUTRAL = "neutral", "Neutral (3)"
+    DISSATISFIED = "dissatisfied", "Dissatisfied (1–2)"
+
+
+class IdentityKind(models.TextChoices):
+    EXTERNAL_ID = "external_id", "External id"
+    EMAIL = "email", "Email"
+    PHONE = "phone", "Phone"
+    SOCIAL = "social", "Social handle"

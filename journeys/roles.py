@@ -7,6 +7,9 @@
 - CX admin: configures journeys, touchpoints, teams, routing rules, root
   causes and surveys in the admin; acts on every case.
 
+- Integration: a service account; sends feedback and reads journeys,
+  touchpoints, customers and feedback over the API with its token.
+
 Scope (which cases) comes from team membership and leadership; the group
 grants what kind of thing a person may do.
 """
@@ -14,7 +17,9 @@ grants what kind of thing a person may do.
 FRONTLINE = "Frontline"
 TEAM_LEAD = "Team lead"
 CX_ADMIN = "CX admin"
-ALL_ROLES = (FRONTLINE, TEAM_LEAD, CX_ADMIN)
+# Not a person: the service account behind an integration's API token.
+INTEGRATION = "Integration"
+ALL_ROLES = (FRONTLINE, TEAM_LEAD, CX_ADMIN, INTEGRATION)
 
 
 def grant_role_permissions(apps, role_permissions: dict[str, list[str]]) -> None:

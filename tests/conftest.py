@@ -44,6 +44,16 @@ def _test_settings(settings):
 
 
 @pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Throttle counters live in the cache; each test starts with none."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _tasks_run_inline(monkeypatch):
     """django-q2 runs queued tasks synchronously in tests."""
     from django_q.conf import Conf
@@ -125,7 +135,9 @@ def integration(db):
     """An integration's service user and its API token key."""
     from rest_framework.authtoken.models import Token
 
-    user = _make_user("integration", None)
+    from journeys.roles import INTEGRATION
+
+    user = _make_user("integration", INTEGRATION)
     return Token.objects.create(user=user).key
 
 

@@ -1,0 +1,37 @@
+"""Feedback is read-only in the admin: it gets in only through the ingestion
+service (API, CSV import, survey form), so nothing here writes a response."""
+
+from django.contrib import admin
+
+from feedback.models import Customer, CustomerIdentity, FeedbackResponse
+
+
+class IdentityInline(admin.TabularInline):
+    model = CustomerIdentity
+    extra = 0
+
+
+@admin.register(Customer)
+class CustomerAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "created_at"]
+    search_fields = ["name", "identities__value"]
+    inlines = [IdentityInline]
+
+
+@admin.register(FeedbackResponse)
+class FeedbackResponseAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "touchpoint", "kind", "nps", "csat", "ces", "sentiment_label", "occurred_at"]
+    list_filter = ["kind", "nps_category", "csat_band", "sentiment_label", "touchpoint__channel",
+                   "touchpoint__stage__journey"]
+    search_fields = ["external_id", "comment", "customer__identities__value"]
+    list_select_related = ["touchpoint", "customer"]
+    date_hierarchy = "occurred_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,57 @@
+from rest_framework import serializers
+
+from feedback.models import Customer, CustomerIdentity, FeedbackResponse
+
+
+class IdentitySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = CustomerIdentity
+        fields = ["kind", "value"]
+
+
+class CustomerSerializer(serializers.ModelSerializer):
+    identities = IdentitySerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Customer
+        fields = ["id", "name", "created_at", "identities"]
+
+
+class FeedbackSerializer(serializers.ModelSerializer):
+    """A stored response, as the API returns it."""
+
+    touchpoint = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    customer = CustomerSerializer(read_only=True)
+
+    class Meta:
+        model = FeedbackResponse
+        fields = [
+            "id", "touchpoint", "customer", "kind", "source", "external_id", "occurred_at", "received_at",
+            "nps", "csat", "ces", "comment", "metadata", "nps_category", "csat_band", "sentiment",
+            "sentiment_label",
+        ]
+        read_only_fields = fields
+
+
+class BulkResultSerializer(serializers.Serializer):
+    index = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=["created", "duplicate", "error"])
+    id = serializers.IntegerField(required=False)
+    errors = serializers.DictField(required=False)
+
+
+class BulkReplySerializer(serializers.Serializer):
+    created = serializers.IntegerField()
+    duplicate = serializers.IntegerField()
+    error = serializers.IntegerField()
+    results = BulkResultSerializer(many=True)
+
+
+class ThemeSerializer(serializers.Serializer):
+    phrase = serializers.CharField()
+    count = serializers.IntegerField(help_text="Negative comments that contain the phrase.")
+
+
+class ThemesReplySerializer(serializers.Serializer):
+    comments_read = serializers.IntegerField()
+    themes = ThemeSerializer(many=True)

@@ -1,0 +1,93 @@
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from feedback.choices import CsatBand, FeedbackKind, IdentityKind, NpsCategory, SentimentLabel
+from feedback.scores import CES_RANGE, CSAT_RANGE, NPS_RANGE
+from journeys.models import Touchpoint
+
+
+class Customer(models.Model):
+    """One person across channels; found by any of their identities."""
+
+    name = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return self.name or f"Customer {self.pk}"
+
+
+class CustomerIdentity(models.Model):
+    """An email, phone, external id or social handle; each belongs to one customer."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="identities")
+    kind = models.CharField(max_length=20, choices=IdentityKind.choices)
+    value = models.CharField(max_length=254, help_text="Normalised: lower-case email, +digits phone.")
+
+    class Meta:
+        ordering = ["kind", "value"]
+        constraints = [models.UniqueConstraint(fields=["kind", "value"], name="identity_unique")]
+        verbose_name_plural = "customer identities"
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.value}"
+
+
+def _in_range(field: str, bounds: tuple[int, int]) -> Q:
+    return Q(**{f"{field}__isnull": True}) | Q(**{f"{field}__gte": bounds[0], f"{field}__lte": bounds[1]})
+
+
+class FeedbackResponse(models.Model):
+    """One piece of customer feedback at one touchpoint. Written only by
+    `feedback.services`; never changed after it is stored."""
+
+    touchpoint = models.ForeignKey(Touchpoint, on_delete=models.PROTECT, related_name="responses")
+    customer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, null=True, blank=True, related_name="responses"
+    )
+    kind = models.CharField(max_length=10, choices=FeedbackKind.choices, default=FeedbackKind.DIRECT)
+    source = models.CharField(max_length=40, help_text="Where it came from: survey, social, chat, ops...")
+    external_id = models.CharField(max_length=200, help_text="The idempotency key, unique per source.")
+    occurred_at = models.DateTimeField()
+    received_at = models.DateTimeField(default=timezone.now, editable=False)
+    nps = models.PositiveSmallIntegerField(null=True, blank=True)
+    csat = models.PositiveSmallIntegerField(null=True, blank=True)
+    ces = models.PositiveSmallIntegerField(null=True, blank=True)
+    comment = models.TextField(blank=True)
+    metadata = models.JSONField(default=dict, blank=True)
+    nps_category = models.CharField(max_length=10, choices=NpsCategory.choices, null=True, blank=True)
+    csat_band = models.CharField(max_length=12, choices=CsatBand.choices, null=True, blank=True)
+    sentiment = models.FloatField(null=True, blank=True, help_text="VADER compound, -1 to 1.")
+    sentiment_label = models.CharField(max_length=8, choices=SentimentLabel.choices, null=True, blank=True)
+    content_hash = models.CharField(max_length=64, editable=False, help_text="Tells a replay from a conflict.")
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        permissions = [("view_all_feedback", "Can see the feedback of every team")]
+        constraints = [
+            models.UniqueConstraint(fields=["source", "external_id"], name="feedback_source_external_id_unique"),
+            models.CheckConstraint(condition=_in_range("nps", NPS_RANGE), name="feedback_nps_range"),
+            models.CheckConstraint(condition=_in_range("csat", CSAT_RANGE), name="feedback_csat_range"),
+            models.CheckConstraint(condition=_in_range("ces", CES_RANGE), name="feedback_ces_range"),
+            models.CheckConstraint(
+                condition=Q(nps__isnull=False) | Q(csat__isnull=False) | Q(ces__isnull=False) | ~Q(comment=""),
+                name="feedback_has_score_or_comment",
+            ),
+            models.CheckConstraint(
+                condition=Q(sentiment__isnull=True) | Q(sentiment__gte=-1, sentiment__lte=1),
+                name="feedback_sentiment_range",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["touchpoint", "occurred_at"]),
+            models.Index(fields=["customer", "occurred_at"]),
+            models.Index(fields=["received_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source}:{self.external_id}"

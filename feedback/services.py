@@ -1,0 +1,209 @@
+"""The one way feedback gets in. Every entry point (API, bulk API, CSV
+import, survey form) calls `feedback_ingest_many` or `feedback_ingest`."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from feedback.models import Customer, CustomerIdentity, FeedbackResponse
+from feedback.scores import csat_band, nps_category
+from feedback.sentiment import score_many
+from feedback.signals import responses_ingested
+from feedback.validation import FeedbackInSerializer
+from journeys.models import Touchpoint
+
+CREATED, DUPLICATE, CONFLICT, ERROR = "created", "duplicate", "conflict", "error"
+BULK_MAX_ITEMS = 1000
+CONFLICT_MESSAGE = "This source already sent a different response with this external_id."
+
+
+@dataclass
+class IngestOutcome:
+    """What happened to one item: `status` is created, duplicate, conflict or
+    error; `response` is the stored response (created or duplicate);
+    `errors` maps field names to messages (error and conflict)."""
+
+    status: str
+    response: FeedbackResponse | None = None
+    errors: dict = field(default_factory=dict)
+
+
+def feedback_ingest(*, item: Mapping) -> IngestOutcome:
+    """Validate and store one response; see `feedback_ingest_many`."""
+    return feedback_ingest_many(items=[item])[0]
+
+
+def feedback_ingest_many(*, items: Sequence[Mapping]) -> list[IngestOutcome]:
+    """Validate and store a batch of responses; one outcome per item, in order.
+
+    Valid items are stored even when others fail. Storing is idempotent on
+    (source, external_id): the same content again is a `duplicate` (nothing
+    is written), different content a `conflict`. Customers are found by any
+    identity or created. Sentiment and derived categories are computed here.
+    `responses_ingested` is sent with the new ids inside the transaction.
+    """
+    touchpoints = _touchpoints_for(items)
+    outcomes: list[IngestOutcome | None] = [None] * len(items)
+    valid: list[tuple[int, dict, str]] = []
+    for index, item in enumerate(items):
+        if not isinstance(item, Mapping):
+            outcomes[index] = IngestOutcome(ERROR, errors={"non_field_errors": ["Expected a JSON object."]})
+            continue
+        serializer = FeedbackInSerializer(data=item, context={"touchpoints": touchpoints})
+        if serializer.is_valid():
+            data = serializer.validated_data
+            valid.append((index, data, _content_hash(data)))
+        else:
+            outcomes[index] = IngestOutcome(ERROR, errors=_plain(serializer.errors))
+    if valid:
+        with transaction.atomic():
+            _store(valid, outcomes)
+    return outcomes  # type: ignore[return-value]
+
+
+def _store(valid: list[tuple[int, dict, str]], outcomes: list) -> None:
+    stored = _existing_responses(valid)
+    fresh: dict[tuple[str, str], tuple[int, dict, str]] = {}
+    for index, data, digest in valid:
+        key = (data["source"], data["external_id"])
+        if key not in stored and key not in fresh:
+            fresh[key] = (index, data, digest)
+    created_at: set[int] = set()
+    if fresh:
+        for (key, (index, _data, _digest)), response in zip(fresh.items(), _create_responses(list(fresh.values()))):
+            if response.pk is None:  # lost a race with a concurrent request
+                response = FeedbackResponse.objects.get(source=key[0], external_id=key[1])
+            else:
+                created_at.add(index)
+            stored[key] = response
+    for index, data, digest in valid:
+        response = stored[(data["source"], data["external_id"])]
+        outcomes[index] = (
+            IngestOutcome(CREATED, response=response) if index in created_at else _replay_outcome(response, digest)
+        )
+    if created_at:
+        responses_ingested.send(
+            sender=FeedbackResponse, response_ids=[outcomes[i].response.pk for i in sorted(created_at)]
+        )
+
+
+def _replay_outcome(response: FeedbackResponse, digest: str) -> IngestOutcome:
+    if response.content_hash == digest:
+        return IngestOutcome(DUPLICATE, response=response)
+    return IngestOutcome(CONFLICT, response=response, errors={"external_id": [CONFLICT_MESSAGE]})
+
+
+def _touchpoints_for(items: Sequence[Mapping]) -> dict[str, Touchpoint]:
+    slugs = {item.get("touchpoint") for item in items if isinstance(item, Mapping)}
+    slugs = {s for s in slugs if isinstance(s, str)}
+    return {t.slug: t for t in Touchpoint.objects.filter(slug__in=slugs).select_related("stage", "team")}
+
+
+def _existing_responses(valid) -> dict[tuple[str, str], FeedbackResponse]:
+    sources = {data["source"] for _i, data, _h in valid}
+    external_ids = {data["external_id"] for _i, data, _h in valid}
+    rows = FeedbackResponse.objects.filter(source__in=sources, external_id__in=external_ids)
+    return {(r.source, r.external_id): r for r in rows}
+
+
+def _create_responses(fresh: list[tuple[int, dict, str]]) -> list[FeedbackResponse]:
+    customers = _resolve_customers([data.get("customer") for _i, data, _h in fresh])
+    scores = score_many(data["comment"] for _i, data, _h in fresh)
+    now = timezone.now()
+    rows = []
+    for (_index, data, digest), customer, score in zip(fresh, customers, scores):
+        rows.append(FeedbackResponse(
+            touchpoint=data["touchpoint"], customer=customer, kind=data["kind"], source=data["source"],
+            external_id=data["external_id"], occurred_at=data.get("occurred_at") or now, received_at=now,
+            nps=data.get("nps"), csat=data.get("csat"), ces=data.get("ces"), comment=data["comment"],
+            metadata=data["metadata"], nps_category=nps_category(data.get("nps")),
+            csat_band=csat_band(data.get("csat")),
+            sentiment=score.compound if data["comment"] else None,
+            sentiment_label=score.label if data["comment"] else None,
+            content_hash=digest,
+        ))
+    try:
+        with transaction.atomic():
+            return FeedbackResponse.objects.bulk_create(rows, batch_size=500)
+    except IntegrityError:
+        # Another request stored one of these keys since we looked: store the
+        # rest one by one; the loser of each race becomes a replay.
+        return [_create_one(row) for row in rows]
+
+
+def _create_one(row: FeedbackResponse) -> FeedbackResponse:
+    try:
+        with transaction.atomic():
+            row.save(force_insert=True)
+    except IntegrityError:
+        row.pk = None
+    return row
+
+
+def _resolve_customers(specs: list[dict | None]) -> list[Customer | None]:
+    """The customer of each spec, found by any identity or newly created.
+
+    Items of one batch that share an identity get the same customer; an
+    identity already owned by another customer is never moved.
+    """
+    wanted = {(kind, value) for spec in specs if spec for kind, value in spec["identities"].items()}
+    known: dict[tuple[str, str], Customer] = {}
+    if wanted:
+        values = {value for _kind, value in wanted}
+        for ident in CustomerIdentity.objects.filter(value__in=values).select_related("customer"):
+            if (ident.kind, ident.value) in wanted:
+                known[(ident.kind, ident.value)] = ident.customer
+    result: list[Customer | None] = []
+    new_customers: list[Customer] = []
+    new_identities: list[CustomerIdentity] = []
+    for spec in specs:
+        if not spec:
+            result.append(None)
+            continue
+        pairs = list(spec["identities"].items())
+        customer = next((known[p] for p in pairs if p in known), None)
+        if customer is None:
+            customer = Customer(name=spec["name"])
+            new_customers.append(customer)
+        for pair in pairs:
+            if pair not in known:
+                known[pair] = customer
+                new_identities.append(CustomerIdentity(customer=customer, kind=pair[0], value=pair[1]))
+        result.append(customer)
+    if new_customers:
+        Customer.objects.bulk_create(new_customers)
+    if new_identities:
+        for ident in new_identities:
+            ident.customer_id = ident.customer.pk
+        CustomerIdentity.objects.bulk_create(new_identities, ignore_conflicts=True)
+    return result
+
+
+def _content_hash(data: dict) -> str:
+    customer = data.get("customer")
+    canonical = {
+        "touchpoint": data["touchpoint"].slug,
+        "customer": customer["identities"] if customer else None,
+        "kind": data["kind"],
+        "occurred_at": data["occurred_at"].isoformat() if data.get("occurred_at") else None,
+        "nps": data.get("nps"), "csat": data.get("csat"), "ces": data.get("ces"),
+        "comment": data["comment"],
+        "metadata": data["metadata"],
+    }
+    encoded = json.dumps(canonical, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(encoded.encode()).hexdigest()
+
+
+def _plain(errors) -> dict:
+    """DRF's ErrorDetail tree as plain lists of strings, keyed by field."""
+    if isinstance(errors, Mapping):
+        return {key: _plain(value) for key, value in errors.items()}
+    if isinstance(errors, list):
+        return [_plain(e) if isinstance(e, (Mapping, list)) else str(e) for e in errors]
+    return [str(errors)]
