@@ -154,6 +154,8 @@ EMAIL_HOST_PASSWORD = env_str("DJANGO_EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("DJANGO_EMAIL_USE_TLS", True)
 DEFAULT_FROM_EMAIL = env_str("DJANGO_DEFAULT_FROM_EMAIL", "cvx@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Links in emails (case pages, survey links) start with this.
+CVX_BASE_URL = env_str("CVX_BASE_URL", "http://127.0.0.1:8000")
 
 # --- django-q2 ----------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL")

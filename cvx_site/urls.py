@@ -9,6 +9,7 @@ api_v1 = [
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-v1:schema"), name="docs"),
     path("", include("journeys.api.urls")),
     path("", include("feedback.api.urls")),
+    path("", include("cases.api.urls")),
 ]
 
 urlpatterns = [

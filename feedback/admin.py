@@ -3,6 +3,7 @@ service (API, CSV import, survey form), so nothing here writes a response."""
 
 from django.contrib import admin
 
+from cvx_site.admin import ReadOnlyAdmin
 from feedback.models import Customer, CustomerIdentity, FeedbackResponse
 
 
@@ -19,19 +20,10 @@ class CustomerAdmin(admin.ModelAdmin):
 
 
 @admin.register(FeedbackResponse)
-class FeedbackResponseAdmin(admin.ModelAdmin):
+class FeedbackResponseAdmin(ReadOnlyAdmin):
     list_display = ["__str__", "touchpoint", "kind", "nps", "csat", "ces", "sentiment_label", "occurred_at"]
     list_filter = ["kind", "nps_category", "csat_band", "sentiment_label", "touchpoint__channel",
                    "touchpoint__stage__journey"]
     search_fields = ["external_id", "comment", "customer__identities__value"]
     list_select_related = ["touchpoint", "customer"]
     date_hierarchy = "occurred_at"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

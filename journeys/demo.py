@@ -23,9 +23,9 @@ STAGES = ["Discover", "Research / compare", "Purchase", "Use", "Get help", "Evan
 # username: (first name, last name, role, team slugs led, team slugs joined)
 PEOPLE = {
     "admin": ("Ada", "Admin", roles.CX_ADMIN, [], []),
-    "lead.digital": ("Dee", "Lead", roles.TEAM_LEAD, ["digital"], ["digital"]),
-    "lead.care": ("Cal", "Lead", roles.TEAM_LEAD, ["care"], ["care"]),
-    "lead.stores": ("Sam", "Lead", roles.TEAM_LEAD, ["stores"], ["stores"]),
+    "lead.digital": ("Dee", "Lead", roles.TEAM_LEAD, ["digital"], []),
+    "lead.care": ("Cal", "Lead", roles.TEAM_LEAD, ["care"], []),
+    "lead.stores": ("Sam", "Lead", roles.TEAM_LEAD, ["stores"], []),
     "agent.web": ("Wren", "Webb", roles.FRONTLINE, [], ["digital"]),
     "agent.social": ("Sol", "Reyes", roles.FRONTLINE, [], ["digital"]),
     "agent.phone": ("Pat", "Okafor", roles.FRONTLINE, [], ["care"]),

@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q
 
 from journeys.choices import Channel, JourneyState, ValueDimension
+from journeys.validators import ChoiceListValidator
 
 # A year is the longest SLA anyone should configure; longer is a typo.
 MAX_SLA_HOURS = 24 * 365
@@ -76,14 +77,6 @@ class Stage(models.Model):
         return f"{self.journey.name} › {self.name}"
 
 
-def _validate_value_dimensions(value) -> None:
-    allowed = set(ValueDimension.values)
-    if not isinstance(value, list) or any(item not in allowed for item in value):
-        raise ValidationError(
-            "Choose value dimensions from: %(allowed)s.", params={"allowed": ", ".join(ValueDimension.values)}
-        )
-
-
 class Touchpoint(models.Model):
     """A place where the customer meets the business, owned by a team."""
 
@@ -104,7 +97,7 @@ class Touchpoint(models.Model):
     value_dimensions = models.JSONField(
         default=list,
         blank=True,
-        validators=[_validate_value_dimensions],
+        validators=[ChoiceListValidator(ValueDimension.values)],
         help_text="Which kinds of value this touchpoint mainly serves.",
     )
     listening_post = models.BooleanField(default=True, help_text="Collects customer feedback.")

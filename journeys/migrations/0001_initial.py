@@ -2,7 +2,7 @@
 
 import django.core.validators
 import django.db.models.deletion
-import journeys.models
+import journeys.validators
 from django.conf import settings
 from django.db import migrations, models
 
@@ -66,7 +66,7 @@ class Migration(migrations.Migration):
                 ('slug', models.SlugField(help_text='Integrations name the touchpoint by this.', max_length=80, unique=True)),
                 ('position', models.PositiveIntegerField(default=0)),
                 ('channel', models.CharField(choices=[('web', 'Web'), ('mobile_app', 'Mobile app'), ('store', 'Store / branch'), ('call_center', 'Call center'), ('chat', 'Chat'), ('email', 'Email'), ('social', 'Social'), ('ivr', 'IVR'), ('kiosk', 'Kiosk'), ('field_visit', 'Field visit'), ('survey', 'Survey')], max_length=20)),
-                ('value_dimensions', models.JSONField(blank=True, default=list, help_text='Which kinds of value this touchpoint mainly serves.', validators=[journeys.models._validate_value_dimensions])),
+                ('value_dimensions', models.JSONField(blank=True, default=list, help_text='Which kinds of value this touchpoint mainly serves.', validators=[journeys.validators.ChoiceListValidator(['functional', 'economic', 'experiential', 'symbolic'])])),
                 ('listening_post', models.BooleanField(default=True, help_text='Collects customer feedback.')),
                 ('first_contact_sla_hours', models.PositiveIntegerField(default=24, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(8760)])),
                 ('resolution_sla_hours', models.PositiveIntegerField(default=72, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(8760)])),

@@ -6,6 +6,7 @@ lower apps may not import the higher ones.
 
 from django.core.management.base import BaseCommand
 
+from cases.demo import seed_cases
 from journeys.demo import seed_journeys
 
 
@@ -19,9 +20,10 @@ class Command(BaseCommand):
 
     def handle(self, *args, reset_passwords: bool = False, **options):
         result = seed_journeys(reset_passwords=reset_passwords)
+        history = seed_cases(result)
         self.stdout.write(
             f"Demo organisation ready: {len(result.teams)} teams, {len(result.touchpoints)} touchpoints, "
-            f"{len(result.users)} people."
+            f"{len(result.users)} people, {history} new feedback responses."
         )
         if result.new_logins:
             self.stdout.write(self.style.WARNING("Demo logins (shown only now; `seed_demo --reset-passwords` makes new ones):"))

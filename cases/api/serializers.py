@@ -1,0 +1,51 @@
+from rest_framework import serializers
+
+from cases import policy
+from cases.choices import ContactChannel
+from cases.models import Case, CaseEvent
+
+
+class CaseSerializer(serializers.ModelSerializer):
+    number = serializers.CharField(read_only=True)
+    owner = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    team = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    touchpoint = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    journey = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    root_cause = serializers.StringRelatedField(read_only=True)
+    breached = serializers.BooleanField(source="is_breached", read_only=True)
+    actions = serializers.SerializerMethodField(help_text="What the caller may do to the case now.")
+
+    class Meta:
+        model = Case
+        fields = [
+            "id", "number", "status", "outcome", "priority", "owner", "team", "customer", "touchpoint", "journey",
+            "feedback", "first_contact_due", "resolve_due", "due_at", "breached", "first_contact_at",
+            "resolved_at", "closed_at", "root_cause", "resolution_summary", "created_at", "updated_at", "actions",
+        ]
+        read_only_fields = fields
+
+    def get_actions(self, case: Case) -> list[str]:
+        request = self.context["request"]
+        member = case.team_id in self.context["member_team_ids"]
+        return policy.allowed_actions(request.user, case, member=member)
+
+
+class CaseEventSerializer(serializers.ModelSerializer):
+    actor = serializers.SerializerMethodField()
+
+    class Meta:
+        model = CaseEvent
+        fields = ["seq", "kind", "actor", "at", "changes", "note", "data", "prev_hash", "hash"]
+        read_only_fields = fields
+
+    def get_actor(self, event: CaseEvent) -> str:
+        return event.actor.get_username() if event.actor_id else "system"
+
+
+class TransitionSerializer(serializers.Serializer):
+    action = serializers.ChoiceField(choices=policy.ACTIONS)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=10_000)
+    owner = serializers.IntegerField(required=False, help_text="reassign: the new owner's user id.")
+    root_cause = serializers.IntegerField(required=False, help_text="resolve: the root cause id.")
+    channel = serializers.ChoiceField(choices=ContactChannel.choices, required=False,
+                                      help_text="log_contact: how the customer was reached.")

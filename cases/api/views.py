@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, viewsets
+from rest_framework.decorators import action
+from rest_framework.pagination import CursorPagination
+from rest_framework.response import Response
+
+from cases import services
+from cases.api.serializers import CaseEventSerializer, CaseSerializer, TransitionSerializer
+from cases.filtersets import CaseFilterSet
+from cases.selectors import cases_visible_to
+from journeys.selectors import teams_of
+
+
+class DueTimeCursor(CursorPagination):
+    ordering = ("due_at", "id")
+    page_size = 50
+    max_page_size = 200
+    page_size_query_param = "page_size"
+
+
+class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Cases in the caller's scope, by due time; their audit trail; their transitions."""
+
+    serializer_class = CaseSerializer
+    filterset_class = CaseFilterSet
+    pagination_class = DueTimeCursor
+
+    def get_queryset(self):
+        return cases_visible_to(self.request.user).select_related(
+            "owner", "team", "touchpoint", "journey", "root_cause")
+
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        context["member_team_ids"] = set(teams_of(self.request.user).values_list("pk", flat=True))
+        return context
+
+    @extend_schema(responses={200: CaseEventSerializer(many=True)})
+    @action(detail=True, methods=["get"], pagination_class=None)
+    def events(self, request, pk=None):
+        case = self.get_object()
+        events = case.events.select_related("actor").order_by("seq")
+        return Response(CaseEventSerializer(events, many=True).data)
+
+    @extend_schema(request=TransitionSerializer, responses={200: CaseSerializer})
+    @action(detail=True, methods=["post"], pagination_class=None)
+    def transitions(self, request, pk=None):
+        case = self.get_object()  # 404 outside the caller's scope
+        body = TransitionSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        params = dict(body.validated_data)
+        case = services.case_transition(case_id=case.pk, actor=request.user, action=params.pop("action"), **params)
+        case = self.get_queryset().get(pk=case.pk)
+        return Response(self.get_serializer(case).data)

@@ -1,0 +1,74 @@
+from django.db import models
+
+
+class CaseStatus(models.TextChoices):
+    NEW = "new", "New"
+    ACKNOWLEDGED = "acknowledged", "Acknowledged"
+    CONTACTED = "contacted", "Contacted"
+    ESCALATED = "escalated", "Escalated"
+    REOPENED = "reopened", "Reopened"
+    RESOLVED = "resolved", "Resolved"
+    AWAITING_FOLLOW_UP = "awaiting_follow_up", "Awaiting follow-up"
+    CLOSED = "closed", "Closed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+OPEN_STATUSES = (
+    CaseStatus.NEW, CaseStatus.ACKNOWLEDGED, CaseStatus.CONTACTED, CaseStatus.ESCALATED, CaseStatus.REOPENED,
+)
+
+
+class CaseOutcome(models.TextChoices):
+    RECOVERED = "recovered", "Recovered"
+    NOT_RECOVERED = "not_recovered", "Not recovered"
+    NO_RESPONSE = "no_response", "No response"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class Priority(models.TextChoices):
+    LOW = "low", "Low"
+    NORMAL = "normal", "Normal"
+    HIGH = "high", "High"
+    URGENT = "urgent", "Urgent"
+
+
+class AssignmentStrategy(models.TextChoices):
+    DEFAULT_OWNER = "default_owner", "Touchpoint's default owner"
+    ROUND_ROBIN = "round_robin", "Round-robin over active team members"
+    LEAST_LOADED = "least_loaded", "Member with the fewest open cases"
+
+
+class RoutingOutcome(models.TextChoices):
+    OPENED = "opened", "Opened a case"
+    ATTACHED = "attached", "Attached to the customer's open case"
+    NO_MATCH = "no_match", "No rule matched"
+    FOLLOW_UP = "follow_up", "Answered a follow-up survey"
+
+
+class EventKind(models.TextChoices):
+    """Dotted names of audit events; the value is what is stored and hashed."""
+
+    OPENED = "case.opened", "Opened"
+    FEEDBACK_ATTACHED = "case.feedback_attached", "Feedback attached"
+    ASSIGNED = "case.assigned", "Assigned"
+    ACKNOWLEDGED = "case.acknowledged", "Acknowledged"
+    CONTACTED = "case.contacted", "Contact logged"
+    NOTE = "case.note", "Note"
+    ESCALATED = "case.escalated", "Escalated"
+    SLA_BREACHED = "case.sla_breached", "SLA breached"
+    RESOLVED = "case.resolved", "Resolved"
+    REOPENED = "case.reopened", "Reopened"
+    CANCELLED = "case.cancelled", "Cancelled"
+    FOLLOW_UP_SENT = "case.follow_up_sent", "Follow-up sent"
+    FOLLOW_UP_SKIPPED = "case.follow_up_skipped", "Follow-up not sent"
+    FOLLOW_UP_ANSWERED = "case.follow_up_answered", "Follow-up answered"
+    CLOSED = "case.closed", "Closed"
+
+
+class ContactChannel(models.TextChoices):
+    PHONE = "phone", "Phone"
+    EMAIL = "email", "Email"
+    CHAT = "chat", "Chat"
+    SMS = "sms", "SMS"
+    IN_PERSON = "in_person", "In person"
+    SOCIAL = "social", "Social"

@@ -1,0 +1,98 @@
+"""The demo's closed loop: routing rules, root causes and some history of
+feedback and cases, so queues and metrics are not empty on first look.
+Safe to run again: everything is found by name or idempotency key."""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+
+from django.utils import timezone
+
+from cases import services
+from cases.choices import AssignmentStrategy, CaseStatus, ContactChannel, Priority
+from cases.models import Case, RootCause, RoutingRule
+from feedback.services import CREATED, feedback_ingest_many
+from journeys.demo import SeedResult
+
+ROOT_CAUSES = {
+    "Product": ["Connection fault", "Slow speed", "Faulty router"],
+    "Process": ["Long wait", "Wrong information given", "Billing error"],
+    "People": ["Rude or unhelpful staff", "Promised call-back not made"],
+    "Partner": ["Installer missed the appointment"],
+    "Policy": ["Contract terms"],
+}
+
+# name: (position, conditions, priority, strategy, first-contact hours, resolution hours)
+RULES = {
+    "Risk of leaving": (0, {"keywords": "cancel, cancelling, leave, leaving, switch, switching, lawyer, ombudsman"},
+                        Priority.URGENT, AssignmentStrategy.LEAST_LOADED, 2, 24),
+    "Detractors": (1, {"nps_at_most": 6}, Priority.HIGH, AssignmentStrategy.ROUND_ROBIN, None, None),
+    "Dissatisfied": (2, {"csat_at_most": 2}, Priority.NORMAL, AssignmentStrategy.DEFAULT_OWNER, None, None),
+    "Strongly negative comments": (3, {"sentiment_at_most": -0.5}, Priority.NORMAL,
+                                   AssignmentStrategy.LEAST_LOADED, None, None),
+}
+
+NEGATIVE = ["The engineer never turned up and nobody called back.", "I waited two hours on hold, awful service.",
+            "My connection keeps dropping every evening, really frustrating.",
+            "The agent was rude and did not fix anything.", "I was billed twice and I'm thinking of switching.",
+            "Slow speeds for weeks, I want to cancel my contract.", "Confusing website, checkout failed twice."]
+POSITIVE = ["Quick and friendly help, thank you!", "The install was smooth and the engineer was great.",
+            "Easy to order in the app, love it.", "Fast connection, very happy with the service."]
+NEUTRAL = ["Got what I needed.", "It was okay.", "Average experience overall."]
+
+
+def seed_cases(people: SeedResult, *, history: int = 240) -> int:
+    """Rules, root causes and (on the first run) `history` responses from the
+    last 90 days, routed into cases, some of them worked. Returns how many
+    responses were created."""
+    for parent, children in ROOT_CAUSES.items():
+        top, _ = RootCause.objects.get_or_create(parent=None, name=parent)
+        for child in children:
+            RootCause.objects.get_or_create(parent=top, name=child)
+    for name, (position, conditions, priority, strategy, first, resolve) in RULES.items():
+        RoutingRule.objects.update_or_create(name=name, defaults={
+            "position": position, "active": True, "priority": priority, "strategy": strategy,
+            "first_contact_sla_hours": first, "resolution_sla_hours": resolve, **conditions})
+    created = _history(people, history)
+    if created:
+        services.responses_route_pending()
+        _work_some_cases()
+    return created
+
+
+def _history(people: SeedResult, count: int) -> int:
+    rnd, now = random.Random(7), timezone.now()
+    slugs = sorted(people.touchpoints)
+    items = []
+    for n in range(count):
+        mood = rnd.random()
+        nps = rnd.randint(0, 6) if mood < 0.3 else rnd.randint(7, 8) if mood < 0.55 else rnd.randint(9, 10)
+        comment = rnd.choice(NEGATIVE if nps <= 6 else POSITIVE if nps >= 9 else NEUTRAL)
+        items.append({
+            "touchpoint": rnd.choice(slugs), "source": "demo", "external_id": f"demo-{n}", "nps": nps,
+            "csat": max(1, min(5, round(nps / 2))), "ces": rnd.randint(1, 7), "comment": comment,
+            "occurred_at": now - timedelta(days=rnd.uniform(0, 90)),
+            "customer": {"email": f"customer{rnd.randint(1, 120)}@example.com"},
+        })
+    outcomes = feedback_ingest_many(items=items)
+    return sum(o.status == CREATED for o in outcomes)
+
+
+def _work_some_cases() -> None:
+    """Move a share of the demo's cases along, through the services."""
+    rnd = random.Random(11)
+    causes = list(RootCause.objects.filter(parent__isnull=False))
+    for case in Case.objects.filter(status=CaseStatus.NEW, owner__isnull=False).select_related("owner"):
+        roll, owner = rnd.random(), case.owner
+        if roll < 0.25:
+            continue
+        services.case_acknowledge(case_id=case.pk, actor=owner)
+        if roll < 0.45:
+            continue
+        services.case_log_contact(case_id=case.pk, actor=owner, channel=rnd.choice(ContactChannel.values),
+                                  note="Called the customer, apologised and agreed the next step.")
+        if roll < 0.7:
+            continue
+        services.case_resolve(case_id=case.pk, actor=owner, root_cause=rnd.choice(causes),
+                              note="Fixed the underlying problem and confirmed with the customer.")

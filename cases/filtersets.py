@@ -1,0 +1,37 @@
+"""Case filters shared by the API and the queue pages."""
+
+import django_filters
+from django.core.exceptions import ValidationError
+
+from cases.choices import CaseStatus, Priority
+from cases.models import Case
+from cases.selectors import breached
+
+
+class CaseFilterSet(django_filters.FilterSet):
+    status = django_filters.MultipleChoiceFilter(choices=CaseStatus.choices)
+    priority = django_filters.MultipleChoiceFilter(choices=Priority.choices)
+    owner = django_filters.CharFilter(method="by_owner", help_text="`me`, `none`, or a user id.")
+    team = django_filters.CharFilter(field_name="team__slug")
+    touchpoint = django_filters.CharFilter(field_name="touchpoint__slug")
+    journey = django_filters.CharFilter(field_name="journey__slug")
+    breached = django_filters.BooleanFilter(method="by_breached")
+
+    class Meta:
+        model = Case
+        fields = ["status", "priority", "owner", "team", "touchpoint", "journey", "breached"]
+
+    def by_owner(self, queryset, name, value):
+        if value == "me":
+            return queryset.filter(owner=self.request.user)
+        if value == "none":
+            return queryset.filter(owner__isnull=True)
+        if not value.isdigit():
+            raise ValidationError("Use `me`, `none` or a user id.")
+        return queryset.filter(owner_id=int(value))
+
+    def by_breached(self, queryset, name, value):
+        if value is None:
+            return queryset
+        hit = breached(queryset)
+        return hit if value else queryset.exclude(pk__in=hit.values("pk"))

@@ -1,0 +1,63 @@
+"""Make the audit trail append-only in PostgreSQL itself, create the roles'
+permissions for cases, and install the SLA sweep schedule."""
+
+from django.db import migrations
+from django.utils import timezone
+
+from journeys.roles import grant_role_permissions
+
+APPEND_ONLY_SQL = """
+CREATE OR REPLACE FUNCTION cvx_caseevent_append_only() RETURNS trigger AS $$
+BEGIN
+    RAISE EXCEPTION 'cases_caseevent is append-only: % refused', TG_OP USING ERRCODE = 'restrict_violation';
+END
+$$ LANGUAGE plpgsql;
+CREATE TRIGGER cvx_caseevent_no_update_delete BEFORE UPDATE OR DELETE ON cases_caseevent
+    FOR EACH ROW EXECUTE FUNCTION cvx_caseevent_append_only();
+CREATE TRIGGER cvx_caseevent_no_truncate BEFORE TRUNCATE ON cases_caseevent
+    FOR EACH STATEMENT EXECUTE FUNCTION cvx_caseevent_append_only();
+"""
+DROP_SQL = """
+DROP TRIGGER IF EXISTS cvx_caseevent_no_update_delete ON cases_caseevent;
+DROP TRIGGER IF EXISTS cvx_caseevent_no_truncate ON cases_caseevent;
+DROP FUNCTION IF EXISTS cvx_caseevent_append_only();
+"""
+
+CASE_READ = ["cases.view_case", "cases.view_caseevent", "cases.view_rootcause"]
+ROLE_PERMISSIONS = {
+    "Frontline": CASE_READ,
+    "Team lead": CASE_READ,
+    "CX admin": CASE_READ + ["cases.act_on_all_cases", "cases.view_routingrule"] + [
+        f"cases.{action}_{model}" for model in ("routingrule", "rootcause")
+        for action in ("add", "change", "delete", "view")
+    ],
+    "Integration": ["cases.view_case", "cases.view_caseevent"],
+}
+
+
+def forwards(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(APPEND_ONLY_SQL)
+    grant_role_permissions(apps, ROLE_PERMISSIONS)
+    Schedule = apps.get_model("django_q", "Schedule")
+    Schedule.objects.update_or_create(
+        name="cvx: SLA sweep",
+        defaults={"func": "cases.tasks.sla_sweep", "schedule_type": "I", "minutes": 5, "repeats": -1,
+                  "next_run": timezone.now()},
+    )
+
+
+def backwards(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(DROP_SQL)
+    apps.get_model("django_q", "Schedule").objects.filter(name="cvx: SLA sweep").delete()
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("cases", "0001_initial"),
+        ("feedback", "0002_roles"),
+        ("django_q", "0019_alter_task_options_alter_ormq_key_alter_ormq_lock_and_more"),
+    ]
+
+    operations = [migrations.RunPython(forwards, backwards)]

@@ -1,0 +1,242 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from cases.choices import (
+    OPEN_STATUSES,
+    AssignmentStrategy,
+    CaseOutcome,
+    CaseStatus,
+    EventKind,
+    Priority,
+    RoutingOutcome,
+)
+from feedback.choices import FeedbackKind
+from feedback.models import Customer, FeedbackResponse
+from journeys.choices import Channel
+from journeys.models import MAX_SLA_HOURS, Journey, Team, Touchpoint
+from journeys.validators import ChoiceListValidator
+
+_OPEN = Q(status__in=OPEN_STATUSES)
+
+
+class RootCause(models.Model):
+    """Why the customer was unhappy, as found when the case was resolved."""
+
+    name = models.CharField(max_length=120)
+    parent = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="children")
+    description = models.TextField(blank=True)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["parent__name", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["parent", "name"], name="root_cause_unique_in_parent"),
+            models.UniqueConstraint(fields=["name"], condition=Q(parent__isnull=True),
+                                    name="root_cause_unique_top_level"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.parent.name} › {self.name}" if self.parent_id else self.name
+
+    def clean(self) -> None:
+        node, seen = self.parent, {self.pk}
+        while node is not None:
+            if node.pk in seen:
+                raise ValidationError({"parent": "A root cause cannot be its own ancestor."})
+            seen.add(node.pk)
+            node = node.parent
+
+
+class RoutingRule(models.Model):
+    """An ordered rule: the first active rule that matches a response opens a
+    case. Empty filters match everything; every condition set must hold."""
+
+    name = models.CharField(max_length=160)
+    position = models.PositiveIntegerField(default=0, help_text="Rules are tried in this order, lowest first.")
+    active = models.BooleanField(default=True)
+    # Filters: empty means any.
+    journeys = models.ManyToManyField(Journey, blank=True, related_name="routing_rules")
+    touchpoints = models.ManyToManyField(Touchpoint, blank=True, related_name="routing_rules")
+    channels = models.JSONField(default=list, blank=True, validators=[ChoiceListValidator(Channel.values)])
+    kinds = models.JSONField(default=list, blank=True, validators=[ChoiceListValidator(FeedbackKind.values)])
+    # Conditions: each one that is set must hold.
+    nps_at_most = models.PositiveSmallIntegerField(null=True, blank=True, validators=[MaxValueValidator(10)])
+    csat_at_most = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(5)])
+    ces_at_least = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(7)],
+        help_text="Effort scores at or above this (1–7, 7 = least effort) match.")
+    sentiment_at_most = models.FloatField(
+        null=True, blank=True, validators=[MinValueValidator(-1), MaxValueValidator(1)],
+        help_text="VADER compound, -1 to 1; e.g. -0.5 for strongly negative comments.")
+    keywords = models.TextField(blank=True, help_text="One per line or comma-separated; any one in the comment matches.")
+    # Actions.
+    priority = models.CharField(max_length=10, choices=Priority.choices, default=Priority.NORMAL)
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, null=True, blank=True, related_name="routing_rules",
+                             help_text="Empty: the touchpoint's team.")
+    strategy = models.CharField(max_length=20, choices=AssignmentStrategy.choices,
+                                default=AssignmentStrategy.DEFAULT_OWNER)
+    first_contact_sla_hours = models.PositiveIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(MAX_SLA_HOURS)],
+        help_text="Empty: the touchpoint's.")
+    resolution_sla_hours = models.PositiveIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(MAX_SLA_HOURS)],
+        help_text="Empty: the touchpoint's.")
+    round_robin_cursor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
+                                           blank=True, editable=False, related_name="+")
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def keyword_list(self) -> list[str]:
+        return [k.strip().lower() for k in self.keywords.replace("\n", ",").split(",") if k.strip()]
+
+    def clean(self) -> None:
+        if self.first_contact_sla_hours and self.resolution_sla_hours and (
+            self.resolution_sla_hours < self.first_contact_sla_hours
+        ):
+            raise ValidationError({"resolution_sla_hours": "Resolution cannot be due before first contact."})
+
+
+class Case(models.Model):
+    """A customer to win back. Changed only by `cases.services`."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, null=True, blank=True, related_name="cases")
+    feedback = models.OneToOneField(FeedbackResponse, on_delete=models.PROTECT, related_name="opened_case",
+                                    help_text="The response that opened the case.")
+    touchpoint = models.ForeignKey(Touchpoint, on_delete=models.PROTECT, related_name="cases")
+    journey = models.ForeignKey(Journey, on_delete=models.PROTECT, related_name="cases")
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="cases")
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                              related_name="owned_cases")
+    status = models.CharField(max_length=20, choices=CaseStatus.choices, default=CaseStatus.NEW)
+    priority = models.CharField(max_length=10, choices=Priority.choices, default=Priority.NORMAL)
+    outcome = models.CharField(max_length=15, choices=CaseOutcome.choices, null=True, blank=True)
+    rule = models.ForeignKey(RoutingRule, on_delete=models.SET_NULL, null=True, blank=True, related_name="cases")
+    root_cause = models.ForeignKey(RootCause, on_delete=models.PROTECT, null=True, blank=True, related_name="cases")
+    resolution_summary = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    first_contact_due = models.DateTimeField()
+    resolve_due = models.DateTimeField()
+    # The due time that matters next: first contact until it happens, then
+    # resolution. The queues sort by it, so it is stored and indexed.
+    due_at = models.DateTimeField()
+    first_contact_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    first_contact_breached_at = models.DateTimeField(null=True, blank=True)
+    resolution_breached_at = models.DateTimeField(null=True, blank=True)
+    contact_count = models.PositiveIntegerField(default=0)
+    # Head of the audit chain, moved under the case's row lock with each event.
+    audit_seq = models.PositiveIntegerField(default=0, editable=False)
+    audit_head = models.CharField(max_length=64, default="", editable=False)
+
+    class Meta:
+        ordering = ["due_at", "id"]
+        permissions = [("act_on_all_cases", "Can see and act on the cases of every team")]
+        indexes = [
+            models.Index(fields=["owner", "due_at", "id"], condition=_OPEN, name="case_open_owner_due"),
+            models.Index(fields=["team", "due_at", "id"], condition=_OPEN, name="case_open_team_due"),
+            models.Index(fields=["due_at", "id"], condition=_OPEN, name="case_open_due"),
+            models.Index(fields=["team", "due_at", "id"], name="case_team_due"),
+            models.Index(fields=["customer", "status"], name="case_customer_status"),
+            models.Index(fields=["touchpoint", "created_at"], name="case_touchpoint_created"),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+    @property
+    def number(self) -> str:
+        return f"CX-{self.pk:06d}" if self.pk else "CX-new"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    @property
+    def is_breached(self) -> bool:
+        overdue = self.is_open and self.due_at < timezone.now()
+        return overdue or bool(self.first_contact_breached_at or self.resolution_breached_at)
+
+
+class AppendOnlyQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise PermissionError("Audit events are append-only.")
+
+    def delete(self):
+        raise PermissionError("Audit events are append-only.")
+
+
+class CaseEvent(models.Model):
+    """One entry of a case's audit trail. Append-only: each event holds the
+    hash of the previous one and of its own canonical content (cases.audit)."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events")
+    seq = models.PositiveIntegerField()
+    kind = models.CharField(max_length=40, choices=EventKind.choices)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                              related_name="+", help_text="Empty: the system.")
+    at = models.DateTimeField()
+    changes = models.JSONField(default=dict, blank=True, help_text="field: [before, after]")
+    note = models.TextField(blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["case", "seq"]
+        constraints = [models.UniqueConstraint(fields=["case", "seq"], name="case_event_seq_unique")]
+        indexes = [models.Index(fields=["at", "id"]), models.Index(fields=["kind", "at"])]
+
+    def __str__(self) -> str:
+        return f"{self.case_id}#{self.seq} {self.kind}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise PermissionError("Audit events are append-only: an event cannot be saved over.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("Audit events are append-only: an event cannot be deleted.")
+
+
+class RoutedResponse(models.Model):
+    """That a response was routed, and how. Its primary key is the response,
+    so the database itself lets a response be routed only once."""
+
+    response = models.OneToOneField(FeedbackResponse, on_delete=models.PROTECT, primary_key=True,
+                                    related_name="routing")
+    outcome = models.CharField(max_length=10, choices=RoutingOutcome.choices)
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, null=True, blank=True, related_name="responses")
+    rule = models.ForeignKey(RoutingRule, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    routed_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.response_id}: {self.outcome}"
+
+
+class Notification(models.Model):
+    """An email about an event to one recipient; its uniqueness means a
+    retried task never sends the same email twice."""
+
+    event = models.ForeignKey(CaseEvent, on_delete=models.PROTECT, related_name="notifications")
+    recipient = models.EmailField()
+    subject = models.CharField(max_length=200)
+    claimed_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["event", "recipient"], name="notification_once")]

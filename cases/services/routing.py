@@ -1,0 +1,161 @@
+"""Routing: negative feedback becomes a case (or joins the customer's open
+case). A response is routed at most once, guaranteed by RoutedResponse's
+primary key, however often and wherever the task runs."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.contrib.auth import get_user_model
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from cases.choices import OPEN_STATUSES, AssignmentStrategy, CaseStatus, EventKind, RoutingOutcome
+from cases.models import Case, RoutedResponse, RoutingRule
+from cases.services._record import record
+from cases.services.transitions import raise_priority
+from feedback.models import Customer, FeedbackResponse
+from journeys.models import Team, Touchpoint
+
+
+@dataclass(frozen=True)
+class LoadedRule:
+    """A rule with its many-to-many filters read once per routing run."""
+
+    rule: RoutingRule
+    journey_ids: frozenset[int]
+    touchpoint_ids: frozenset[int]
+    keyword_pattern: re.Pattern | None
+
+
+def load_rules() -> list[LoadedRule]:
+    loaded = []
+    for rule in RoutingRule.objects.filter(active=True).prefetch_related("journeys", "touchpoints"):
+        words = rule.keyword_list()
+        pattern = re.compile(r"\b(" + "|".join(map(re.escape, words)) + r")\b", re.I) if words else None
+        loaded.append(LoadedRule(rule, frozenset(j.pk for j in rule.journeys.all()),
+                                 frozenset(t.pk for t in rule.touchpoints.all()), pattern))
+    return loaded
+
+
+def rule_matches(loaded: LoadedRule, response: FeedbackResponse) -> bool:
+    """Filters that are set must include the response; every condition that
+    is set must hold (a condition on a score the response lacks does not)."""
+    rule, tp = loaded.rule, response.touchpoint
+    if loaded.journey_ids and tp.stage.journey_id not in loaded.journey_ids:
+        return False
+    if loaded.touchpoint_ids and tp.pk not in loaded.touchpoint_ids:
+        return False
+    if (rule.channels and tp.channel not in rule.channels) or (rule.kinds and response.kind not in rule.kinds):
+        return False
+    checks = [
+        (rule.nps_at_most, lambda: response.nps is not None and response.nps <= rule.nps_at_most),
+        (rule.csat_at_most, lambda: response.csat is not None and response.csat <= rule.csat_at_most),
+        (rule.ces_at_least, lambda: response.ces is not None and response.ces >= rule.ces_at_least),
+        (rule.sentiment_at_most,
+         lambda: response.sentiment is not None and response.sentiment <= rule.sentiment_at_most),
+        (loaded.keyword_pattern, lambda: bool(loaded.keyword_pattern.search(response.comment))),
+    ]
+    return all(test() for condition, test in checks if condition is not None)
+
+
+def response_route(*, response_id: int, rules: list[LoadedRule] | None = None) -> RoutedResponse | None:
+    """Route one response; returns its routing record, or None when another
+    worker routed it first. Running it again changes nothing."""
+    with transaction.atomic():
+        response = FeedbackResponse.objects.select_related("touchpoint__stage", "touchpoint__team").get(
+            pk=response_id)
+        if RoutedResponse.objects.filter(response_id=response_id).exists():
+            return None
+        try:
+            with transaction.atomic():
+                routed = RoutedResponse.objects.create(response=response, outcome=RoutingOutcome.NO_MATCH)
+        except IntegrityError:
+            return None  # a concurrent run claimed it and has committed
+        rules = load_rules() if rules is None else rules
+        matched = next((r for r in rules if rule_matches(r, response)), None)
+        if matched is None:
+            return routed
+        routed.rule = matched.rule
+        open_case = _open_case_of(response.customer_id)
+        if open_case is not None:
+            _attach(open_case, response, matched.rule)
+            routed.outcome, routed.case = RoutingOutcome.ATTACHED, open_case
+        else:
+            routed.outcome, routed.case = RoutingOutcome.OPENED, _open(response, matched.rule)
+        routed.save()
+        return routed
+
+
+def responses_route_pending(*, batch_size: int = 500) -> int:
+    """Route every response that was never routed (a lost task loses nothing)."""
+    routed = 0
+    rules = load_rules()
+    while True:
+        ids = list(FeedbackResponse.objects.filter(routing__isnull=True).order_by("pk")
+                   .values_list("pk", flat=True)[:batch_size])
+        if not ids:
+            return routed
+        for response_id in ids:
+            routed += response_route(response_id=response_id, rules=rules) is not None
+
+
+def _open_case_of(customer_id: int | None) -> Case | None:
+    if customer_id is None:
+        return None
+    # The customer's row lock serialises routing of one customer's feedback,
+    # so two negative responses at once cannot open two cases.
+    Customer.objects.select_for_update().filter(pk=customer_id).first()
+    case = Case.objects.filter(customer_id=customer_id, status__in=OPEN_STATUSES).order_by("created_at").first()
+    return Case.objects.select_for_update(of=("self",)).get(pk=case.pk) if case else None
+
+
+def _attach(case: Case, response: FeedbackResponse, rule: RoutingRule) -> None:
+    record(case, kind=EventKind.FEEDBACK_ATTACHED, actor=None, now=timezone.now(),
+           data={"response": response.pk, "rule": rule.name, "nps": response.nps, "csat": response.csat},
+           priority=raise_priority(case.priority, rule.priority))
+
+
+def _open(response: FeedbackResponse, rule: RoutingRule) -> Case:
+    tp: Touchpoint = response.touchpoint
+    team = rule.team or tp.team
+    start = response.received_at
+    first_hours = rule.first_contact_sla_hours or tp.first_contact_sla_hours
+    resolve_hours = rule.resolution_sla_hours or tp.resolution_sla_hours
+    now = timezone.now()
+    case = Case(customer_id=response.customer_id, feedback=response, touchpoint=tp, journey_id=tp.stage.journey_id,
+                team=team, status=CaseStatus.NEW, priority=rule.priority, rule=rule,
+                first_contact_due=start + timedelta(hours=first_hours),
+                resolve_due=start + timedelta(hours=resolve_hours), created_at=now, updated_at=now)
+    case.due_at = case.first_contact_due
+    case.save(force_insert=True)
+    record(case, kind=EventKind.OPENED, actor=None, now=now,
+           data={"response": response.pk, "rule": rule.name, "nps": response.nps, "csat": response.csat,
+                 "first_contact_due": case.first_contact_due, "resolve_due": case.resolve_due})
+    owner = pick_owner(rule, tp, team)
+    if owner is not None:
+        record(case, kind=EventKind.ASSIGNED, actor=None, now=now,
+               data={"owner": owner.get_username(), "strategy": rule.strategy}, owner_id=owner.pk)
+    return case
+
+
+def pick_owner(rule: RoutingRule, touchpoint: Touchpoint, team: Team):
+    """The owner the rule's strategy picks among the team's active members;
+    None leaves the case in the team queue."""
+    members = get_user_model().objects.filter(teams=team, is_active=True).order_by("pk")
+    if rule.strategy == AssignmentStrategy.DEFAULT_OWNER:
+        owner_id = touchpoint.default_owner_id
+        return members.filter(pk=owner_id).first() if owner_id else None
+    if rule.strategy == AssignmentStrategy.LEAST_LOADED:
+        return members.annotate(
+            open_cases=Count("owned_cases", filter=Q(owned_cases__status__in=OPEN_STATUSES))
+        ).order_by("open_cases", "pk").first()
+    # Round-robin: the rule's row lock keeps two workers from picking the same next member.
+    locked = RoutingRule.objects.select_for_update().get(pk=rule.pk)
+    owner = members.filter(pk__gt=locked.round_robin_cursor_id or 0).first() or members.first()
+    if owner is not None:
+        RoutingRule.objects.filter(pk=rule.pk).update(round_robin_cursor=owner)
+    return owner

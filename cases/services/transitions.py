@@ -1,0 +1,172 @@
+"""The case actions of DESIGN's state machine. Each one: one transaction,
+the case row locked, the actor's scope, role and the case's state checked,
+the change applied and an audit event appended."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils import timezone
+
+from cases import policy
+from cases.choices import CaseOutcome, CaseStatus, ContactChannel, EventKind, Priority
+from cases.models import Case, RootCause
+from cases.selectors import cases_visible_to, is_team_member
+from cases.services._record import record
+from cvx_site.errors import Conflict, InvalidInput, NotFound
+
+NOTE_MAX_CHARS = 10_000
+_PRIORITY_ORDER = [Priority.LOW, Priority.NORMAL, Priority.HIGH, Priority.URGENT]
+
+
+@contextmanager
+def _acting_on(case_id: int, actor, action: str):
+    """Lock the case and check that `actor` may do `action` to it now."""
+    with transaction.atomic():
+        case = Case.objects.select_for_update(of=("self",)).select_related("team").filter(pk=case_id).first()
+        if case is None or not cases_visible_to(actor).filter(pk=case_id).exists():
+            raise NotFound(f"No case {case_id} that you can see.")
+        policy.check(actor, case, action, member=is_team_member(actor, case))
+        yield case
+
+
+def _required(text: str | None, field: str, reason: str) -> str:
+    text = (text or "").strip()
+    if not text:
+        raise InvalidInput(reason, field=field)
+    if len(text) > NOTE_MAX_CHARS:
+        raise InvalidInput(f"At most {NOTE_MAX_CHARS} characters.", field=field)
+    return text
+
+
+def case_acknowledge(*, case_id: int, actor, note: str = "") -> Case:
+    """new or reopened -> acknowledged."""
+    with _acting_on(case_id, actor, "acknowledge") as case:
+        record(case, kind=EventKind.ACKNOWLEDGED, actor=actor, now=timezone.now(), note=note.strip(),
+               status=CaseStatus.ACKNOWLEDGED)
+    return case
+
+
+def case_log_contact(*, case_id: int, actor, channel: str, note: str) -> Case:
+    """Record a contact with the customer (how, and what was agreed) -> contacted.
+    The first contact stops the first-contact SLA clock."""
+    if channel not in ContactChannel.values:
+        raise InvalidInput(f"Choose one of: {', '.join(ContactChannel.values)}.", field="channel")
+    note = _required(note, "note", "Say what was agreed with the customer.")
+    with _acting_on(case_id, actor, "log_contact") as case:
+        now = timezone.now()
+        record(case, kind=EventKind.CONTACTED, actor=actor, now=now, note=note, data={"channel": channel},
+               status=CaseStatus.CONTACTED, first_contact_at=case.first_contact_at or now,
+               contact_count=case.contact_count + 1)
+    return case
+
+
+def case_note(*, case_id: int, actor, note: str) -> Case:
+    """Add a note; the state does not change."""
+    note = _required(note, "note", "A note cannot be empty.")
+    with _acting_on(case_id, actor, "note") as case:
+        record(case, kind=EventKind.NOTE, actor=actor, now=timezone.now(), note=note)
+    return case
+
+
+def case_reassign(*, case_id: int, actor, owner, note: str = "") -> Case:
+    """Give the case to `owner` (a user or user id), an active member of the
+    case's team. Frontline staff may only take unassigned cases themselves."""
+    owner = _user(owner)
+    with _acting_on(case_id, actor, "reassign") as case:
+        if not (policy.is_case_admin(actor) or policy.leads_team_of(actor, case)) and owner.pk != actor.pk:
+            raise InvalidInput("You can only take the case yourself.", field="owner")
+        if owner.pk == case.owner_id:
+            raise Conflict(f"{owner.get_username()} already owns case {case.number}.")
+        if not owner.is_active or not case.team.members.filter(pk=owner.pk).exists():
+            raise InvalidInput(f"{owner.get_username()} is not an active member of {case.team}.", field="owner")
+        record(case, kind=EventKind.ASSIGNED, actor=actor, now=timezone.now(), note=note.strip(),
+               data={"owner": owner.get_username()}, owner_id=owner.pk)
+    return case
+
+
+def case_escalate(*, case_id: int, actor, note: str = "") -> Case:
+    """Escalate to the team lead: status escalated, priority at least high."""
+    with _acting_on(case_id, actor, "escalate") as case:
+        record(case, kind=EventKind.ESCALATED, actor=actor, now=timezone.now(), note=note.strip(),
+               status=CaseStatus.ESCALATED, priority=raise_priority(case.priority, Priority.HIGH))
+    return case
+
+
+def case_resolve(*, case_id: int, actor, root_cause, note: str) -> Case:
+    """-> resolved, with a root cause and a summary of what was done (both required)."""
+    note = _required(note, "note", "Summarise what was done for the customer.")
+    cause = _root_cause(root_cause)
+    with _acting_on(case_id, actor, "resolve") as case:
+        record(case, kind=EventKind.RESOLVED, actor=actor, now=timezone.now(), note=note,
+               data={"root_cause": str(cause)}, status=CaseStatus.RESOLVED, root_cause_id=cause.pk,
+               resolution_summary=note, resolved_at=timezone.now())
+    return case
+
+
+def case_reopen(*, case_id: int, actor, note: str) -> Case:
+    """resolved, awaiting follow-up or closed -> reopened (reason required)."""
+    note = _required(note, "note", "Say why the case is reopened.")
+    with _acting_on(case_id, actor, "reopen") as case:
+        record(case, kind=EventKind.REOPENED, actor=actor, now=timezone.now(), note=note,
+               status=CaseStatus.REOPENED, outcome=None, resolved_at=None, closed_at=None)
+    return case
+
+
+def case_cancel(*, case_id: int, actor, note: str) -> Case:
+    """Any open state -> cancelled, outcome cancelled (reason required)."""
+    note = _required(note, "note", "Say why the case is cancelled.")
+    with _acting_on(case_id, actor, "cancel") as case:
+        record(case, kind=EventKind.CANCELLED, actor=actor, now=timezone.now(), note=note,
+               status=CaseStatus.CANCELLED, outcome=CaseOutcome.CANCELLED, closed_at=timezone.now())
+    return case
+
+
+_DISPATCH = {
+    "acknowledge": (case_acknowledge, ("note",)),
+    "log_contact": (case_log_contact, ("channel", "note")),
+    "note": (case_note, ("note",)),
+    "reassign": (case_reassign, ("owner", "note")),
+    "escalate": (case_escalate, ("note",)),
+    "resolve": (case_resolve, ("root_cause", "note")),
+    "reopen": (case_reopen, ("note",)),
+    "cancel": (case_cancel, ("note",)),
+}
+
+
+def case_transition(*, case_id: int, actor, action: str, **params) -> Case:
+    """Run `action` (one of policy.ACTIONS) with the parameters it takes;
+    missing parameters count as empty."""
+    if action not in _DISPATCH:
+        raise InvalidInput(f"Choose one of: {', '.join(_DISPATCH)}.", field="action")
+    service, names = _DISPATCH[action]
+    return service(case_id=case_id, actor=actor, **{n: params.get(n) or "" for n in names})
+
+
+def raise_priority(current: str, at_least: str) -> str:
+    return max(current, at_least, key=_PRIORITY_ORDER.index)
+
+
+def _user(value):
+    User = get_user_model()
+    if isinstance(value, User):
+        return value
+    try:
+        return User.objects.get(pk=int(value))
+    except (TypeError, ValueError, User.DoesNotExist):
+        raise InvalidInput("Choose an existing user.", field="owner") from None
+
+
+def _root_cause(value) -> RootCause:
+    if isinstance(value, RootCause):
+        cause = value
+    else:
+        try:
+            cause = RootCause.objects.get(pk=int(value))
+        except (TypeError, ValueError, RootCause.DoesNotExist):
+            raise InvalidInput("Choose the root cause.", field="root_cause") from None
+    if not cause.active:
+        raise InvalidInput(f"{cause} is no longer in use.", field="root_cause")
+    return cause
