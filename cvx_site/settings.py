@@ -185,6 +185,7 @@ CACHES = {
 }
 # A bulk request of 1,000 items with long comments is several MB.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("CVX_MAX_REQUEST_BYTES", 12 * 1024 * 1024, minimum=1024)
+CVX_IMPORT_MAX_BYTES = env_int("CVX_IMPORT_MAX_BYTES", 2 * 1024**3, minimum=1)
 NLTK_DATA_DIR = Path(env_str("CVX_NLTK_DATA_DIR") or DATA_DIR / "nltk_data")
 
 # --- REST API -----------------------------------------------------------------

@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
+from rest_framework.exceptions import ValidationError
 from django.utils import timezone
 
 from feedback.models import Customer, CustomerIdentity, FeedbackResponse
@@ -50,24 +51,41 @@ def feedback_ingest_many(*, items: Sequence[Mapping]) -> list[IngestOutcome]:
     """
     touchpoints = _touchpoints_for(items)
     outcomes: list[IngestOutcome | None] = [None] * len(items)
-    valid: list[tuple[int, dict, str]] = []
+    valid = _validate(items, touchpoints, outcomes)
+    if valid:
+        # Score before the write transaction: on SQLite that transaction holds
+        # the database's write lock, and scoring is the slow part. Replays
+        # already stored are not scored at all.
+        known = _existing_responses(valid)
+        scores = dict(zip(
+            (index for index, data, _h in valid if (data["source"], data["external_id"]) not in known),
+            score_many(data["comment"] for _i, data, _h in valid
+                       if (data["source"], data["external_id"]) not in known),
+        ))
+        with transaction.atomic():
+            _store(valid, outcomes, scores)
+    return outcomes  # type: ignore[return-value]
+
+
+def _validate(items: Sequence[Mapping], touchpoints: dict, outcomes: list) -> list[tuple[int, dict, str]]:
+    # One validator for the batch: building a DRF serializer per item costs
+    # more than validating it.
+    validator = FeedbackInSerializer(context={"touchpoints": touchpoints})
+    valid = []
     for index, item in enumerate(items):
         if not isinstance(item, Mapping):
             outcomes[index] = IngestOutcome(ERROR, errors={"non_field_errors": ["Expected a JSON object."]})
             continue
-        serializer = FeedbackInSerializer(data=item, context={"touchpoints": touchpoints})
-        if serializer.is_valid():
-            data = serializer.validated_data
-            valid.append((index, data, _content_hash(data)))
-        else:
-            outcomes[index] = IngestOutcome(ERROR, errors=_plain(serializer.errors))
-    if valid:
-        with transaction.atomic():
-            _store(valid, outcomes)
-    return outcomes  # type: ignore[return-value]
+        try:
+            data = validator.run_validation(item)
+        except ValidationError as exc:
+            outcomes[index] = IngestOutcome(ERROR, errors=_plain(exc.detail))
+            continue
+        valid.append((index, data, _content_hash(data)))
+    return valid
 
 
-def _store(valid: list[tuple[int, dict, str]], outcomes: list) -> None:
+def _store(valid: list[tuple[int, dict, str]], outcomes: list, scores: dict) -> None:
     stored = _existing_responses(valid)
     fresh: dict[tuple[str, str], tuple[int, dict, str]] = {}
     for index, data, digest in valid:
@@ -76,7 +94,7 @@ def _store(valid: list[tuple[int, dict, str]], outcomes: list) -> None:
             fresh[key] = (index, data, digest)
     created_at: set[int] = set()
     if fresh:
-        for (key, (index, _data, _digest)), response in zip(fresh.items(), _create_responses(list(fresh.values()))):
+        for (key, (index, _data, _digest)), response in zip(fresh.items(), _create_responses(list(fresh.values()), scores)):
             if response.pk is None:  # lost a race with a concurrent request
                 response = FeedbackResponse.objects.get(source=key[0], external_id=key[1])
             else:
@@ -112,12 +130,12 @@ def _existing_responses(valid) -> dict[tuple[str, str], FeedbackResponse]:
     return {(r.source, r.external_id): r for r in rows}
 
 
-def _create_responses(fresh: list[tuple[int, dict, str]]) -> list[FeedbackResponse]:
+def _create_responses(fresh: list[tuple[int, dict, str]], scores: dict) -> list[FeedbackResponse]:
     customers = _resolve_customers([data.get("customer") for _i, data, _h in fresh])
-    scores = score_many(data["comment"] for _i, data, _h in fresh)
     now = timezone.now()
     rows = []
-    for (_index, data, digest), customer, score in zip(fresh, customers, scores):
+    for (index, data, digest), customer in zip(fresh, customers):
+        score = scores[index]
         rows.append(FeedbackResponse(
             touchpoint=data["touchpoint"], customer=customer, kind=data["kind"], source=data["source"],
             external_id=data["external_id"], occurred_at=data.get("occurred_at") or now, received_at=now,
@@ -134,6 +152,8 @@ def _create_responses(fresh: list[tuple[int, dict, str]]) -> list[FeedbackRespon
     except IntegrityError:
         # Another request stored one of these keys since we looked: store the
         # rest one by one; the loser of each race becomes a replay.
+        for row in rows:
+            row.pk = None  # ids from the rolled-back insert are not ours
         return [_create_one(row) for row in rows]
 
 
@@ -153,12 +173,7 @@ def _resolve_customers(specs: list[dict | None]) -> list[Customer | None]:
     identity already owned by another customer is never moved.
     """
     wanted = {(kind, value) for spec in specs if spec for kind, value in spec["identities"].items()}
-    known: dict[tuple[str, str], Customer] = {}
-    if wanted:
-        values = {value for _kind, value in wanted}
-        for ident in CustomerIdentity.objects.filter(value__in=values).select_related("customer"):
-            if (ident.kind, ident.value) in wanted:
-                known[(ident.kind, ident.value)] = ident.customer
+    known = _known_identities(wanted)
     result: list[Customer | None] = []
     new_customers: list[Customer] = []
     new_identities: list[CustomerIdentity] = []
@@ -178,11 +193,42 @@ def _resolve_customers(specs: list[dict | None]) -> list[Customer | None]:
         result.append(customer)
     if new_customers:
         Customer.objects.bulk_create(new_customers)
-    if new_identities:
-        for ident in new_identities:
-            ident.customer_id = ident.customer.pk
-        CustomerIdentity.objects.bulk_create(new_identities, ignore_conflicts=True)
+    for ident in new_identities:
+        ident.customer_id = ident.customer.pk
+    try:
+        with transaction.atomic():
+            CustomerIdentity.objects.bulk_create(new_identities)
+    except IntegrityError:
+        moved = _claim_identities_one_by_one(new_identities, {c.pk for c in new_customers})
+        result = [moved.get(c.pk, c) if c is not None else None for c in result]
     return result
+
+
+def _known_identities(wanted: set[tuple[str, str]]) -> dict[tuple[str, str], Customer]:
+    if not wanted:
+        return {}
+    rows = CustomerIdentity.objects.filter(value__in={v for _k, v in wanted}).select_related("customer")
+    return {(i.kind, i.value): i.customer for i in rows if (i.kind, i.value) in wanted}
+
+
+def _claim_identities_one_by_one(identities: list[CustomerIdentity], new_ids: set[int]) -> dict[int, Customer]:
+    """After a concurrent request took one of our identities: a customer we
+    just created for it merges into that identity's owner. Returns
+    {our new customer id: the owner to use instead}."""
+    moved: dict[int, Customer] = {}
+    for ident in identities:
+        ident.pk = None
+        try:
+            with transaction.atomic():
+                ident.save(force_insert=True)
+        except IntegrityError:
+            owner = CustomerIdentity.objects.select_related("customer").get(kind=ident.kind, value=ident.value).customer
+            if ident.customer_id in new_ids and owner.pk != ident.customer_id:
+                moved[ident.customer_id] = owner
+    for new_id, owner in moved.items():
+        CustomerIdentity.objects.filter(customer_id=new_id).update(customer=owner)
+        Customer.objects.filter(pk=new_id).delete()
+    return moved
 
 
 def _content_hash(data: dict) -> str:

@@ -183,3 +183,17 @@ def test_database_refuses_out_of_range_scores_even_bypassing_the_service(touchpo
     with pytest.raises(IntegrityError), transaction.atomic():
         FeedbackResponse.objects.create(touchpoint=touchpoint, source="x", external_id="2",
                                         occurred_at=timezone.now())
+
+
+def test_an_identity_taken_by_a_concurrent_request_merges_into_its_owner(touchpoint, monkeypatch):
+    """Simulates the race: our lookup ran before another request stored the email."""
+    from feedback import services
+
+    owner = Customer.objects.create(name="First")
+    CustomerIdentity.objects.create(customer=owner, kind="email", value="race@example.com")
+    monkeypatch.setattr(services, "_known_identities", lambda wanted: {})
+    outcome = feedback_ingest(item=item(customer={"email": "race@example.com", "phone": "+4420794600"}))
+    assert outcome.status == CREATED
+    assert outcome.response.customer == owner
+    assert Customer.objects.count() == 1
+    assert set(owner.identities.values_list("kind", flat=True)) == {"email", "phone"}
