@@ -1,7 +1,7 @@
 """Case filters shared by the API and the queue pages."""
 
 import django_filters
-from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 
 from cases.choices import CaseStatus, Priority
 from cases.models import Case
@@ -11,7 +11,10 @@ from cases.selectors import breached
 class CaseFilterSet(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=CaseStatus.choices)
     priority = django_filters.MultipleChoiceFilter(choices=Priority.choices)
-    owner = django_filters.CharFilter(method="by_owner", help_text="`me`, `none`, or a user id.")
+    owner = django_filters.CharFilter(
+        method="by_owner", help_text="`me`, `none`, or a user id.",
+        validators=[RegexValidator(r"^(me|none|\d+)$", "Use `me`, `none` or a user id.")],
+    )
     team = django_filters.CharFilter(field_name="team__slug")
     touchpoint = django_filters.CharFilter(field_name="touchpoint__slug")
     journey = django_filters.CharFilter(field_name="journey__slug")
@@ -26,8 +29,6 @@ class CaseFilterSet(django_filters.FilterSet):
             return queryset.filter(owner=self.request.user)
         if value == "none":
             return queryset.filter(owner__isnull=True)
-        if not value.isdigit():
-            raise ValidationError("Use `me`, `none` or a user id.")
         return queryset.filter(owner_id=int(value))
 
     def by_breached(self, queryset, name, value):
