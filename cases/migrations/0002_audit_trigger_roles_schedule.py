@@ -35,9 +35,15 @@ ROLE_PERMISSIONS = {
 }
 
 
+def _run_sql(schema_editor, sql: str) -> None:
+    # Executed without parameters, so PL/pgSQL's own % is not taken for a placeholder.
+    with schema_editor.connection.cursor() as cursor:
+        cursor.execute(sql)
+
+
 def forwards(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(APPEND_ONLY_SQL)
+        _run_sql(schema_editor, APPEND_ONLY_SQL)
     grant_role_permissions(apps, ROLE_PERMISSIONS)
     Schedule = apps.get_model("django_q", "Schedule")
     Schedule.objects.update_or_create(
@@ -49,7 +55,7 @@ def forwards(apps, schema_editor):
 
 def backwards(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(DROP_SQL)
+        _run_sql(schema_editor, DROP_SQL)
     apps.get_model("django_q", "Schedule").objects.filter(name="cvx: SLA sweep").delete()
 
 
