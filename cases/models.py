@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -23,6 +25,8 @@ from journeys.models import MAX_SLA_HOURS, Journey, Team, Touchpoint
 from journeys.validators import ChoiceListValidator
 
 _OPEN = Q(status__in=OPEN_STATUSES)
+# A case due within this is flagged "due soon" in the queues.
+DUE_SOON = timedelta(hours=4)
 
 
 class RootCause(models.Model):
@@ -163,6 +167,10 @@ class Case(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
+
+    @property
+    def due_soon(self) -> bool:
+        return self.is_open and timezone.now() <= self.due_at <= timezone.now() + DUE_SOON
 
     @property
     def is_breached(self) -> bool:

@@ -27,7 +27,7 @@ def recipients_for(event: CaseEvent) -> list:
 
 def message_for(event: CaseEvent) -> tuple[str, str]:
     case = event.case
-    link = settings.CVX_BASE_URL.rstrip("/") + reverse("api-v1:case-detail", args=[case.pk])
+    link = settings.CVX_BASE_URL.rstrip("/") + reverse("cases:detail", args=[case.pk])
     if event.kind == EventKind.ASSIGNED:
         subject = f"[CVX] {case.number} is yours: {case.touchpoint.name}"
         lead = "A case has been assigned to you."

@@ -33,6 +33,9 @@ TRANSITIONS: dict[str, Transition] = {
     "cancel": Transition(OPEN, S.CANCELLED, "no"),
 }
 ACTIONS = tuple(TRANSITIONS)
+ACTION_LABELS = {"acknowledge": "Acknowledge", "log_contact": "Log contact", "note": "Add note",
+                 "reassign": "Reassign", "escalate": "Escalate", "resolve": "Resolve", "reopen": "Reopen",
+                 "cancel": "Cancel case"}
 
 
 def is_case_admin(user) -> bool:

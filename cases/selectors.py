@@ -3,7 +3,12 @@ the detail, pages and API alike."""
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+import base64
+import binascii
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from cases.choices import OPEN_STATUSES
@@ -38,3 +43,61 @@ def breached(cases: QuerySet[Case]) -> QuerySet[Case]:
         | Q(first_contact_breached_at__isnull=False)
         | Q(resolution_breached_at__isnull=False)
     )
+
+
+def is_manager(user) -> bool:
+    """CX admins and team leads: they see All cases and the audit pages."""
+    from journeys.selectors import teams_led_by
+
+    return is_case_admin(user) or teams_led_by(user).exists()
+
+
+def queue(user, name: str) -> QuerySet[Case]:
+    """The cases of one queue: `mine` (open, mine), `team` (open, unassigned,
+    of my teams) or `all` (everything I may see)."""
+    visible = cases_visible_to(user)
+    if name == "mine":
+        return visible.filter(owner=user, status__in=OPEN_STATUSES)
+    if name == "team":
+        return visible.filter(owner__isnull=True, status__in=OPEN_STATUSES, team__in=teams_of(user))
+    return visible
+
+
+def status_counts(cases: QuerySet[Case]) -> dict[str, int]:
+    return dict(cases.order_by().values_list("status").annotate(n=Count("id")))
+
+
+@dataclass
+class Page:
+    items: list = field(default_factory=list)
+    next_cursor: str | None = None
+
+
+def keyset_page(cases: QuerySet[Case], *, after: str | None, size: int) -> Page:
+    """One page of cases by (due_at, id) after the cursor: each page is an
+    index range scan, as fast deep in the list as at its start."""
+    position = decode_cursor(after)
+    if position is not None:
+        due, pk = position
+        cases = cases.filter(Q(due_at__gt=due) | Q(due_at=due, pk__gt=pk))
+    rows = list(cases.order_by("due_at", "id")[: size + 1])
+    more = len(rows) > size
+    rows = rows[:size]
+    return Page(rows, encode_cursor(rows[-1]) if more and rows else None)
+
+
+def encode_cursor(case: Case) -> str:
+    raw = f"{case.due_at.isoformat()}|{case.pk}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> tuple[datetime, int] | None:
+    """The position in a cursor; None for no cursor or one that does not parse."""
+    if not cursor:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        due, pk = raw.split("|")
+        return datetime.fromisoformat(due), int(pk)
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        return None

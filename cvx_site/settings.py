@@ -78,6 +78,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "cases.context_processors.navigation",
             ],
         },
     },
@@ -122,7 +123,9 @@ STORAGES = {
     },
 }
 
-LOGIN_URL = "admin:login"
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "cases:home"
+LOGOUT_REDIRECT_URL = "login"
 
 # --- HTTPS and browser security -------------------------------------------
 # DJANGO_HTTPS says the site is served over HTTPS (directly or behind a proxy

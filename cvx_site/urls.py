@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from cvx_site import views
@@ -13,6 +14,9 @@ api_v1 = [
 ]
 
 urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="cases:home"), name="root"),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("cases/", include("cases.urls")),
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("_nested_admin/", include("nested_admin.urls")),

@@ -1,0 +1,16 @@
+from django.urls import path
+
+from cases import views
+
+app_name = "cases"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("queue/<str:name>/", views.queue_view, name="queue"),
+    path("<int:pk>/", views.case_detail, name="detail"),
+    path("<int:pk>/act/<str:action>/", views.case_act, name="act"),
+    path("audit/", views.audit_trail, name="audit"),
+    path("audit/export.csv", views.audit_export, name="audit-export"),
+    path("audit/verify/", views.audit_verify, name="audit-verify"),
+    path("bulk-reassign/", views.bulk_reassign, name="bulk-reassign"),
+]

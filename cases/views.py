@@ -1,0 +1,249 @@
+"""Pages: the queues, the case page with its actions, the manager's audit
+trail and bulk reassignment. Every change goes through cases.services."""
+
+from __future__ import annotations
+
+import csv
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from cases import policy, services
+from cases.audit import verify_all
+from cases.choices import CaseStatus
+from cases.filtersets import CaseFilterSet
+from cases.forms import ACTION_FORMS, AuditFilterForm, BulkReassignForm
+from cases.models import Case, RoutedResponse
+from cases.selectors import (
+    case_events_visible_to,
+    cases_visible_to,
+    is_manager,
+    is_team_member,
+    keyset_page,
+    queue,
+    status_counts,
+)
+from cvx_site.errors import DomainError
+
+PAGE_SIZE = 25
+QUEUES = {"mine": "My queue", "team": "Team queue", "all": "All cases"}
+
+
+def _manager_only(user) -> None:
+    if not is_manager(user):
+        raise DjangoPermissionDenied("Only team leads and CX admins see this page.")
+
+
+@login_required
+def home(request):
+    return redirect("cases:queue", name="mine")
+
+
+@login_required
+def queue_view(request, name: str):
+    if name not in QUEUES:
+        raise Http404
+    if name == "all":
+        _manager_only(request.user)
+    base = queue(request.user, name).select_related("owner", "team", "touchpoint", "journey")
+    filters = CaseFilterSet(request.GET, queryset=base, request=request)
+    cases = filters.qs if filters.is_valid() else base.none()
+    page = keyset_page(cases, after=request.GET.get("after"), size=PAGE_SIZE)
+    query = request.GET.copy()
+    query.pop("after", None)
+    return render(request, "cases/queue.html", {
+        "queue_name": name, "title": QUEUES[name], "queues": QUEUES, "filters": filters, "page": page,
+        "counts": status_counts(base), "query": query.urlencode(), "statuses": CaseStatus,
+        "bulk_form": BulkReassignForm() if name == "all" else None,
+    })
+
+
+def _case_for(user, pk: int) -> Case:
+    case = (cases_visible_to(user).select_related("owner", "team__lead", "touchpoint__stage__journey", "customer",
+                                                  "feedback", "root_cause", "rule")
+            .filter(pk=pk).first())
+    if case is None:
+        raise Http404("No such case, or not one you can see.")
+    return case
+
+
+@login_required
+def case_detail(request, pk: int, *, forms=None, status: int = 200):
+    case = _case_for(request.user, pk)
+    member = is_team_member(request.user, case)
+    allowed = policy.allowed_actions(request.user, case, member=member)
+    forms = forms or {}
+    action_forms = [(a, policy.ACTION_LABELS[a], forms.get(a) or _form(a, case)) for a in allowed]
+    attached = (RoutedResponse.objects.filter(case=case).exclude(response_id=case.feedback_id)
+                .select_related("response__touchpoint").order_by("routed_at"))
+    history = _customer_history(request.user, case)
+    events = readable(list(case.events.select_related("actor").order_by("seq")))
+    return render(request, "cases/case_detail.html", {
+        "case": case, "action_forms": action_forms, "attached": attached, "events": events,
+        "can_take": "reassign" in allowed and case.owner_id is None and member, **history,
+    }, status=status)
+
+
+def readable(events: list) -> list:
+    """Give each event `shown_changes`: (field, before, after) with people and
+    root causes by name rather than id."""
+    from django.contrib.auth import get_user_model
+
+    from cases.models import RootCause
+
+    ids = {"owner": set(), "root_cause": set()}
+    for event in events:
+        for name in ids:
+            ids[name].update(v for v in event.changes.get(name, []) if v)
+    names = {
+        "owner": dict(get_user_model().objects.filter(pk__in=ids["owner"]).values_list("pk", "username")),
+        "root_cause": {c.pk: str(c) for c in RootCause.objects.filter(pk__in=ids["root_cause"])
+                       .select_related("parent")},
+    }
+    for event in events:
+        event.shown_changes = [
+            (field, names.get(field, {}).get(before, before), names.get(field, {}).get(after, after))
+            for field, (before, after) in event.changes.items()
+        ]
+    return events
+
+
+def _form(action: str, case: Case, data=None):
+    form_class = ACTION_FORMS[action]
+    if action == "reassign":
+        return form_class(data, case=case, prefix=action)
+    return form_class(data, prefix=action)
+
+
+def _customer_history(user, case: Case) -> dict:
+    if case.customer_id is None:
+        return {"earlier_feedback": [], "other_cases": [], "identities": []}
+    customer = case.customer
+    return {
+        "identities": list(customer.identities.all()),
+        "earlier_feedback": list(customer.responses.select_related("touchpoint").exclude(pk=case.feedback_id)
+                                 .order_by("-occurred_at")[:20]),
+        "other_cases": list(cases_visible_to(user).filter(customer_id=case.customer_id).exclude(pk=case.pk)
+                            .select_related("touchpoint").order_by("-created_at")[:20]),
+    }
+
+
+@login_required
+@require_POST
+def case_act(request, pk: int, action: str):
+    case = _case_for(request.user, pk)
+    if action == "take":
+        action, data = "reassign", {"reassign-owner": str(request.user.pk)}
+    elif action in ACTION_FORMS:
+        data = request.POST
+    else:
+        raise Http404
+    form = _form(action, case, data)
+    if not form.is_valid():
+        return case_detail(request, pk, forms={action: form}, status=400)
+    try:
+        services.case_transition(case_id=case.pk, actor=request.user, action=action, **form.cleaned_data)
+    except DomainError as exc:
+        if exc.field and exc.field in form.fields:
+            form.add_error(exc.field, exc.message)
+        else:
+            messages.error(request, exc.message)
+        return case_detail(request, pk, forms={action: form}, status=exc.status)
+    messages.success(request, f"{case.number}: {action.replace('_', ' ')} done.")
+    return redirect("cases:detail", pk=case.pk)
+
+
+# --- managers -------------------------------------------------------------------
+
+def _audit_events(request):
+    form = AuditFilterForm(request.GET or None)
+    events = case_events_visible_to(request.user).select_related("actor", "case").order_by("-at", "-id")
+    if form.is_bound and form.is_valid():
+        data = form.cleaned_data
+        if data["actor"]:
+            events = (events.filter(actor__isnull=True) if data["actor"] == "system"
+                      else events.filter(actor__username=data["actor"]))
+        if data["case"]:
+            events = events.filter(case_id=data["case"])
+        if data["kind"]:
+            events = events.filter(kind=data["kind"])
+        if data["since"]:
+            events = events.filter(at__date__gte=data["since"])
+        if data["until"]:
+            events = events.filter(at__date__lte=data["until"])
+    elif form.is_bound:
+        events = events.none()
+    return form, events
+
+
+@login_required
+def audit_trail(request):
+    _manager_only(request.user)
+    form, events = _audit_events(request)
+    return render(request, "cases/audit.html", {
+        "form": form, "events": readable(list(events[:200])), "query": request.GET.urlencode(), "nav_section": "audit",
+    })
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+@login_required
+def audit_export(request):
+    _manager_only(request.user)
+    form, events = _audit_events(request)
+    writer = csv.writer(_Echo())
+    header = ["case", "seq", "at", "kind", "actor", "changes", "note", "data", "prev_hash", "hash"]
+
+    def rows():
+        yield writer.writerow(header)
+        for e in events.iterator(chunk_size=2000):
+            yield writer.writerow([e.case.number, e.seq, e.at.isoformat(), e.kind,
+                                   e.actor.get_username() if e.actor_id else "system", e.changes, e.note,
+                                   e.data, e.prev_hash, e.hash])
+
+    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="cvx-audit-trail.csv"'
+    return response
+
+
+@login_required
+def audit_verify(request):
+    _manager_only(request.user)
+    breaks = list(verify_all(cases_visible_to(request.user).order_by("pk")))
+    return render(request, "cases/audit_verify.html", {
+        "nav_section": "audit",
+        "breaks": breaks, "checked": cases_visible_to(request.user).count(),
+    })
+
+
+@login_required
+@require_POST
+def bulk_reassign(request):
+    _manager_only(request.user)
+    ids = [v for v in request.POST.getlist("case") if v.isdigit()]
+    form = BulkReassignForm(request.POST, case_ids=[int(i) for i in ids])
+    if not form.is_valid():
+        for field, errors in form.errors.items():
+            messages.error(request, f"{form.fields[field].label or field}: {' '.join(errors)}")
+        return redirect("cases:queue", name="all")
+    done, failed = 0, []
+    for case_id in form.cleaned_data["case"]:
+        try:
+            services.case_reassign(case_id=case_id, actor=request.user, owner=form.cleaned_data["owner"],
+                                   note=form.cleaned_data["note"])
+            done += 1
+        except DomainError as exc:
+            failed.append(f"CX-{case_id:06d}: {exc.message}")
+    if done:
+        messages.success(request, f"Reassigned {done} case(s) to {form.cleaned_data['owner'].get_username()}.")
+    for failure in failed:
+        messages.error(request, failure)
+    return redirect(reverse("cases:queue", kwargs={"name": "all"}))
