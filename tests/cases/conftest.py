@@ -1,6 +1,7 @@
-"""Fixtures for the cases tests: a root cause, the detractor rule, cases made
-the way production makes them (ingest, then route), and the teardown that
-lets transactional tests on PostgreSQL flush an append-only audit table."""
+"""Fixtures for the cases tests: a root cause, the detractor rule and cases
+made the way production makes them (ingest, then route). The teardown that
+lets transactional tests on PostgreSQL flush the append-only audit table,
+`pg_audit_cleanup`, lives in tests/conftest.py (the browser tests use it too)."""
 
 from __future__ import annotations
 
@@ -72,36 +73,3 @@ def make_case(detractor_rule, touchpoint):
         return case
 
     return make
-
-
-# Tables named here are flushed with the trigger off, inside the flush's transaction.
-_DISABLE = "ALTER TABLE cases_caseevent DISABLE TRIGGER USER"
-_ENABLE = "ALTER TABLE cases_caseevent ENABLE TRIGGER USER"
-
-
-@pytest.fixture
-def pg_audit_cleanup(transactional_db):
-    """For transactional tests on PostgreSQL. Django's flush after such a test
-    TRUNCATEs every table, which the append-only trigger refuses even when
-    cases_caseevent is empty (it is a statement trigger). Requesting
-    `transactional_db` makes this teardown run before that flush.
-
-    At teardown: empty cases_caseevent (and, by CASCADE, cases_notification)
-    with the user triggers off, and arrange for the flush that follows to run
-    with them off too, in the flush's own transaction, so the trigger is
-    back on when it commits or rolls back."""
-    yield
-    connection = connections["default"]
-    if connection.vendor != "postgresql":
-        return
-    with connection.cursor() as cursor:
-        cursor.execute(_DISABLE)
-        cursor.execute("TRUNCATE cases_caseevent CASCADE")
-        cursor.execute(_ENABLE)
-    ops = connection.ops
-
-    def flush_with_trigger_off(sql_list):
-        del ops.execute_sql_flush  # once only: back to the class's method
-        ops.execute_sql_flush([_DISABLE, *sql_list, _ENABLE])
-
-    ops.execute_sql_flush = flush_with_trigger_off

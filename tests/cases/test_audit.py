@@ -1,0 +1,229 @@
+"""The audit trail: every change appends one hash-chained event, tampering is
+found by `verify_audit`, and neither Django nor PostgreSQL lets an event be
+changed or removed."""
+
+from __future__ import annotations
+
+import io
+from contextlib import contextmanager
+
+import pytest
+from django.core.management import call_command
+from django.db import IntegrityError, connection, transaction
+
+from cases import services
+from cases.audit import GENESIS, event_hash
+from cases.choices import EventKind
+from cases.models import CaseEvent
+
+pytestmark = pytest.mark.django_db
+
+
+def verify_audit(*args: str) -> tuple[int, str, str]:
+    """Run the command; (exit status, stdout, stderr)."""
+    out, err = io.StringIO(), io.StringIO()
+    try:
+        call_command("verify_audit", *args, stdout=out, stderr=err)
+    except SystemExit as exit_:
+        return exit_.code, out.getvalue(), err.getvalue()
+    return 0, out.getvalue(), err.getvalue()
+
+
+def events_of(case) -> list[CaseEvent]:
+    return list(CaseEvent.objects.filter(case=case).order_by("seq"))
+
+
+@contextmanager
+def tampering():
+    """A cursor for raw SQL as an attacker with table-owner rights would run
+    it: on PostgreSQL with the append-only trigger switched off first."""
+    on_postgres = connection.vendor == "postgresql"
+    with transaction.atomic(), connection.cursor() as cursor:
+        if on_postgres:
+            # Django's foreign keys are deferred; pending checks on the table
+            # would make ALTER TABLE fail, so they are run now.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute("ALTER TABLE cases_caseevent DISABLE TRIGGER USER")
+        yield cursor
+        if on_postgres:
+            cursor.execute("ALTER TABLE cases_caseevent ENABLE TRIGGER USER")
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+
+
+@pytest.fixture
+def noted_case(make_case, agent):
+    """A case with four events: opened, assigned, two notes."""
+    case = make_case()
+    services.case_note(case_id=case.pk, actor=agent, note="Called, no answer")
+    services.case_note(case_id=case.pk, actor=agent, note="Left a voicemail")
+    assert [e.seq for e in events_of(case)] == [1, 2, 3, 4]
+    return case
+
+
+# --- every change appends one chained event -------------------------------------
+
+def test_routing_starts_the_chain_with_system_events(make_case):
+    opened, assigned = events_of(make_case())
+    assert (opened.seq, opened.kind, opened.actor, opened.prev_hash) == (1, EventKind.OPENED, None, GENESIS)
+    assert (assigned.seq, assigned.kind, assigned.actor, assigned.prev_hash) == (
+        2, EventKind.ASSIGNED, None, opened.hash)
+
+
+@pytest.mark.parametrize(
+    ("action", "actor_name", "kind"),
+    [
+        ("acknowledge", "agent", EventKind.ACKNOWLEDGED),
+        ("log_contact", "agent", EventKind.CONTACTED),
+        ("note", "agent", EventKind.NOTE),
+        ("reassign", "lead", EventKind.ASSIGNED),
+        ("escalate", "agent", EventKind.ESCALATED),
+        ("resolve", "agent", EventKind.RESOLVED),
+        ("reopen", "lead", EventKind.REOPENED),
+        ("cancel", "lead", EventKind.CANCELLED),
+    ],
+)
+def test_each_transition_appends_one_event_chained_to_the_last(make_case, request, agent, root_cause, action,
+                                                                 actor_name, kind):
+    case = make_case()
+    if action == "reopen":
+        services.case_resolve(case_id=case.pk, actor=agent, root_cause=root_cause, note="Line repaired")
+    actor = request.getfixturevalue(actor_name)
+    before = events_of(case)
+    # Each service takes only the parameters it needs from these.
+    services.case_transition(case_id=case.pk, actor=actor, action=action, note="Reason given",
+                             channel="phone", owner=actor.pk, root_cause=root_cause.pk)
+    after = events_of(case)
+    assert [e.pk for e in after[:-1]] == [e.pk for e in before]
+    new, last = after[-1], before[-1]
+    assert (new.kind, new.actor, new.seq, new.prev_hash) == (kind, actor, last.seq + 1, last.hash)
+    assert new.hash == event_hash(new)
+    case.refresh_from_db()
+    assert (case.audit_seq, case.audit_head) == (new.seq, new.hash)
+
+
+def test_attached_feedback_and_sla_breaches_are_system_events_in_the_chain(make_case):
+    from datetime import timedelta
+
+    case = make_case(customer={"email": "repeat@example.com"})
+    make_case(customer={"email": "repeat@example.com"}, nps=0)  # attaches to `case`
+    services.sla_sweep(now=case.first_contact_due + timedelta(minutes=1))
+    events = events_of(case)
+    assert [(e.seq, e.kind, e.actor) for e in events[2:]] == [
+        (3, EventKind.FEEDBACK_ATTACHED, None), (4, EventKind.SLA_BREACHED, None)]
+    assert [e.prev_hash for e in events[1:]] == [e.hash for e in events[:-1]]
+
+
+def test_verify_audit_reports_an_untouched_trail_intact(noted_case, agent, lead, root_cause):
+    services.case_resolve(case_id=noted_case.pk, actor=agent, root_cause=root_cause, note="Line repaired")
+    services.case_reopen(case_id=noted_case.pk, actor=lead, note="Dropped again")
+    code, out, err = verify_audit()
+    assert (code, err) == (0, "")
+    assert "intact" in out and "1 case(s)" in out
+
+
+# --- tampering is found --------------------------------------------------------
+
+def test_an_edited_event_is_found_and_named(noted_case):
+    with tampering() as cursor:
+        cursor.execute("UPDATE cases_caseevent SET note = %s WHERE case_id = %s AND seq = 3",
+                       ["Customer was rude", noted_case.pk])
+    code, _, err = verify_audit()
+    assert code == 1
+    assert noted_case.number in err and "event #3" in err and "edited" in err
+
+
+def test_a_deleted_middle_event_is_found_where_the_chain_breaks(noted_case):
+    with tampering() as cursor:
+        cursor.execute("DELETE FROM cases_caseevent WHERE case_id = %s AND seq = 2", [noted_case.pk])
+    code, _, err = verify_audit()
+    assert code == 1
+    assert noted_case.number in err and "event #3" in err and "deleted or reordered" in err
+
+
+def test_a_deleted_last_event_is_found_from_the_head_the_case_keeps(noted_case):
+    with tampering() as cursor:
+        cursor.execute("DELETE FROM cases_caseevent WHERE case_id = %s AND seq = 4", [noted_case.pk])
+    code, _, err = verify_audit()
+    assert code == 1
+    assert noted_case.number in err and "end of chain" in err and "records 4 events" in err
+
+
+def test_swapped_events_are_found(noted_case):
+    with tampering() as cursor:
+        for old, new in [(3, 1000), (4, 3), (1000, 4)]:
+            cursor.execute("UPDATE cases_caseevent SET seq = %s WHERE case_id = %s AND seq = %s",
+                           [new, noted_case.pk, old])
+    code, _, err = verify_audit()
+    assert code == 1
+    assert noted_case.number in err and "event #3" in err
+
+
+def test_a_clean_case_beside_a_broken_one_is_not_reported(noted_case, make_case):
+    clean = make_case()
+    with tampering() as cursor:
+        cursor.execute("UPDATE cases_caseevent SET note = 'x' WHERE case_id = %s AND seq = 3", [noted_case.pk])
+    code, _, err = verify_audit()
+    assert code == 1 and noted_case.number in err
+    assert clean.number not in err
+    assert verify_audit("--case", str(clean.pk))[0] == 0
+
+
+# --- Django refuses to change or remove events ----------------------------------
+
+def test_an_event_cannot_be_saved_over(make_case):
+    event = events_of(make_case())[0]
+    event.note = "rewritten"
+    with pytest.raises(PermissionError):
+        event.save()
+    assert CaseEvent.objects.get(pk=event.pk).note == ""
+
+
+def test_an_event_cannot_be_deleted(make_case):
+    event = events_of(make_case())[0]
+    with pytest.raises(PermissionError):
+        event.delete()
+    assert CaseEvent.objects.filter(pk=event.pk).exists()
+
+
+@pytest.mark.parametrize(
+    "write",
+    [
+        lambda case: CaseEvent.objects.filter(case=case).update(note="rewritten"),
+        lambda case: CaseEvent.objects.filter(case=case).delete(),
+        lambda case: case.events.all().update(note="rewritten"),
+        lambda case: case.events.all().delete(),
+        lambda case: CaseEvent.objects.bulk_update(
+            [CaseEvent(pk=e.pk, note="rewritten") for e in case.events.all()], ["note"]),
+    ],
+    ids=["update", "delete", "related-update", "related-delete", "bulk_update"],
+)
+def test_querysets_refuse_to_update_or_delete_events(make_case, write):
+    case = make_case()
+    with pytest.raises(PermissionError), transaction.atomic():  # bulk_update marks the transaction broken
+        write(case)
+    assert list(CaseEvent.objects.filter(case=case).values_list("seq", "note")) == [(1, ""), (2, "")]
+
+
+# --- PostgreSQL refuses too ---------------------------------------------------------
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "UPDATE cases_caseevent SET note = 'rewritten' WHERE case_id = %s",
+        "DELETE FROM cases_caseevent WHERE case_id = %s",
+        # CASCADE: a plain TRUNCATE stops at the notifications' foreign key
+        # before the trigger runs; with it, only the trigger stands in the way.
+        "TRUNCATE cases_caseevent CASCADE",
+    ],
+    ids=["update", "delete", "truncate"],
+)
+def test_postgresql_refuses_raw_writes_to_events(make_case, sql):
+    case = make_case()
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # else TRUNCATE stops at pending foreign-key checks
+    with pytest.raises(IntegrityError, match="append-only"):
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(sql, [case.pk] if "%s" in sql else None)
+    assert list(CaseEvent.objects.filter(case=case).values_list("seq", "note")) == [(1, ""), (2, "")]
+    assert verify_audit()[0] == 0

@@ -1,0 +1,56 @@
+"""The frontline queue ("mine, open, due first") is read through the partial
+index made for it, not by scanning every case."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.utils import timezone
+
+from cases.choices import OPEN_STATUSES, CaseStatus
+from cases.models import Case
+from cases.selectors import cases_visible_to
+from feedback.models import FeedbackResponse
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
+
+CASES = 4000
+OWNERS = 20
+
+
+def fill(touchpoint, agent) -> None:
+    """CASES cases over OWNERS team members, two in seven open: rows written
+    directly, since only their shape matters to the planner."""
+    team, now = touchpoint.team, timezone.now()
+    colleagues = get_user_model().objects.bulk_create(
+        get_user_model()(username=f"member{i}", password="!") for i in range(OWNERS - 1))
+    team.members.add(*colleagues)
+    owners = [agent, *colleagues]
+    responses = FeedbackResponse.objects.bulk_create(
+        FeedbackResponse(touchpoint=touchpoint, source="plan", external_id=f"plan-{i}", occurred_at=now, nps=3)
+        for i in range(CASES))
+    # Seven, prime to OWNERS, so every owner gets every status.
+    statuses = [CaseStatus.NEW, CaseStatus.CONTACTED, *[CaseStatus.CLOSED] * 4, CaseStatus.CANCELLED]
+    Case.objects.bulk_create(
+        Case(feedback=response, touchpoint=touchpoint, journey=touchpoint.stage.journey, team=team,
+             owner=owners[i % OWNERS], status=statuses[i % len(statuses)],
+             first_contact_due=now + timedelta(minutes=i), resolve_due=now + timedelta(hours=24, minutes=i),
+             due_at=now + timedelta(minutes=i))
+        for i, response in enumerate(responses))
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE cases_case")
+        cursor.execute("ANALYZE feedback_feedbackresponse")
+
+
+def test_my_open_cases_due_first_use_the_open_owner_index(touchpoint, agent):
+    fill(touchpoint, agent)
+    queue = cases_visible_to(agent).filter(owner=agent, status__in=OPEN_STATUSES).order_by("due_at", "id")[:50]
+    rows = [(c.owner_id, c.status in OPEN_STATUSES, c.due_at) for c in queue]
+    assert rows == sorted(rows, key=lambda r: r[2]) and set(r[:2] for r in rows) == {(agent.pk, True)}
+    assert len(rows) == 50
+    plan = queue.explain()
+    assert "case_open_owner_due" in plan, plan
+    assert "Seq Scan on cases_case" not in plan, plan
