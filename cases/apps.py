@@ -8,7 +8,11 @@ class CasesConfig(AppConfig):
     def ready(self) -> None:
         from feedback.signals import responses_ingested
 
+        from feedback.surveys import ordinary_survey_guards
+
         responses_ingested.connect(queue_routing, dispatch_uid="cases.queue_routing")
+        if open_case_guard not in ordinary_survey_guards:
+            ordinary_survey_guards.append(open_case_guard)
 
 
 def queue_routing(sender, response_ids, **kwargs) -> None:
@@ -18,3 +22,13 @@ def queue_routing(sender, response_ids, **kwargs) -> None:
 
     ids = list(response_ids)
     transaction.on_commit(lambda: async_task("cases.tasks.route_responses", ids))
+
+
+def open_case_guard(customer) -> str | None:
+    """Contact rule: no ordinary survey while the customer has an open case."""
+    from cases.choices import OPEN_STATUSES
+    from cases.models import Case
+
+    if Case.objects.filter(customer=customer, status__in=OPEN_STATUSES).exists():
+        return "The customer has an open case."
+    return None

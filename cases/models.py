@@ -19,7 +19,7 @@ from cases.choices import (
     RoutingOutcome,
 )
 from feedback.choices import FeedbackKind
-from feedback.models import Customer, FeedbackResponse
+from feedback.models import Customer, FeedbackResponse, SurveyInvitation
 from journeys.choices import Channel
 from journeys.models import MAX_SLA_HOURS, Journey, Team, Touchpoint
 from journeys.validators import ChoiceListValidator
@@ -147,7 +147,8 @@ class Case(models.Model):
 
     class Meta:
         ordering = ["due_at", "id"]
-        permissions = [("act_on_all_cases", "Can see and act on the cases of every team")]
+        permissions = [("act_on_all_cases", "Can see and act on the cases of every team"),
+                       ("view_all_cases", "Can see the cases and loop metrics of every team")]
         indexes = [
             models.Index(fields=["owner", "due_at", "id"], condition=_OPEN, name="case_open_owner_due"),
             models.Index(fields=["team", "due_at", "id"], condition=_OPEN, name="case_open_team_due"),
@@ -248,3 +249,21 @@ class Notification(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["event", "recipient"], name="notification_once")]
+
+
+class FollowUp(models.Model):
+    """The follow-up survey of a resolved case: cases owns the link from the
+    invitation (in feedback) to the case."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="follow_ups")
+    invitation = models.OneToOneField(SurveyInvitation, on_delete=models.PROTECT, related_name="follow_up")
+    answer = models.OneToOneField(FeedbackResponse, on_delete=models.PROTECT, null=True, blank=True,
+                                  related_name="follow_up_of")
+    recovered = models.BooleanField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Follow-up of {self.case}"

@@ -27,3 +27,7 @@ def sla_sweep() -> int:
 
 def notify_event(event_id: int) -> int:
     return send_event_notifications(event_id=event_id)
+
+
+def follow_up_sweep() -> dict:
+    return services.follow_up_sweep()

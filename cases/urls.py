@@ -13,4 +13,5 @@ urlpatterns = [
     path("audit/export.csv", views.audit_export, name="audit-export"),
     path("audit/verify/", views.audit_verify, name="audit-verify"),
     path("bulk-reassign/", views.bulk_reassign, name="bulk-reassign"),
+    path("metrics/", views.metrics, name="metrics"),
 ]

@@ -188,6 +188,12 @@ CACHES = {
 }
 # A bulk request of 1,000 items with long comments is several MB.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("CVX_MAX_REQUEST_BYTES", 12 * 1024 * 1024, minimum=1024)
+# Survey invitations: how long a link works, when the one reminder goes, and
+# whether a follow-up that shows the customer was not recovered reopens the
+# case (escalated to the team lead) instead of closing it.
+CVX_SURVEY_VALID_DAYS = env_int("CVX_SURVEY_VALID_DAYS", 7, minimum=1)
+CVX_SURVEY_REMINDER_DAYS = env_int("CVX_SURVEY_REMINDER_DAYS", 3, minimum=1)
+CVX_REOPEN_NOT_RECOVERED = env_bool("CVX_REOPEN_NOT_RECOVERED", False)
 CVX_IMPORT_MAX_BYTES = env_int("CVX_IMPORT_MAX_BYTES", 2 * 1024**3, minimum=1)
 NLTK_DATA_DIR = Path(env_str("CVX_NLTK_DATA_DIR") or DATA_DIR / "nltk_data")
 

@@ -4,6 +4,7 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from cvx_site import views
+from feedback import views as feedback_views
 
 api_v1 = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
@@ -18,6 +19,7 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("cases/", include("cases.urls")),
     path("healthz", views.healthz, name="healthz"),
+    path("s/<str:token>/", feedback_views.survey, name="survey"),
     path("admin/", admin.site.urls),
     path("_nested_admin/", include("nested_admin.urls")),
     path("api/v1/", include((api_v1, "api-v1"))),

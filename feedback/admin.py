@@ -4,7 +4,7 @@ service (API, CSV import, survey form), so nothing here writes a response."""
 from django.contrib import admin
 
 from cvx_site.admin import ReadOnlyAdmin
-from feedback.models import Customer, CustomerIdentity, FeedbackResponse
+from feedback.models import ContactRule, Customer, CustomerIdentity, FeedbackResponse, SurveyInvitation
 
 
 class IdentityInline(admin.TabularInline):
@@ -27,3 +27,15 @@ class FeedbackResponseAdmin(ReadOnlyAdmin):
     search_fields = ["external_id", "comment", "customer__identities__value"]
     list_select_related = ["touchpoint", "customer"]
     date_hierarchy = "occurred_at"
+
+
+@admin.register(ContactRule)
+class ContactRuleAdmin(admin.ModelAdmin):
+    list_display = ["name", "active", "max_surveys", "period_days", "no_survey_while_case_open"]
+
+
+@admin.register(SurveyInvitation)
+class SurveyInvitationAdmin(ReadOnlyAdmin):
+    list_display = ["__str__", "customer", "touchpoint", "created_at", "sent_at", "answered_at", "expires_at"]
+    list_filter = ["purpose"]
+    list_select_related = ["customer", "touchpoint"]

@@ -30,3 +30,8 @@ class IdentityKind(models.TextChoices):
     EMAIL = "email", "Email"
     PHONE = "phone", "Phone"
     SOCIAL = "social", "Social handle"
+
+
+class SurveyPurpose(models.TextChoices):
+    SURVEY = "survey", "Ordinary survey"
+    FOLLOW_UP = "follow_up", "Follow-up of a case"

@@ -4,7 +4,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from feedback.choices import CsatBand, FeedbackKind, IdentityKind, NpsCategory, SentimentLabel
+from feedback.choices import CsatBand, FeedbackKind, IdentityKind, NpsCategory, SentimentLabel, SurveyPurpose
 from feedback.scores import CES_RANGE, CSAT_RANGE, NPS_RANGE
 from journeys.models import Touchpoint
 
@@ -65,6 +65,10 @@ class FeedbackResponse(models.Model):
     sentiment = models.FloatField(null=True, blank=True, help_text="VADER compound, -1 to 1.")
     sentiment_label = models.CharField(max_length=8, choices=SentimentLabel.choices, null=True, blank=True)
     content_hash = models.CharField(max_length=64, editable=False, help_text="Tells a replay from a conflict.")
+    invitation = models.OneToOneField(
+        "SurveyInvitation", on_delete=models.PROTECT, null=True, blank=True, related_name="answer",
+        help_text="The invitation this response answers; one answer per invitation.",
+    )
 
     class Meta:
         ordering = ["-occurred_at", "-id"]
@@ -91,3 +95,48 @@ class FeedbackResponse(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source}:{self.external_id}"
+
+
+class ContactRule(models.Model):
+    """How often a customer may be surveyed. The active rule with the lowest
+    id applies; without one, nothing limits surveys."""
+
+    name = models.CharField(max_length=120, default="Default")
+    active = models.BooleanField(default=True)
+    max_surveys = models.PositiveSmallIntegerField(
+        default=2, help_text="At most this many invitations (follow-ups included) per customer...")
+    period_days = models.PositiveSmallIntegerField(default=30, help_text="...in this many days.")
+    no_survey_while_case_open = models.BooleanField(
+        default=True, help_text="No ordinary survey while the customer has an open case (follow-ups still go).")
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(max_surveys__gte=1, period_days__gte=1), name="contact_rule_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name}: at most {self.max_surveys} in {self.period_days} days"
+
+
+class SurveyInvitation(models.Model):
+    """An invitation to answer a short survey through a signed, single-use,
+    expiring link. Created and answered only by `feedback.services`."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="invitations")
+    touchpoint = models.ForeignKey(Touchpoint, on_delete=models.PROTECT, related_name="invitations",
+                                   help_text="Where the answer is recorded.")
+    purpose = models.CharField(max_length=10, choices=SurveyPurpose.choices, default=SurveyPurpose.SURVEY)
+    email = models.EmailField()
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+    reminded_at = models.DateTimeField(null=True, blank=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["customer", "created_at"]), models.Index(fields=["expires_at"])]
+
+    def __str__(self) -> str:
+        return f"Invitation {self.pk} ({self.get_purpose_display()})"

@@ -35,12 +35,15 @@ class IngestOutcome:
     errors: dict = field(default_factory=dict)
 
 
-def feedback_ingest(*, item: Mapping) -> IngestOutcome:
-    """Validate and store one response; see `feedback_ingest_many`."""
-    return feedback_ingest_many(items=[item])[0]
+def feedback_ingest(*, item: Mapping, invitation=None) -> IngestOutcome:
+    """Validate and store one response; see `feedback_ingest_many`.
+    `invitation` (trusted callers only: the survey form) is the invitation
+    the response answers."""
+    attach = {0: {"invitation": invitation}} if invitation is not None else None
+    return feedback_ingest_many(items=[item], attach=attach)[0]
 
 
-def feedback_ingest_many(*, items: Sequence[Mapping]) -> list[IngestOutcome]:
+def feedback_ingest_many(*, items: Sequence[Mapping], attach: Mapping[int, dict] | None = None) -> list[IngestOutcome]:
     """Validate and store a batch of responses; one outcome per item, in order.
 
     Valid items are stored even when others fail. Storing is idempotent on
@@ -63,7 +66,7 @@ def feedback_ingest_many(*, items: Sequence[Mapping]) -> list[IngestOutcome]:
                        if (data["source"], data["external_id"]) not in known),
         ))
         with transaction.atomic():
-            _store(valid, outcomes, scores)
+            _store(valid, outcomes, scores, attach or {})
     return outcomes  # type: ignore[return-value]
 
 
@@ -85,7 +88,7 @@ def _validate(items: Sequence[Mapping], touchpoints: dict, outcomes: list) -> li
     return valid
 
 
-def _store(valid: list[tuple[int, dict, str]], outcomes: list, scores: dict) -> None:
+def _store(valid: list[tuple[int, dict, str]], outcomes: list, scores: dict, attach: Mapping[int, dict]) -> None:
     stored = _existing_responses(valid)
     fresh: dict[tuple[str, str], tuple[int, dict, str]] = {}
     for index, data, digest in valid:
@@ -94,7 +97,7 @@ def _store(valid: list[tuple[int, dict, str]], outcomes: list, scores: dict) -> 
             fresh[key] = (index, data, digest)
     created_at: set[int] = set()
     if fresh:
-        for (key, (index, _data, _digest)), response in zip(fresh.items(), _create_responses(list(fresh.values()), scores)):
+        for (key, (index, _data, _digest)), response in zip(fresh.items(), _create_responses(list(fresh.values()), scores, attach)):
             if response.pk is None:  # lost a race with a concurrent request
                 response = FeedbackResponse.objects.get(source=key[0], external_id=key[1])
             else:
@@ -130,7 +133,8 @@ def _existing_responses(valid) -> dict[tuple[str, str], FeedbackResponse]:
     return {(r.source, r.external_id): r for r in rows}
 
 
-def _create_responses(fresh: list[tuple[int, dict, str]], scores: dict) -> list[FeedbackResponse]:
+def _create_responses(fresh: list[tuple[int, dict, str]], scores: dict,
+                      attach: Mapping[int, dict]) -> list[FeedbackResponse]:
     customers = _resolve_customers([data.get("customer") for _i, data, _h in fresh])
     now = timezone.now()
     rows = []
@@ -144,7 +148,7 @@ def _create_responses(fresh: list[tuple[int, dict, str]], scores: dict) -> list[
             csat_band=csat_band(data.get("csat")),
             sentiment=score.compound if data["comment"] else None,
             sentiment_label=score.label if data["comment"] else None,
-            content_hash=digest,
+            content_hash=digest, **attach.get(index, {}),
         ))
     try:
         with transaction.atomic():

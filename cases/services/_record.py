@@ -8,7 +8,7 @@ from django.db import transaction
 from django_q.tasks import async_task
 
 from cases.audit import append_event
-from cases.choices import EventKind
+from cases.choices import EventKind, Priority
 from cases.models import Case, CaseEvent
 
 # Fields whose before/after values go into an event's `changes`.
@@ -17,6 +17,13 @@ TRACKED = ("status", "owner_id", "priority", "outcome", "root_cause_id", "resolu
            "resolution_breached_at", "contact_count")
 # Events that someone should hear about by email (see cases.tasks.notify_event).
 NOTIFIED = {EventKind.ASSIGNED, EventKind.SLA_BREACHED, EventKind.ESCALATED}
+
+
+_PRIORITY_ORDER = [Priority.LOW, Priority.NORMAL, Priority.HIGH, Priority.URGENT]
+
+
+def raise_priority(current: str, at_least: str) -> str:
+    return max(current, at_least, key=_PRIORITY_ORDER.index)
 
 
 def next_due(case: Case) -> datetime:

@@ -15,8 +15,8 @@ from django.utils import timezone
 
 from cases.choices import OPEN_STATUSES, AssignmentStrategy, CaseStatus, EventKind, RoutingOutcome
 from cases.models import Case, RoutedResponse, RoutingRule
-from cases.services._record import record
-from cases.services.transitions import raise_priority
+from cases.services._record import raise_priority, record
+from cases.services.follow_up import follow_up_record_answer
 from feedback.models import Customer, FeedbackResponse
 from journeys.models import Team, Touchpoint
 
@@ -75,6 +75,12 @@ def response_route(*, response_id: int, rules: list[LoadedRule] | None = None) -
                 routed = RoutedResponse.objects.create(response=response, outcome=RoutingOutcome.NO_MATCH)
         except IntegrityError:
             return None  # a concurrent run claimed it and has committed
+        if response.invitation_id:
+            case = follow_up_record_answer(response=response)
+            if case is not None:
+                routed.outcome, routed.case = RoutingOutcome.FOLLOW_UP, case
+                routed.save()
+                return routed
         rules = load_rules() if rules is None else rules
         matched = next((r for r in rules if rule_matches(r, response)), None)
         if matched is None:

@@ -10,8 +10,7 @@ from django.utils import timezone
 
 from cases.choices import OPEN_STATUSES, CaseStatus, EventKind, Priority
 from cases.models import Case
-from cases.services._record import record
-from cases.services.transitions import raise_priority
+from cases.services._record import raise_priority, record
 
 _SLAS = {
     # sla name: (due field, done field, breached-at field)

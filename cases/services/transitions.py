@@ -14,11 +14,11 @@ from cases import policy
 from cases.choices import CaseOutcome, CaseStatus, ContactChannel, EventKind, Priority
 from cases.models import Case, RootCause
 from cases.selectors import cases_visible_to, is_team_member
-from cases.services._record import record
+from cases.services._record import raise_priority, record
+from cases.services.follow_up import start_follow_up
 from cvx_site.errors import Conflict, InvalidInput, NotFound
 
 NOTE_MAX_CHARS = 10_000
-_PRIORITY_ORDER = [Priority.LOW, Priority.NORMAL, Priority.HIGH, Priority.URGENT]
 
 
 @contextmanager
@@ -96,13 +96,17 @@ def case_escalate(*, case_id: int, actor, note: str = "") -> Case:
 
 
 def case_resolve(*, case_id: int, actor, root_cause, note: str) -> Case:
-    """-> resolved, with a root cause and a summary of what was done (both required)."""
+    """-> resolved, with a root cause and a summary of what was done (both
+    required); then the follow-up survey goes out (-> awaiting_follow_up)
+    unless the contact rules forbid it, which is recorded."""
     note = _required(note, "note", "Summarise what was done for the customer.")
     cause = _root_cause(root_cause)
     with _acting_on(case_id, actor, "resolve") as case:
-        record(case, kind=EventKind.RESOLVED, actor=actor, now=timezone.now(), note=note,
+        now = timezone.now()
+        record(case, kind=EventKind.RESOLVED, actor=actor, now=now, note=note,
                data={"root_cause": str(cause)}, status=CaseStatus.RESOLVED, root_cause_id=cause.pk,
-               resolution_summary=note, resolved_at=timezone.now())
+               resolution_summary=note, resolved_at=now)
+        start_follow_up(case, now=now)
     return case
 
 
@@ -143,10 +147,6 @@ def case_transition(*, case_id: int, actor, action: str, **params) -> Case:
         raise InvalidInput(f"Choose one of: {', '.join(_DISPATCH)}.", field="action")
     service, names = _DISPATCH[action]
     return service(case_id=case_id, actor=actor, **{n: params.get(n) or "" for n in names})
-
-
-def raise_priority(current: str, at_least: str) -> str:
-    return max(current, at_least, key=_PRIORITY_ORDER.index)
 
 
 def _user(value):

@@ -93,12 +93,16 @@ def test_each_transition_appends_one_event_chained_to_the_last(make_case, reques
     services.case_transition(case_id=case.pk, actor=actor, action=action, note="Reason given",
                              channel="phone", owner=actor.pk, root_cause=root_cause.pk)
     after = events_of(case)
-    assert [e.pk for e in after[:-1]] == [e.pk for e in before]
-    new, last = after[-1], before[-1]
+    assert [e.pk for e in after[: len(before)]] == [e.pk for e in before]
+    added = after[len(before):]
+    # Resolving also sends the follow-up survey, a system event of its own.
+    expected = [kind, EventKind.FOLLOW_UP_SENT] if action == "resolve" else [kind]
+    assert [e.kind for e in added] == expected
+    new, last = added[0], before[-1]
     assert (new.kind, new.actor, new.seq, new.prev_hash) == (kind, actor, last.seq + 1, last.hash)
-    assert new.hash == event_hash(new)
+    assert all(e.hash == event_hash(e) for e in added)
     case.refresh_from_db()
-    assert (case.audit_seq, case.audit_head) == (new.seq, new.hash)
+    assert (case.audit_seq, case.audit_head) == (added[-1].seq, added[-1].hash)
 
 
 def test_attached_feedback_and_sla_breaches_are_system_events_in_the_chain(make_case):

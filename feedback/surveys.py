@@ -1,0 +1,135 @@
+"""Survey invitations: signed, single-use, expiring links, contact rules
+against survey fatigue, and answers that go through the ingestion service."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core import signing
+from django.core.mail import send_mail
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from cvx_site.errors import Conflict, DomainError
+from feedback.choices import IdentityKind, SurveyPurpose
+from feedback.models import ContactRule, Customer, CustomerIdentity, SurveyInvitation
+from feedback.services import IngestOutcome, feedback_ingest
+from journeys.models import Touchpoint
+
+SALT = "cvx.survey-invitation"
+# Higher apps add checks that may veto an ordinary survey for a customer
+# (cases: "has an open case"). Each returns a reason, or None.
+ordinary_survey_guards: list[Callable[[Customer], str | None]] = []
+
+
+class SurveyNotAllowed(Conflict):
+    """The contact rules forbid surveying this customer now."""
+
+
+class BadLink(DomainError):
+    """A survey link that is forged, expired or already used; `reason` says which."""
+
+    status = 404
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+def invitation_create(*, customer: Customer, touchpoint: Touchpoint, purpose: str,
+                      now: datetime | None = None) -> SurveyInvitation:
+    """Create an invitation, or raise SurveyNotAllowed with the reason (no
+    email address, the contact cap, a guard). Every invitation counts
+    against the cap, follow-ups included."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        # The customer's row lock makes the cap hold under concurrent sends.
+        Customer.objects.select_for_update().filter(pk=customer.pk).first()
+        email = (CustomerIdentity.objects.filter(customer=customer, kind=IdentityKind.EMAIL)
+                 .order_by("-id").values_list("value", flat=True).first())
+        if not email:
+            raise SurveyNotAllowed("The customer has no email address.")
+        _check_contact_rules(customer, purpose, now)
+        return SurveyInvitation.objects.create(
+            customer=customer, touchpoint=touchpoint, purpose=purpose, email=email, created_at=now,
+            expires_at=now + timedelta(days=settings.CVX_SURVEY_VALID_DAYS),
+        )
+
+
+def _check_contact_rules(customer: Customer, purpose: str, now: datetime) -> None:
+    rule = ContactRule.objects.filter(active=True).order_by("id").first()
+    if rule is None:
+        return
+    recent = SurveyInvitation.objects.filter(customer=customer,
+                                             created_at__gt=now - timedelta(days=rule.period_days)).count()
+    if recent >= rule.max_surveys:
+        raise SurveyNotAllowed(f"Contact cap reached: {recent} survey(s) in the last {rule.period_days} days "
+                               f"(at most {rule.max_surveys}).")
+    if purpose == SurveyPurpose.SURVEY and rule.no_survey_while_case_open:
+        for guard in ordinary_survey_guards:
+            reason = guard(customer)
+            if reason:
+                raise SurveyNotAllowed(reason)
+
+
+def invitation_token(invitation: SurveyInvitation) -> str:
+    return signing.dumps(invitation.pk, salt=SALT, compress=True)
+
+
+def invitation_url(invitation: SurveyInvitation) -> str:
+    return settings.CVX_BASE_URL.rstrip("/") + reverse("survey", args=[invitation_token(invitation)])
+
+
+def invitation_from_token(token: str, *, now: datetime | None = None) -> SurveyInvitation:
+    """The open invitation behind a link, or BadLink saying why not."""
+    try:
+        pk = signing.loads(token, salt=SALT)
+    except signing.BadSignature:
+        raise BadLink("forged", "This survey link is not valid.") from None
+    invitation = SurveyInvitation.objects.select_related("touchpoint", "customer").filter(pk=pk).first()
+    if invitation is None:
+        raise BadLink("forged", "This survey link is not valid.")
+    if invitation.answered_at is not None:
+        raise BadLink("used", "This survey has been answered already. Thank you!")
+    if invitation.expires_at <= (now or timezone.now()):
+        raise BadLink("expired", "This survey has closed.")
+    return invitation
+
+
+def survey_answer(*, token: str, nps: int | None, csat: int | None, comment: str) -> IngestOutcome:
+    """Record the answer to an invitation through the ingestion service; the
+    response carries its invitation, and the invitation is used up."""
+    with transaction.atomic():
+        invitation = invitation_from_token(token)
+        invitation = SurveyInvitation.objects.select_for_update().get(pk=invitation.pk)
+        if invitation.answered_at is not None:  # answered while we looked
+            raise BadLink("used", "This survey has been answered already. Thank you!")
+        outcome = feedback_ingest(
+            item={"touchpoint": invitation.touchpoint.slug, "source": invitation.purpose,
+                  "external_id": f"invitation-{invitation.pk}", "kind": "direct", "nps": nps, "csat": csat,
+                  "comment": comment, "customer": {"email": invitation.email},
+                  "metadata": {"invitation": invitation.pk}},
+            invitation=invitation,
+        )
+        if outcome.response is not None:
+            SurveyInvitation.objects.filter(pk=invitation.pk).update(answered_at=timezone.now())
+    return outcome
+
+
+def invitation_send(*, invitation_id: int, reminder: bool = False) -> bool:
+    """Email the link (or the one reminder) once; True if this call sent it."""
+    field = "reminded_at" if reminder else "sent_at"
+    claimed = SurveyInvitation.objects.filter(pk=invitation_id, answered_at__isnull=True,
+                                              **{f"{field}__isnull": True}).update(**{field: timezone.now()})
+    if not claimed:
+        return False
+    invitation = SurveyInvitation.objects.select_related("touchpoint").get(pk=invitation_id)
+    subject = ("Reminder: " if reminder else "") + "How did we do? Two quick questions"
+    body = (f"Hello,\n\nYou recently contacted us about {invitation.touchpoint.name}. Would you tell us how it "
+            f"went? It takes less than a minute:\n\n{invitation_url(invitation)}\n\n"
+            f"The link works once, until {invitation.expires_at:%d %B %Y}.\n")
+    send_mail(subject, body, None, [invitation.email])
+    return True
