@@ -4,18 +4,22 @@ trail and bulk reassignment. Every change goes through cases.services."""
 from __future__ import annotations
 
 import csv
+import json
+from datetime import datetime
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.utils.formats import date_format
+from django.utils.timezone import localtime
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from cases import policy, services
 from cases.audit import verify_all
-from cases.choices import CaseStatus
+from cases.choices import CaseOutcome, CaseStatus, Priority
 from cases.filtersets import CaseFilterSet
 from cases.forms import ACTION_FORMS, AuditFilterForm, BulkReassignForm
 from cases.models import Case, RoutedResponse
@@ -89,9 +93,13 @@ def case_detail(request, pk: int, *, forms=None, status: int = 200):
     }, status=status)
 
 
+# Bookkeeping fields that the timeline need not show a person.
+HIDDEN_CHANGES = {"due_at", "contact_count", "resolution_summary"}
+
+
 def readable(events: list) -> list:
     """Give each event `shown_changes`: (field, before, after) with people and
-    root causes by name rather than id."""
+    root causes by name, states by label and times formatted."""
     from django.contrib.auth import get_user_model
 
     from cases.models import RootCause
@@ -105,12 +113,26 @@ def readable(events: list) -> list:
         "root_cause": {c.pk: str(c) for c in RootCause.objects.filter(pk__in=ids["root_cause"])
                        .select_related("parent")},
     }
+    names["status"] = dict(CaseStatus.choices)
+    names["priority"] = dict(Priority.choices)
+    names["outcome"] = dict(CaseOutcome.choices)
     for event in events:
         event.shown_changes = [
-            (field, names.get(field, {}).get(before, before), names.get(field, {}).get(after, after))
-            for field, (before, after) in event.changes.items()
+            (field.replace("_", " "), _shown(names, field, before), _shown(names, field, after))
+            for field, (before, after) in event.changes.items() if field not in HIDDEN_CHANGES
         ]
     return events
+
+
+def _shown(names: dict, field: str, value):
+    if field in names:
+        return names[field].get(value, value)
+    if isinstance(value, str) and field.endswith("_at"):
+        try:
+            return date_format(localtime(datetime.fromisoformat(value)), "j M H:i")
+        except ValueError:
+            return value
+    return value
 
 
 def _form(action: str, case: Case, data=None):
@@ -154,7 +176,7 @@ def case_act(request, pk: int, action: str):
         else:
             messages.error(request, exc.message)
         return case_detail(request, pk, forms={action: form}, status=exc.status)
-    messages.success(request, f"{case.number}: {action.replace('_', ' ')} done.")
+    messages.success(request, f"{case.number}: {policy.ACTION_LABELS[action].lower()} — done.")
     return redirect("cases:detail", pk=case.pk)
 
 
@@ -206,8 +228,9 @@ def audit_export(request):
         yield writer.writerow(header)
         for e in events.iterator(chunk_size=2000):
             yield writer.writerow([e.case.number, e.seq, e.at.isoformat(), e.kind,
-                                   e.actor.get_username() if e.actor_id else "system", e.changes, e.note,
-                                   e.data, e.prev_hash, e.hash])
+                                   e.actor.get_username() if e.actor_id else "system",
+                                   json.dumps(e.changes, sort_keys=True), e.note, json.dumps(e.data, sort_keys=True),
+                                   e.prev_hash, e.hash])
 
     response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="cvx-audit-trail.csv"'

@@ -3,12 +3,17 @@
 Extra arguments go to pytest on both runs. Under CI=true a PostgreSQL server
 that cannot be started fails the run; elsewhere it is reported loudly and the
 SQLite result stands.
+
+The browser tests drive Debian's Chromium (/usr/bin/chromium). When it is
+missing and we are root, it is installed with apt-get first; if that fails the
+run goes on, and the browser tests fail (CI=true) or skip, saying why.
 """
 
 from __future__ import annotations
 
 import os
 import secrets
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -59,9 +64,30 @@ def pytest(extra_env: dict[str, str], args: list[str], tally: Tally) -> int:
     return rc
 
 
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+def ensure_chromium() -> None:
+    """Install Debian's Chromium for the browser tests when it is missing and
+    we may (root, apt-get). Never fatal: the tests report a missing browser."""
+    if CHROMIUM.exists():
+        return
+    if os.geteuid() != 0 or not shutil.which("apt-get"):
+        print(f"{CHROMIUM} is missing and cannot be installed here (needs root and apt-get); "
+              "the browser tests will say so.", flush=True)
+        return
+    print(f"{CHROMIUM} is missing: installing Debian's chromium with apt-get for the browser tests.", flush=True)
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    subprocess.run(["apt-get", "update", "-qq"], check=False, env=env)
+    subprocess.run(["apt-get", "install", "-y", "-qq", "chromium"], check=False, env=env)
+    if not CHROMIUM.exists():
+        print("Installing chromium failed; the browser tests will fail (CI=true) or skip.", flush=True)
+
+
 def main(args: list[str]) -> int:
     in_ci = os.environ.get("CI", "").lower() == "true"
     tally = Tally()
+    ensure_chromium()
     with tempfile.TemporaryDirectory(prefix="cvx-test-") as data_dir:
         banner("CVX test suite on SQLite")
         sqlite_rc = pytest(

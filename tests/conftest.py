@@ -183,3 +183,113 @@ def touchpoint(stage, team, agent):
         stage=stage, name="Fault line", slug="fault-line", channel="call_center", team=team,
         default_owner=agent, first_contact_sla_hours=4, resolution_sla_hours=24,
     )
+
+
+# --- transactional tests on PostgreSQL ------------------------------------------
+
+_DISABLE = "ALTER TABLE cases_caseevent DISABLE TRIGGER USER"
+_ENABLE = "ALTER TABLE cases_caseevent ENABLE TRIGGER USER"
+
+
+@pytest.fixture
+def pg_audit_cleanup(transactional_db):
+    """For transactional tests on PostgreSQL, whose data Django removes by a
+    flush: one TRUNCATE of every table, which the append-only trigger refuses
+    (a statement trigger: it fires even when cases_caseevent is empty). On
+    SQLite there is no trigger and this does nothing.
+
+    Requesting `transactional_db` makes this teardown run before the flush.
+    It has the flush run as DISABLE TRIGGER USER; TRUNCATE ... (every table,
+    cases_caseevent and cases_notification included); ENABLE TRIGGER USER, in
+    the flush's own transaction, so the trigger is on again whether the flush
+    commits or rolls back. Emptying cases_caseevent first and re-enabling
+    before the flush would not do: the flush's TRUNCATE would still be refused.
+    """
+    yield
+    from django.db import connections
+
+    connection = connections["default"]
+    if connection.vendor != "postgresql":
+        return
+    ops = connection.ops
+
+    def flush_with_trigger_off(sql_list):
+        del ops.execute_sql_flush  # once only: back to the backend's own method
+        ops.execute_sql_flush([_DISABLE, *sql_list, _ENABLE])
+
+    ops.execute_sql_flush = flush_with_trigger_off
+
+
+# --- the browser (Playwright driving Debian's Chromium) ---------------------------
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+
+
+def _no_browser(reason: str):
+    if IN_CI:
+        pytest.fail(f"{reason}; CI=true forbids skipping the browser tests", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """One headless Chromium for the session (Playwright's sync API).
+
+    Playwright's sync API marks its asyncio loop as running in this thread for
+    as long as it is started (from the first browser test to the end of the
+    session), which has two effects on Django in this thread:
+
+    - the ORM refuses calls (SynchronousOnlyOperation). DJANGO_ALLOW_ASYNC_UNSAFE
+      is Django's documented switch for that; it is set while Playwright runs
+      and restored after.
+    - `django.db.connections`, an asgiref thread-critical Local, keeps its
+      connections in a context variable instead of the thread-local while a
+      loop runs, so the thread would get a second set of DatabaseWrappers. The
+      set made first keeps what test-database setup stored on it (the
+      serialized contents behind `serialized_rollback`), and the other silently
+      lacks it. So the wrappers of the thread are put into the loop-time
+      storage too: one set of connections, whichever runs first.
+    """
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError as exc:
+        _no_browser(f"the playwright package is not installed ({exc})")
+    if not os.path.exists(CHROMIUM):
+        _no_browser(f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)")
+    from django.db import connections
+
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    wrappers = {alias: connections[alias] for alias in connections}  # the thread-local set
+    playwright = browser = None
+    try:
+        try:
+            playwright = sync_playwright().start()
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        except Exception as exc:  # noqa: BLE001 - any failure to start means no browser
+            _no_browser(f"Chromium at {CHROMIUM} could not be started: {exc}".splitlines()[0])
+        for alias, wrapper in wrappers.items():  # now the loop runs: the same set there
+            connections[alias] = wrapper
+        yield browser
+    finally:
+        if browser is not None:
+            browser.close()
+        if playwright is not None:
+            playwright.stop()
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+@pytest.fixture
+def page(chromium):
+    """A fresh browser context (no cookies) at desktop size, and its page."""
+    context = chromium.new_context(viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(15_000)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()

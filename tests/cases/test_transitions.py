@@ -158,18 +158,21 @@ def test_forbidden_transitions_are_conflicts_and_leave_no_event(make_case, lead,
 
 # --- who may act ------------------------------------------------------------
 
-@pytest.mark.parametrize("actor_name", ["outsider", "other_agent", "integration_user"])
+@pytest.mark.parametrize("actor_name", ["outsider", "other_agent"])
 def test_out_of_scope_actors_do_not_see_the_case(make_case, request, actor_name):
-    if actor_name == "integration_user":
-        from django.contrib.auth import get_user_model
-
-        request.getfixturevalue("integration")
-        actor = get_user_model().objects.get(username="integration")
-    else:
-        actor = request.getfixturevalue(actor_name)
     case = make_case()
     with pytest.raises(NotFound):
-        services.case_note(case_id=case.pk, actor=actor, note="hello")
+        services.case_note(case_id=case.pk, actor=request.getfixturevalue(actor_name), note="hello")
+    assert case.events.count() == 2
+
+
+def test_an_integration_sees_every_case_but_acts_on_none(make_case, integration):
+    from django.contrib.auth import get_user_model
+
+    case = make_case()
+    service_user = get_user_model().objects.get(username="integration")
+    with pytest.raises(PermissionDenied):
+        services.case_note(case_id=case.pk, actor=service_user, note="hello")
     assert case.events.count() == 2
 
 
