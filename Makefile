@@ -22,6 +22,7 @@ run: install
 	DJANGO_DEBUG=$${DJANGO_DEBUG:-true} $(PY) manage.py migrate --noinput
 	DJANGO_DEBUG=$${DJANGO_DEBUG:-true} $(PY) manage.py seed_demo
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" DJANGO_DEBUG=$${DJANGO_DEBUG:-true} HOST=$(HOST) PORT=$(PORT) \
+		CVX_BASE_URL=$${CVX_BASE_URL:-http://$(HOST):$(PORT)} \
 		$(VENV)/bin/honcho --procfile Procfile.dev start
 
 # The whole suite, on SQLite and on a throwaway PostgreSQL server.

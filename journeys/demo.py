@@ -32,6 +32,7 @@ PEOPLE = {
     "agent.chat": ("Chen", "Liu", roles.FRONTLINE, [], ["care"]),
     "agent.store": ("Stella", "Moore", roles.FRONTLINE, [], ["stores"]),
     "agent.field": ("Finn", "Walsh", roles.FRONTLINE, [], ["stores"]),
+    "demo.integration": ("Demo", "Integration", roles.INTEGRATION, [], []),
 }
 TEAMS = {"digital": "Digital channels", "care": "Customer care", "stores": "Stores & field"}
 
@@ -91,6 +92,7 @@ JOURNEYS = {
 @dataclass
 class SeedResult:
     new_logins: dict[str, str] = field(default_factory=dict)
+    new_token: str | None = None
     users: dict = field(default_factory=dict)
     teams: dict = field(default_factory=dict)
     touchpoints: dict = field(default_factory=dict)
@@ -100,6 +102,7 @@ class SeedResult:
 def seed_journeys(*, reset_passwords: bool = False) -> SeedResult:
     result = SeedResult()
     _seed_people(result, reset_passwords=reset_passwords)
+    _seed_token(result, reset=reset_passwords)
     _seed_teams(result)
     for position, (slug, (name, description, stages)) in enumerate(JOURNEYS.items()):
         journey, _ = Journey.objects.update_or_create(
@@ -133,13 +136,27 @@ def _seed_people(result: SeedResult, *, reset_passwords: bool) -> None:
         )
         user.is_staff = role in (roles.CX_ADMIN, roles.TEAM_LEAD)
         user.is_superuser = username == "admin"
-        if created or reset_passwords:
+        if role == roles.INTEGRATION:
+            user.set_unusable_password()  # a service account: it uses its API token
+        elif created or reset_passwords:
             password = secrets.token_urlsafe(9)
             user.set_password(password)
             result.new_logins[username] = password
         user.save()
         user.groups.add(Group.objects.get(name=role))
         result.users[username] = user
+
+
+def _seed_token(result: SeedResult, *, reset: bool) -> None:
+    """An API token for the demo's integration, printed once like the logins."""
+    from rest_framework.authtoken.models import Token
+
+    user = result.users["demo.integration"]
+    if reset:
+        Token.objects.filter(user=user).delete()
+    token, created = Token.objects.get_or_create(user=user)
+    if created:
+        result.new_token = token.key
 
 
 def _seed_teams(result: SeedResult) -> None:

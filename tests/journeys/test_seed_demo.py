@@ -64,3 +64,13 @@ def test_roles_exist_after_migrations_with_their_permissions():
     assert {"add_journey", "change_touchpoint", "delete_team"} <= admin_perms
     frontline = set(Group.objects.get(name="Frontline").permissions.values_list("codename", flat=True))
     assert "view_touchpoint" in frontline and "change_touchpoint" not in frontline
+
+
+def test_demo_prints_a_working_integration_token_once(client, capsys):
+    call_command("seed_demo")
+    out = capsys.readouterr().out
+    token = next(l.split(": ", 1)[1] for l in out.splitlines() if l.startswith("API token of demo.integration"))
+    response = client.get("/api/v1/cases/", HTTP_AUTHORIZATION=f"Token {token}")
+    assert response.status_code == 200 and response.json()["results"]
+    call_command("seed_demo")
+    assert "API token" not in capsys.readouterr().out

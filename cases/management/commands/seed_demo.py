@@ -31,3 +31,7 @@ class Command(BaseCommand):
                 self.stdout.write(f"  {username:<14} {password}")
         else:
             self.stdout.write("Demo logins exist already; `seed_demo --reset-passwords` prints new passwords.")
+        if result.new_token:
+            self.stdout.write(f"API token of demo.integration: {result.new_token}\n"
+                              f"  e.g. curl -H 'Authorization: Token {result.new_token}' "
+                              "http://127.0.0.1:8000/api/v1/cases/")
