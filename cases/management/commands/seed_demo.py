@@ -4,7 +4,7 @@ It lives in `cases`, the top app, because the demo spans every app and the
 lower apps may not import the higher ones.
 """
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from cases.demo import seed_cases
 from journeys.demo import seed_journeys
@@ -17,10 +17,14 @@ class Command(BaseCommand):
         parser.add_argument(
             "--reset-passwords", action="store_true", help="Give every demo login a new password and print it."
         )
+        parser.add_argument("--history", type=int, default=240,
+                            help="How many past feedback responses to create on the first run.")
 
-    def handle(self, *args, reset_passwords: bool = False, **options):
+    def handle(self, *args, reset_passwords: bool = False, history: int = 240, **options):
+        if history < 0:
+            raise CommandError("--history must be 0 or more.")
         result = seed_journeys(reset_passwords=reset_passwords)
-        history = seed_cases(result)
+        history = seed_cases(result, history=history)
         self.stdout.write(
             f"Demo organisation ready: {len(result.teams)} teams, {len(result.touchpoints)} touchpoints, "
             f"{len(result.users)} people, {history} new feedback responses."
