@@ -11,7 +11,7 @@ from django.db.models import Avg, Count, Exists, F, OuterRef, Q, QuerySet
 from django.db.models.functions import TruncDay, TruncMonth, TruncWeek
 
 from cases.models import Case, FollowUp
-from cvx_site.db import PercentileCont, Seconds, percentile
+from cvx_site.db import PercentileCont, Seconds, grouped, percentile
 
 GROUPS = {"owner": "owner__username", "team": "team__slug", "touchpoint": "touchpoint__slug",
           "journey": "journey__slug", "root_cause": "root_cause__name"}
@@ -28,13 +28,6 @@ def _keys(cases: QuerySet, group_by: str | None, period: str | None, prefix: str
         cases = cases.annotate(period=PERIODS[period](prefix + "created_at"))
         keys.append("period")
     return cases, keys
-
-
-def grouped(queryset: QuerySet, keys: list[str], **aggregates) -> list[dict]:
-    """`aggregates` per distinct `keys` (one overall row without keys)."""
-    if not keys:
-        return [queryset.aggregate(**aggregates)]
-    return list(queryset.values(*keys).annotate(**aggregates).order_by(*keys))
 
 
 def loop_metrics(cases: QuerySet[Case], *, group_by: str | None = None, period: str | None = None) -> list[dict]:

@@ -12,6 +12,7 @@ from django.utils import timezone
 from cases import services
 from cases.choices import AssignmentStrategy, CaseStatus, ContactChannel, Priority
 from cases.models import Case, RootCause, RoutingRule
+from feedback.analytics import rebuild_daily_scores
 from feedback.services import CREATED, feedback_ingest_many
 from journeys.demo import SeedResult
 
@@ -58,6 +59,7 @@ def seed_cases(people: SeedResult, *, history: int = 240) -> int:
     if created:
         services.responses_route_pending()
         _work_some_cases()
+        rebuild_daily_scores()  # the insights read the summary; don't wait for the worker
     return created
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Aggregate, F, FloatField, Func
+from django.db.models import Aggregate, F, FloatField, Func, QuerySet
 
 
 class Seconds(Func):
@@ -42,3 +42,10 @@ def percentile(sorted_values: list[float], p: float) -> float | None:
     low = int(position)
     high = min(low + 1, len(sorted_values) - 1)
     return sorted_values[low] + (sorted_values[high] - sorted_values[low]) * (position - low)
+
+
+def grouped(queryset: QuerySet, keys: list[str], **aggregates) -> list[dict]:
+    """`aggregates` per distinct `keys`, in key order (one overall row without keys)."""
+    if not keys:
+        return [queryset.aggregate(**aggregates)]
+    return list(queryset.values(*keys).annotate(**aggregates).order_by(*keys))

@@ -140,3 +140,31 @@ class SurveyInvitation(models.Model):
 
     def __str__(self) -> str:
         return f"Invitation {self.pk} ({self.get_purpose_display()})"
+
+
+class DailyScore(models.Model):
+    """The score counters of one touchpoint's responses on one UTC day (by
+    `occurred_at`): the summary dashboards read instead of the raw table.
+    Derived data, written only by `feedback.analytics` and rebuilt from
+    FeedbackResponse at will (`manage.py refresh_scores`)."""
+
+    touchpoint = models.ForeignKey(Touchpoint, on_delete=models.CASCADE, related_name="daily_scores")
+    day = models.DateField(help_text="UTC date of the responses' occurred_at.")
+    responses = models.PositiveIntegerField(default=0)
+    nps_responses = models.PositiveIntegerField(default=0)
+    promoters = models.PositiveIntegerField(default=0)
+    detractors = models.PositiveIntegerField(default=0)
+    csat_responses = models.PositiveIntegerField(default=0)
+    csat_satisfied = models.PositiveIntegerField(default=0)
+    ces_responses = models.PositiveIntegerField(default=0)
+    ces_sum = models.PositiveIntegerField(default=0)
+    ces_low_effort = models.PositiveIntegerField(default=0)
+    negative = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-day", "touchpoint"]
+        constraints = [models.UniqueConstraint(fields=["touchpoint", "day"], name="daily_score_unique")]
+        indexes = [models.Index(fields=["day", "touchpoint"], name="daily_score_day_touchpoint")]
+
+    def __str__(self) -> str:
+        return f"{self.touchpoint_id} on {self.day}: {self.responses} responses"

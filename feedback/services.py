@@ -11,7 +11,9 @@ from dataclasses import dataclass, field
 from django.db import IntegrityError, transaction
 from rest_framework.exceptions import ValidationError
 from django.utils import timezone
+from django_q.tasks import async_task
 
+from feedback.analytics import daily_score_keys
 from feedback.models import Customer, CustomerIdentity, FeedbackResponse
 from feedback.scores import csat_band, nps_category
 from feedback.sentiment import score_many
@@ -112,6 +114,9 @@ def _store(valid: list[tuple[int, dict, str]], outcomes: list, scores: dict, att
         responses_ingested.send(
             sender=FeedbackResponse, response_ids=[outcomes[i].response.pk for i in sorted(created_at)]
         )
+        # The daily score summary catches up in a task once these rows are visible.
+        buckets = daily_score_keys(outcomes[i].response for i in created_at)
+        transaction.on_commit(lambda: async_task("feedback.tasks.refresh_daily_scores", buckets))
 
 
 def _replay_outcome(response: FeedbackResponse, digest: str) -> IngestOutcome:

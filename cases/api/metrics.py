@@ -1,4 +1,5 @@
-"""GET /api/v1/metrics/: loop metrics over the caller's cases."""
+"""GET /api/v1/metrics/: loop metrics over the caller's cases and score
+metrics over the caller's feedback."""
 
 from __future__ import annotations
 
@@ -12,13 +13,17 @@ from rest_framework.views import APIView
 
 from cases.analytics import GROUPS, PERIODS, loop_metrics
 from cases.selectors import cases_visible_to
+from feedback.analytics import GROUPS as SCORE_GROUPS
+from feedback.analytics import score_metrics_from_summary, scored_touchpoints_of
 
 
 class MetricsQuerySerializer(serializers.Serializer):
     group_by = serializers.ChoiceField(choices=sorted(GROUPS), required=False)
     period = serializers.ChoiceField(choices=sorted(PERIODS), required=False)
-    since = serializers.DateField(required=False, help_text="Cases opened on or after this day.")
-    until = serializers.DateField(required=False, help_text="Cases opened on or before this day.")
+    since = serializers.DateField(
+        required=False, help_text="Cases opened on or after this day; feedback from this UTC day on.")
+    until = serializers.DateField(
+        required=False, help_text="Cases opened on or before this day; feedback up to this UTC day.")
 
     def validate(self, attrs):
         if attrs.get("since") and attrs.get("until") and attrs["since"] > attrs["until"]:
@@ -52,10 +57,34 @@ class LoopRowSerializer(serializers.Serializer):
     csat_change = _hours_or_pct("Mean follow-up CSAT minus original CSAT.")
 
 
+def _figure(help_text: str) -> serializers.FloatField:
+    return serializers.FloatField(allow_null=True, help_text=help_text)
+
+
+class ScoreRowSerializer(serializers.Serializer):
+    group = serializers.CharField(required=False, help_text="Slug of the touchpoint, journey or team.")
+    period = serializers.DateField(required=False, help_text="First UTC day of the period.")
+    responses = serializers.IntegerField()
+    nps_responses = serializers.IntegerField()
+    promoters = serializers.IntegerField(help_text="NPS 9-10.")
+    detractors = serializers.IntegerField(help_text="NPS 0-6.")
+    nps = _figure("% promoters minus % detractors, -100 to 100.")
+    csat_responses = serializers.IntegerField()
+    csat_satisfied = serializers.IntegerField(help_text="CSAT 4-5.")
+    csat_pct = _figure("CSAT answers scoring 4 or 5, %.")
+    ces_responses = serializers.IntegerField()
+    ces_mean = _figure("Mean CES, 1-7 (7 = least effort).")
+    ces_low_effort_pct = _figure("CES answers scoring 5-7, %.")
+    negative = serializers.IntegerField(help_text="Responses with negative sentiment.")
+
+
 class MetricsReplySerializer(serializers.Serializer):
     group_by = serializers.CharField(allow_null=True)
     period = serializers.CharField(allow_null=True)
     loop = LoopRowSerializer(many=True)
+    scores = ScoreRowSerializer(
+        many=True, allow_null=True,
+        help_text="Null when group_by is owner or root_cause, which feedback does not have.")
 
 
 def filtered_cases(user, params: dict):
@@ -68,9 +97,22 @@ def filtered_cases(user, params: dict):
     return cases
 
 
+def score_rows(user, params: dict) -> list[dict] | None:
+    """Scores of the feedback the user may see, from the daily summary; None
+    for a grouping feedback has not (owner, root cause)."""
+    group_by = params.get("group_by")
+    if group_by and group_by not in SCORE_GROUPS:
+        return None
+    return score_metrics_from_summary(scored_touchpoints_of(user), since=params.get("since"),
+                                      until=params.get("until"), group_by=group_by, period=params.get("period"))
+
+
 class MetricsView(APIView):
     """Loop metrics (time to first contact and resolution, SLA met, first-contact
-    resolution, follow-up response, recovery, score change) by group and period."""
+    resolution, follow-up response, recovery, score change) by group and period,
+    and, under `scores`, NPS/CSAT/CES of the feedback the caller may see, read
+    from the daily summary by UTC day (so a response counts a moment after it
+    is stored). `scores` is null when grouping by owner or root_cause."""
 
     @extend_schema(parameters=[MetricsQuerySerializer], responses={200: MetricsReplySerializer})
     def get(self, request):
@@ -79,4 +121,5 @@ class MetricsView(APIView):
         params = query.validated_data
         rows = loop_metrics(filtered_cases(request.user, params), group_by=params.get("group_by"),
                             period=params.get("period"))
-        return Response({"group_by": params.get("group_by"), "period": params.get("period"), "loop": rows})
+        return Response({"group_by": params.get("group_by"), "period": params.get("period"), "loop": rows,
+                         "scores": score_rows(request.user, params)})
