@@ -15,7 +15,7 @@ from journeys.selectors import teams_of
 
 class DueTimeCursor(CursorPagination):
     ordering = ("due_at", "id")
-    page_size = 50
+    page_size = 25  # a screenful of a queue; callers ask for up to 200
     max_page_size = 200
     page_size_query_param = "page_size"
 
@@ -29,7 +29,7 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
 
     def get_queryset(self):
         return cases_visible_to(self.request.user).select_related(
-            "owner", "team", "touchpoint", "journey", "root_cause")
+            "owner", "team", "touchpoint", "journey", "root_cause__parent")
 
     def get_serializer_context(self):
         context = super().get_serializer_context()
