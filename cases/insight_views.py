@@ -1,0 +1,180 @@
+"""Insight pages for managers: the journey map, journey and touchpoint
+scores over time, root causes and the chain of CX value. The numbers come
+from cases.insights and feedback.analytics; these views parse the query,
+scope the data with the selectors and render."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from datetime import timezone as dt_timezone
+
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import render
+from django.utils import timezone
+
+from cases import insights
+from cases.selectors import cases_visible_to
+from cases.views import _csv_response, _manager_only
+from feedback.charts import bar_chart, line_chart
+from feedback.selectors import VIEW_ALL, feedback_visible_to, negative_themes
+from journeys.models import Journey
+
+ROOT_CAUSE_DAYS = 90
+SERIES_COLUMNS = ["period", *insights.EMPTY_SCORES]
+PARETO_COLUMNS = ["root_cause", "cases", "share_pct", "cumulative_pct", "answered", "recovered", "recovery_rate",
+                  "touchpoints", "recovered_notes"]
+# Bar colours: detractor / passive / promoter; dissatisfied / neutral / satisfied.
+RED, AMBER, GREEN = "#c4320a", "#b8860b", "#15803d"
+NPS_COLOURS = [RED] * 7 + [AMBER] * 2 + [GREEN] * 2
+CSAT_COLOURS = [RED, RED, AMBER, GREEN, GREEN]
+CES_COLOURS = [RED] * 3 + [AMBER] + [GREEN] * 3
+
+
+class MapQuery(forms.Form):
+    period = forms.TypedChoiceField(choices=[(d, f"{d} days") for d in insights.MAP_DAYS], coerce=int,
+                                    required=False, empty_value=30)
+
+
+class SeriesQuery(forms.Form):
+    granularity = forms.ChoiceField(choices=[(g, g.capitalize()) for g in insights.GRANULARITIES], required=False)
+
+
+class PeriodQuery(forms.Form):
+    since = forms.DateField(required=False, label="Resolved from")
+    until = forms.DateField(required=False, label="to")
+
+    def clean(self):
+        data = super().clean()
+        if data.get("since") and data.get("until") and data["since"] > data["until"]:
+            self.add_error("until", "Must not be before the start.")
+        return data
+
+
+def _query(form_class, request, fallback: dict) -> tuple[dict, list[str]]:
+    """The cleaned query; the fallback values and the messages when it is invalid."""
+    form = form_class(request.GET)
+    if form.is_valid():
+        return {k: v or fallback.get(k) for k, v in form.cleaned_data.items()}, []
+    messages = [f"{form.fields[name].label or name.capitalize()}: {' '.join(errors)}"
+                for name, errors in form.errors.items()]
+    return fallback, [*messages, "Showing the default view instead."]
+
+
+def _journey_for(user, slug: str) -> Journey:
+    journeys = Journey.objects.all()
+    if not user.has_perm(VIEW_ALL):
+        journeys = journeys.filter(stages__touchpoints__in=insights.touchpoints_in_scope(user)).distinct()
+    journey = journeys.filter(slug=slug).first()
+    if journey is None:
+        raise Http404("No such journey, or none of its touchpoints is yours.")
+    return journey
+
+
+@login_required
+def index(request):
+    _manager_only(request.user)
+    journeys = Journey.objects.filter(active=True).order_by("position", "name")
+    if not request.user.has_perm(VIEW_ALL):
+        journeys = journeys.filter(stages__touchpoints__in=insights.touchpoints_in_scope(request.user)).distinct()
+    return render(request, "insights/index.html", {"journeys": journeys, "nav_section": "insights"})
+
+
+@login_required
+def journey_map(request, slug: str):
+    _manager_only(request.user)
+    journey = _journey_for(request.user, slug)
+    query, errors = _query(MapQuery, request, {"period": 30})
+    stages = insights.journey_map(journey, feedback_visible_to(request.user), cases_visible_to(request.user),
+                                  days=query["period"])
+    linked = set(insights.touchpoints_in_scope(request.user).values_list("pk", flat=True))
+    for stage in stages:
+        for card in stage["cards"]:
+            card["linked"] = card["touchpoint"].pk in linked
+    return render(request, "insights/journey_map.html", {
+        "journey": journey, "stages": stages, "days": query["period"], "choices": insights.MAP_DAYS,
+        "errors": errors, "nav_section": "insights", "bands": insights.HEAT_BANDS,
+    })
+
+
+@login_required
+def journey_detail(request, slug: str):
+    _manager_only(request.user)
+    journey = _journey_for(request.user, slug)
+    responses = feedback_visible_to(request.user).filter(touchpoint__stage__journey=journey)
+    query, errors = _query(SeriesQuery, request, {"granularity": "week"})
+    scores = _scores(responses, query["granularity"])
+    if request.GET.get("download") == "csv" and not errors:
+        return _csv_response(f"cvx-journey-{journey.slug}-{query['granularity']}.csv", SERIES_COLUMNS,
+                             scores["series"])
+    touchpoints = insights.touchpoints_in_scope(request.user).filter(stage__journey=journey)
+    return render(request, "insights/journey.html", {
+        "journey": journey, "touchpoints": touchpoints, "errors": errors, "nav_section": "insights", **scores,
+    })
+
+
+@login_required
+def touchpoint_detail(request, slug: str):
+    _manager_only(request.user)
+    touchpoint = insights.touchpoints_in_scope(request.user).filter(slug=slug).first()
+    if touchpoint is None:
+        raise Http404("No such touchpoint, or not one of your teams'.")
+    responses = feedback_visible_to(request.user).filter(touchpoint=touchpoint)
+    query, errors = _query(SeriesQuery, request, {"granularity": "week"})
+    scores = _scores(responses, query["granularity"])
+    if request.GET.get("download") == "csv" and not errors:
+        return _csv_response(f"cvx-touchpoint-{touchpoint.slug}-{query['granularity']}.csv", SERIES_COLUMNS,
+                             scores["series"])
+    cases = cases_visible_to(request.user)
+    return render(request, "insights/touchpoint.html", {
+        "touchpoint": touchpoint, "errors": errors, "nav_section": "insights", **scores,
+        "cases": insights.touchpoint_cases(cases, touchpoint, since=scores["since"]),
+        "chain": insights.value_chain(touchpoint, feedback_visible_to(request.user), cases),
+    })
+
+
+def _scores(responses, granularity: str) -> dict:
+    """The time series of `responses` and its charts, the score distributions
+    and the negative themes over the same periods."""
+    series = insights.score_series(responses, granularity)
+    since = insights.start_of(series[0]["period"], dt_timezone.utc)
+    window = responses.filter(occurred_at__gte=since)
+    per = f"per {granularity}, last {len(series)}"
+    charts = [
+        ("NPS", line_chart([(r["label"], r["nps"]) for r in series], y_min=-100, y_max=100, title=f"NPS {per}")),
+        ("CSAT %", line_chart([(r["label"], r["csat_pct"]) for r in series], y_min=0, y_max=100, unit="%",
+                              title=f"CSAT % {per}")),
+        ("CES mean", line_chart([(r["label"], r["ces_mean"]) for r in series], y_min=1, y_max=7,
+                                title=f"CES mean (1–7, 7 = least effort) {per}")),
+    ]
+    distributions = [
+        ("NPS answers", bar_chart(insights.score_distribution(window, "nps", 0, 10), colours=NPS_COLOURS,
+                                  title=f"How many answered each NPS score, 0–10, since {series[0]['label']}")),
+        ("CSAT answers", bar_chart(insights.score_distribution(window, "csat", 1, 5), colours=CSAT_COLOURS,
+                                   title=f"How many answered each CSAT score, 1–5, since {series[0]['label']}")),
+        ("CES answers", bar_chart(insights.score_distribution(window, "ces", 1, 7), colours=CES_COLOURS,
+                                  title=f"How many answered each CES score, 1–7, since {series[0]['label']}")),
+    ]
+    themes, read = negative_themes(window, top=8)
+    return {"series": series, "granularity": granularity, "granularities": insights.GRANULARITIES,
+            "since": since, "charts": charts, "distributions": distributions,
+            "themes": insights.theme_examples(window, themes), "comments_read": read}
+
+
+@login_required
+def root_causes(request):
+    _manager_only(request.user)
+    today = timezone.localdate()
+    query, errors = _query(PeriodQuery, request, {"since": today - timedelta(days=ROOT_CAUSE_DAYS - 1),
+                                                  "until": today})
+    rows = insights.root_cause_pareto(cases_visible_to(request.user), query["since"], query["until"])
+    if request.GET.get("download") == "csv" and not errors:
+        return _csv_response("cvx-root-causes.csv", PARETO_COLUMNS, [{
+            **row, "touchpoints": "; ".join(f"{t['name']} ({t['cases']})" for t in row["touchpoints"]),
+            "recovered_notes": " | ".join(f"{n['number']}: {n['summary']}" for n in row["notes"]),
+        } for row in rows])
+    return render(request, "insights/root_causes.html", {
+        "rows": rows, "since": query["since"], "until": query["until"], "errors": errors,
+        "total": sum(row["cases"] for row in rows), "nav_section": "insights",
+    })

@@ -1,0 +1,346 @@
+"""Insights for managers: the journey map, a touchpoint's scores over time,
+the Pareto of root causes and the chain of CX value. Every function takes
+querysets the caller has already scoped (cases_visible_to,
+feedback_visible_to) and only reads."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, datetime, time, timedelta
+from datetime import timezone as dt_timezone
+
+from django.db.models import Count, F, Min, Prefetch, Q, QuerySet, Window
+from django.db.models.functions import RowNumber
+from django.utils import timezone
+
+from cases.choices import OPEN_STATUSES, CaseOutcome
+from cases.models import Case, FollowUp, RootCause
+from cases.selectors import breached
+from feedback.analytics import score_metrics
+from feedback.choices import FeedbackKind, NpsCategory, SentimentLabel, SurveyPurpose
+from feedback.models import FeedbackResponse
+from feedback.selectors import VIEW_ALL
+from feedback.sentiment import COMMENT_MAX_CHARS
+from feedback.themes import Theme, comment_themes
+from journeys.models import Journey, Touchpoint
+from journeys.selectors import teams_of
+
+MAP_DAYS = (7, 30, 90)
+GRANULARITIES = ("day", "week", "month")
+SERIES_LENGTH = 26
+EVENTS = ("churn", "repeat_purchase")
+# Colour bands of the journey map, best first: (class, lowest value in band).
+HEAT_BANDS = {"NPS": [("good", 30), ("fair", 0), ("poor", -30), ("bad", -100)],
+              "CSAT %": [("good", 80), ("fair", 60), ("poor", 40), ("bad", 0)]}
+EMPTY_SCORES = {"responses": 0, "nps_responses": 0, "promoters": 0, "detractors": 0, "nps": None,
+                "csat_responses": 0, "csat_satisfied": 0, "csat_pct": None, "ces_responses": 0, "ces_mean": None,
+                "ces_low_effort_pct": None, "negative": 0}
+
+
+def pct(part: int, whole: int) -> float | None:
+    return round(100.0 * part / whole, 1) if whole else None
+
+
+def touchpoints_in_scope(user) -> QuerySet[Touchpoint]:
+    """Touchpoints whose insight pages the user may open: the rule of
+    feedback_visible_to (all for CX admins, else their teams' touchpoints)."""
+    touchpoints = Touchpoint.objects.select_related("stage__journey", "team")
+    if not user.is_authenticated:
+        return touchpoints.none()
+    if user.has_perm(VIEW_ALL):
+        return touchpoints
+    return touchpoints.filter(team__in=teams_of(user))
+
+
+# --- periods ---------------------------------------------------------------------
+
+def period_starts(granularity: str, *, today: date, count: int = SERIES_LENGTH) -> list[date]:
+    """The first days of the last `count` periods, oldest first, the current
+    (partial) one last. Weeks start on Monday, as the database truncates them."""
+    if granularity == "day":
+        return [today - timedelta(days=i) for i in range(count - 1, -1, -1)]
+    if granularity == "week":
+        monday = today - timedelta(days=today.weekday())
+        return [monday - timedelta(weeks=i) for i in range(count - 1, -1, -1)]
+    if granularity == "month":
+        months = [today.year * 12 + today.month - 1 - i for i in range(count - 1, -1, -1)]
+        return [date(m // 12, m % 12 + 1, 1) for m in months]
+    raise ValueError(f"unknown granularity {granularity!r}")
+
+
+def period_label(start: date, granularity: str) -> str:
+    return start.strftime("%b '%y") if granularity == "month" else f"{start.day} {start:%b}"
+
+
+def start_of(day: date, tz=None) -> datetime:
+    return datetime.combine(day, time.min, tz or timezone.get_current_timezone())
+
+
+def _as_date(value) -> date:
+    return value.date() if isinstance(value, datetime) else value
+
+
+def score_series(responses: QuerySet[FeedbackResponse], granularity: str, *, today: date | None = None,
+                 count: int = SERIES_LENGTH) -> list[dict]:
+    """score_metrics for each of the last `count` periods, oldest first; a
+    period without responses is present with empty scores. Periods are UTC
+    days, weeks and months, as score_metrics truncates them."""
+    today = today or timezone.now().astimezone(dt_timezone.utc).date()
+    starts = period_starts(granularity, today=today, count=count)
+    rows = score_metrics(responses.filter(occurred_at__gte=start_of(starts[0], dt_timezone.utc)),
+                         period=granularity)
+    found = {_as_date(row["period"]): row for row in rows}
+    return [{**EMPTY_SCORES, **found.get(start, {}), "period": start, "label": period_label(start, granularity)}
+            for start in starts]
+
+
+# --- the journey map ----------------------------------------------------------------
+
+def headline(row: dict | None) -> tuple[str | None, float | None]:
+    """What a touchpoint card is coloured by: NPS, or CSAT % without NPS answers."""
+    if row and row.get("nps") is not None:
+        return "NPS", row["nps"]
+    if row and row.get("csat_pct") is not None:
+        return "CSAT %", row["csat_pct"]
+    return None, None
+
+
+def heat(measure: str | None, value: float | None) -> str:
+    if measure is None or value is None:
+        return "none"
+    for name, floor in HEAT_BANDS[measure]:
+        if value >= floor:
+            return name
+    return HEAT_BANDS[measure][-1][0]
+
+
+def _by_touchpoint(responses: QuerySet[FeedbackResponse]) -> dict:
+    return {row["group"]: row for row in score_metrics(responses, group_by="touchpoint")}
+
+
+def _count_by_touchpoint(cases: QuerySet[Case]) -> dict[int, int]:
+    return dict(cases.order_by().values_list("touchpoint").annotate(n=Count("id")))
+
+
+def touchpoint_card(touchpoint: Touchpoint, now: dict | None, before: dict | None) -> dict:
+    """A card's scores and trend: the same measure in the period before."""
+    measure, value = headline(now)
+    earlier = None
+    if measure is not None and before:
+        earlier = before.get("nps" if measure == "NPS" else "csat_pct")
+    delta = round(value - earlier, 1) if value is not None and earlier is not None else None
+    return {"touchpoint": touchpoint, "measure": measure, "value": value, "heat": heat(measure, value),
+            "responses": (now or {}).get("responses", 0), "previous": earlier, "delta": delta,
+            "trend": None if delta is None else "up" if delta > 0 else "down" if delta < 0 else "flat"}
+
+
+def journey_map(journey: Journey, responses: QuerySet[FeedbackResponse], cases: QuerySet[Case], *, days: int,
+                now: datetime | None = None) -> list[dict]:
+    """The stages of `journey` in order, each with a card per touchpoint:
+    scores over the last `days` days and their change against the `days`
+    before; open cases and the breached ones among them (as of now)."""
+    now = now or timezone.now()
+    span = timedelta(days=days)
+    mine = responses.filter(touchpoint__stage__journey=journey)
+    current = _by_touchpoint(mine.filter(occurred_at__gt=now - span, occurred_at__lte=now))
+    previous = _by_touchpoint(mine.filter(occurred_at__gt=now - 2 * span, occurred_at__lte=now - span))
+    open_cases = cases.filter(touchpoint__stage__journey=journey, status__in=OPEN_STATUSES)
+    open_counts, breached_counts = _count_by_touchpoint(open_cases), _count_by_touchpoint(breached(open_cases))
+    ordered = Touchpoint.objects.order_by("position", "id").select_related("team")
+    stages = journey.stages.order_by("position", "id").prefetch_related(Prefetch("touchpoints", queryset=ordered))
+    return [{"stage": stage, "cards": [
+        {**touchpoint_card(tp, current.get(tp.slug), previous.get(tp.slug)),
+         "open_cases": open_counts.get(tp.pk, 0), "breached_cases": breached_counts.get(tp.pk, 0)}
+        for tp in stage.touchpoints.all()]} for stage in stages]
+
+
+# --- a touchpoint's page ---------------------------------------------------------------
+
+def score_distribution(responses: QuerySet[FeedbackResponse], field: str, low: int, high: int) -> list[tuple]:
+    """How many responses gave each score from `low` to `high`."""
+    counts = dict(responses.filter(**{f"{field}__isnull": False}).order_by().values_list(field)
+                  .annotate(n=Count("id")))
+    return [(score, counts.get(score, 0)) for score in range(low, high + 1)]
+
+
+def theme_examples(responses: QuerySet[FeedbackResponse], themes: list[Theme], *, per_theme: int = 2,
+                   sample: int = 500) -> list[dict]:
+    """Each theme with up to `per_theme` of the newest negative comments that
+    contain it (a comment repeated word for word is shown once)."""
+    examples: dict[str, list[dict]] = {theme.phrase: [] for theme in themes}
+    negative = (responses.filter(sentiment_label=SentimentLabel.NEGATIVE).exclude(comment="")
+                .order_by("-occurred_at", "-id").values("id", "comment", "occurred_at")[:sample])
+    for response in negative:
+        for phrase in comment_themes(response["comment"][:COMMENT_MAX_CHARS]) & examples.keys():
+            found = examples[phrase]
+            if len(found) < per_theme and all(e["comment"] != response["comment"] for e in found):
+                found.append(response)
+        if all(len(found) >= per_theme for found in examples.values()):
+            break
+    return [{"phrase": t.phrase, "count": t.count, "examples": examples[t.phrase]} for t in themes]
+
+
+def touchpoint_cases(cases: QuerySet[Case], touchpoint: Touchpoint, *, since: datetime,
+                     latest: int = 20) -> dict:
+    """The touchpoint's cases opened since `since`: how many per outcome
+    (None: no outcome yet) and the latest ones."""
+    opened = cases.filter(touchpoint=touchpoint, created_at__gte=since)
+    counts = dict(opened.order_by().values_list("outcome").annotate(n=Count("id")))
+    outcomes = [(label, counts.get(value, 0)) for value, label in CaseOutcome.choices]
+    outcomes.append(("No outcome yet", counts.get(None, 0)))
+    recent = list(opened.select_related("owner", "root_cause__parent").order_by("-created_at", "-id")[:latest])
+    return {"outcomes": outcomes, "total": sum(counts.values()), "recent": recent}
+
+
+# --- root causes ---------------------------------------------------------------------
+
+def resolved_between(cases: QuerySet[Case], since: date | None, until: date | None) -> QuerySet[Case]:
+    """Cases resolved from the start of `since` to the end of `until` (either may be None)."""
+    if since:
+        cases = cases.filter(resolved_at__gte=start_of(since))
+    if until:
+        cases = cases.filter(resolved_at__lt=start_of(until + timedelta(days=1)))
+    return cases.filter(resolved_at__isnull=False)
+
+
+def root_cause_pareto(cases_qs: QuerySet[Case], since: date | None, until: date | None) -> list[dict]:
+    """Cases resolved in the period, per root cause, most cases first (ties by
+    name), with the share and running (cumulative) share of all of them; the
+    recovery rate = answered follow-ups that recovered / answered follow-ups;
+    the three touchpoints with most such cases; and the resolution summaries
+    of the three latest recovered ones."""
+    resolved = resolved_between(cases_qs, since, until).filter(root_cause__isnull=False)
+    counts = dict(resolved.order_by().values_list("root_cause").annotate(n=Count("id")))
+    causes = {c.pk: str(c) for c in RootCause.objects.select_related("parent").filter(pk__in=counts)}
+    follow_ups = {row["case__root_cause"]: row for row in
+                  FollowUp.objects.filter(case__in=resolved.values("pk"), answer__isnull=False).order_by()
+                  .values("case__root_cause").annotate(answered=Count("id"),
+                                                       recovered=Count("id", filter=Q(recovered=True)))}
+    touchpoints, notes = _cause_touchpoints(resolved), _recovered_notes(resolved)
+    total, running, rows = sum(counts.values()), 0, []
+    for cause_id in sorted(counts, key=lambda pk: (-counts[pk], causes[pk].lower(), pk)):
+        running += counts[cause_id]
+        answered = follow_ups.get(cause_id, {}).get("answered", 0)
+        recovered = follow_ups.get(cause_id, {}).get("recovered", 0)
+        rows.append({"root_cause_id": cause_id, "root_cause": causes[cause_id], "cases": counts[cause_id],
+                     "share_pct": pct(counts[cause_id], total), "cumulative_pct": pct(running, total),
+                     "answered": answered, "recovered": recovered, "recovery_rate": pct(recovered, answered),
+                     "touchpoints": touchpoints.get(cause_id, [])[:3], "notes": notes.get(cause_id, [])})
+    return rows
+
+
+def _cause_touchpoints(resolved: QuerySet[Case]) -> dict[int, list[dict]]:
+    found = defaultdict(list)
+    rows = (resolved.order_by().values("root_cause", "touchpoint__slug", "touchpoint__name")
+            .annotate(cases=Count("id")))
+    for row in sorted(rows, key=lambda r: (-r["cases"], r["touchpoint__name"])):
+        found[row["root_cause"]].append({"slug": row["touchpoint__slug"], "name": row["touchpoint__name"],
+                                         "cases": row["cases"]})
+    return found
+
+
+def _recovered_notes(resolved: QuerySet[Case], per_cause: int = 3) -> dict[int, list[dict]]:
+    ranked = (resolved.filter(outcome=CaseOutcome.RECOVERED).exclude(resolution_summary="")
+              .annotate(rank=Window(RowNumber(), partition_by=[F("root_cause")],
+                                    order_by=[F("resolved_at").desc(), F("id").desc()]))
+              .filter(rank__lte=per_cause).order_by("root_cause", "rank"))
+    found = defaultdict(list)
+    for case in ranked.values("root_cause", "pk", "resolution_summary"):
+        found[case["root_cause"]].append({"case_id": case["pk"], "number": f"CX-{case['pk']:06d}",
+                                          "summary": case["resolution_summary"]})
+    return found
+
+
+# --- the chain of CX value ------------------------------------------------------------
+
+COHORTS = [("recovered", "Had a case here that was recovered"),
+           ("not_recovered", "Had a case here that was not recovered (or no answer)"),
+           ("no_case", "Gave feedback here, had no case here")]
+NOT_RECOVERED = {CaseOutcome.NOT_RECOVERED, CaseOutcome.NO_RESPONSE}
+
+
+def value_chain(touchpoint: Touchpoint, responses_qs: QuerySet[FeedbackResponse], cases_qs: QuerySet[Case], *,
+                window_days: int = 90) -> dict:
+    """Customers who gave feedback at `touchpoint`, in three cohorts by the
+    outcome of their first case here: recovered; not recovered or no answer;
+    no case here (customers whose first case is still open or was cancelled
+    are left out and counted as `undecided`). Per cohort, the share of
+    customers who within `window_days` after their first feedback here:
+    gave detractor feedback anywhere (not the feedback that opened their
+    case), had another case opened (after their case here), and, from
+    inferred feedback's metadata.event, churned or bought again.
+    Follow-up survey answers are not feedback here: they define recovery."""
+    responses = responses_qs.exclude(invitation__purpose=SurveyPurpose.FOLLOW_UP)
+    here = responses.filter(touchpoint=touchpoint, customer__isnull=False)
+    anchors = dict(here.order_by().values_list("customer").annotate(first=Min("occurred_at")))
+    who = here.values("customer")
+    cases, later = _customer_cases(cases_qs, who), _later_signals(responses, who)
+    window = timedelta(days=window_days)
+    tally = {key: defaultdict(int) for key, _ in COHORTS}
+    undecided = 0
+    for customer, anchor in anchors.items():
+        first_here = next((c for c in cases[customer] if c["touchpoint"] == touchpoint.pk), None)
+        cohort = _cohort(first_here)
+        if cohort is None:
+            undecided += 1
+            continue
+        counts = tally[cohort]
+        counts["customers"] += 1
+        for signal, found in _signals(anchor, anchor + window, first_here, cases[customer], later[customer]).items():
+            counts[signal] += found
+    has_events = responses.filter(kind=FeedbackKind.INFERRED, metadata__event__in=EVENTS).exists()
+    return {"window_days": window_days, "customers": len(anchors), "undecided": undecided, "has_events": has_events,
+            "cohorts": [_cohort_row(key, label, tally[key], has_events) for key, label in COHORTS]}
+
+
+def _customer_cases(cases_qs: QuerySet[Case], who) -> dict[int, list[dict]]:
+    found = defaultdict(list)
+    for case in (cases_qs.filter(customer__in=who).order_by("created_at", "id")
+                 .values("id", "customer", "touchpoint", "created_at", "outcome", "feedback")):
+        found[case["customer"]].append(case)
+    return found
+
+
+def _later_signals(responses: QuerySet[FeedbackResponse], who) -> dict[int, list[dict]]:
+    wanted = Q(nps_category=NpsCategory.DETRACTOR) | Q(kind=FeedbackKind.INFERRED, metadata__event__in=EVENTS)
+    found = defaultdict(list)
+    for row in (responses.filter(wanted, customer__in=who).order_by()
+                .values("id", "customer", "occurred_at", "nps_category", "kind", "metadata__event")):
+        found[row["customer"]].append(row)
+    return found
+
+
+def _cohort(first_case: dict | None) -> str | None:
+    if first_case is None:
+        return "no_case"
+    if first_case["outcome"] == CaseOutcome.RECOVERED:
+        return "recovered"
+    return "not_recovered" if first_case["outcome"] in NOT_RECOVERED else None
+
+
+def _signals(anchor: datetime, end: datetime, first_case: dict | None, cases: list[dict],
+             responses: list[dict]) -> dict[str, bool]:
+    def within(at: datetime) -> bool:
+        return anchor < at <= end
+
+    opened_by = first_case["feedback"] if first_case else None
+    after = first_case["created_at"] if first_case else anchor
+    inferred = [r for r in responses if r["kind"] == FeedbackKind.INFERRED and within(r["occurred_at"])]
+    return {
+        "later_detractor": any(r["nps_category"] == NpsCategory.DETRACTOR and r["id"] != opened_by
+                               and within(r["occurred_at"]) for r in responses),
+        "repeat_case": any(c is not first_case and c["created_at"] > after and within(c["created_at"])
+                           for c in cases),
+        "churn": any(r["metadata__event"] == "churn" for r in inferred),
+        "repeat_purchase": any(r["metadata__event"] == "repeat_purchase" for r in inferred),
+    }
+
+
+def _cohort_row(key: str, label: str, counts: dict, has_events: bool) -> dict:
+    customers = counts["customers"]
+    row = {"key": key, "label": label, "customers": customers}
+    for signal in ("later_detractor", "repeat_case", *EVENTS):
+        shown = has_events or signal not in EVENTS
+        row[signal] = counts[signal] if shown else None
+        row[f"{signal}_pct"] = pct(counts[signal], customers) if shown else None
+    return row
