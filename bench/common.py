@@ -1,0 +1,79 @@
+"""What every benchmark script shares: a throwaway PostgreSQL, Django set up
+against it, timing helpers and the result files."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import platform
+import secrets
+import statistics
+import sys
+import time
+from collections.abc import Callable, Iterator
+from datetime import datetime, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+
+
+@contextlib.contextmanager
+def database_url(given: str | None = None) -> Iterator[str]:
+    """`given`, or a private PostgreSQL server started for the run and deleted after."""
+    if given:
+        yield given
+        return
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from throwaway_pg import throwaway_postgres
+
+    with throwaway_postgres("cvx_bench", tuned_for_tests=False) as url:
+        yield url
+
+
+def setup_django(url: str, data_dir: str) -> None:
+    """Everything settings.py reads, then django.setup() and migrate."""
+    os.environ.update({
+        "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "cvx_site.settings",
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50), "DJANGO_DEBUG": "false",
+        "DJANGO_ALLOWED_HOSTS": "testserver", "CVX_DATA_DIR": data_dir,
+        "CVX_RATE_INGEST": "1000000/min", "CVX_RATE_USER": "1000000/min", "DJANGO_LOG_LEVEL": "WARNING",
+    })
+    os.environ.pop("REDIS_URL", None)
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    call_command("migrate", verbosity=0, interactive=False)
+    call_command("collectstatic", verbosity=0, interactive=False)  # as in production (manifest storage)
+
+
+def timings_ms(fn: Callable[[], object], *, runs: int, warmup: int = 3) -> list[float]:
+    for _ in range(warmup):
+        fn()
+    out = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        out.append((time.perf_counter() - start) * 1000)
+    return out
+
+
+def p50_p95(samples: list[float]) -> tuple[float, float]:
+    ordered = sorted(samples)
+    return statistics.median(ordered), ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+
+
+def machine() -> dict:
+    return {"platform": platform.platform(), "python": platform.python_version(), "cpu_count": os.cpu_count()}
+
+
+def write_results(name: str, payload: dict) -> Path:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / f"{name}.json"
+    payload = {"date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "machine": machine(), **payload}
+    path.write_text(json.dumps(payload, indent=2, default=str))
+    return path
