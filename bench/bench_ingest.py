@@ -86,6 +86,8 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+from common import configure_environment, database_url  # noqa: E402
 DEFAULT_JSON = ROOT / "bench" / "results" / "ingest.json"
 BULK_URL = "/api/v1/feedback/bulk/"
 MIN_WORDS, MAX_WORDS = 10, 60
@@ -224,38 +226,6 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     if args.items < 1 or args.warmup < 1 or args.customers < 0:
         parser.error("--items and --warmup must be positive, --customers not negative")
     return args
-
-
-@contextlib.contextmanager
-def database_url(given: str | None) -> Iterator[str]:
-    if given:
-        yield given
-        return
-    sys.path.insert(0, str(ROOT / "scripts"))
-    from throwaway_pg import throwaway_postgres
-
-    with throwaway_postgres("cvx_bench") as url:
-        yield url
-
-
-def configure_environment(url: str, data_dir: str) -> None:
-    """Everything settings.py reads, set before django.setup()."""
-    os.environ.update({
-        "DATABASE_URL": url,
-        "DJANGO_SETTINGS_MODULE": "cvx_site.settings",
-        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
-        "DJANGO_DEBUG": "false",
-        "DJANGO_ALLOWED_HOSTS": "testserver",
-        "CVX_DATA_DIR": data_dir,
-        "CVX_RATE_INGEST": "1000000/min",
-        "CVX_RATE_USER": "1000000/min",
-        # Routing is queued (one django-q2 task per batch, ORM broker) but not run.
-        "CVX_TASKS_SYNC": "false",
-        "DJANGO_LOG_LEVEL": "WARNING",
-    })
-    os.environ.pop("REDIS_URL", None)
-    if str(ROOT) not in sys.path:
-        sys.path.insert(0, str(ROOT))
 
 
 def prepare_database() -> str:

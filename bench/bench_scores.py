@@ -57,6 +57,8 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+from common import configure_environment, database_url  # noqa: E402
 DEFAULT_JSON = ROOT / "bench" / "results" / "scores.json"
 WORDS = ("the engineer arrived on time and explained everything clearly but I waited over an hour on hold "
          "and nobody answered the router works perfectly upstairs now the bill is confusing and far too "
@@ -83,31 +85,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return args
 
 
-# --- environment (as bench_ingest.py sets it up) ----------------------------------------
-
-
-@contextlib.contextmanager
-def database_url(given: str | None) -> Iterator[str]:
-    if given:
-        yield given
-        return
-    sys.path.insert(0, str(ROOT / "scripts"))
-    from throwaway_pg import throwaway_postgres
-
-    with throwaway_postgres("cvx_bench_scores") as url:
-        yield url
-
-
-def configure_environment(url: str, data_dir: str) -> None:
-    """Everything settings.py reads, set before django.setup()."""
-    os.environ.update({
-        "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "cvx_site.settings",
-        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50), "DJANGO_DEBUG": "false",
-        "DJANGO_ALLOWED_HOSTS": "testserver", "CVX_DATA_DIR": data_dir, "DJANGO_LOG_LEVEL": "WARNING",
-    })
-    os.environ.pop("REDIS_URL", None)
-    if str(ROOT) not in sys.path:
-        sys.path.insert(0, str(ROOT))
+# --- environment -----------------------------------------------------------------------
 
 
 def postgres_version() -> str:
