@@ -8,11 +8,13 @@ from datetime import datetime, time
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
+from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cases.analytics import GROUPS, PERIODS, loop_metrics
 from cases.selectors import cases_visible_to
+from cvx_site.api import ErrorsDocumentedSchema
 from feedback.analytics import GROUPS as SCORE_GROUPS
 from feedback.analytics import score_metrics_from_summary, scored_touchpoints_of
 
@@ -114,6 +116,8 @@ class MetricsView(APIView):
     from the daily summary by UTC day (so a response counts a moment after it
     is stored). `scores` is null when grouping by owner or root_cause."""
 
+    schema = ErrorsDocumentedSchema()
+
     @extend_schema(parameters=[MetricsQuerySerializer], responses={200: MetricsReplySerializer})
     def get(self, request):
         query = MetricsQuerySerializer(data=request.query_params)
@@ -123,3 +127,79 @@ class MetricsView(APIView):
                             period=params.get("period"))
         return Response({"group_by": params.get("group_by"), "period": params.get("period"), "loop": rows,
                          "scores": score_rows(request.user, params)})
+
+
+class RootCauseQuerySerializer(serializers.Serializer):
+    since = serializers.DateField(required=False, help_text="Cases resolved on or after this day.")
+    until = serializers.DateField(required=False, help_text="Cases resolved on or before this day.")
+
+    def validate(self, attrs):
+        if attrs.get("since") and attrs.get("until") and attrs["since"] > attrs["until"]:
+            raise serializers.ValidationError({"until": ["Must not be before `since`."]})
+        return attrs
+
+
+class ParetoRowSerializer(serializers.Serializer):
+    root_cause_id = serializers.IntegerField()
+    root_cause = serializers.CharField()
+    cases = serializers.IntegerField()
+    share_pct = serializers.FloatField(allow_null=True)
+    cumulative_pct = serializers.FloatField(allow_null=True)
+    answered = serializers.IntegerField()
+    recovered = serializers.IntegerField()
+    recovery_rate = serializers.FloatField(allow_null=True)
+    touchpoints = serializers.ListField(child=serializers.DictField())
+    notes = serializers.ListField(child=serializers.DictField())
+
+
+class RootCauseParetoView(APIView):
+    """The Pareto of root causes: cases resolved in the period per cause, most
+    first, with cumulative share, recovery rate, touchpoints and what worked."""
+
+    @extend_schema(parameters=[RootCauseQuerySerializer], responses={200: ParetoRowSerializer(many=True)})
+    def get(self, request):
+        from cases.insights import root_cause_pareto
+
+        query = RootCauseQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        rows = root_cause_pareto(cases_visible_to(request.user), query.validated_data.get("since"),
+                                 query.validated_data.get("until"))
+        return Response(ParetoRowSerializer(rows, many=True).data)
+
+
+class CohortSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    label = serializers.CharField()
+    customers = serializers.IntegerField()
+    later_detractor = serializers.IntegerField(allow_null=True)
+    later_detractor_pct = serializers.FloatField(allow_null=True)
+    repeat_case = serializers.IntegerField(allow_null=True)
+    repeat_case_pct = serializers.FloatField(allow_null=True)
+    churn = serializers.IntegerField(allow_null=True)
+    churn_pct = serializers.FloatField(allow_null=True)
+    repeat_purchase = serializers.IntegerField(allow_null=True)
+    repeat_purchase_pct = serializers.FloatField(allow_null=True)
+
+
+class ValueChainSerializer(serializers.Serializer):
+    window_days = serializers.IntegerField()
+    customers = serializers.IntegerField()
+    undecided = serializers.IntegerField()
+    has_events = serializers.BooleanField()
+    cohorts = CohortSerializer(many=True)
+
+
+class ValueChainView(APIView):
+    """The chain of CX value of one touchpoint: what followed for customers
+    whose case here was recovered, not recovered, or who had no case here."""
+
+    @extend_schema(responses={200: ValueChainSerializer})
+    def get(self, request, slug: str):
+        from cases.insights import touchpoints_in_scope, value_chain
+        from feedback.selectors import feedback_visible_to
+
+        touchpoint = touchpoints_in_scope(request.user).filter(slug=slug).first()
+        if touchpoint is None:
+            raise NotFound("No such touchpoint, or not one you can see.")
+        chain = value_chain(touchpoint, feedback_visible_to(request.user), cases_visible_to(request.user))
+        return Response(ValueChainSerializer(chain).data)
