@@ -40,6 +40,7 @@ def configure_environment(url: str, data_dir: str) -> None:
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(50), "DJANGO_DEBUG": "false",
         "DJANGO_ALLOWED_HOSTS": "testserver", "CVX_DATA_DIR": data_dir,
         "CVX_RATE_INGEST": "1000000/min", "CVX_RATE_USER": "1000000/min", "DJANGO_LOG_LEVEL": "WARNING",
+        "CVX_TASKS_SYNC": "false",
     })
     os.environ.pop("REDIS_URL", None)
     if str(ROOT) not in sys.path:
