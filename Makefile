@@ -7,7 +7,7 @@ PY     := $(VENV)/bin/python
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test install
+.PHONY: run test install bench
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,3 +28,7 @@ run: install
 # The whole suite, on SQLite and on a throwaway PostgreSQL server.
 test: install
 	$(PY) scripts/test_all.py $(ARGS)
+
+# Every benchmark on its own throwaway PostgreSQL; a table of ratios against targets.
+bench: install
+	$(PY) bench/run_all.py $(ARGS)
