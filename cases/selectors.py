@@ -28,6 +28,15 @@ def cases_visible_to(user) -> QuerySet[Case]:
     return cases.filter(team__in=teams_of(user))
 
 
+def case_access(user, case: Case) -> tuple[bool, bool]:
+    """(may see it, is in or leads its team) for one case, by the same rules
+    as cases_visible_to, from one query: the services' check on a locked row."""
+    if not user.is_authenticated:
+        return False, False
+    member = teams_of(user).filter(pk=case.team_id).exists()
+    return member or is_case_admin(user) or user.has_perm("cases.view_all_cases"), member
+
+
 def case_events_visible_to(user) -> QuerySet[CaseEvent]:
     return CaseEvent.objects.filter(case__in=cases_visible_to(user))
 

@@ -42,7 +42,8 @@ def record(case: Case, *, kind: str, actor, now: datetime, note: str = "", data:
     case.updated_at = now
     diff = {f.removesuffix("_id"): [before[f], getattr(case, f)] for f in TRACKED if before[f] != getattr(case, f)}
     event = append_event(case, kind=kind, actor=actor, at=now, changes=diff, note=note, data=data)
-    case.save()
+    changed = [f for f in TRACKED if before[f] != getattr(case, f)]
+    case.save(update_fields=[*changed, "due_at", "updated_at", "audit_seq", "audit_head", *changes])
     if kind in NOTIFIED:
         transaction.on_commit(lambda: async_task("cases.tasks.notify_event", event.pk))
     return event

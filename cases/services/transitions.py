@@ -13,7 +13,7 @@ from django.utils import timezone
 from cases import policy
 from cases.choices import CaseOutcome, CaseStatus, ContactChannel, EventKind, Priority
 from cases.models import Case, RootCause
-from cases.selectors import cases_visible_to, is_team_member
+from cases.selectors import case_access
 from cases.services._record import raise_priority, record
 from cases.services.follow_up import start_follow_up
 from cvx_site.errors import Conflict, InvalidInput, NotFound
@@ -26,9 +26,10 @@ def _acting_on(case_id: int, actor, action: str):
     """Lock the case and check that `actor` may do `action` to it now."""
     with transaction.atomic():
         case = Case.objects.select_for_update(of=("self",)).select_related("team").filter(pk=case_id).first()
-        if case is None or not cases_visible_to(actor).filter(pk=case_id).exists():
+        visible, member = case_access(actor, case) if case is not None else (False, False)
+        if not visible:
             raise NotFound(f"No case {case_id} that you can see.")
-        policy.check(actor, case, action, member=is_team_member(actor, case))
+        policy.check(actor, case, action, member=member)
         yield case
 
 
