@@ -4,6 +4,7 @@ CVX_DATA_DIR, django-q2 on the ORM broker, email to the console."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from zoneinfo import available_timezones
 
@@ -48,6 +49,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "nested_admin",
     "django_q",
+    "axes",
     "journeys",
     "feedback",
     "cases",
@@ -55,6 +57,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "cvx_site.middleware.RequestSizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -63,6 +66,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes requires: it turns a lockout into its 429 response.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "cvx_site.urls"
@@ -123,6 +128,22 @@ STORAGES = {
     },
 }
 
+# --- Login attempts (django-axes) ----------------------------------------------
+# Its backend goes first and refuses a locked-out username from that address
+# before any password is checked. Locking the pair (not the address alone)
+# keeps one office behind a NAT from locking out all of its staff. Axes takes
+# the address from REMOTE_ADDR: behind a proxy that is the proxy's.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("CVX_LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(hours=1)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# Lockouts are counted without keeping a log of every staff login's address and browser.
+AXES_DISABLE_ACCESS_LOG = True
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "cases:home"
 LOGOUT_REDIRECT_URL = "login"
@@ -137,7 +158,8 @@ CSRF_COOKIE_SECURE = HTTPS
 SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 31_536_000 if HTTPS else 0, minimum=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
 SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", SECURE_HSTS_SECONDS > 0)
-if env_bool("DJANGO_BEHIND_PROXY", False):
+BEHIND_PROXY = env_bool("DJANGO_BEHIND_PROXY", False)
+if BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
@@ -164,12 +186,16 @@ CVX_BASE_URL = env_str("CVX_BASE_URL", "http://127.0.0.1:8000")
 REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL and not REDIS_URL.startswith(("redis://", "rediss://", "unix://")):
     raise ConfigError("REDIS_URL", f"expected a redis:// or rediss:// URL, got {REDIS_URL!r}")
+Q_TIMEOUT = env_int("CVX_Q_TIMEOUT", 120, minimum=1)
+Q_RETRY = env_int("CVX_Q_RETRY", 180, minimum=2)
+if Q_RETRY <= Q_TIMEOUT:
+    # Otherwise a slow task is handed to a second worker while the first still runs it.
+    raise ConfigError("CVX_Q_RETRY", f"must be greater than CVX_Q_TIMEOUT ({Q_TIMEOUT}), got {Q_RETRY}")
 Q_CLUSTER = {
     "name": "cvx",
     "workers": env_int("CVX_Q_WORKERS", 2, minimum=1),
-    "timeout": 120,
-    # retry must exceed timeout, or a slow task is handed to a second worker.
-    "retry": 180,
+    "timeout": Q_TIMEOUT,
+    "retry": Q_RETRY,
     "max_attempts": 5,
     "queue_limit": 100,
     "bulk": 10,
@@ -194,6 +220,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("CVX_MAX_REQUEST_BYTES", 12 * 1024 * 1024,
 CVX_SURVEY_VALID_DAYS = env_int("CVX_SURVEY_VALID_DAYS", 7, minimum=1)
 CVX_SURVEY_REMINDER_DAYS = env_int("CVX_SURVEY_REMINDER_DAYS", 3, minimum=1)
 CVX_REOPEN_NOT_RECOVERED = env_bool("CVX_REOPEN_NOT_RECOVERED", False)
+# Requests per client address per period to the public survey page (GET and POST).
+CVX_RATE_SURVEY = env_rate("CVX_RATE_SURVEY", "30/min")
 CVX_IMPORT_MAX_BYTES = env_int("CVX_IMPORT_MAX_BYTES", 2 * 1024**3, minimum=1)
 NLTK_DATA_DIR = Path(env_str("CVX_NLTK_DATA_DIR") or DATA_DIR / "nltk_data")
 
@@ -218,6 +246,8 @@ REST_FRAMEWORK = {
         "ingest": env_rate("CVX_RATE_INGEST", "1200/min"),
     },
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    # Trust one X-Forwarded-For hop only behind our own proxy, or throttles could be dodged.
+    "NUM_PROXIES": 1 if BEHIND_PROXY else 0,
     "PAGE_SIZE": 50,
 }
 SPECTACULAR_SETTINGS = {
@@ -238,7 +268,17 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # Customer emails and phone numbers never reach the log output.
+    "filters": {"mask_personal_data": {"()": "cvx_site.logging.MaskPersonalData"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain",
+                             "filters": ["mask_personal_data"]}},
+    # Django's defaults give these loggers handlers of their own (a console
+    # when DEBUG, the admins' error mail, runserver's access log) that would
+    # write unmasked: they go through the root's console instead.
+    "loggers": {
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.server": {"handlers": [], "level": "INFO", "propagate": True},
+    },
     "root": {
         "handlers": ["console"],
         "level": env_choice("DJANGO_LOG_LEVEL", "INFO", {"DEBUG", "INFO", "WARNING", "ERROR"}),

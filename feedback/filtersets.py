@@ -1,8 +1,28 @@
+from datetime import timezone as dt_timezone
+
 import django_filters
+from django import forms
+from django_filters.fields import IsoDateTimeField
 
 from feedback.choices import FeedbackKind, IdentityKind, NpsCategory, SentimentLabel
 from feedback.models import Customer, FeedbackResponse
 from feedback.validation import normalise_identity
+
+
+class UtcDateTimeField(IsoDateTimeField):
+    """An ISO 8601 time, handed to the database in UTC: PostgreSQL refuses
+    offsets beyond ±15:59 (`-17:02` is valid ISO 8601 and a 500 there)."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        try:
+            return value.astimezone(dt_timezone.utc) if value is not None else None
+        except OverflowError:
+            raise forms.ValidationError("Out of range once converted to UTC.", code="overflow") from None
+
+
+class UtcDateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = UtcDateTimeField
 
 
 class FeedbackFilterSet(django_filters.FilterSet):
@@ -12,8 +32,8 @@ class FeedbackFilterSet(django_filters.FilterSet):
     kind = django_filters.ChoiceFilter(choices=FeedbackKind.choices)
     nps_category = django_filters.ChoiceFilter(choices=NpsCategory.choices)
     sentiment_label = django_filters.ChoiceFilter(choices=SentimentLabel.choices)
-    occurred_after = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
-    occurred_before = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="lt")
+    occurred_after = UtcDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
+    occurred_before = UtcDateTimeFilter(field_name="occurred_at", lookup_expr="lt")
 
     class Meta:
         model = FeedbackResponse

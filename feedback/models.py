@@ -14,6 +14,9 @@ class Customer(models.Model):
 
     name = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+    erased_at = models.DateTimeField(
+        null=True, blank=True, editable=False,
+        help_text="When their personal data was erased on request (feedback.privacy); empty: never.")
 
     class Meta:
         ordering = ["-id"]

@@ -8,6 +8,7 @@ rule holds the same way wherever feedback comes from.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import timedelta
 
 from django.utils import timezone
@@ -63,6 +64,31 @@ class CustomerInSerializer(serializers.Serializer):
         return {"identities": identities, "name": attrs.get("name", "").strip()}
 
 
+def _has_nul(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(key) or _has_nul(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(item) for item in value)
+    return False
+
+
+def touchpoint_errors(item) -> list[str]:
+    """Messages for an item's `touchpoint` that is not text a query can take
+    (an object, a list, NUL characters); [] otherwise, also when it is
+    missing or unknown, which validation proper reports. The ingestion
+    service looks the batch's touchpoints up before it validates, so the API
+    refuses these items first: unhashable or NUL, they would be a 500 there."""
+    if not isinstance(item, Mapping) or item.get("touchpoint") is None:
+        return []
+    try:
+        serializers.CharField(allow_blank=True).run_validation(item["touchpoint"])
+    except serializers.ValidationError as exc:
+        return [str(message) for message in exc.detail]
+    return []
+
+
 class FeedbackInSerializer(serializers.Serializer):
     """One response as integrations send it (DESIGN's public contract).
 
@@ -100,6 +126,8 @@ class FeedbackInSerializer(serializers.Serializer):
             raise serializers.ValidationError(
                 f"At most {METADATA_MAX_KEYS} keys and {METADATA_MAX_CHARS} characters of JSON."
             )
+        if _has_nul(value):  # PostgreSQL's jsonb refuses \u0000: a 400 here, not a 500 at the insert
+            raise serializers.ValidationError("Null characters are not allowed.")
         return value
 
     def validate(self, attrs: dict) -> dict:

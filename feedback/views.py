@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+from math import ceil
+
+from django.conf import settings
+from django.http import HttpResponse
 from django.shortcuts import render
+from django.template import engines
 from django.views.decorators.cache import never_cache
+from rest_framework.settings import api_settings
+from rest_framework.throttling import SimpleRateThrottle
 
 from feedback.forms import SurveyForm
 from feedback.surveys import BadLink, invitation_from_token, survey_answer
@@ -11,8 +18,33 @@ from feedback.surveys import BadLink, invitation_from_token, survey_answer
 _BAD_LINK_STATUS = {"forged": 404, "used": 410, "expired": 410}
 
 
+class SurveyRateThrottle(SimpleRateThrottle):
+    """Requests to the survey page per client address, counted in the cache
+    (shared across web nodes when Redis is configured), GET and POST alike,
+    before the link is even checked, so links cannot be guessed at speed."""
+
+    scope = "survey"
+
+    def get_rate(self) -> str:
+        return settings.CVX_RATE_SURVEY
+
+    def get_cache_key(self, request, view) -> str:
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+    def get_ident(self, request) -> str:
+        # DRF trusts X-Forwarded-For as a whole unless NUM_PROXIES is set, and
+        # a client can send any X-Forwarded-For: only a configured proxy count
+        # makes that header worth believing.
+        if api_settings.NUM_PROXIES is None:
+            return request.META.get("REMOTE_ADDR", "")
+        return super().get_ident(request)
+
+
 @never_cache
 def survey(request, token: str):
+    throttle = SurveyRateThrottle()
+    if not throttle.allow_request(request, None):
+        return _too_many(request, throttle.wait())
     try:
         invitation = invitation_from_token(token)
     except BadLink as exc:
@@ -34,3 +66,16 @@ def survey(request, token: str):
 def _bad_link(request, exc: BadLink):
     return render(request, "feedback/survey_closed.html", {"reason": exc.reason, "message": exc.message},
                   status=_BAD_LINK_STATUS[exc.reason])
+
+
+_TOO_MANY = """{% extends "feedback/_survey_base.html" %}
+{% block title %}Please wait a moment{% endblock %}
+{% block content %}<h1>Please wait a moment</h1>
+<p>We have had a lot of requests from your connection. Please try again in a minute.</p>
+{% endblock %}"""
+
+
+def _too_many(request, wait: float | None) -> HttpResponse:
+    response = HttpResponse(engines["django"].from_string(_TOO_MANY).render({}, request), status=429)
+    response["Retry-After"] = str(max(1, ceil(wait or 1)))
+    return response

@@ -156,6 +156,8 @@ class RootCauseParetoView(APIView):
     """The Pareto of root causes: cases resolved in the period per cause, most
     first, with cumulative share, recovery rate, touchpoints and what worked."""
 
+    schema = ErrorsDocumentedSchema()
+
     @extend_schema(parameters=[RootCauseQuerySerializer], responses={200: ParetoRowSerializer(many=True)})
     def get(self, request):
         from cases.insights import root_cause_pareto
@@ -193,12 +195,15 @@ class ValueChainView(APIView):
     """The chain of CX value of one touchpoint: what followed for customers
     whose case here was recovered, not recovered, or who had no case here."""
 
+    schema = ErrorsDocumentedSchema()
+
     @extend_schema(responses={200: ValueChainSerializer})
     def get(self, request, slug: str):
         from cases.insights import touchpoints_in_scope, value_chain
         from feedback.selectors import feedback_visible_to
 
-        touchpoint = touchpoints_in_scope(request.user).filter(slug=slug).first()
+        # A NUL is in no slug, and PostgreSQL fails a query that holds one.
+        touchpoint = None if "\x00" in slug else touchpoints_in_scope(request.user).filter(slug=slug).first()
         if touchpoint is None:
             raise NotFound("No such touchpoint, or not one you can see.")
         chain = value_chain(touchpoint, feedback_visible_to(request.user), cases_visible_to(request.user))

@@ -7,11 +7,11 @@ from cases.models import Case, CaseEvent
 
 class CaseSerializer(serializers.ModelSerializer):
     number = serializers.CharField(read_only=True)
-    owner = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    owner = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     team = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     touchpoint = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     journey = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    root_cause = serializers.StringRelatedField(read_only=True)
+    root_cause = serializers.StringRelatedField(read_only=True, allow_null=True)
     breached = serializers.BooleanField(source="is_breached", read_only=True)
     actions = serializers.SerializerMethodField(help_text="What the caller may do to the case now.")
 

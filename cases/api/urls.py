@@ -11,6 +11,6 @@ router.register("cases", CaseViewSet, basename="case")
 urlpatterns = [
     path("metrics/", MetricsView.as_view(), name="metrics"),
     path("metrics/root-causes/", RootCauseParetoView.as_view(), name="metrics-root-causes"),
-    path("metrics/touchpoints/<slug:slug>/value-chain/", ValueChainView.as_view(), name="metrics-value-chain"),
+    path("metrics/touchpoints/<str:slug>/value-chain/", ValueChainView.as_view(), name="metrics-value-chain"),
     *router.urls,
 ]

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
 from rest_framework.pagination import CursorPagination
@@ -10,6 +10,7 @@ from cases import services
 from cases.api.serializers import CaseEventSerializer, CaseSerializer, TransitionSerializer
 from cases.filtersets import CaseFilterSet
 from cases.selectors import cases_visible_to
+from cvx_site.api import ANY_SEGMENT, ErrorsDocumentedSchema
 from journeys.selectors import teams_of
 
 
@@ -23,6 +24,8 @@ class DueTimeCursor(CursorPagination):
 class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Cases in the caller's scope, by due time; their audit trail; their transitions."""
 
+    schema = ErrorsDocumentedSchema()
+    lookup_value_regex = ANY_SEGMENT
     serializer_class = CaseSerializer
     filterset_class = CaseFilterSet
     pagination_class = DueTimeCursor
@@ -36,14 +39,16 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         context["member_team_ids"] = set(teams_of(self.request.user).values_list("pk", flat=True))
         return context
 
-    @extend_schema(responses={200: CaseEventSerializer(many=True)})
+    # The list's filters would only narrow which case is looked up: not documented here.
+    @extend_schema(responses={200: CaseEventSerializer(many=True)}, filters=False)
     @action(detail=True, methods=["get"], pagination_class=None)
     def events(self, request, pk=None):
         case = self.get_object()
         events = case.events.select_related("actor").order_by("seq")
         return Response(CaseEventSerializer(events, many=True).data)
 
-    @extend_schema(request=TransitionSerializer, responses={200: CaseSerializer})
+    @extend_schema(request=TransitionSerializer, responses={
+        200: CaseSerializer, 409: OpenApiResponse(description="The case's state forbids the action.")})
     @action(detail=True, methods=["post"], pagination_class=None)
     def transitions(self, request, pk=None):
         case = self.get_object()  # 404 outside the caller's scope

@@ -21,7 +21,7 @@ class FeedbackSerializer(serializers.ModelSerializer):
     """A stored response, as the API returns it."""
 
     touchpoint = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    customer = CustomerSerializer(read_only=True)
+    customer = CustomerSerializer(read_only=True, allow_null=True)  # null: anonymous feedback
 
     class Meta:
         model = FeedbackResponse

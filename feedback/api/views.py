@@ -1,10 +1,11 @@
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from cvx_site.api import ANY_SEGMENT, ErrorsDocumentedSchema
 from feedback.api.serializers import (
     BulkReplySerializer,
     CustomerSerializer,
@@ -19,13 +20,21 @@ from feedback.services import (
     CREATED,
     DUPLICATE,
     ERROR,
+    IngestOutcome,
     feedback_ingest,
     feedback_ingest_many,
 )
-from feedback.validation import FeedbackInSerializer
+from feedback.validation import FeedbackInSerializer, touchpoint_errors
 
 _SINGLE_STATUS = {CREATED: status.HTTP_201_CREATED, DUPLICATE: status.HTTP_200_OK,
                   CONFLICT: status.HTTP_409_CONFLICT, ERROR: status.HTTP_400_BAD_REQUEST}
+
+
+def _refused(item) -> IngestOutcome | None:
+    """An error outcome for an item whose touchpoint the service cannot even
+    look up (see `touchpoint_errors`)."""
+    errors = touchpoint_errors(item)
+    return IngestOutcome(ERROR, errors={"touchpoint": errors}) if errors else None
 
 
 class CanIngest(permissions.BasePermission):
@@ -38,6 +47,8 @@ class CanIngest(permissions.BasePermission):
 class FeedbackViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Feedback in (single or bulk), and the feedback the caller may see."""
 
+    schema = ErrorsDocumentedSchema()
+    lookup_value_regex = ANY_SEGMENT
     serializer_class = FeedbackSerializer
     filterset_class = FeedbackFilterSet
 
@@ -63,7 +74,7 @@ class FeedbackViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     def create(self, request):
         if not isinstance(request.data, dict):
             return Response({"non_field_errors": ["Expected a JSON object."]}, status=400)
-        outcome = feedback_ingest(item=request.data)
+        outcome = _refused(request.data) or feedback_ingest(item=request.data)
         code = _SINGLE_STATUS[outcome.status]
         if outcome.status in (CREATED, DUPLICATE):
             return Response(FeedbackSerializer(outcome.response).data, status=code)
@@ -80,7 +91,10 @@ class FeedbackViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
                 {"non_field_errors": [f"Send between 1 and {BULK_MAX_ITEMS} items; got {len(items)}."]}, status=400
             )
         results, counts = [], {CREATED: 0, DUPLICATE: 0, ERROR: 0}
-        for index, outcome in enumerate(feedback_ingest_many(items=items)):
+        refused = {i: outcome for i, item in enumerate(items) if (outcome := _refused(item))}
+        ingested = iter(feedback_ingest_many(items=[item for i, item in enumerate(items) if i not in refused]))
+        for index in range(len(items)):
+            outcome = refused.get(index) or next(ingested)
             kind = ERROR if outcome.status in (ERROR, CONFLICT) else outcome.status
             counts[kind] += 1
             result = {"index": index, "status": kind}
@@ -91,7 +105,10 @@ class FeedbackViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
             results.append(result)
         return Response({**counts, "results": results})
 
-    @extend_schema(responses={200: ThemesReplySerializer})
+    @extend_schema(
+        responses={200: ThemesReplySerializer}, filters=True,
+        parameters=[OpenApiParameter("top", int, description="How many themes, 1 to 100; 10 by default.")],
+    )
     @action(detail=False, methods=["get"], pagination_class=None)
     def themes(self, request):
         """Negative themes of the feedback that the list's filters select."""
@@ -105,6 +122,8 @@ class FeedbackViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
 class CustomerViewSet(viewsets.ReadOnlyModelViewSet):
     """Customers whose feedback the caller may see, with their identities."""
 
+    schema = ErrorsDocumentedSchema()
+    lookup_value_regex = ANY_SEGMENT
     serializer_class = CustomerSerializer
     filterset_class = CustomerFilterSet
 

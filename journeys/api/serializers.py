@@ -8,9 +8,19 @@ from journeys.choices import ValueDimension
 from journeys.models import Journey, Stage, Team, Touchpoint
 
 
+class NulSafeSlugRelatedField(serializers.SlugRelatedField):
+    """DRF's, but a slug with a NUL character is refused before the lookup,
+    which PostgreSQL would fail with a 500 (no slug or username has one)."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and "\x00" in data:
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class TouchpointSerializer(serializers.ModelSerializer):
-    team = serializers.SlugRelatedField(slug_field="slug", queryset=Team.objects.all())
-    default_owner = serializers.SlugRelatedField(
+    team = NulSafeSlugRelatedField(slug_field="slug", queryset=Team.objects.all())
+    default_owner = NulSafeSlugRelatedField(
         slug_field="username", queryset=get_user_model().objects.all(), required=False, allow_null=True
     )
     journey = serializers.SlugRelatedField(source="stage.journey", slug_field="slug", read_only=True)
@@ -55,7 +65,7 @@ class StageSerializer(serializers.ModelSerializer):
 
 
 class JourneySerializer(serializers.ModelSerializer):
-    based_on = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    based_on = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
     stages = StageSerializer(many=True, read_only=True)
 
     class Meta:

@@ -4,6 +4,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management import call_command
+from django.http import HttpRequest
 
 from journeys.choices import Channel
 from journeys.models import Journey, Stage, Team, Touchpoint
@@ -48,7 +49,7 @@ def test_printed_demo_login_works(client, capsys):
     call_command("seed_demo", "--history", "30")
     line = next(l for l in capsys.readouterr().out.splitlines() if l.strip().startswith("admin "))
     username, password = line.split()
-    assert client.login(username=username, password=password)
+    assert client.login(request=HttpRequest(), username=username, password=password)  # axes needs a request
 
 
 def test_reset_passwords_prints_new_ones(capsys):
