@@ -81,7 +81,6 @@ import platform
 import pstats
 import random
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -90,7 +89,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
-from common import configure_environment, database_url  # noqa: E402
+from common import run_in_throwaway  # noqa: E402
 DEFAULT_JSON = ROOT / "bench" / "results" / "ingest.json"
 BULK_URL = "/api/v1/feedback/bulk/"
 MIN_WORDS, MAX_WORDS = 10, 60
@@ -765,19 +764,7 @@ def run(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    with database_url(args.database_url) as url, tempfile.TemporaryDirectory(prefix="cvx-bench-") as data_dir:
-        configure_environment(url, data_dir)
-        # Routing is queued (one django-q2 task per batch) but not run inline.
-        os.environ["CVX_TASKS_SYNC"] = "false"
-        import django
-
-        django.setup()
-        try:
-            return run(args)
-        finally:
-            from django.db import connections
-
-            connections.close_all()
+    return run_in_throwaway(args.database_url, lambda: run(args))
 
 
 if __name__ == "__main__":

@@ -50,7 +50,6 @@ import random
 import secrets
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -58,7 +57,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
-from common import configure_environment, database_url  # noqa: E402
+from common import run_in_throwaway  # noqa: E402
 DEFAULT_JSON = ROOT / "bench" / "results" / "scores.json"
 WORDS = ("the engineer arrived on time and explained everything clearly but I waited over an hour on hold "
          "and nobody answered the router works perfectly upstairs now the bill is confusing and far too "
@@ -261,17 +260,7 @@ def write_json(report: dict[str, Any], path: Path) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    with database_url(args.database_url) as url, tempfile.TemporaryDirectory(prefix="cvx-bench-") as data_dir:
-        configure_environment(url, data_dir)
-        import django
-
-        django.setup()
-        try:
-            return run(args)
-        finally:
-            from django.db import connections
-
-            connections.close_all()
+    return run_in_throwaway(args.database_url, lambda: run(args))
 
 
 if __name__ == "__main__":

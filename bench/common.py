@@ -47,6 +47,24 @@ def configure_environment(url: str, data_dir: str) -> None:
         sys.path.insert(0, str(ROOT))
 
 
+def run_in_throwaway(database: str | None, run: Callable[[], int]) -> int:
+    """Set Django up on `database` (default: a throwaway server) and return
+    `run()`; the database's connections are closed before it goes away."""
+    import tempfile
+
+    with database_url(database) as url, tempfile.TemporaryDirectory(prefix="cvx-bench-") as data_dir:
+        configure_environment(url, data_dir)
+        import django
+
+        django.setup()
+        try:
+            return run()
+        finally:
+            from django.db import connections
+
+            connections.close_all()
+
+
 def setup_django(url: str, data_dir: str) -> None:
     """configure_environment, then django.setup(), migrate and collectstatic."""
     configure_environment(url, data_dir)
