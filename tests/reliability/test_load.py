@@ -69,7 +69,7 @@ def test_concurrent_clients_lose_nothing_and_get_clear_answers(live_server, inte
     # As in production, routing is queued for workers, not run in the request.
     monkeypatch.setattr(Conf, "SYNC", False)
     # A rate the run will hit, so throttled requests are part of what is checked.
-    ScopedRateThrottle.THROTTLE_RATES = {**api_settings.DEFAULT_THROTTLE_RATES, "ingest": "200/min"}
+    ScopedRateThrottle.THROTTLE_RATES = {**api_settings.DEFAULT_THROTTLE_RATES, "ingest": "40/min"}
     url = f"{live_server.url}/api/v1/feedback/"
     stop_at = time.monotonic() + SECONDS
     try:
@@ -93,6 +93,6 @@ def test_concurrent_clients_lose_nothing_and_get_clear_answers(live_server, inte
             assert "detail" in reply  # DRF: "Request was throttled. Expected available in N seconds."
         elif status == 200:
             assert kind in ("replay", "conflict") and reply["id"] == stored[body["external_id"]]
-    assert statuses[201] > 100 and statuses[429] > 0, statuses
+    assert statuses[201] >= 10 and statuses[429] > 0, statuses
     print(f"\nload: {len(logs)} requests from {CLIENTS} clients in {SECONDS:.0f} s: {dict(statuses)}; "
           f"{len(stored)} stored, 0 lost, 0 duplicated")
