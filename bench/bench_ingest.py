@@ -49,13 +49,18 @@ routing itself is not measured.
 - copy: binary COPY of the rows the API phase stored (fresh external ids)
   into feedback_feedbackresponse, one COPY and transaction per batch: the
   fastest the database takes these rows.
-- bulk_create: `FeedbackResponse.objects.bulk_create` of the same rows as
-  prebuilt model instances, batch_size=500 as the service uses, one
-  transaction per batch: the ORM's share of the write stage.
+- write stage: `cvx_site.db.bulk_insert` of the same rows as prebuilt model
+  instances, one transaction per batch: what the service uses to store
+  responses (ids from the sequence, then one binary COPY).
+- bulk_create: `FeedbackResponse.objects.bulk_create` of the same rows,
+  batch_size=500, one transaction per batch: what the service used before
+  bulk_insert, kept as the reference it was measured against.
 
 Ratios: api/vader and service/vader (how far ingestion is from the sentiment
-floor), service/api (what the HTTP layer costs), bulk_create/copy (what the
-ORM costs over COPY). Figures are also written as JSON (--json), with the
+floor), service/api (what the HTTP layer costs), write stage/copy (what the
+service's write costs over a bare COPY of prepared tuples) and
+bulk_create/copy (the same for the ORM's INSERTs). Figures are also
+written as JSON (--json), with the
 date, the machine, the PostgreSQL version and N.
 
 Everything runs in one Python process against a local server that shares
@@ -546,6 +551,27 @@ def phase_copy(report: Report, base: list[dict[str, Any]], columns: list[tuple[s
     report.phases.append(Phase("copy", len(base), seconds))
 
 
+def write_stage_batches(instance_batches: list[list[Any]]) -> None:
+    from django.db import transaction
+
+    from cvx_site.db import bulk_insert
+
+    for batch in instance_batches:
+        with transaction.atomic():
+            bulk_insert(batch)
+
+
+def phase_write_stage(report: Report, base: list[dict[str, Any]], warmup: int) -> None:
+    from feedback.models import FeedbackResponse
+
+    instances = lambda rows: [FeedbackResponse(**row) for row in rows]  # noqa: E731
+    write_stage_batches([instances(retagged(base[:warmup], "wws"))])
+    instance_batches = [list(b) for b in batches(instances(retagged(base, "ws")), report.batch_size)]
+    seconds, _ = timed(lambda: write_stage_batches(instance_batches))
+    report.checks["write stage: database count equals N"] = rows_tagged("ws") == len(base)
+    report.phases.append(Phase("write stage", len(base), seconds))
+
+
 def bulk_create_batches(instance_batches: list[list[Any]]) -> None:
     from django.db import transaction
 
@@ -590,8 +616,7 @@ STAGES: list[tuple[str, list[Where]]] = [
     ("    customer resolution", [(SERVICES, "_resolve_customers", None)]),
     ("    sentiment (score_many)", [("feedback/sentiment.py", "score_many", None)]),
     ("    build FeedbackResponse instances", [("django/db/models/base.py", "__init__", f"{SERVICES}:_create_responses")]),
-    ("    bulk_create of the responses", [("django/db/models/manager.py", "manager_method",
-                                          f"{SERVICES}:_create_responses")]),
+    ("    write of the responses (bulk_insert)", [("cvx_site/db.py", "bulk_insert", f"{SERVICES}:_create_responses")]),
     ("    commit", [("django/db/backends/base/base.py", "commit", None)]),
     ("  JSON render of the reply", [("rest_framework/renderers.py", "render", None)]),
     ("(all the above) waiting for PostgreSQL", [("psycopg/connection.py", "wait", None)]),
@@ -669,6 +694,7 @@ def ratios(report: Report) -> dict[str, float]:
         "api-bulk / vader-only": report.rate("api-bulk") / vader,
         "service / vader-only": report.rate("service") / vader,
         "service / api-bulk (HTTP layer cost)": report.rate("service") / report.rate("api-bulk"),
+        "write stage / copy": report.rate("write stage") / report.rate("copy"),
         "bulk_create / copy": report.rate("bulk_create") / report.rate("copy"),
     }
 
@@ -749,6 +775,8 @@ def run(args: argparse.Namespace) -> int:
     base = stored_rows("api", columns)
     print("binary COPY ...", flush=True)
     phase_copy(report, base, columns, args.warmup)
+    print("write stage (bulk_insert, as the service) ...", flush=True)
+    phase_write_stage(report, base, args.warmup)
     print("bulk_create ...", flush=True)
     phase_bulk_create(report, base, args.warmup)
     if args.profile:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -13,6 +14,7 @@ from rest_framework.exceptions import ValidationError
 from django.utils import timezone
 from django_q.tasks import async_task
 
+from cvx_site.db import bulk_insert
 from feedback.analytics import daily_score_keys
 from feedback.models import Customer, CustomerIdentity, FeedbackResponse
 from feedback.scores import csat_band, nps_category
@@ -23,6 +25,7 @@ from journeys.models import Touchpoint
 
 CREATED, DUPLICATE, CONFLICT, ERROR = "created", "duplicate", "conflict", "error"
 BULK_MAX_ITEMS = 1000
+_SLUG = re.compile(r"[-a-zA-Z0-9_]{1,80}")
 CONFLICT_MESSAGE = "This source already sent a different response with this external_id."
 
 
@@ -68,7 +71,7 @@ def feedback_ingest_many(*, items: Sequence[Mapping], attach: Mapping[int, dict]
                        if (data["source"], data["external_id"]) not in known),
         ))
         with transaction.atomic():
-            _store(valid, outcomes, scores, attach or {})
+            _store(valid, outcomes, known, scores, attach or {})
     return outcomes  # type: ignore[return-value]
 
 
@@ -90,8 +93,10 @@ def _validate(items: Sequence[Mapping], touchpoints: dict, outcomes: list) -> li
     return valid
 
 
-def _store(valid: list[tuple[int, dict, str]], outcomes: list, scores: dict, attach: Mapping[int, dict]) -> None:
-    stored = _existing_responses(valid)
+def _store(valid: list[tuple[int, dict, str]], outcomes: list, stored: dict, scores: dict,
+           attach: Mapping[int, dict]) -> None:
+    # `stored` was looked up before scoring; a key stored since then by a
+    # concurrent request fails the insert below and becomes a replay there.
     fresh: dict[tuple[str, str], tuple[int, dict, str]] = {}
     for index, data, digest in valid:
         key = (data["source"], data["external_id"])
@@ -126,8 +131,11 @@ def _replay_outcome(response: FeedbackResponse, digest: str) -> IngestOutcome:
 
 
 def _touchpoints_for(items: Sequence[Mapping]) -> dict[str, Touchpoint]:
-    slugs = {item.get("touchpoint") for item in items if isinstance(item, Mapping)}
-    slugs = {s for s in slugs if isinstance(s, str)}
+    # Only strings that could be a slug are looked up: anything else (an
+    # object, NUL or surrogate characters) cannot name a touchpoint, and
+    # validation then says why.
+    slugs = {t for item in items if isinstance(item, Mapping)
+             if isinstance(t := item.get("touchpoint"), str) and _SLUG.fullmatch(t)}
     return {t.slug: t for t in Touchpoint.objects.filter(slug__in=slugs).select_related("stage", "team")}
 
 
@@ -157,7 +165,7 @@ def _create_responses(fresh: list[tuple[int, dict, str]], scores: dict,
         ))
     try:
         with transaction.atomic():
-            return FeedbackResponse.objects.bulk_create(rows, batch_size=500)
+            return bulk_insert(rows)
     except IntegrityError:
         # Another request stored one of these keys since we looked: store the
         # rest one by one; the loser of each race becomes a replay.
@@ -201,12 +209,12 @@ def _resolve_customers(specs: list[dict | None]) -> list[Customer | None]:
                 new_identities.append(CustomerIdentity(customer=customer, kind=pair[0], value=pair[1]))
         result.append(customer)
     if new_customers:
-        Customer.objects.bulk_create(new_customers)
+        bulk_insert(new_customers)
     for ident in new_identities:
         ident.customer_id = ident.customer.pk
     try:
         with transaction.atomic():
-            CustomerIdentity.objects.bulk_create(new_identities)
+            bulk_insert(new_identities)
     except IntegrityError:
         moved = _claim_identities_one_by_one(new_identities, {c.pk for c in new_customers})
         result = [moved.get(c.pk, c) if c is not None else None for c in result]

@@ -8,11 +8,11 @@ rule holds the same way wherever feedback comes from.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from datetime import timedelta
 
 from django.utils import timezone
 from rest_framework import serializers
+from rest_framework.validators import ProhibitSurrogateCharactersValidator
 
 from feedback.choices import FeedbackKind, IdentityKind
 from feedback.scores import CES_RANGE, CSAT_RANGE, NPS_RANGE
@@ -38,12 +38,44 @@ def normalise_identity(kind: str, value: str) -> str:
     return value
 
 
+class _SurrogateCheck(ProhibitSurrogateCharactersValidator):
+    """DRF's check with its message, by one regex search instead of a Python
+    loop over every character: that loop was a sixth of the time spent
+    validating a batch of comments."""
+
+    _surrogate = re.compile("[\ud800-\udfff]")
+
+    def __call__(self, value):
+        found = self._surrogate.search(str(value))
+        if found:
+            raise serializers.ValidationError(self.message.format(code_point=ord(found.group())), code=self.code)
+
+
+class _FastTextMixin:
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.validators = [_SurrogateCheck() if isinstance(v, ProhibitSurrogateCharactersValidator) else v
+                           for v in self.validators]
+
+
+class CharField(_FastTextMixin, serializers.CharField):
+    pass
+
+
+class SlugField(_FastTextMixin, serializers.SlugField):
+    pass
+
+
+class EmailField(_FastTextMixin, serializers.EmailField):
+    pass
+
+
 class CustomerInSerializer(serializers.Serializer):
-    external_id = serializers.CharField(max_length=200, required=False, allow_blank=True)
-    email = serializers.EmailField(max_length=254, required=False, allow_blank=True)
-    phone = serializers.CharField(max_length=40, required=False, allow_blank=True)
-    social = serializers.CharField(max_length=100, required=False, allow_blank=True)
-    name = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    external_id = CharField(max_length=200, required=False, allow_blank=True)
+    email = EmailField(max_length=254, required=False, allow_blank=True)
+    phone = CharField(max_length=40, required=False, allow_blank=True)
+    social = CharField(max_length=100, required=False, allow_blank=True)
+    name = CharField(max_length=200, required=False, allow_blank=True)
 
     def validate_phone(self, value: str) -> str:
         normalised = normalise_identity(IdentityKind.PHONE, value)
@@ -74,21 +106,6 @@ def _has_nul(value) -> bool:
     return False
 
 
-def touchpoint_errors(item) -> list[str]:
-    """Messages for an item's `touchpoint` that is not text a query can take
-    (an object, a list, NUL characters); [] otherwise, also when it is
-    missing or unknown, which validation proper reports. The ingestion
-    service looks the batch's touchpoints up before it validates, so the API
-    refuses these items first: unhashable or NUL, they would be a 500 there."""
-    if not isinstance(item, Mapping) or item.get("touchpoint") is None:
-        return []
-    try:
-        serializers.CharField(allow_blank=True).run_validation(item["touchpoint"])
-    except serializers.ValidationError as exc:
-        return [str(message) for message in exc.detail]
-    return []
-
-
 class FeedbackInSerializer(serializers.Serializer):
     """One response as integrations send it (DESIGN's public contract).
 
@@ -96,16 +113,16 @@ class FeedbackInSerializer(serializers.Serializer):
     thousand items cost one touchpoint query, not a thousand.
     """
 
-    touchpoint = serializers.CharField(max_length=80)
+    touchpoint = CharField(max_length=80)
     customer = CustomerInSerializer(required=False, allow_null=True)
     kind = serializers.ChoiceField(choices=FeedbackKind.choices, default=FeedbackKind.DIRECT)
-    source = serializers.SlugField(max_length=40)
-    external_id = serializers.CharField(max_length=200)
+    source = SlugField(max_length=40)
+    external_id = CharField(max_length=200)
     occurred_at = serializers.DateTimeField(required=False, allow_null=True)
     nps = serializers.IntegerField(min_value=NPS_RANGE[0], max_value=NPS_RANGE[1], required=False, allow_null=True)
     csat = serializers.IntegerField(min_value=CSAT_RANGE[0], max_value=CSAT_RANGE[1], required=False, allow_null=True)
     ces = serializers.IntegerField(min_value=CES_RANGE[0], max_value=CES_RANGE[1], required=False, allow_null=True)
-    comment = serializers.CharField(max_length=COMMENT_MAX_CHARS, required=False, allow_blank=True, default="")
+    comment = CharField(max_length=COMMENT_MAX_CHARS, required=False, allow_blank=True, default="")
     metadata = serializers.DictField(required=False, default=dict)
 
     def validate_touchpoint(self, slug: str):

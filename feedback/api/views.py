@@ -20,21 +20,13 @@ from feedback.services import (
     CREATED,
     DUPLICATE,
     ERROR,
-    IngestOutcome,
     feedback_ingest,
     feedback_ingest_many,
 )
-from feedback.validation import FeedbackInSerializer, touchpoint_errors
+from feedback.validation import FeedbackInSerializer
 
 _SINGLE_STATUS = {CREATED: status.HTTP_201_CREATED, DUPLICATE: status.HTTP_200_OK,
                   CONFLICT: status.HTTP_409_CONFLICT, ERROR: status.HTTP_400_BAD_REQUEST}
-
-
-def _refused(item) -> IngestOutcome | None:
-    """An error outcome for an item whose touchpoint the service cannot even
-    look up (see `touchpoint_errors`)."""
-    errors = touchpoint_errors(item)
-    return IngestOutcome(ERROR, errors={"touchpoint": errors}) if errors else None
 
 
 class CanIngest(permissions.BasePermission):
@@ -74,7 +66,7 @@ class FeedbackViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     def create(self, request):
         if not isinstance(request.data, dict):
             return Response({"non_field_errors": ["Expected a JSON object."]}, status=400)
-        outcome = _refused(request.data) or feedback_ingest(item=request.data)
+        outcome = feedback_ingest(item=request.data)
         code = _SINGLE_STATUS[outcome.status]
         if outcome.status in (CREATED, DUPLICATE):
             return Response(FeedbackSerializer(outcome.response).data, status=code)
@@ -91,10 +83,7 @@ class FeedbackViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
                 {"non_field_errors": [f"Send between 1 and {BULK_MAX_ITEMS} items; got {len(items)}."]}, status=400
             )
         results, counts = [], {CREATED: 0, DUPLICATE: 0, ERROR: 0}
-        refused = {i: outcome for i, item in enumerate(items) if (outcome := _refused(item))}
-        ingested = iter(feedback_ingest_many(items=[item for i, item in enumerate(items) if i not in refused]))
-        for index in range(len(items)):
-            outcome = refused.get(index) or next(ingested)
+        for index, outcome in enumerate(feedback_ingest_many(items=items)):
             kind = ERROR if outcome.status in (ERROR, CONFLICT) else outcome.status
             counts[kind] += 1
             result = {"index": index, "status": kind}
