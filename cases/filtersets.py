@@ -9,8 +9,11 @@ from cases.selectors import breached
 
 
 class CaseFilterSet(django_filters.FilterSet):
-    status = django_filters.MultipleChoiceFilter(choices=CaseStatus.choices)
-    priority = django_filters.MultipleChoiceFilter(choices=Priority.choices)
+    # distinct=False: these filter the case's own columns, so no row can repeat,
+    # and SELECT DISTINCT would make PostgreSQL sort every matching case before
+    # the LIMIT of a page (26 ms for an owner with 3,000 open cases).
+    status = django_filters.MultipleChoiceFilter(choices=CaseStatus.choices, distinct=False)
+    priority = django_filters.MultipleChoiceFilter(choices=Priority.choices, distinct=False)
     owner = django_filters.CharFilter(
         method="by_owner", help_text="`me`, `none`, or a user id.",
         validators=[RegexValidator(r"^(me|none|\d+)$", "Use `me`, `none` or a user id.")],

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections import Counter
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from cases.choices import OPEN_STATUSES
@@ -17,15 +19,26 @@ from cases.policy import is_case_admin
 from journeys.selectors import teams_of
 
 
-def cases_visible_to(user) -> QuerySet[Case]:
+def cases_visible_to(user, *, team_ids: Collection[int] | None = None) -> QuerySet[Case]:
     """CX admins (and integrations, read-only) see every case; everyone else
-    the cases of teams they are in or lead; people in no team see none."""
+    the cases of teams they are in or lead; people in no team see none.
+
+    `team_ids`: the user's team_ids_of(), for a caller that has read them
+    already; the filter is then a list rather than a subquery."""
     cases = Case.objects.all()
     if not user.is_authenticated:
         return cases.none()
     if is_case_admin(user) or user.has_perm("cases.view_all_cases"):
         return cases
-    return cases.filter(team__in=teams_of(user))
+    return cases.filter(team__in=teams_of(user) if team_ids is None else team_ids)
+
+
+def team_ids_of(user) -> list[int]:
+    """The ids of the teams the user is in or leads, read now. The queues
+    filter by this list rather than by the teams_of subquery: beside the
+    select_related joins, the subquery made PostgreSQL spend 2-5 ms planning
+    a page query that runs in 0.2 ms (0.6-1.5 ms with the list)."""
+    return list(teams_of(user).order_by().values_list("pk", flat=True))
 
 
 def case_access(user, case: Case) -> tuple[bool, bool]:
@@ -64,16 +77,45 @@ def is_manager(user) -> bool:
 def queue(user, name: str) -> QuerySet[Case]:
     """The cases of one queue: `mine` (open, mine), `team` (open, unassigned,
     of my teams) or `all` (everything I may see)."""
-    visible = cases_visible_to(user)
+    team_ids = team_ids_of(user) if user.is_authenticated else []
+    visible = cases_visible_to(user, team_ids=team_ids)
     if name == "mine":
         return visible.filter(owner=user, status__in=OPEN_STATUSES)
     if name == "team":
-        return visible.filter(owner__isnull=True, status__in=OPEN_STATUSES, team__in=teams_of(user))
+        return visible.filter(owner__isnull=True, status__in=OPEN_STATUSES, team__in=team_ids)
     return visible
 
 
-def status_counts(cases: QuerySet[Case]) -> dict[str, int]:
-    return dict(cases.order_by().values_list("status").annotate(n=Count("id")))
+# Counting stops here: every counted case is a row read (a manager's All
+# cases may hold millions), and past a thousand the exact figure helps no one.
+COUNT_CAP = 1000
+
+
+@dataclass
+class StatusCounts:
+    """Cases by status among at most `cap` + 1 of them. When `capped`, there
+    are more than `cap` cases and each figure is a lower bound (shown "n+");
+    a status may then be missing although some of its cases exist."""
+
+    counts: dict[str, int]
+    capped: bool
+    cap: int = COUNT_CAP
+
+    def shown(self, status: str) -> str:
+        """The figure for one status as a person should read it: "12", "340+", "1,000+"."""
+        n = self.counts.get(status, 0)
+        if not self.capped:
+            return f"{n:,}"
+        return f"{min(n, self.cap):,}+"
+
+
+def status_counts(cases: QuerySet[Case], *, cap: int | None = None) -> StatusCounts:
+    """Count by status, reading at most cap + 1 cases (default COUNT_CAP; one query)."""
+    cap = COUNT_CAP if cap is None else cap
+    # Tallied here: an aggregate over the sliced queryset costs more to
+    # compile than reading a thousand short strings.
+    counts = Counter(cases.order_by().values_list("status", flat=True)[: cap + 1])
+    return StatusCounts(dict(counts), capped=counts.total() > cap, cap=cap)
 
 
 @dataclass

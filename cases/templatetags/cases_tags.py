@@ -1,8 +1,46 @@
 from django import template
+from django.urls import reverse
+from django.utils.dateformat import format as date_format
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
+from django.utils.timezone import localtime
+
+from cases.choices import CaseStatus, Priority
 
 register = template.Library()
 
+STATUS_LABELS, PRIORITY_LABELS = dict(CaseStatus.choices), dict(Priority.choices)
+_SELECT = '<td><input type="checkbox" name="case" value="{}" aria-label="Select {}"></td>'
+_ROW = ('<tr>{}<td><a href="{}">{}</a></td>'
+        '<td><span class="badge status-{}">{}</span> <span class="badge prio-{}">{}</span>{}</td>'
+        '<td><time datetime="{}">{}</time></td>'
+        '<td>{}<small class="muted"> · {}</small></td>'
+        '<td>{}</td></tr>\n')
+# Literal markup, no data in it.
+_SLA = {"breached": SafeString(' <span class="badge sla-breached">SLA breached</span>'),
+        "soon": SafeString(' <span class="badge sla-soon">Due soon</span>'), "": ""}
 
-@register.filter
-def get_item(mapping, key):
-    return mapping.get(key) if hasattr(mapping, "get") else None
+
+@register.simple_tag
+def queue_rows(cases, *, selectable: bool = False) -> SafeString:
+    """The rows of a queue table (cases with owner, touchpoint and journey
+    loaded), built with format_html as the admin builds its change list
+    rows: in the template language, a dozen lookups, filters and escapes a
+    row took twice as long (about 3 ms against 1.5 for 25 rows). The due
+    time reads as the `date` filter would write it (that filter's format
+    lookup, skipped here, returns a format string like this one unchanged)."""
+    return format_html_join("", "{}", ((_row(case, selectable),) for case in cases))
+
+
+def _row(case, selectable: bool) -> SafeString:
+    due = localtime(case.due_at)
+    sla = "breached" if case.is_breached else "soon" if case.due_soon else ""
+    owner = case.owner.get_username() if case.owner_id else ""
+    return format_html(
+        _ROW, format_html(_SELECT, case.pk, case.number) if selectable else "",
+        reverse("cases:detail", args=[case.pk]), case.number,
+        case.status, STATUS_LABELS.get(case.status, case.status),
+        case.priority, PRIORITY_LABELS.get(case.priority, case.priority), _SLA[sla],
+        due.isoformat(), date_format(due, "D j M, H:i"),
+        case.touchpoint.name, case.journey.name, owner or "— unassigned",
+    )

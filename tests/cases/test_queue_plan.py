@@ -54,3 +54,19 @@ def test_my_open_cases_due_first_use_the_open_owner_index(touchpoint, agent):
     plan = queue.explain()
     assert "case_open_owner_due" in plan, plan
     assert "Seq Scan on cases_case" not in plan, plan
+
+
+def test_my_open_cases_by_status_over_the_api_read_the_index_without_sorting(touchpoint, agent, api):
+    """A status filter must not make the list SELECT DISTINCT: PostgreSQL
+    would then sort every matching case before taking a page."""
+    from django.test.utils import CaptureQueriesContext
+
+    fill(touchpoint, agent)
+    with CaptureQueriesContext(connection) as ctx:
+        response = api(agent).get("/api/v1/cases/", {"owner": "me", "status": ["new", "contacted"]})
+    assert response.status_code == 200 and len(response.json()["results"]) == 25
+    [sql] = [q["sql"] for q in ctx.captured_queries if q["sql"].startswith('SELECT "cases_case"."id"')]
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN {sql}")
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "case_open_owner_due" in plan and "Sort" not in plan and "Unique" not in plan, plan
