@@ -36,21 +36,29 @@ def event_hash(event: CaseEvent) -> str:
     )).hexdigest()
 
 
-def append_event(case: Case, *, kind: str, actor, at: datetime, changes: dict | None = None, note: str = "",
-                 data: dict | None = None) -> CaseEvent:
-    """Append an event to `case`'s chain and move the head on `case`.
+def chain_event(case: Case, *, kind: str, actor, at: datetime, changes: dict | None = None, note: str = "",
+                data: dict | None = None) -> CaseEvent:
+    """The next event of `case`'s chain, hashed but not saved, and the head
+    moved on `case`.
 
-    The caller holds the case's row lock and saves the case afterwards (with
-    `audit_seq` and `audit_head`) in the same transaction.
+    The caller holds the case's row lock and writes the event and the case
+    (with `audit_seq` and `audit_head`) in the same transaction.
     """
     event = CaseEvent(
         case=case, seq=case.audit_seq + 1, kind=kind, actor=actor, at=at,
-        changes=_jsonable(changes or {}), note=note, data=_jsonable(data or {}),
+        changes=_jsonable(changes) if changes else {}, note=note, data=_jsonable(data) if data else {},
         prev_hash=case.audit_head or GENESIS,
     )
     event.hash = event_hash(event)
-    event.save(force_insert=True)
     case.audit_seq, case.audit_head = event.seq, event.hash
+    return event
+
+
+def append_event(case: Case, *, kind: str, actor, at: datetime, changes: dict | None = None, note: str = "",
+                 data: dict | None = None) -> CaseEvent:
+    """chain_event, and the event saved; the caller saves the case."""
+    event = chain_event(case, kind=kind, actor=actor, at=at, changes=changes, note=note, data=data)
+    event.save(force_insert=True)
     return event
 
 
