@@ -5,19 +5,27 @@ team or stage and by UTC day, week or month.
 Two paths give the same rows for the same feedback:
 
 - `score_metrics` reads the raw responses (any filtered queryset);
-- `score_metrics_from_summary` sums `DailyScore`, one row of counters per
-  touchpoint and UTC day, kept up to date after each ingestion by
-  `refresh_daily_scores` (queued after commit) and rebuilt from the raw
-  table by `rebuild_daily_scores` (`manage.py refresh_scores`).
+- `score_metrics_from_summary` sums the summary: `DailyScore`, one row of
+  counters per touchpoint and UTC day, and `WeeklyScore`, the same per UTC
+  week (the sum of its seven days). Both are kept up to date after each
+  ingestion by `refresh_daily_scores` (queued after commit) and rebuilt
+  from the raw table by `rebuild_daily_scores` (`manage.py refresh_scores`).
 
 Both compute every figure from the same integer counters with `_figures`,
 so they agree to the last digit, not just approximately.
+
+The summary path reads stored columns as they are, in key order (weekly
+rows for the whole weeks, daily rows for the days around them), and adds
+up the runs of rows with the same key in Python: no date truncation, no
+per-value conversion, one dict per result row. A dashboard's weekly rows
+so cost one query of already-weekly rows and a few milliseconds, whatever
+the number of responses (bench/bench_scores.py).
 """
 
 from __future__ import annotations
 
 import operator
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from datetime import timezone as dt_timezone
@@ -29,7 +37,7 @@ from django.db.models.functions import TruncDate, TruncDay, TruncMonth, TruncWee
 
 from cvx_site.db import grouped
 from feedback.choices import SentimentLabel
-from feedback.models import DailyScore, FeedbackResponse
+from feedback.models import DailyScore, FeedbackResponse, WeeklyScore
 from feedback.selectors import VIEW_ALL
 from journeys.models import Touchpoint
 from journeys.selectors import teams_of
@@ -47,7 +55,9 @@ COUNTERS = ("responses", "nps_responses", "promoters", "detractors", "csat_respo
 # A refresh reads the raw rows of this many days per query.
 REFRESH_DAYS_PER_QUERY = 100
 
-Key = tuple[int, date]  # (touchpoint id, UTC day)
+WEEK = timedelta(days=7)
+
+Key = tuple[int, date]  # (touchpoint id, UTC day or week's Monday)
 
 
 def _raw_counters() -> dict:
@@ -66,11 +76,15 @@ def _raw_counters() -> dict:
     }
 
 
-def _keyed(queryset: QuerySet, group_by: str | None, period: str | None, period_of) -> tuple[QuerySet, list[str]]:
+def _check_keys(group_by: str | None, period: str | None) -> None:
     if group_by is not None and group_by not in GROUPS:
         raise ValueError(f"group_by must be one of {sorted(GROUPS)}, not {group_by!r}")
     if period is not None and period not in PERIODS:
         raise ValueError(f"period must be one of {sorted(PERIODS)}, not {period!r}")
+
+
+def _keyed(queryset: QuerySet, group_by: str | None, period: str | None, period_of) -> tuple[QuerySet, list[str]]:
+    _check_keys(group_by, period)
     keys = []
     if group_by:
         queryset = queryset.annotate(group=F(GROUPS[group_by]))
@@ -81,29 +95,27 @@ def _keyed(queryset: QuerySet, group_by: str | None, period: str | None, period_
     return queryset, keys
 
 
-def _figures(counters: dict) -> dict:
-    """One row's figures from its counters (None counters, from an empty
-    SUM, are zero)."""
-    c = {name: counters.get(name) or 0 for name in COUNTERS}
-
-    def pct(part: int, whole: int) -> float | None:
-        return round(100.0 * part / whole, 1) if whole else None
-
-    nps = round(100.0 * (c["promoters"] - c["detractors"]) / c["nps_responses"], 1) if c["nps_responses"] else None
-    return {
-        "responses": c["responses"], "nps_responses": c["nps_responses"], "promoters": c["promoters"],
-        "detractors": c["detractors"], "nps": nps,
-        "csat_responses": c["csat_responses"], "csat_satisfied": c["csat_satisfied"],
-        "csat_pct": pct(c["csat_satisfied"], c["csat_responses"]),
-        "ces_responses": c["ces_responses"],
-        "ces_mean": round(c["ces_sum"] / c["ces_responses"], 2) if c["ces_responses"] else None,
-        "ces_low_effort_pct": pct(c["ces_low_effort"], c["ces_responses"]),
-        "negative": c["negative"],
-    }
+def _figures(counts: Sequence[int], row: dict) -> dict:
+    """`row` (its keys) with the figures of `counts`, counters in `COUNTERS`
+    order, added. Runs for every result row, hence locals and item writes."""
+    (responses, nps_responses, promoters, detractors, csat_responses, csat_satisfied, ces_responses, ces_sum,
+     ces_low_effort, negative) = counts
+    row["responses"], row["nps_responses"] = responses, nps_responses
+    row["promoters"], row["detractors"] = promoters, detractors
+    row["nps"] = round(100.0 * (promoters - detractors) / nps_responses, 1) if nps_responses else None
+    row["csat_responses"], row["csat_satisfied"] = csat_responses, csat_satisfied
+    row["csat_pct"] = round(100.0 * csat_satisfied / csat_responses, 1) if csat_responses else None
+    row["ces_responses"] = ces_responses
+    row["ces_mean"] = round(ces_sum / ces_responses, 2) if ces_responses else None
+    row["ces_low_effort_pct"] = round(100.0 * ces_low_effort / ces_responses, 1) if ces_responses else None
+    row["negative"] = negative
+    return row
 
 
 def _rows(queryset: QuerySet, keys: list[str], aggregates: dict) -> list[dict]:
-    return [{**{k: row[k] for k in keys}, **_figures(row)} for row in grouped(queryset, keys, **aggregates)]
+    # A SUM over no rows is None: zero here.
+    return [_figures([row[name] or 0 for name in COUNTERS], {k: row[k] for k in keys})
+            for row in grouped(queryset, keys, **aggregates)]
 
 
 def score_metrics(responses: QuerySet[FeedbackResponse], *, group_by: str | None = None,
@@ -126,18 +138,102 @@ def score_metrics_from_summary(touchpoints: QuerySet[Touchpoint] | None, *, sinc
                                until: date | None = None, group_by: str | None = None,
                                period: str | None = None) -> list[dict]:
     """The rows `score_metrics(responses_between(<responses at touchpoints>,
-    since, until), ...)` gives, from the daily summary: every touchpoint
-    when `touchpoints` is None. As current as the last refresh, which runs
-    in a task just after each ingestion commits."""
-    summary = DailyScore.objects.order_by()
+    since, until), ...)` gives, from the summary: every touchpoint when
+    `touchpoints` is None. As current as the last refresh, which runs in a
+    task just after each ingestion commits."""
+    _check_keys(group_by, period)
+    names = (["group"] if group_by else []) + (["period"] if period else [])
+    parts = _summary_parts(touchpoints, since, until, group_by, period)
+    rows = parts[0] if len(parts) == 1 else _in_key_order([row for part in parts for row in part], group_by, period)
+    # Rows come in key order: add up each run of rows with the same key.
+    width, totals = len(names), []
+    for row in rows:
+        key = row[:width]
+        if totals and totals[-1][0] == key:
+            totals[-1] = (key, tuple(map(operator.add, totals[-1][1], row[width:])))
+        else:
+            totals.append((key, row[width:]))
+    if not names and not totals:
+        totals.append(((), (0,) * len(COUNTERS)))  # as an aggregate over nothing: one row of zeros
+    return [_figures(counts, dict(zip(names, key))) for key, counts in totals]
+
+
+def _summary_parts(touchpoints: QuerySet[Touchpoint] | None, since: date | None, until: date | None,
+                   group_by: str | None, period: str | None) -> list[list[tuple]]:
+    """Lists of (group, period start, *COUNTERS) rows (without the group or
+    the period when not asked for), each in key order, that between them
+    hold every response at `touchpoints` on the UTC days `since` to `until`
+    in as few rows as the summary allows: for a period of a week or none,
+    weekly rows for the whole weeks in the range and daily rows for the days
+    before and after them, the period start then being their Monday."""
+    daily, weekly = DailyScore.objects.all(), WeeklyScore.objects.all()
     if touchpoints is not None:
-        summary = summary.filter(touchpoint__in=touchpoints)
-    if since:
-        summary = summary.filter(day__gte=since)
-    if until:
-        summary = summary.filter(day__lte=until)
-    base, keys = _keyed(summary, group_by, period, lambda trunc: trunc("day"))
-    return _rows(base, keys, {name: Sum(name) for name in COUNTERS})
+        daily, weekly = daily.filter(touchpoint__in=touchpoints), weekly.filter(touchpoint__in=touchpoints)
+    if period == "day":
+        return [_ordered_rows(_between(daily, "day", since, until), group_by, "day")]
+    if period == "month":
+        return [_month_rows(_between(daily, "day", since, until), group_by)]
+    first = since and _monday(since + timedelta(days=6))  # Monday of the first whole week
+    last = until and _monday(until - timedelta(days=6))  # Monday of the last whole week
+    if first and last and first > last:  # no whole week
+        parts, edges = [], [(since, until)]
+    else:
+        parts = [_ordered_rows(_between(weekly, "week", first, last), group_by, period and "week")]
+        edges = [(start, end) for start, end in ((since, first and first - timedelta(days=1)),
+                                                 (last and last + WEEK, until)) if start and end and start <= end]
+    if edges:
+        rows = _ordered_rows(daily.filter(reduce(operator.or_, (Q(day__gte=start, day__lte=end)
+                                                                for start, end in edges))),
+                             group_by, period and "day")
+        at = 1 if group_by else 0  # where the period is in a row; Mondays keep the days' order
+        parts.append([(*row[:at], _monday(row[at]), *row[at + 1:]) for row in rows] if period else rows)
+    return parts
+
+
+def _ordered_rows(summary: QuerySet, group_by: str | None, field: str | None) -> list[tuple]:
+    """(group, `field`, *COUNTERS) rows of `summary` (without the group or
+    the field when None), in key order."""
+    keys = []
+    if group_by:
+        summary = summary.annotate(group=F(GROUPS[group_by]))
+        keys.append("group")
+    if field:
+        keys.append(field)
+    return list(summary.order_by(*keys).values_list(*keys, *COUNTERS))
+
+
+def _month_rows(daily: QuerySet[DailyScore], group_by: str | None) -> list[tuple]:
+    base, keys = _keyed(daily, group_by, "month", lambda trunc: trunc("day"))
+    return list(map(operator.itemgetter(*keys, *COUNTERS),
+                    base.values(*keys).annotate(**{name: Sum(name) for name in COUNTERS}).order_by(*keys)))
+
+
+def _between(summary: QuerySet, field: str, first: date | None, last: date | None) -> QuerySet:
+    if first:
+        summary = summary.filter(**{f"{field}__gte": first})
+    if last:
+        summary = summary.filter(**{f"{field}__lte": last})
+    return summary
+
+
+def _in_key_order(rows: list[tuple], group_by: str | None, period: str | None) -> list[tuple]:
+    """`rows` from several lists sorted as one: groups in the order the
+    database sorts them (its collation, as in score_metrics), then periods."""
+    if not group_by:
+        return sorted(rows, key=operator.itemgetter(0)) if period else rows
+    path = GROUPS[group_by].removeprefix("touchpoint__")
+    ranks: dict = {}
+    for group in Touchpoint.objects.order_by(path).values_list(path, flat=True):
+        ranks.setdefault(group, len(ranks))
+    last = len(ranks)  # a touchpoint deleted since its rows were read
+    if period:
+        return sorted(rows, key=lambda row: (ranks.get(row[0], last), row[1]))
+    return sorted(rows, key=lambda row: ranks.get(row[0], last))
+
+
+def _monday(day: date) -> date:
+    """The first day of `day`'s week, as TruncWeek gives it."""
+    return day - timedelta(days=day.weekday())
 
 
 def responses_between(responses: QuerySet[FeedbackResponse], since: date | None,
@@ -166,7 +262,7 @@ def _utc_midnight(day: date) -> datetime:
     return datetime.combine(day, time.min, UTC)
 
 
-# --- the daily summary ----------------------------------------------------------------
+# --- the summary: daily and weekly rows ----------------------------------------------------
 
 
 def daily_score_keys(responses: Iterable[FeedbackResponse]) -> list[list]:
@@ -178,8 +274,9 @@ def daily_score_keys(responses: Iterable[FeedbackResponse]) -> list[list]:
 
 def refresh_daily_scores(keys: Iterable[Key]) -> int:
     """Recompute each (touchpoint id, UTC day) bucket exactly from the raw
-    rows: upsert it, or delete it when it has no responses. Idempotent;
-    returns how many buckets now hold responses.
+    rows: upsert it, or delete it when it has no responses; then the weekly
+    buckets they belong to, from the daily ones. Idempotent; returns how
+    many daily buckets now hold responses.
 
     Runs in one transaction holding the row locks of the buckets'
     touchpoints (FOR NO KEY UPDATE, which new responses' foreign-key checks
@@ -203,8 +300,11 @@ def refresh_daily_scores(keys: Iterable[Key]) -> int:
                 for day in days[start:start + REFRESH_DAYS_PER_QUERY]))))
         # A superset of the keys, then only the keys: an OR of one term per
         # key costs Django more to build than the database to run.
-        nearby = _existing_buckets(Q(touchpoint_id__in={t for t, _d in keys}, day__in=days))
-        _write_buckets(counters, {key: pk for key, pk in nearby.items() if key in keys})
+        touchpoints = {touchpoint for touchpoint, _day in keys}
+        nearby = _existing_buckets(DailyScore, Q(touchpoint_id__in=touchpoints, day__in=days))
+        _write_buckets(DailyScore, counters, {key: pk for key, pk in nearby.items() if key in keys})
+        weeks = {(touchpoint, _monday(day)) for touchpoint, day in keys}
+        _roll_up_weeks(min(days), max(days), touchpoints, only=weeks)
     return len(counters)
 
 
@@ -220,9 +320,10 @@ class RebuildResult:
 
 def rebuild_daily_scores(*, since: date | None = None, chunk_days: int = 31) -> RebuildResult:
     """Recompute the whole summary (or the days from `since` on) from the
-    raw table, `chunk_days` UTC days per transaction; buckets left without
-    responses are removed. Safe beside ingestion: each chunk locks every
-    touchpoint as `refresh_daily_scores` does."""
+    raw table, `chunk_days` UTC days per transaction, with the weeks those
+    days fall in; buckets left without responses are removed. Safe beside
+    ingestion: each chunk locks every touchpoint as `refresh_daily_scores`
+    does. The result counts daily buckets."""
     result = RebuildResult()
     bounds = _day_bounds(since)
     if bounds is None:
@@ -234,8 +335,9 @@ def rebuild_daily_scores(*, since: date | None = None, chunk_days: int = 31) -> 
             _lock_touchpoints(None)
             counters = _bucket_counters(Q(occurred_at__gte=_utc_midnight(first),
                                           occurred_at__lt=_utc_midnight(end + timedelta(days=1))))
-            existing = _existing_buckets(Q(day__gte=first, day__lte=end))
-            _write_buckets(counters, existing)
+            existing = _existing_buckets(DailyScore, Q(day__gte=first, day__lte=end))
+            _write_buckets(DailyScore, counters, existing)
+            _roll_up_weeks(first, end)
         result.days += (end - first).days + 1
         result.buckets += len(counters)
         result.removed += len(existing.keys() - counters.keys())
@@ -245,11 +347,19 @@ def rebuild_daily_scores(*, since: date | None = None, chunk_days: int = 31) -> 
 
 
 def _day_bounds(since: date | None) -> tuple[date, date] | None:
-    """First and last UTC day holding raw responses or summary rows."""
+    """First and last UTC day holding raw responses or summary rows (a
+    weekly row counts by its Monday, and only outside the weeks of the rest)."""
     raw = FeedbackResponse.objects.aggregate(first=Min("occurred_at"), last=Max("occurred_at"))
-    summary = DailyScore.objects.aggregate(first=Min("day"), last=Max("day"))
-    firsts = [d for d in (raw["first"] and raw["first"].astimezone(UTC).date(), summary["first"]) if d]
-    lasts = [d for d in (raw["last"] and raw["last"].astimezone(UTC).date(), summary["last"]) if d]
+    daily = DailyScore.objects.aggregate(first=Min("day"), last=Max("day"))
+    weekly = WeeklyScore.objects.aggregate(first=Min("week"), last=Max("week"))
+    firsts = [d for d in (raw["first"] and raw["first"].astimezone(UTC).date(), daily["first"]) if d]
+    lasts = [d for d in (raw["last"] and raw["last"].astimezone(UTC).date(), daily["last"]) if d]
+    # A weekly row outside the weeks of those days is stale: reach it too
+    # (the chunk holding its Monday recomputes the whole week).
+    if weekly["first"] and (not firsts or weekly["first"] < _monday(min(firsts))):
+        firsts.append(weekly["first"])
+    if weekly["last"] and (not lasts or weekly["last"] > _monday(max(lasts))):
+        lasts.append(weekly["last"])
     if not firsts:
         return None
     first = max(min(firsts), since) if since else min(firsts)
@@ -272,18 +382,45 @@ def _bucket_counters(where: Q) -> dict[Key, dict]:
     return {(row["touchpoint_id"], row["day"]): {name: row[name] or 0 for name in COUNTERS} for row in rows}
 
 
-def _existing_buckets(where: Q) -> dict[Key, int]:
-    rows = DailyScore.objects.filter(where).values_list("touchpoint_id", "day", "pk")
-    return {(touchpoint, day): pk for touchpoint, day, pk in rows}
+def _roll_up_weeks(first: date, last: date, touchpoints: set[int] | None = None, *,
+                   only: set[Key] | None = None) -> None:
+    """Recompute the weekly buckets of the weeks holding the days `first` to
+    `last` from the daily buckets: of `touchpoints` (None: every one), and
+    only the `only` (touchpoint id, Monday) keys when given. The caller
+    holds those touchpoints' locks."""
+    first, last = _monday(first), _monday(last)
+    days, weeks = Q(day__gte=first, day__lt=last + WEEK), Q(week__gte=first, week__lte=last)
+    if touchpoints is not None:
+        days &= Q(touchpoint_id__in=touchpoints)
+        weeks &= Q(touchpoint_id__in=touchpoints)
+    rows = (DailyScore.objects.order_by().filter(days).annotate(week=TruncWeek("day"))
+            .values("touchpoint_id", "week").annotate(**{name: Sum(name) for name in COUNTERS}))
+    counters = {(row["touchpoint_id"], row["week"]): {name: row[name] for name in COUNTERS} for row in rows}
+    existing = _existing_buckets(WeeklyScore, weeks)
+    if only is not None:
+        counters = {key: counts for key, counts in counters.items() if key in only}
+        existing = {key: pk for key, pk in existing.items() if key in only}
+    _write_buckets(WeeklyScore, counters, existing)
 
 
-def _write_buckets(counters: dict[Key, dict], existing: dict[Key, int]) -> None:
+def _existing_buckets(model: type[DailyScore | WeeklyScore], where: Q) -> dict[Key, int]:
+    rows = model.objects.order_by().filter(where).values_list("touchpoint_id", _period_field(model), "pk")
+    return {(touchpoint, start): pk for touchpoint, start, pk in rows}
+
+
+def _write_buckets(model: type[DailyScore | WeeklyScore], counters: dict[Key, dict],
+                   existing: dict[Key, int]) -> None:
     """Upsert `counters`; delete the `existing` buckets not among them."""
     gone = [pk for key, pk in existing.items() if key not in counters]
     if gone:
-        DailyScore.objects.filter(pk__in=gone).delete()
+        model.objects.filter(pk__in=gone).delete()
     if counters:
-        rows = [DailyScore(touchpoint_id=touchpoint, day=day, **counts)
-                for (touchpoint, day), counts in sorted(counters.items())]
-        DailyScore.objects.bulk_create(rows, batch_size=1000, update_conflicts=True,
-                                       unique_fields=["touchpoint", "day"], update_fields=list(COUNTERS))
+        field = _period_field(model)
+        rows = [model(touchpoint_id=touchpoint, **{field: start}, **counts)
+                for (touchpoint, start), counts in sorted(counters.items())]
+        model.objects.bulk_create(rows, batch_size=1000, update_conflicts=True,
+                                  unique_fields=["touchpoint", field], update_fields=list(COUNTERS))
+
+
+def _period_field(model: type[DailyScore | WeeklyScore]) -> str:
+    return "week" if model is WeeklyScore else "day"

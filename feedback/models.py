@@ -145,14 +145,11 @@ class SurveyInvitation(models.Model):
         return f"Invitation {self.pk} ({self.get_purpose_display()})"
 
 
-class DailyScore(models.Model):
-    """The score counters of one touchpoint's responses on one UTC day (by
-    `occurred_at`): the summary dashboards read instead of the raw table.
-    Derived data, written only by `feedback.analytics` and rebuilt from
-    FeedbackResponse at will (`manage.py refresh_scores`)."""
+class ScoreCounters(models.Model):
+    """The integer counters every score figure is computed from (see
+    `feedback.analytics`). Integer columns on purpose: their SUM is a
+    bigint, read as int, where a SUM of bigints would come back as Decimal."""
 
-    touchpoint = models.ForeignKey(Touchpoint, on_delete=models.CASCADE, related_name="daily_scores")
-    day = models.DateField(help_text="UTC date of the responses' occurred_at.")
     responses = models.PositiveIntegerField(default=0)
     nps_responses = models.PositiveIntegerField(default=0)
     promoters = models.PositiveIntegerField(default=0)
@@ -165,9 +162,40 @@ class DailyScore(models.Model):
     negative = models.PositiveIntegerField(default=0)
 
     class Meta:
+        abstract = True
+
+
+class DailyScore(ScoreCounters):
+    """The score counters of one touchpoint's responses on one UTC day (by
+    `occurred_at`): the summary dashboards read instead of the raw table.
+    Derived data, written only by `feedback.analytics` and rebuilt from
+    FeedbackResponse at will (`manage.py refresh_scores`)."""
+
+    touchpoint = models.ForeignKey(Touchpoint, on_delete=models.CASCADE, related_name="daily_scores")
+    day = models.DateField(help_text="UTC date of the responses' occurred_at.")
+
+    class Meta:
         ordering = ["-day", "touchpoint"]
         constraints = [models.UniqueConstraint(fields=["touchpoint", "day"], name="daily_score_unique")]
         indexes = [models.Index(fields=["day", "touchpoint"], name="daily_score_day_touchpoint")]
 
     def __str__(self) -> str:
         return f"{self.touchpoint_id} on {self.day}: {self.responses} responses"
+
+
+class WeeklyScore(ScoreCounters):
+    """The sum of one touchpoint's DailyScore rows of one UTC week (Monday to
+    Sunday), so weekly and overall figures read a seventh of the rows.
+    Written with the daily rows, in the same transaction, only by
+    `feedback.analytics`; rebuilt with them by `manage.py refresh_scores`."""
+
+    touchpoint = models.ForeignKey(Touchpoint, on_delete=models.CASCADE, related_name="weekly_scores")
+    week = models.DateField(help_text="The Monday (UTC) the week starts on.")
+
+    class Meta:
+        ordering = ["-week", "touchpoint"]
+        constraints = [models.UniqueConstraint(fields=["touchpoint", "week"], name="weekly_score_unique")]
+        indexes = [models.Index(fields=["week", "touchpoint"], name="weekly_score_week_touchpoint")]
+
+    def __str__(self) -> str:
+        return f"{self.touchpoint_id} in the week of {self.week}: {self.responses} responses"

@@ -3,14 +3,17 @@ and the daily summary gives the same rows as the raw table."""
 
 from __future__ import annotations
 
+import importlib
 import random
 import threading
 from collections import defaultdict
 from datetime import date, datetime, timedelta
 from datetime import timezone as dt_timezone
 from io import StringIO
+from types import SimpleNamespace
 
 import pytest
+from django.apps import apps
 from django.core.management import CommandError, call_command
 from django.db import OperationalError, connection, transaction
 
@@ -22,9 +25,10 @@ from feedback.analytics import (
     score_metrics,
     score_metrics_from_summary,
 )
-from feedback.models import DailyScore, FeedbackResponse
+from feedback.models import DailyScore, FeedbackResponse, WeeklyScore
 from feedback.selectors import feedback_visible_to
 from feedback.services import CREATED, feedback_ingest_many
+from journeys.models import Touchpoint
 
 pytestmark = pytest.mark.django_db
 
@@ -116,6 +120,20 @@ def keyed(rows: list[dict], group_by=None, period=None) -> dict:
 def summary_snapshot() -> list[tuple]:
     return list(DailyScore.objects.order_by("touchpoint_id", "day").values_list(
         "touchpoint_id", "day", *COUNTS, "ces_sum", "ces_low_effort"))
+
+
+def weekly_snapshot() -> list[tuple]:
+    return list(WeeklyScore.objects.order_by("touchpoint_id", "week").values_list(
+        "touchpoint_id", "week", *COUNTS, "ces_sum", "ces_low_effort"))
+
+
+def weeks_of_daily_rows() -> list[tuple]:
+    """The weekly rows the daily ones add up to, computed here in Python."""
+    weeks = defaultdict(lambda: [0] * (len(COUNTS) + 2))
+    for touchpoint, day, *counts in summary_snapshot():
+        totals = weeks[(touchpoint, day - timedelta(days=day.weekday()))]
+        totals[:] = [a + b for a, b in zip(totals, counts)]
+    return [(*key, *totals) for key, totals in sorted(weeks.items())]
 
 
 # --- the raw path against Python ----------------------------------------------------------
@@ -214,6 +232,71 @@ def test_summary_restricted_to_touchpoints_matches_their_raw_rows(feedback, touc
     assert {r["group"] for r in raw} == {"fault-line", "web-chat"}
 
 
+# Ranges that start and end on the week's edges, inside one week, over one
+# whole week, or backwards: the weekly rows serve the whole weeks, the daily
+# rows the days around them. 2025-01-06 is a Monday, 2025-02-02 a Sunday.
+WEEK_CUTTING_RANGES = [
+    (date(2025, 1, 6), date(2025, 2, 2)), (date(2025, 1, 7), date(2025, 2, 1)), (date(2025, 1, 6), None),
+    (None, date(2025, 2, 2)), (date(2025, 1, 7), date(2025, 1, 9)), (date(2025, 2, 3), date(2025, 2, 9)),
+    (date(2025, 2, 4), date(2025, 2, 10)), (date(2025, 2, 9), date(2025, 2, 10)),
+    (date(2025, 2, 10), date(2025, 2, 1)), (date(2024, 1, 1), date(2024, 1, 31)),
+]
+
+
+@pytest.mark.parametrize(("group_by", "period"), [(None, None), (None, "week"), ("touchpoint", "week"),
+                                                  ("journey", "week"), ("team", None), ("stage", "month"),
+                                                  ("touchpoint", "day")])
+def test_summary_gives_the_raw_rows_for_ranges_cutting_weeks(feedback, group_by, period):
+    rebuild_daily_scores()
+    for since, until in WEEK_CUTTING_RANGES:
+        raw = score_metrics(responses_between(feedback, since, until), group_by=group_by, period=period)
+        assert score_metrics_from_summary(None, since=since, until=until, group_by=group_by, period=period) \
+            == raw, (since, until)
+
+
+def test_summary_of_no_touchpoints_is_one_empty_row_or_none(feedback):
+    rebuild_daily_scores()
+    none = FeedbackResponse.objects.none()
+    for group_by, period in [(None, None), ("team", None), (None, "week"), ("touchpoint", "day")]:
+        assert score_metrics_from_summary(Touchpoint.objects.none(), group_by=group_by, period=period) \
+            == score_metrics(none, group_by=group_by, period=period)
+    assert score_metrics_from_summary(None, since=date(2030, 1, 1))[0]["responses"] == 0
+
+
+def test_weekly_summary_reads_one_query_of_weekly_rows(feedback, django_assert_num_queries):
+    rebuild_daily_scores()
+    with django_assert_num_queries(1) as context:
+        rows = score_metrics_from_summary(None, group_by="touchpoint", period="week")
+    assert "feedback_weeklyscore" in context.captured_queries[0]["sql"]
+    assert sum(row["responses"] for row in rows) == 300
+
+
+def test_weekly_rows_are_the_sums_of_the_daily_rows(feedback):
+    result = rebuild_daily_scores(chunk_days=5)  # chunks that cut weeks in two
+    assert weekly_snapshot() == weeks_of_daily_rows()
+    assert sum(row[2] for row in weekly_snapshot()) == result.responses == 300
+    assert all(week.weekday() == 0 for week in WeeklyScore.objects.values_list("week", flat=True))
+
+
+def test_rebuild_removes_weekly_rows_no_day_accounts_for(feedback, touchpoint):
+    rebuild_daily_scores()
+    right = weekly_snapshot()
+    WeeklyScore.objects.create(touchpoint=touchpoint, week=date(2020, 1, 6), responses=3)
+    WeeklyScore.objects.create(touchpoint=touchpoint, week=date(2030, 1, 7), responses=3)
+    WeeklyScore.objects.filter(week=right[0][1]).update(promoters=999)
+    rebuild_daily_scores()
+    assert weekly_snapshot() == right
+
+
+def test_migration_fills_the_weekly_rows_from_the_daily_ones(feedback):
+    rebuild_daily_scores()
+    right = weekly_snapshot()
+    WeeklyScore.objects.all().delete()
+    migration = importlib.import_module("feedback.migrations.0007_weekly_scores")
+    migration.weeks_from_days(apps, SimpleNamespace(connection=connection))
+    assert weekly_snapshot() == right
+
+
 # --- keeping the summary up to date --------------------------------------------------------------
 
 
@@ -228,6 +311,7 @@ def test_ingestion_refreshes_the_touched_buckets_after_commit(feedback, touchpoi
     assert after != before
     assert score_metrics_from_summary(None, group_by="touchpoint", period="day") \
         == score_metrics(FeedbackResponse.objects.all(), group_by="touchpoint", period="day")
+    assert weekly_snapshot() == weeks_of_daily_rows()
     rebuild_daily_scores()
     assert summary_snapshot() == after  # nothing left for a rebuild to correct
 
@@ -245,8 +329,10 @@ def test_refresh_twice_changes_nothing(feedback):
     keys = {(r.touchpoint_id, r.occurred_at.astimezone(UTC).date()) for r in feedback}
     assert refresh_daily_scores(keys) == len(keys)
     first = summary_snapshot()
+    weeks = weekly_snapshot()
+    assert weeks == weeks_of_daily_rows()
     refresh_daily_scores(keys)
-    assert summary_snapshot() == first
+    assert (summary_snapshot(), weekly_snapshot()) == (first, weeks)
     assert len(first) == len(keys)
 
 
@@ -258,6 +344,8 @@ def test_refresh_recomputes_a_wrong_bucket_and_drops_an_empty_one(feedback, touc
     DailyScore.objects.create(touchpoint=touchpoint, day=date(2020, 1, 1), responses=3)
     refresh_daily_scores([(touchpoint.pk, bucket.day), (touchpoint.pk, date(2020, 1, 1))])
     assert summary_snapshot() == right
+    assert weekly_snapshot() == weeks_of_daily_rows()
+    assert not WeeklyScore.objects.filter(week__lt=date(2021, 1, 1)).exists()
 
 
 def test_rebuild_command_since_leaves_earlier_days_alone(feedback):
@@ -420,3 +508,4 @@ def test_a_refresh_in_progress_does_not_hold_up_ingestion(touchpoint, monkeypatc
     assert name == "feedback.tasks.refresh_daily_scores" and args == ([[touchpoint.pk, "2025-01-01"]],)
     tasks.refresh_daily_scores(*args)
     assert DailyScore.objects.get(touchpoint=touchpoint, day=date(2025, 1, 1)).promoters == 1
+    assert WeeklyScore.objects.get(touchpoint=touchpoint, week=date(2024, 12, 30)).promoters == 1
