@@ -210,6 +210,8 @@ def _resolve_customers(specs: list[dict | None]) -> list[Customer | None]:
         result.append(customer)
     if new_customers:
         bulk_insert(new_customers)
+    if not new_identities:  # returning customers only: no savepoint for nothing
+        return result
     for ident in new_identities:
         ident.customer_id = ident.customer.pk
     try:
