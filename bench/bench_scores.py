@@ -16,21 +16,24 @@ database you do not care about.
 
 Steps and what each figure means:
 
-- fill: N responses at the demo touchpoints (migrate + seed_journeys), spread
-  evenly at random over the 52 weeks before --end, written with one binary
-  COPY (psycopg 3), then ANALYZE. Each response has an NPS (70 %), a CSAT
-  (50 %) and a CES (40 %) answer, at least one score, and a 10-60 word
-  comment one time in three (so rows are as wide as real ones).
-- rebuild: `rebuild_daily_scores()` over the whole year, the cost of
-  `manage.py refresh_scores` on that table.
+- fill: N responses of bench/fill.py's data set at the demo touchpoints
+  (migrate + seed_journeys), spread evenly at random over the 52 weeks
+  before --end, written with one binary COPY (psycopg 3), then ANALYZE.
+  Each response has an NPS (70 %), a CSAT (50 %) and a CES (40 %) answer,
+  at least one score, and a 10-60 word comment one time in three (so rows
+  are as wide as real ones). Under `make bench` the data set is filled
+  before and this step finds it there (and measures all its responses).
+- rebuild: `rebuild_daily_scores()` over the whole year (daily and weekly
+  rows), the cost of `manage.py refresh_scores` on that table.
 - refresh: `refresh_daily_scores(keys)` for the buckets of 1,000 responses,
   what one full ingestion batch queues after commit: 1,000 random ones
   (a historical import, nearly one bucket each) and the 1,000 newest (live
   feedback, a few buckets).
 - summary / raw: the weekly score rows by touchpoint over everything,
   `score_metrics_from_summary(None, group_by="touchpoint", period="week")`
-  against `score_metrics(FeedbackResponse.objects.all(), ...)`, the same
-  rows; the two results must be identical.
+  (which reads the weekly summary rows) against
+  `score_metrics(FeedbackResponse.objects.all(), ...)`, the same rows; the
+  two results must be identical.
 
 The timed steps run --runs times after one untimed warm-up; the table shows
 the median (p50), min and max. Everything runs against a local server that
@@ -41,28 +44,22 @@ machine: the load average at start is printed and stored.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import datetime as dt
 import json
 import os
 import platform
-import random
-import secrets
 import statistics
 import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 from common import run_in_throwaway  # noqa: E402
+from fill import DEFAULT_END  # noqa: E402
 DEFAULT_JSON = ROOT / "bench" / "results" / "scores.json"
-WORDS = ("the engineer arrived on time and explained everything clearly but I waited over an hour on hold "
-         "and nobody answered the router works perfectly upstairs now the bill is confusing and far too "
-         "expensive thank you for the quick refund").split()
-
 
 class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
     """The module docstring verbatim, and each flag's default."""
@@ -73,7 +70,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--responses", type=int, default=1_000_000, help="responses (N) to fill")
     parser.add_argument("--runs", type=int, default=5, help="timed runs of each query")
     parser.add_argument("--seed", type=int, default=20240601, help="seed of the generated responses")
-    parser.add_argument("--end", type=dt.date.fromisoformat, default=dt.date(2025, 1, 1),
+    parser.add_argument("--end", type=dt.date.fromisoformat, default=DEFAULT_END,
                         help="the 52 weeks of responses end on this UTC day")
     parser.add_argument("--database-url", default=None,
                         help="use this (disposable!) PostgreSQL database instead of a throwaway server")
@@ -93,58 +90,6 @@ def postgres_version() -> str:
     with connection.cursor() as cursor:
         cursor.execute("SHOW server_version")
         return cursor.fetchone()[0]
-
-
-# --- fill ------------------------------------------------------------------------------
-
-COLUMNS = [("touchpoint_id", "int8"), ("kind", "varchar"), ("source", "varchar"), ("external_id", "varchar"),
-           ("occurred_at", "timestamptz"), ("received_at", "timestamptz"), ("nps", "int2"), ("csat", "int2"),
-           ("ces", "int2"), ("comment", "text"), ("metadata", "jsonb"), ("nps_category", "varchar"),
-           ("csat_band", "varchar"), ("sentiment", "float8"), ("sentiment_label", "varchar"),
-           ("content_hash", "varchar")]
-
-
-def generate_rows(n: int, seed: int, touchpoint_ids: list[int], end: dt.date) -> Iterator[tuple]:
-    """N rows for COPY, the same for a given (n, seed, touchpoints, end)."""
-    from psycopg.types.json import Jsonb
-
-    from feedback.scores import csat_band, nps_category
-
-    rng = random.Random(seed)
-    stop = dt.datetime.combine(end, dt.time.min, dt.timezone.utc)
-    span = 52 * 7 * 86400
-    comments = [" ".join(rng.choices(WORDS, k=rng.randint(10, 60))).capitalize() + "." for _ in range(200)]
-    metadata, digest = Jsonb({}), "0" * 64
-    for i in range(n):
-        nps = rng.randint(0, 10) if rng.random() < 0.7 else None
-        csat = rng.randint(1, 5) if rng.random() < 0.5 else None
-        ces = rng.randint(1, 7) if rng.random() < 0.4 or (nps is None and csat is None) else None
-        comment, sentiment, label = "", None, None
-        if rng.random() < 1 / 3:
-            comment, sentiment = rng.choice(comments), rng.uniform(-1, 1)
-            label = "negative" if sentiment <= -0.05 else "positive" if sentiment >= 0.05 else "neutral"
-        occurred = stop - dt.timedelta(seconds=rng.randrange(span))
-        yield (rng.choice(touchpoint_ids), "direct", "bench", f"b{i}", occurred, occurred, nps, csat, ces,
-               comment, metadata, nps_category(nps), csat_band(csat), sentiment, label, digest)
-
-
-def fill(n: int, seed: int, end: dt.date) -> float:
-    """COPY N responses in; returns the seconds it took (ANALYZE included)."""
-    from django.db import connection, transaction
-
-    from journeys.models import Touchpoint
-
-    touchpoint_ids = list(Touchpoint.objects.order_by("pk").values_list("pk", flat=True))
-    names = ", ".join(column for column, _type in COLUMNS)
-    started = time.perf_counter()
-    with transaction.atomic(), connection.cursor() as cursor:
-        with cursor.copy(f"COPY feedback_feedbackresponse ({names}) FROM STDIN (FORMAT BINARY)") as copy:
-            copy.set_types([pg_type for _column, pg_type in COLUMNS])
-            for row in generate_rows(n, seed, touchpoint_ids, end):
-                copy.write_row(row)
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE feedback_feedbackresponse")
-    return time.perf_counter() - started
 
 
 # --- timing ----------------------------------------------------------------------------
@@ -173,18 +118,20 @@ def stats(seconds: list[float]) -> dict[str, float]:
 
 
 def prepare(args: argparse.Namespace) -> tuple[float, float, int]:
-    """Migrate, seed, fill and rebuild: seconds of the fill and the rebuild,
-    and the responses the rebuild counted."""
+    """Migrate, seed, fill (bench/fill.py; nothing when `make bench` filled
+    already) and rebuild: seconds of the fill and the rebuild, and the
+    responses the rebuild counted."""
     from django.core.management import call_command
 
     from feedback.analytics import rebuild_daily_scores
+    from fill import fill
     from journeys.demo import seed_journeys
 
     print("migrating and seeding the demo journeys ...", flush=True)
     call_command("migrate", verbosity=0, interactive=False)
     seed_journeys()
     print(f"COPY of {args.responses:,} responses ...", flush=True)
-    fill_s = fill(args.responses, args.seed, args.end)
+    fill_s = fill(args.responses, 0, seed=args.seed, end=args.end)["seconds"]
     print("rebuild_daily_scores() ...", flush=True)
     started = time.perf_counter()
     rebuilt = rebuild_daily_scores()
@@ -193,7 +140,7 @@ def prepare(args: argparse.Namespace) -> tuple[float, float, int]:
 
 def run(args: argparse.Namespace) -> int:
     from feedback.analytics import refresh_daily_scores, score_metrics, score_metrics_from_summary
-    from feedback.models import DailyScore, FeedbackResponse
+    from feedback.models import DailyScore, FeedbackResponse, WeeklyScore
 
     load = os.getloadavg()
     fill_s, rebuild_s, rebuilt = prepare(args)
@@ -208,16 +155,16 @@ def run(args: argparse.Namespace) -> int:
         lambda: score_metrics(FeedbackResponse.objects.all(), group_by="touchpoint", period="week"), args.runs)
     checks = {
         "summary rows identical to raw rows": from_summary == from_raw,
-        "rebuild counted every response": rebuilt == args.responses == FeedbackResponse.objects.count(),
-        "weekly rows add up to N": sum(row["responses"] for row in from_raw) == args.responses,
+        "rebuild counted every response": rebuilt == FeedbackResponse.objects.count(),
+        "weekly rows add up to every response": sum(row["responses"] for row in from_raw) == rebuilt,
     }
     report = {
         "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "machine": {"platform": platform.platform(), "python": platform.python_version(),
                     "cpu_count": os.cpu_count(), "load_average_at_start": load},
-        "postgresql": postgres_version(), "responses": args.responses, "seed": args.seed,
+        "postgresql": postgres_version(), "responses": rebuilt, "seed": args.seed,
         "touchpoints": len({row["group"] for row in from_raw}), "weekly_rows": len(from_raw),
-        "daily_buckets": DailyScore.objects.count(),
+        "daily_buckets": DailyScore.objects.count(), "weekly_buckets": WeeklyScore.objects.count(),
         "refresh_buckets": {"random_1000": len(spread), "newest_1000": len(newest)},
         "seconds": {"fill_copy": fill_s, "rebuild": rebuild_s, "refresh_random_1000": stats(refresh_spread),
                     "refresh_newest_1000": stats(refresh_newest),
@@ -233,7 +180,8 @@ def run(args: argparse.Namespace) -> int:
 def print_table(report: dict[str, Any]) -> None:
     s = report["seconds"]
     print(f"\nPostgreSQL {report['postgresql']}, {os.cpu_count()} CPUs, N={report['responses']:,}, "
-          f"{report['touchpoints']} touchpoints, {report['daily_buckets']:,} daily buckets, "
+          f"{report['touchpoints']} touchpoints, {report['daily_buckets']:,} daily and "
+          f"{report['weekly_buckets']:,} weekly buckets, "
           f"load average at start {report['machine']['load_average_at_start'][0]:.2f}")
     print(f"\n{'step':<52}{'p50 s':>10}{'min s':>10}{'max s':>10}")
     print("-" * 82)

@@ -1,0 +1,7 @@
+"""Settings of bench/bench_post.py: the project's own, with one URLconf
+that adds a bare JSON view, so both sides of that benchmark are served by
+the same server process with the same middleware and settings."""
+
+from cvx_site.settings import *  # noqa: F403
+
+ROOT_URLCONF = "bench.bench_urls"
