@@ -19,18 +19,25 @@ from feedback.analytics import GROUPS as SCORE_GROUPS
 from feedback.analytics import score_metrics_from_summary, scored_touchpoints_of
 
 
-class MetricsQuerySerializer(serializers.Serializer):
+class DateRangeSerializer(serializers.Serializer):
+    """`since` and `until` days, in order; subclasses word what they bound."""
+
+    since = serializers.DateField(required=False)
+    until = serializers.DateField(required=False)
+
+    def validate(self, attrs):
+        if attrs.get("since") and attrs.get("until") and attrs["since"] > attrs["until"]:
+            raise serializers.ValidationError({"until": ["Must not be before `since`."]})
+        return attrs
+
+
+class MetricsQuerySerializer(DateRangeSerializer):
     group_by = serializers.ChoiceField(choices=sorted(GROUPS), required=False)
     period = serializers.ChoiceField(choices=sorted(PERIODS), required=False)
     since = serializers.DateField(
         required=False, help_text="Cases opened on or after this day; feedback from this UTC day on.")
     until = serializers.DateField(
         required=False, help_text="Cases opened on or before this day; feedback up to this UTC day.")
-
-    def validate(self, attrs):
-        if attrs.get("since") and attrs.get("until") and attrs["since"] > attrs["until"]:
-            raise serializers.ValidationError({"until": ["Must not be before `since`."]})
-        return attrs
 
 
 def _hours_or_pct(help_text: str) -> serializers.FloatField:
@@ -129,14 +136,9 @@ class MetricsView(APIView):
                          "scores": score_rows(request.user, params)})
 
 
-class RootCauseQuerySerializer(serializers.Serializer):
+class RootCauseQuerySerializer(DateRangeSerializer):
     since = serializers.DateField(required=False, help_text="Cases resolved on or after this day.")
     until = serializers.DateField(required=False, help_text="Cases resolved on or before this day.")
-
-    def validate(self, attrs):
-        if attrs.get("since") and attrs.get("until") and attrs["since"] > attrs["until"]:
-            raise serializers.ValidationError({"until": ["Must not be before `since`."]})
-        return attrs
 
 
 class ParetoRowSerializer(serializers.Serializer):
