@@ -141,6 +141,8 @@ AXES_FAILURE_LIMIT = env_int("CVX_LOGIN_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = timedelta(hours=1)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+# Behind a proxy, the address the proxy saw (as DRF's throttles), not the proxy's.
+AXES_CLIENT_IP_CALLABLE = "cvx_site.clientip.client_ip"
 # Lockouts are counted without keeping a log of every staff login's address and browser.
 AXES_DISABLE_ACCESS_LOG = True
 

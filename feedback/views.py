@@ -9,9 +9,9 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.template import engines
 from django.views.decorators.cache import never_cache
-from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
+from cvx_site.clientip import client_ip
 from feedback.forms import SurveyForm
 from feedback.surveys import BadLink, invitation_from_token, survey_answer
 
@@ -32,12 +32,7 @@ class SurveyRateThrottle(SimpleRateThrottle):
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
 
     def get_ident(self, request) -> str:
-        # DRF trusts X-Forwarded-For as a whole unless NUM_PROXIES is set, and
-        # a client can send any X-Forwarded-For: only a configured proxy count
-        # makes that header worth believing.
-        if api_settings.NUM_PROXIES is None:
-            return request.META.get("REMOTE_ADDR", "")
-        return super().get_ident(request)
+        return client_ip(request)
 
 
 @never_cache

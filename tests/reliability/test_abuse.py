@@ -146,6 +146,30 @@ def test_a_lockout_is_per_username_and_address(client, agent, lead):
     assert log_in(Client(), "agent", PASSWORD, "203.0.113.99").status_code == 302
 
 
+def test_behind_a_proxy_a_lockout_is_per_forwarded_client_address(agent, settings):
+    """DJANGO_BEHIND_PROXY: every login arrives from the proxy's address; the
+    client's is the one the proxy appended to X-Forwarded-For."""
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
+
+    def via_proxy(password: str, forwarded_for: str):
+        return Client().post("/accounts/login/", {"username": "agent", "password": password},
+                             REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR=forwarded_for)
+
+    for _ in range(4):
+        assert via_proxy("wrong", "203.0.113.5").status_code == 200
+    assert via_proxy("wrong", "203.0.113.5").status_code == 429
+    assert via_proxy(PASSWORD, "198.51.100.7").status_code == 302  # someone else behind the same proxy
+    # What the client itself put first in the header is not believed.
+    assert via_proxy(PASSWORD, "198.51.100.7, 203.0.113.5").status_code == 429
+
+
+def test_without_a_proxy_a_forged_forwarded_for_does_not_lift_a_lockout(client, agent):
+    fail_until_locked(client, "agent", "203.0.113.5")
+    forged = Client().post("/accounts/login/", {"username": "agent", "password": PASSWORD},
+                           REMOTE_ADDR="203.0.113.5", HTTP_X_FORWARDED_FOR="198.51.100.7")
+    assert forged.status_code == 429
+
+
 def test_a_lockout_lifts_after_an_hour(client, agent):
     from axes.models import AccessAttempt
 
