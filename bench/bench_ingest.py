@@ -94,7 +94,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
-from common import run_in_throwaway  # noqa: E402
+from common import Where, cumulative, run_in_throwaway, short_path  # noqa: E402
 DEFAULT_JSON = ROOT / "bench" / "results" / "ingest.json"
 BULK_URL = "/api/v1/feedback/bulk/"
 MIN_WORDS, MAX_WORDS = 10, 60
@@ -551,51 +551,29 @@ def phase_copy(report: Report, base: list[dict[str, Any]], columns: list[tuple[s
     report.phases.append(Phase("copy", len(base), seconds))
 
 
-def write_stage_batches(instance_batches: list[list[Any]]) -> None:
+def write_batches(write: Callable[[list[Any]], Any], instance_batches: list[list[Any]]) -> None:
     from django.db import transaction
-
-    from cvx_site.db import bulk_insert
 
     for batch in instance_batches:
         with transaction.atomic():
-            bulk_insert(batch)
+            write(batch)
 
 
-def phase_write_stage(report: Report, base: list[dict[str, Any]], warmup: int) -> None:
+def phase_write(report: Report, base: list[dict[str, Any]], warmup: int, *, name: str, tag: str,
+                write: Callable[[list[Any]], Any]) -> None:
+    """`write` of the same rows as prebuilt FeedbackResponse instances, one
+    transaction per batch."""
     from feedback.models import FeedbackResponse
 
     instances = lambda rows: [FeedbackResponse(**row) for row in rows]  # noqa: E731
-    write_stage_batches([instances(retagged(base[:warmup], "wws"))])
-    instance_batches = [list(b) for b in batches(instances(retagged(base, "ws")), report.batch_size)]
-    seconds, _ = timed(lambda: write_stage_batches(instance_batches))
-    report.checks["write stage: database count equals N"] = rows_tagged("ws") == len(base)
-    report.phases.append(Phase("write stage", len(base), seconds))
-
-
-def bulk_create_batches(instance_batches: list[list[Any]]) -> None:
-    from django.db import transaction
-
-    from feedback.models import FeedbackResponse
-
-    for batch in instance_batches:
-        with transaction.atomic():
-            FeedbackResponse.objects.bulk_create(batch, batch_size=500)
-
-
-def phase_bulk_create(report: Report, base: list[dict[str, Any]], warmup: int) -> None:
-    from feedback.models import FeedbackResponse
-
-    instances = lambda rows: [FeedbackResponse(**row) for row in rows]  # noqa: E731
-    bulk_create_batches([instances(retagged(base[:warmup], "wbc"))])
-    instance_batches = [list(b) for b in batches(instances(retagged(base, "bc")), report.batch_size)]
-    seconds, _ = timed(lambda: bulk_create_batches(instance_batches))
-    report.checks["bulk_create: database count equals N"] = rows_tagged("bc") == len(base)
-    report.phases.append(Phase("bulk_create", len(base), seconds))
+    write_batches(write, [instances(retagged(base[:warmup], f"w{tag}"))])
+    instance_batches = [list(b) for b in batches(instances(retagged(base, tag)), report.batch_size)]
+    seconds, _ = timed(lambda: write_batches(write, instance_batches))
+    report.checks[f"{name}: database count equals N"] = rows_tagged(tag) == len(base)
+    report.phases.append(Phase(name, len(base), seconds))
 
 
 # --- profile ------------------------------------------------------------------------
-
-Where = tuple[str, str, str | None]  # (file suffix, function, caller)
 
 # label -> where its time is spent: the cumulative time of each listed
 # function (only of its calls from `caller`, "file suffix" or "file
@@ -621,28 +599,6 @@ STAGES: list[tuple[str, list[Where]]] = [
     ("  JSON render of the reply", [("rest_framework/renderers.py", "render", None)]),
     ("(all the above) waiting for PostgreSQL", [("psycopg/connection.py", "wait", None)]),
 ]
-
-
-def cumulative(stats: pstats.Stats, where: list[Where]) -> float:
-    total = 0.0
-    for (filename, _line, name), (_cc, _nc, _tt, ct, callers) in stats.stats.items():  # type: ignore[attr-defined]
-        for suffix, func, caller in where:
-            if name != func or not filename.endswith(suffix):
-                continue
-            if caller is None:
-                total += ct
-                continue
-            caller_file, _, caller_func = caller.partition(":")
-            total += sum(v[3] for (cf, _l, cn), v in callers.items()
-                         if cf.endswith(caller_file) and caller_func in ("", cn))
-    return total
-
-
-def short_path(filename: str) -> str:
-    for marker in ("site-packages/", str(ROOT) + "/", "/lib/python3.11/"):
-        if marker in filename:
-            return filename.split(marker, 1)[1]
-    return filename
 
 
 def top_functions(stats: pstats.Stats, limit: int = 15, *, by: int = 3) -> list[dict[str, Any]]:
@@ -775,10 +731,14 @@ def run(args: argparse.Namespace) -> int:
     base = stored_rows("api", columns)
     print("binary COPY ...", flush=True)
     phase_copy(report, base, columns, args.warmup)
+    from cvx_site.db import bulk_insert
+    from feedback.models import FeedbackResponse
+
     print("write stage (bulk_insert, as the service) ...", flush=True)
-    phase_write_stage(report, base, args.warmup)
+    phase_write(report, base, args.warmup, name="write stage", tag="ws", write=bulk_insert)
     print("bulk_create ...", flush=True)
-    phase_bulk_create(report, base, args.warmup)
+    phase_write(report, base, args.warmup, name="bulk_create", tag="bc",
+                write=lambda batch: FeedbackResponse.objects.bulk_create(batch, batch_size=500))
     if args.profile:
         print("profiling one batch per path ...", flush=True)
         profile_paths(report, specs, token)

@@ -77,7 +77,8 @@ from pathlib import Path
 from collections.abc import Callable
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import ROOT, configure_environment, database_url, p50_p95, write_results  # noqa: E402
+from common import (ROOT, Where, configure_environment, cumulative, database_url, p50_p95,  # noqa: E402
+                    short_path, write_results)
 
 SETTINGS = "bench.bench_settings"
 INGEST_PATH, BARE_PATH = "/api/v1/feedback/", "/bench/bare/"
@@ -467,7 +468,6 @@ def load_test(args, token: str, templates: list[bytes], log_path: Path) -> dict:
 
 # --- in-process profile ----------------------------------------------------------
 
-Where = tuple[str, str, str | None]  # (file suffix, function, "caller file suffix[:function]" or None)
 VIEWS = "feedback/api/views.py"
 SERVICES = "feedback/services.py"
 STAGES: list[tuple[str, list[Where]]] = [
@@ -499,30 +499,6 @@ STAGES: list[tuple[str, list[Where]]] = [
                                                                       None)]),
     ("(in all the above) waiting for PostgreSQL", [("psycopg/connection.py", "wait", None)]),
 ]
-
-
-def cumulative(stats: pstats.Stats, where: list[Where]) -> float:
-    """Cumulative seconds of the listed functions (of their calls from the
-    caller, when one is given)."""
-    total = 0.0
-    for (filename, _line, name), (_cc, _nc, _tt, ct, callers) in stats.stats.items():  # type: ignore[attr-defined]
-        for suffix, func, caller in where:
-            if name != func or not filename.endswith(suffix):
-                continue
-            if caller is None:
-                total += ct
-                continue
-            caller_file, _, caller_func = caller.partition(":")
-            total += sum(v[3] for (cf, _l, cn), v in callers.items()
-                         if cf.endswith(caller_file) and caller_func in ("", cn))
-    return total
-
-
-def short_path(filename: str) -> str:
-    for marker in ("site-packages/", str(ROOT) + "/", "/lib/python3.11/"):
-        if marker in filename:
-            return filename.split(marker, 1)[1]
-    return filename
 
 
 def top_functions(stats: pstats.Stats, per: int, limit: int = 15, by: int = 2) -> list[dict]:

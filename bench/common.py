@@ -12,6 +12,10 @@ import statistics
 import sys
 import time
 from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pstats
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -102,3 +106,32 @@ def write_results(name: str, payload: dict) -> Path:
     payload = {"date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "machine": machine(), **payload}
     path.write_text(json.dumps(payload, indent=2, default=str))
     return path
+
+
+# --- reading cProfile statistics ------------------------------------------------------
+
+Where = tuple[str, str, "str | None"]  # (file suffix, function, "caller file suffix[:function]" or None)
+
+
+def cumulative(stats: "pstats.Stats", where: list[Where]) -> float:
+    """Cumulative seconds of the listed functions (only of their calls from
+    the caller, when one is given), summed."""
+    total = 0.0
+    for (filename, _line, name), (_cc, _nc, _tt, ct, callers) in stats.stats.items():  # type: ignore[attr-defined]
+        for suffix, func, caller in where:
+            if name != func or not filename.endswith(suffix):
+                continue
+            if caller is None:
+                total += ct
+                continue
+            caller_file, _, caller_func = caller.partition(":")
+            total += sum(v[3] for (cf, _l, cn), v in callers.items()
+                         if cf.endswith(caller_file) and caller_func in ("", cn))
+    return total
+
+
+def short_path(filename: str) -> str:
+    for marker in ("site-packages/", str(ROOT) + "/", "/lib/python3.11/"):
+        if marker in filename:
+            return filename.split(marker, 1)[1]
+    return filename
