@@ -10,7 +10,7 @@ from datetime import timezone as dt_timezone
 
 from django import forms
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
@@ -103,11 +103,9 @@ def journey_detail(request, slug: str):
     _manager_only(request.user)
     journey = _journey_for(request.user, slug)
     responses = feedback_visible_to(request.user).filter(touchpoint__stage__journey=journey)
-    query, errors = _query(SeriesQuery, request, {"granularity": "week"})
-    scores = _scores(responses, query["granularity"])
-    if request.GET.get("download") == "csv" and not errors:
-        return _csv_response(f"cvx-journey-{journey.slug}-{query['granularity']}.csv", SERIES_COLUMNS,
-                             scores["series"])
+    scores, errors, download = _series_page(request, responses, f"journey-{journey.slug}")
+    if download:
+        return download
     touchpoints = insights.touchpoints_in_scope(request.user).filter(stage__journey=journey)
     return render(request, "insights/journey.html", {
         "journey": journey, "touchpoints": touchpoints, "errors": errors, "nav_section": "insights", **scores,
@@ -121,17 +119,26 @@ def touchpoint_detail(request, slug: str):
     if touchpoint is None:
         raise Http404("No such touchpoint, or not one of your teams'.")
     responses = feedback_visible_to(request.user).filter(touchpoint=touchpoint)
-    query, errors = _query(SeriesQuery, request, {"granularity": "week"})
-    scores = _scores(responses, query["granularity"])
-    if request.GET.get("download") == "csv" and not errors:
-        return _csv_response(f"cvx-touchpoint-{touchpoint.slug}-{query['granularity']}.csv", SERIES_COLUMNS,
-                             scores["series"])
+    scores, errors, download = _series_page(request, responses, f"touchpoint-{touchpoint.slug}")
+    if download:
+        return download
     cases = cases_visible_to(request.user)
     return render(request, "insights/touchpoint.html", {
         "touchpoint": touchpoint, "errors": errors, "nav_section": "insights", **scores,
         "cases": insights.touchpoint_cases(cases, touchpoint, since=scores["since"]),
         "chain": insights.value_chain(touchpoint, feedback_visible_to(request.user), cases),
     })
+
+
+def _series_page(request, responses, name: str) -> tuple[dict, dict, HttpResponse | None]:
+    """The scores of a journey or touchpoint page for the asked granularity,
+    the query's errors, and the CSV of the series when it is asked for."""
+    query, errors = _query(SeriesQuery, request, {"granularity": "week"})
+    scores = _scores(responses, query["granularity"])
+    download = None
+    if request.GET.get("download") == "csv" and not errors:
+        download = _csv_response(f"cvx-{name}-{query['granularity']}.csv", SERIES_COLUMNS, scores["series"])
+    return scores, errors, download
 
 
 def _scores(responses, granularity: str) -> dict:
