@@ -191,7 +191,9 @@ class CaseEvent(models.Model):
     """One entry of a case's audit trail. Append-only: each event holds the
     hash of the previous one and of its own canonical content (cases.audit)."""
 
-    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events")
+    # No index of its own: the unique (case, seq) index serves every lookup by
+    # case, and one index fewer is written with every event.
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events", db_index=False)
     seq = models.PositiveIntegerField()
     kind = models.CharField(max_length=40, choices=EventKind.choices)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
