@@ -16,7 +16,8 @@ from django.utils import timezone
 
 from cases import insights
 from cases.selectors import cases_visible_to
-from cases.views import _csv_response, _manager_only
+from cases.views import _manager_only
+from cvx_site.csv_export import csv_export, csv_response
 from feedback.charts import bar_chart, line_chart
 from feedback.selectors import VIEW_ALL, feedback_visible_to, negative_themes
 from journeys.models import Journey
@@ -98,6 +99,7 @@ def journey_map(request, slug: str):
     })
 
 
+@csv_export
 @login_required
 def journey_detail(request, slug: str):
     _manager_only(request.user)
@@ -112,6 +114,7 @@ def journey_detail(request, slug: str):
     })
 
 
+@csv_export
 @login_required
 def touchpoint_detail(request, slug: str):
     _manager_only(request.user)
@@ -137,7 +140,7 @@ def _series_page(request, responses, name: str) -> tuple[dict, dict, HttpRespons
     scores = _scores(responses, query["granularity"])
     download = None
     if request.GET.get("download") == "csv" and not errors:
-        download = _csv_response(f"cvx-{name}-{query['granularity']}.csv", SERIES_COLUMNS, scores["series"])
+        download = csv_response(f"cvx-{name}-{query['granularity']}.csv", SERIES_COLUMNS, scores["series"])
     return scores, errors, download
 
 
@@ -169,6 +172,7 @@ def _scores(responses, granularity: str) -> dict:
             "themes": insights.theme_examples(window, themes), "comments_read": read}
 
 
+@csv_export
 @login_required
 def root_causes(request):
     _manager_only(request.user)
@@ -177,7 +181,7 @@ def root_causes(request):
                                                   "until": today})
     rows = insights.root_cause_pareto(cases_visible_to(request.user), query["since"], query["until"])
     if request.GET.get("download") == "csv" and not errors:
-        return _csv_response("cvx-root-causes.csv", PARETO_COLUMNS, [{
+        return csv_response("cvx-root-causes.csv", PARETO_COLUMNS, [{
             **row, "touchpoints": "; ".join(f"{t['name']} ({t['cases']})" for t in row["touchpoints"]),
             "recovered_notes": " | ".join(f"{n['number']}: {n['summary']}" for n in row["notes"]),
         } for row in rows])

@@ -3,14 +3,13 @@ trail and bulk reassignment. Every change goes through cases.services."""
 
 from __future__ import annotations
 
-import csv
 import json
 from datetime import datetime
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import Http404, StreamingHttpResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.formats import date_format
 from django.utils.timezone import localtime
@@ -32,6 +31,7 @@ from cases.selectors import (
     queue,
     status_counts,
 )
+from cvx_site.csv_export import csv_export, csv_response
 from cvx_site.errors import DomainError
 
 PAGE_SIZE = 25
@@ -219,29 +219,16 @@ def audit_trail(request):
     })
 
 
-class _Echo:
-    def write(self, value):
-        return value
-
-
+@csv_export
 @login_required
 def audit_export(request):
     _manager_only(request.user)
     form, events = _audit_events(request)
-    writer = csv.writer(_Echo())
     header = ["case", "seq", "at", "kind", "actor", "changes", "note", "data", "prev_hash", "hash"]
-
-    def rows():
-        yield writer.writerow(header)
-        for e in events.iterator(chunk_size=2000):
-            yield writer.writerow([e.case.number, e.seq, e.at.isoformat(), e.kind,
-                                   e.actor.get_username() if e.actor_id else "system",
-                                   json.dumps(e.changes, sort_keys=True), e.note, json.dumps(e.data, sort_keys=True),
-                                   e.prev_hash, e.hash])
-
-    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="cvx-audit-trail.csv"'
-    return response
+    rows = ([e.case.number, e.seq, e.at.isoformat(), e.kind, e.actor.get_username() if e.actor_id else "system",
+             json.dumps(e.changes, sort_keys=True), e.note, json.dumps(e.data, sort_keys=True), e.prev_hash, e.hash]
+            for e in events.iterator(chunk_size=2000))
+    return csv_response("cvx-audit-trail.csv", header, rows)
 
 
 @login_required
@@ -288,6 +275,7 @@ METRIC_COLUMNS = [
 ]
 
 
+@csv_export
 @login_required
 def metrics(request):
     from cases.analytics import loop_metrics
@@ -303,18 +291,10 @@ def metrics(request):
     else:
         errors = query.errors
     if request.GET.get("download") == "csv" and not errors:
-        return _csv_response("cvx-loop-metrics.csv", ["group", "period", *[k for k, _ in METRIC_COLUMNS]], rows)
+        return csv_response("cvx-loop-metrics.csv", ["group", "period", *[k for k, _ in METRIC_COLUMNS]], rows)
     table = [(row.get("group"), row.get("period"), [row.get(k) for k, _ in METRIC_COLUMNS]) for row in rows]
     return render(request, "cases/metrics.html", {
         "table": table, "columns": METRIC_COLUMNS, "errors": errors, "params": request.GET,
         "groups": ["owner", "team", "touchpoint", "journey", "root_cause"], "periods": ["day", "week", "month"],
         "nav_section": "metrics", "query": request.GET.urlencode(),
     })
-
-
-def _csv_response(filename: str, header: list[str], rows: list[dict]) -> StreamingHttpResponse:
-    writer = csv.writer(_Echo())
-    lines = [writer.writerow(header)] + [writer.writerow([row.get(k) for k in header]) for row in rows]
-    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
