@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from cases.choices import ContactChannel, EventKind
 from cases.models import RootCause
 from cases.services.transitions import NOTE_MAX_CHARS
+from cvx_site.inputs import parse_id
 
 
 def _note(required: bool, label: str = "Note") -> forms.CharField:
@@ -71,9 +72,10 @@ class AuditFilterForm(forms.Form):
         value = self.cleaned_data["case"].strip().upper().removeprefix("CX-")
         if not value:
             return None
-        if not value.isdigit():
+        case_id = parse_id(value)  # no number beyond what the table holds: SQLite would overflow
+        if case_id is None:
             raise forms.ValidationError("Enter a case number like CX-000042.")
-        return int(value)
+        return case_id
 
     def clean(self):
         data = super().clean()

@@ -9,6 +9,7 @@ from collections import Counter
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime
+from datetime import timezone as dt_timezone
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -16,6 +17,7 @@ from django.utils import timezone
 from cases.choices import OPEN_STATUSES
 from cases.models import Case, CaseEvent
 from cases.policy import is_case_admin
+from cvx_site.inputs import parse_id
 from journeys.selectors import teams_of
 
 
@@ -151,6 +153,11 @@ def decode_cursor(cursor: str | None) -> tuple[datetime, int] | None:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         due, pk = raw.split("|")
-        return datetime.fromisoformat(due), int(pk)
-    except (ValueError, binascii.Error, UnicodeDecodeError):
+        # A cursor is input like any other: a time in UTC (PostgreSQL refuses
+        # offsets beyond ±15:59) and an id a table can hold.
+        due, pk = datetime.fromisoformat(due), parse_id(pk)
+        if due.tzinfo is None or pk is None:
+            return None
+        return due.astimezone(dt_timezone.utc), pk
+    except (ValueError, binascii.Error, UnicodeDecodeError, OverflowError):
         return None

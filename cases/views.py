@@ -33,6 +33,7 @@ from cases.selectors import (
 )
 from cvx_site.csv_export import csv_export, csv_response
 from cvx_site.errors import DomainError
+from cvx_site.inputs import parse_id
 
 PAGE_SIZE = 25
 QUEUES = {"mine": "My queue", "team": "Team queue", "all": "All cases"}
@@ -245,8 +246,8 @@ def audit_verify(request):
 @require_POST
 def bulk_reassign(request):
     _manager_only(request.user)
-    ids = [v for v in request.POST.getlist("case") if v.isdigit()]
-    form = BulkReassignForm(request.POST, case_ids=[int(i) for i in ids])
+    ids = [pk for v in request.POST.getlist("case") if (pk := parse_id(v)) is not None]
+    form = BulkReassignForm(request.POST, case_ids=ids)
     if not form.is_valid():
         for field, errors in form.errors.items():
             messages.error(request, f"{form.fields[field].label or field}: {' '.join(errors)}")

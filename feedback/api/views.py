@@ -3,9 +3,11 @@ from __future__ import annotations
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from cvx_site.api import ANY_SEGMENT, ErrorsDocumentedSchema
+from cvx_site.inputs import BoundedJSONParser, parse_bounded_int
 from feedback.api.serializers import (
     BulkReplySerializer,
     CustomerSerializer,
@@ -43,6 +45,7 @@ class FeedbackViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     lookup_value_regex = ANY_SEGMENT
     serializer_class = FeedbackSerializer
     filterset_class = FeedbackFilterSet
+    parser_classes = [BoundedJSONParser, FormParser, MultiPartParser]
 
     def get_queryset(self):
         return feedback_visible_to(self.request.user).prefetch_related("customer__identities")
@@ -101,10 +104,10 @@ class FeedbackViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     @action(detail=False, methods=["get"], pagination_class=None)
     def themes(self, request):
         """Negative themes of the feedback that the list's filters select."""
-        top = request.query_params.get("top", "10")
-        if not top.isdigit() or not 1 <= int(top) <= 100:
+        top = parse_bounded_int(request.query_params.get("top", "10"), low=1, high=100)
+        if top is None:
             return Response({"top": ["A whole number from 1 to 100."]}, status=400)
-        themes, read = negative_themes(self.filter_queryset(self.get_queryset()), top=int(top))
+        themes, read = negative_themes(self.filter_queryset(self.get_queryset()), top=top)
         return Response({"comments_read": read, "themes": [{"phrase": t.phrase, "count": t.count} for t in themes]})
 
 

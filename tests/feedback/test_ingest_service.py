@@ -89,13 +89,14 @@ def test_valid_items_are_kept_when_others_fail(touchpoint):
 def test_a_lone_surrogate_is_refused_with_its_code_point(touchpoint, field):
     outcomes = feedback_ingest_many(items=[item(1, **{field: "fine \ud83d then"}), item(2)])
     assert [o.status for o in outcomes] == [ERROR, CREATED]
-    assert outcomes[0].errors[field] == ["Surrogate characters are not allowed: U+D83D."]
+    assert outcomes[0].errors[field] == ["Contains an unpaired surrogate (U+D83D), which is not valid Unicode text."]
 
 
 def test_a_lone_surrogate_in_a_customer_field_is_refused(touchpoint):
     outcome = feedback_ingest(item=item(customer={"email": "a@example.com", "name": "Ann \udfff"}))
     assert outcome.status == ERROR
-    assert outcome.errors["customer"] == {"name": ["Surrogate characters are not allowed: U+DFFF."]}
+    assert outcome.errors["customer"] == [
+        "At name: contains an unpaired surrogate (U+DFFF), which is not valid Unicode text."]
 
 
 def test_a_key_repeated_inside_one_batch_is_stored_once(touchpoint):
