@@ -1,11 +1,13 @@
 """Routing rules and root causes are configured here. Cases and their events
-are read-only: a case changes only through cases.services."""
+are read-only: a case changes only through cases.services, and each user
+sees only those the case selectors give them."""
 
 from django import forms
 from django.contrib import admin
 
 from cases.models import Case, CaseEvent, RootCause, RoutingRule
-from cvx_site.admin import ReadOnlyAdmin
+from cases.selectors import case_events_visible_to, cases_visible_to
+from cvx_site.admin import ReadOnlyAdmin, ScopedAdmin
 from feedback.choices import FeedbackKind
 from journeys.choices import Channel
 
@@ -47,7 +49,8 @@ class RootCauseAdmin(admin.ModelAdmin):
 
 
 @admin.register(Case)
-class CaseAdmin(ReadOnlyAdmin):
+class CaseAdmin(ScopedAdmin, ReadOnlyAdmin):
+    visible_to = staticmethod(cases_visible_to)
     list_display = ["number", "status", "priority", "owner", "team", "touchpoint", "due_at", "outcome"]
     list_filter = ["status", "priority", "outcome", "team", "journey"]
     list_select_related = ["owner", "team", "touchpoint"]
@@ -55,7 +58,8 @@ class CaseAdmin(ReadOnlyAdmin):
 
 
 @admin.register(CaseEvent)
-class CaseEventAdmin(ReadOnlyAdmin):
+class CaseEventAdmin(ScopedAdmin, ReadOnlyAdmin):
+    visible_to = staticmethod(case_events_visible_to)
     list_display = ["case", "seq", "kind", "actor", "at"]
     list_filter = ["kind"]
     list_select_related = ["case", "actor"]

@@ -8,11 +8,16 @@ class CasesConfig(AppConfig):
     def ready(self) -> None:
         from feedback.signals import responses_ingested
 
+        from cases.selectors import cases_visible_to
+        from feedback.selectors import customer_scopes
         from feedback.surveys import ordinary_survey_guards
 
         responses_ingested.connect(queue_routing, dispatch_uid="cases.queue_routing")
         if open_case_guard not in ordinary_survey_guards:
             ordinary_survey_guards.append(open_case_guard)
+        # A customer of a case the user may see is a customer they may see.
+        if cases_visible_to not in customer_scopes:
+            customer_scopes.append(cases_visible_to)
 
 
 def queue_routing(sender, response_ids, **kwargs) -> None:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from django.db.models import Exists, OuterRef, QuerySet
+from collections.abc import Callable
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from feedback.choices import SentimentLabel
-from feedback.models import Customer, FeedbackResponse
+from feedback.models import Customer, FeedbackResponse, SurveyInvitation
 from feedback.themes import Theme, extract_themes
 from journeys.selectors import teams_of
 
@@ -23,15 +25,35 @@ def feedback_visible_to(user) -> QuerySet[FeedbackResponse]:
     return responses.filter(touchpoint__team__in=teams_of(user))
 
 
+# Higher apps add the other records through which a user may know a customer
+# (cases: the cases the user may see). Each takes the user and returns that
+# app's own selector: a queryset of rows with a `customer` field.
+customer_scopes: list[Callable[..., QuerySet]] = []
+
+
 def customers_visible_to(user) -> QuerySet[Customer]:
-    """Customers whose feedback the user may see."""
+    """Customers with feedback the user may see, or with a record one of
+    `customer_scopes` lets them see (a case of their team); all for CX admins
+    and integrations."""
     customers = Customer.objects.prefetch_related("identities")
     if not user.is_authenticated:
         return customers.none()
     if user.has_perm(VIEW_ALL):
         return customers
-    visible = feedback_visible_to(user).filter(customer=OuterRef("pk"))
-    return customers.filter(Exists(visible))
+    seen = Q(Exists(feedback_visible_to(user).filter(customer=OuterRef("pk"))))
+    for scope in customer_scopes:
+        seen |= Q(Exists(scope(user).filter(customer=OuterRef("pk"))))
+    return customers.filter(seen)
+
+
+def invitations_visible_to(user) -> QuerySet[SurveyInvitation]:
+    """Survey invitations follow their customer: those of the customers the user may see."""
+    invitations = SurveyInvitation.objects.select_related("customer", "touchpoint")
+    if not user.is_authenticated:
+        return invitations.none()
+    if user.has_perm(VIEW_ALL):
+        return invitations
+    return invitations.filter(customer__in=customers_visible_to(user).values("pk"))
 
 
 # Themes read the newest negative comments only: enough to show what hurts
