@@ -151,13 +151,17 @@ def _form(action: str, case: Case, data=None):
 
 
 def _customer_history(user, case: Case) -> dict:
+    """The case's customer, and of their other feedback and cases only what
+    the viewer's selectors give them, as the API would."""
+    from feedback.selectors import feedback_visible_to
+
     if case.customer_id is None:
         return {"earlier_feedback": [], "other_cases": [], "identities": []}
     customer = case.customer
     return {
         "identities": list(customer.identities.all()),
-        "earlier_feedback": list(customer.responses.select_related("touchpoint").exclude(pk=case.feedback_id)
-                                 .order_by("-occurred_at")[:20]),
+        "earlier_feedback": list(feedback_visible_to(user).filter(customer_id=case.customer_id)
+                                 .exclude(pk=case.feedback_id).order_by("-occurred_at")[:20]),
         "other_cases": list(cases_visible_to(user).filter(customer_id=case.customer_id).exclude(pk=case.pk)
                             .select_related("touchpoint").order_by("-created_at")[:20]),
     }
