@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "nested_admin",
     "django_q",
     "axes",
+    "cvx_site.apps.SiteConfig",
     "journeys",
     "feedback",
     "cases",
@@ -173,8 +174,10 @@ EMAIL_HOST = env_str("DJANGO_EMAIL_HOST")
 EMAIL_BACKEND = (
     "django.core.mail.backends.smtp.EmailBackend"
     if EMAIL_HOST
-    else "django.core.mail.backends.console.EmailBackend"
+    else "cvx_site.mail.ConsoleEmailBackend"  # addresses masked; links only with DEBUG
 )
+# With DJANGO_DEBUG off, console email is a system-check error (cvx.E001) unless this says it is meant.
+CVX_ALLOW_CONSOLE_EMAIL = env_bool("CVX_ALLOW_CONSOLE_EMAIL", False)
 EMAIL_PORT = env_int("DJANGO_EMAIL_PORT", 587, minimum=1)
 EMAIL_HOST_USER = env_str("DJANGO_EMAIL_HOST_USER")
 EMAIL_HOST_PASSWORD = env_str("DJANGO_EMAIL_HOST_PASSWORD")

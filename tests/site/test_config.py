@@ -35,6 +35,7 @@ PRODUCTION_ENV = {
     "DJANGO_HTTPS": "true",
     "DATABASE_URL": "postgres://cvx:secret@db.example.com:5432/cvx",
     "REDIS_URL": "redis://redis.example.com:6379/0",
+    "DJANGO_EMAIL_HOST": "smtp.example.com",
 }
 
 
@@ -114,3 +115,38 @@ def test_postgres_url_uses_the_postgresql_backend():
 def test_database_url_without_a_database_name_is_refused():
     with pytest.raises(ConfigError, match="names no database"):
         database_from_url("DATABASE_URL", "postgres://u:p@db:5432", conn_max_age=0)
+
+
+# --- email to the console ---------------------------------------------------------
+
+def test_console_email_with_debug_off_is_a_check_error(tmp_path):
+    result = manage("check", "--tag", "cvx", env={"DJANGO_SECRET_KEY": "x" * 60, "DJANGO_DEBUG": "false"},
+                    tmp_path=tmp_path)
+    assert result.returncode == 1
+    assert "(cvx.E001) DJANGO_DEBUG is off but emails are written to the console" in result.stderr
+    assert "CVX_ALLOW_CONSOLE_EMAIL=true" in result.stderr
+
+
+@pytest.mark.parametrize("env", [{"DJANGO_EMAIL_HOST": "smtp.example.com"}, {"CVX_ALLOW_CONSOLE_EMAIL": "true"},
+                                 {"DJANGO_DEBUG": "true"}])
+def test_console_email_check_passes_with_a_host_an_allowance_or_debug(tmp_path, env):
+    result = manage("check", "--tag", "cvx", env={"DJANGO_SECRET_KEY": "x" * 60, "DJANGO_DEBUG": "false", **env},
+                    tmp_path=tmp_path)
+    assert result.returncode == 0, result.stderr
+
+
+def test_a_file_email_backend_counts_as_console(settings):
+    """It subclasses the console backend and writes the same content to disk."""
+    from cvx_site.checks import check_console_email
+
+    settings.DEBUG, settings.CVX_ALLOW_CONSOLE_EMAIL = False, False
+    settings.EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    assert [e.id for e in check_console_email()] == ["cvx.E001"]
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    assert check_console_email() == []
+
+
+def test_without_an_email_host_the_masking_console_backend_is_used(tmp_path):
+    script = "from django.conf import settings; print(settings.EMAIL_BACKEND)"
+    result = manage("shell", "-c", script, env={"DJANGO_SECRET_KEY": "x" * 60}, tmp_path=tmp_path)
+    assert result.stdout.strip().splitlines()[-1] == "cvx_site.mail.ConsoleEmailBackend"
