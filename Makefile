@@ -17,12 +17,14 @@ $(VENV)/.installed: pyproject.toml
 install: $(VENV)/.installed
 
 # The embedded default: SQLite, django-q2 on the ORM broker, demo data,
-# the web server and a worker together. Ctrl-C stops both.
+# the web server and a worker together. Ctrl-C stops both. The first run
+# writes var/local.env (DJANGO_DEBUG=true, this install's own random secret
+# and audit keys); manage.py reads it, so commands run by hand match.
 run: install
-	DJANGO_DEBUG=$${DJANGO_DEBUG:-true} $(PY) manage.py migrate --noinput
-	DJANGO_DEBUG=$${DJANGO_DEBUG:-true} $(PY) manage.py seed_demo
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" DJANGO_DEBUG=$${DJANGO_DEBUG:-true} HOST=$(HOST) PORT=$(PORT) \
-		CVX_BASE_URL=$${CVX_BASE_URL:-http://$(HOST):$(PORT)} \
+	$(PY) -m cvx_site.local_env --base-url "$${CVX_BASE_URL:-http://$(HOST):$(PORT)}"
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py seed_demo
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" HOST=$(HOST) PORT=$(PORT) \
 		$(VENV)/bin/honcho --procfile Procfile.dev start
 
 # The whole suite, on SQLite and on a throwaway PostgreSQL server.

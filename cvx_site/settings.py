@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 from zoneinfo import available_timezones
 
+from cvx_site import local_env
 from cvx_site.env import (
     ConfigError,
     database_from_url,
@@ -20,15 +21,20 @@ from cvx_site.env import (
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-DATA_DIR = Path(env_str("CVX_DATA_DIR") or BASE_DIR / "var")
+DATA_DIR = local_env.data_dir()
+# `make run` keeps its settings (DJANGO_DEBUG, this install's random keys) in
+# $CVX_DATA_DIR/local.env; read first, for what the environment does not set,
+# so commands run by hand match the server. Absent, nothing is read.
+LOCAL_ENV_FILE = DATA_DIR / local_env.FILENAME
+local_env.load(LOCAL_ENV_FILE)
 
 DEBUG = env_bool("DJANGO_DEBUG", False)
 
+# Never a constant from our source, even for development: survey links are
+# signed with it, and a demo may be reachable from a network.
 SECRET_KEY = env_str("DJANGO_SECRET_KEY")
 if not SECRET_KEY:
-    if not DEBUG:
-        raise ConfigError("DJANGO_SECRET_KEY", "is required when DJANGO_DEBUG is off")
-    SECRET_KEY = "insecure-development-key-only-used-with-DJANGO_DEBUG"
+    raise ConfigError("DJANGO_SECRET_KEY", f"is required (`make run` writes a random one to {LOCAL_ENV_FILE})")
 
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])

@@ -59,15 +59,13 @@ def test_malformed_environment_stops_startup_naming_the_variable(tmp_path, varia
     assert "Traceback" not in result.stderr
 
 
-def test_secret_key_is_required_when_debug_is_off(tmp_path):
-    result = manage("check", env={"DJANGO_DEBUG": "false"}, tmp_path=tmp_path)
+@pytest.mark.parametrize("debug", ["false", "true"])
+def test_secret_key_is_required_even_with_debug(tmp_path, debug):
+    """No constant stands in: anyone could read it here and forge survey links."""
+    result = manage("check", env={"DJANGO_DEBUG": debug}, tmp_path=tmp_path)
     assert result.returncode == 2
-    assert "DJANGO_SECRET_KEY: is required when DJANGO_DEBUG is off" in result.stderr
-
-
-def test_debug_runs_without_a_secret_key(tmp_path):
-    result = manage("check", env={"DJANGO_DEBUG": "true"}, tmp_path=tmp_path)
-    assert result.returncode == 0, result.stderr
+    assert f"DJANGO_SECRET_KEY: is required (`make run` writes a random one to {tmp_path / 'local.env'})" \
+        in result.stderr
 
 
 def test_check_deploy_is_clean_with_production_settings(tmp_path):
@@ -150,3 +148,84 @@ def test_without_an_email_host_the_masking_console_backend_is_used(tmp_path):
     script = "from django.conf import settings; print(settings.EMAIL_BACKEND)"
     result = manage("shell", "-c", script, env={"DJANGO_SECRET_KEY": "x" * 60}, tmp_path=tmp_path)
     assert result.stdout.strip().splitlines()[-1] == "cvx_site.mail.ConsoleEmailBackend"
+
+
+# --- make run's local settings ------------------------------------------------------
+
+SHOW = ("from django.conf import settings; "
+        "print(settings.DEBUG, settings.SECRET_KEY, settings.CVX_BASE_URL, settings.LOCAL_ENV_FILE)")
+
+
+def write_local_env(tmp_path: Path, base_url: str = "http://127.0.0.1:8765") -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "CVX_", "DATABASE_URL"))}
+    return subprocess.run([sys.executable, "-m", "cvx_site.local_env", "--base-url", base_url], cwd=ROOT,
+                          env={**env, "CVX_DATA_DIR": str(tmp_path)}, capture_output=True, text=True, timeout=60)
+
+
+def shown(result: subprocess.CompletedProcess) -> list[str]:
+    return result.stdout.strip().splitlines()[-1].split()
+
+
+def local_values(path: Path) -> dict[str, str]:
+    return dict(line.split("=", 1) for line in path.read_text().splitlines() if line and not line.startswith("#"))
+
+
+def test_make_run_writes_its_local_settings_once_private_and_random(tmp_path):
+    first, second = tmp_path / "a", tmp_path / "b"
+    assert write_local_env(first).returncode == 0
+    assert write_local_env(second).returncode == 0
+    path = first / "local.env"
+    assert path.stat().st_mode & 0o777 == 0o600
+    values = local_values(path)
+    assert values["DJANGO_DEBUG"] == "true" and values["CVX_BASE_URL"] == "http://127.0.0.1:8765"
+    assert len(values["DJANGO_SECRET_KEY"]) >= 50 and len(values["CVX_AUDIT_KEY"]) >= 32
+    other = local_values(second / "local.env")
+    assert (other["DJANGO_SECRET_KEY"], other["CVX_AUDIT_KEY"]) != (values["DJANGO_SECRET_KEY"],
+                                                                   values["CVX_AUDIT_KEY"])
+    # Run again on another port: the keys stay (links and audit hashes depend on them), the address follows.
+    assert write_local_env(first, "http://0.0.0.0:8080").returncode == 0
+    again = local_values(path)
+    assert again == {**values, "CVX_BASE_URL": "http://0.0.0.0:8080"}
+
+
+def test_commands_run_by_hand_use_make_runs_local_settings(tmp_path):
+    """With no DJANGO_* variable at all, as the README's commands are typed."""
+    write_local_env(tmp_path)
+    values = local_values(tmp_path / "local.env")
+    result = manage("shell", "-c", SHOW, env={}, tmp_path=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert shown(result) == ["True", values["DJANGO_SECRET_KEY"], "http://127.0.0.1:8765",
+                                     str(tmp_path / "local.env")]
+    assert manage("check", env={}, tmp_path=tmp_path).returncode == 0
+
+
+def test_the_environment_wins_over_the_local_settings(tmp_path):
+    write_local_env(tmp_path)
+    result = manage("shell", "-c", SHOW, env={"DJANGO_SECRET_KEY": "k" * 60, "DJANGO_DEBUG": "false",
+                                                 "CVX_BASE_URL": "https://cvx.example.com"}, tmp_path=tmp_path)
+    assert shown(result)[:3] == ["False", "k" * 60, "https://cvx.example.com"]
+
+
+def test_the_local_settings_file_is_looked_for_in_the_data_directory_only(monkeypatch, tmp_path):
+    """The test runner and CI run with their own CVX_DATA_DIR, so a
+    developer's var/local.env is never read by them."""
+    from cvx_site.local_env import data_dir
+
+    monkeypatch.setenv("CVX_DATA_DIR", str(tmp_path))
+    assert data_dir() == tmp_path
+    monkeypatch.delenv("CVX_DATA_DIR")
+    assert data_dir() == ROOT / "var"
+
+
+@pytest.mark.parametrize(("content", "mode", "expected"), [
+    ("DJANGO_DEBUG=true\n", 0o620, "other accounts can write to it"),
+    ("# make run\nDJANGO_DEBUG true\n", 0o600, "line 2: expected NAME=value"),
+    ("CVX_DATA_DIR=/elsewhere\n", 0o600, "line 1: CVX_DATA_DIR cannot be set here"),
+])
+def test_a_local_settings_file_that_cannot_be_trusted_stops_startup(tmp_path, content, mode, expected):
+    path = tmp_path / "local.env"
+    path.write_text(content)
+    path.chmod(mode)
+    result = manage("check", env={"DJANGO_SECRET_KEY": "x" * 60}, tmp_path=tmp_path)
+    assert result.returncode == 2
+    assert f"CVX configuration error: {path}: {expected}" in result.stderr
