@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def manage(*args: str, env: dict[str, str], tmp_path: Path) -> subprocess.CompletedProcess:
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_URL", "REDIS_URL"))}
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_", "REDIS_URL"))}
     base["CVX_DATA_DIR"] = str(tmp_path)
     return subprocess.run(
         [sys.executable, "manage.py", *args],
@@ -157,7 +157,7 @@ SHOW = ("from django.conf import settings; "
 
 
 def write_local_env(tmp_path: Path, base_url: str = "http://127.0.0.1:8765") -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "CVX_", "DATABASE_URL"))}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "CVX_", "DATABASE_"))}
     return subprocess.run([sys.executable, "-m", "cvx_site.local_env", "--base-url", base_url], cwd=ROOT,
                           env={**env, "CVX_DATA_DIR": str(tmp_path)}, capture_output=True, text=True, timeout=60)
 
