@@ -35,3 +35,11 @@ class IdentityKind(models.TextChoices):
 class SurveyPurpose(models.TextChoices):
     SURVEY = "survey", "Ordinary survey"
     FOLLOW_UP = "follow_up", "Follow-up of a case"
+
+
+# The source under which CVX stores the answers to its own invitations, by
+# purpose. These sources are reserved: the API, the bulk API and the CSV
+# import refuse them (feedback.validation), so no integration can take an
+# invitation's key before the customer answers.
+SURVEY_SOURCES = {SurveyPurpose.SURVEY: "cvx_survey", SurveyPurpose.FOLLOW_UP: "follow_up"}
+RESERVED_SOURCES = frozenset(SURVEY_SOURCES.values())

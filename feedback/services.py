@@ -43,7 +43,7 @@ class IngestOutcome:
 def feedback_ingest(*, item: Mapping, invitation=None) -> IngestOutcome:
     """Validate and store one response; see `feedback_ingest_many`.
     `invitation` (trusted callers only: the survey form) is the invitation
-    the response answers."""
+    the response answers; only with it may the item use a reserved source."""
     attach = {0: {"invitation": invitation}} if invitation is not None else None
     return feedback_ingest_many(items=[item], attach=attach)[0]
 
@@ -51,15 +51,18 @@ def feedback_ingest(*, item: Mapping, invitation=None) -> IngestOutcome:
 def feedback_ingest_many(*, items: Sequence[Mapping], attach: Mapping[int, dict] | None = None) -> list[IngestOutcome]:
     """Validate and store a batch of responses; one outcome per item, in order.
 
-    Valid items are stored even when others fail. Storing is idempotent on
-    (source, external_id): the same content again is a `duplicate` (nothing
-    is written), different content a `conflict`. Customers are found by any
+    Valid items are stored even when others fail; an invalid item is an
+    `error` and writes nothing. Storing is idempotent on (source,
+    external_id): the same content again is a `duplicate` (nothing is
+    written), different content a `conflict`. `attach` (index -> extra
+    fields, trusted callers only) marks the items allowed the sources
+    reserved for CVX's own surveys. Customers are found by any
     identity or created. Sentiment and derived categories are computed here.
     `responses_ingested` is sent with the new ids inside the transaction.
     """
     touchpoints = _touchpoints_for(items)
     outcomes: list[IngestOutcome | None] = [None] * len(items)
-    valid = _validate(items, touchpoints, outcomes)
+    valid = _validate(items, touchpoints, outcomes, trusted=set(attach or ()))
     if valid:
         # Score before the write transaction: on SQLite that transaction holds
         # the database's write lock, and scoring is the slow part. Replays
@@ -75,17 +78,19 @@ def feedback_ingest_many(*, items: Sequence[Mapping], attach: Mapping[int, dict]
     return outcomes  # type: ignore[return-value]
 
 
-def _validate(items: Sequence[Mapping], touchpoints: dict, outcomes: list) -> list[tuple[int, dict, str]]:
-    # One validator for the batch: building a DRF serializer per item costs
-    # more than validating it.
+def _validate(items: Sequence[Mapping], touchpoints: dict, outcomes: list,
+              trusted: set[int]) -> list[tuple[int, dict, str]]:
+    # One validator for the batch (and one for its trusted items): building a
+    # DRF serializer per item costs more than validating it.
     validator = FeedbackInSerializer(context={"touchpoints": touchpoints})
+    trusted_validator = FeedbackInSerializer(context={"touchpoints": touchpoints, "trusted": True}) if trusted else None
     valid = []
     for index, item in enumerate(items):
         if not isinstance(item, Mapping):
             outcomes[index] = IngestOutcome(ERROR, errors={"non_field_errors": ["Expected a JSON object."]})
             continue
         try:
-            data = validator.run_validation(item)
+            data = (trusted_validator if index in trusted else validator).run_validation(item)
         except ValidationError as exc:
             outcomes[index] = IngestOutcome(ERROR, errors=_plain(exc.detail))
             continue

@@ -3,6 +3,7 @@ against survey fatigue, and answers that go through the ingestion service."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
@@ -14,11 +15,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cvx_site.errors import Conflict, DomainError
-from feedback.choices import IdentityKind, SurveyPurpose
+from feedback.choices import SURVEY_SOURCES, IdentityKind, SurveyPurpose
 from feedback.models import ContactRule, Customer, CustomerIdentity, SurveyInvitation
-from feedback.services import IngestOutcome, feedback_ingest
+from feedback.services import ERROR, IngestOutcome, feedback_ingest
 from journeys.models import Touchpoint
 
+logger = logging.getLogger(__name__)
 SALT = "cvx.survey-invitation"
 # Higher apps add checks that may veto an ordinary survey for a customer
 # (cases: "has an open case"). Each returns a reason, or None.
@@ -27,6 +29,11 @@ ordinary_survey_guards: list[Callable[[Customer], str | None]] = []
 
 class SurveyNotAllowed(Conflict):
     """The contact rules forbid surveying this customer now."""
+
+
+class SurveyAnswerNotRecorded(Conflict):
+    """The invitation's key already holds a response that is not this
+    invitation's answer, so the answer cannot be stored under it."""
 
 
 class BadLink(DomainError):
@@ -100,22 +107,37 @@ def invitation_from_token(token: str, *, now: datetime | None = None) -> SurveyI
 
 
 def survey_answer(*, token: str, nps: int | None, csat: int | None, comment: str) -> IngestOutcome:
-    """Record the answer to an invitation through the ingestion service; the
-    response carries its invitation, and the invitation is used up."""
+    """Record the answer to an invitation through the ingestion service, under
+    the source reserved for the invitation's purpose; the response carries its
+    invitation, and the invitation is used up.
+
+    Invalid answers come back as an `error` outcome with field messages.
+    Raises BadLink when the link is no longer open, and SurveyAnswerNotRecorded
+    (logged as an error; the invitation stays open) when the invitation's key
+    already holds some other response: the answer is never dropped while the
+    customer is thanked.
+    """
     with transaction.atomic():
         invitation = invitation_from_token(token)
         invitation = SurveyInvitation.objects.select_for_update().get(pk=invitation.pk)
         if invitation.answered_at is not None:  # answered while we looked
             raise BadLink("used", "This survey has been answered already. Thank you!")
+        source, external_id = SURVEY_SOURCES[invitation.purpose], f"invitation-{invitation.pk}"
         outcome = feedback_ingest(
-            item={"touchpoint": invitation.touchpoint.slug, "source": invitation.purpose,
-                  "external_id": f"invitation-{invitation.pk}", "kind": "direct", "nps": nps, "csat": csat,
-                  "comment": comment, "customer": {"email": invitation.email},
-                  "metadata": {"invitation": invitation.pk}},
+            item={"touchpoint": invitation.touchpoint.slug, "source": source, "external_id": external_id,
+                  "kind": "direct", "nps": nps, "csat": csat, "comment": comment,
+                  "customer": {"email": invitation.email}, "metadata": {"invitation": invitation.pk}},
             invitation=invitation,
         )
-        if outcome.response is not None:
-            SurveyInvitation.objects.filter(pk=invitation.pk).update(answered_at=timezone.now())
+        if outcome.status == ERROR:
+            return outcome
+        if outcome.response is None or outcome.response.invitation_id != invitation.pk:
+            logger.error("survey invitation %s: the answer was not recorded: %s:%s is %s (stored response %s)",
+                         invitation.pk, source, external_id, outcome.status,
+                         outcome.response.pk if outcome.response is not None else None)
+            raise SurveyAnswerNotRecorded("Sorry, we could not record your answer because of a problem on our "
+                                          "side. We have been alerted and will look into it.")
+        SurveyInvitation.objects.filter(pk=invitation.pk).update(answered_at=timezone.now())
     return outcome
 
 

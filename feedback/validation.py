@@ -17,7 +17,7 @@ from rest_framework import serializers
 from rest_framework.validators import ProhibitSurrogateCharactersValidator
 
 from cvx_site.inputs import json_problem
-from feedback.choices import FeedbackKind, IdentityKind
+from feedback.choices import RESERVED_SOURCES, FeedbackKind, IdentityKind
 from feedback.scores import CES_RANGE, CSAT_RANGE, NPS_RANGE
 from feedback.sentiment import COMMENT_MAX_CHARS
 
@@ -48,8 +48,8 @@ class _FastTextMixin:
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        self.validators = [v for v in self.validators
-                           if not isinstance(v, (ProhibitNullCharactersValidator, ProhibitSurrogateCharactersValidator))]
+        checked_already = (ProhibitNullCharactersValidator, ProhibitSurrogateCharactersValidator)
+        self.validators = [v for v in self.validators if not isinstance(v, checked_already)]
 
 
 class CharField(_FastTextMixin, serializers.CharField):
@@ -99,6 +99,8 @@ class FeedbackInSerializer(serializers.Serializer):
 
     `context["touchpoints"]` maps slug -> Touchpoint for the whole batch, so a
     thousand items cost one touchpoint query, not a thousand.
+    `context["trusted"]` (CVX's own survey path only) allows the sources in
+    RESERVED_SOURCES, which every other caller is refused.
     """
 
     touchpoint = CharField(max_length=80)
@@ -123,6 +125,12 @@ class FeedbackInSerializer(serializers.Serializer):
             if problems:
                 raise serializers.ValidationError(problems)
         return super().to_internal_value(data)
+
+    def validate_source(self, value: str) -> str:
+        if value.lower() in RESERVED_SOURCES and not self.context.get("trusted"):
+            raise serializers.ValidationError(
+                f"{value!r} is reserved for the answers to CVX's own surveys; use another source.")
+        return value
 
     def validate_touchpoint(self, slug: str):
         touchpoint = self.context["touchpoints"].get(slug)

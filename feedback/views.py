@@ -13,7 +13,7 @@ from rest_framework.throttling import SimpleRateThrottle
 
 from cvx_site.clientip import client_ip
 from feedback.forms import SurveyForm
-from feedback.surveys import BadLink, invitation_from_token, survey_answer
+from feedback.surveys import BadLink, SurveyAnswerNotRecorded, invitation_from_token, survey_answer
 
 _BAD_LINK_STATUS = {"forged": 404, "used": 410, "expired": 410}
 
@@ -45,16 +45,20 @@ def survey(request, token: str):
     except BadLink as exc:
         return _bad_link(request, exc)
     form = SurveyForm(request.POST or None)
+    status = 400 if form.is_bound else 200
     if request.method == "POST" and form.is_valid():
         try:
             outcome = survey_answer(token=token, **form.cleaned_data)
         except BadLink as exc:
             return _bad_link(request, exc)
-        if outcome.response is not None:
-            return render(request, "feedback/survey_thanks.html", {"invitation": invitation})
-        for field, errors in outcome.errors.items():
-            form.add_error(field if field in form.fields else None, errors)
-    status = 400 if form.is_bound else 200
+        except SurveyAnswerNotRecorded as exc:
+            form.add_error(None, exc.message)
+            status = exc.status
+        else:
+            if outcome.response is not None:
+                return render(request, "feedback/survey_thanks.html", {"invitation": invitation})
+            for field, errors in outcome.errors.items():
+                form.add_error(field if field in form.fields else None, errors)
     return render(request, "feedback/survey.html", {"form": form, "invitation": invitation}, status=status)
 
 

@@ -213,3 +213,39 @@ def test_recovery_means_no_longer_detractor_or_dissatisfied(original, answer_sco
         return FeedbackResponse(**{"nps": None, "csat": None, **scores})
 
     assert services.is_recovered(response(**original), response(**answer_scores)) is recovered
+
+
+# --- the follow-up answer's key belongs to the survey ------------------------------------
+
+def test_an_integration_cannot_take_the_follow_up_answers_key(resolved, api, integration, client, mailoutbox,
+                                                              django_capture_on_commit_callbacks):
+    invitation = SurveyInvitation.objects.get()
+    posted = api(token=integration).post("/api/v1/feedback/", {
+        "touchpoint": "fault-line", "source": "follow_up", "external_id": f"invitation-{invitation.pk}", "nps": 0,
+    }, format="json")
+    assert posted.status_code == 400 and "source" in posted.json()
+    thanks = answer(client, link_in(mailoutbox[0]), django_capture_on_commit_callbacks, nps="9")
+    assert thanks.status_code == 200 and b"Thank you" in thanks.content
+    resolved.refresh_from_db()
+    assert (resolved.status, resolved.outcome) == (CaseStatus.CLOSED, CaseOutcome.RECOVERED)
+    assert FeedbackResponse.objects.get(source="follow_up").invitation == invitation
+
+
+def test_a_taken_follow_up_key_is_shown_and_logged_and_the_case_keeps_waiting(
+        resolved, client, mailoutbox, caplog, django_capture_on_commit_callbacks):
+    import logging
+
+    invitation = SurveyInvitation.objects.get()
+    # Stored under the invitation's key before integrations were refused the source.
+    FeedbackResponse.objects.create(touchpoint=resolved.touchpoint, source="follow_up",
+                                    external_id=f"invitation-{invitation.pk}", nps=0,
+                                    occurred_at=timezone.now(), content_hash="0" * 64)
+    with caplog.at_level(logging.ERROR, logger="feedback.surveys"):
+        page = answer(client, link_in(mailoutbox[0]), django_capture_on_commit_callbacks, nps="9")
+    assert page.status_code == 409 and b"could not record your answer" in page.content
+    assert any(r.levelno == logging.ERROR and f"invitation {invitation.pk}" in r.getMessage()
+               for r in caplog.records)
+    resolved.refresh_from_db()
+    assert resolved.status == CaseStatus.AWAITING_FOLLOW_UP
+    assert not resolved.events.filter(kind=EventKind.FOLLOW_UP_ANSWERED).exists()
+    assert FollowUp.objects.get(case=resolved).answer is None
