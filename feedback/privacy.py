@@ -1,11 +1,12 @@
 """Erasing a customer's personal data on request, keeping what is not personal.
 
 What goes: the customer's identities (email, phone, external id, social
-handle), their name, the text and metadata of their feedback, and the email
-address on their survey invitations. What stays: the customer row (so cases
-and metrics still count them, by id), every score, the sentiment compound and
-label, the derived NPS category and CSAT band, and the cases with their audit
-trail, which refer to the customer only by id and so still verify.
+handle), their name, the text, metadata and content hash of their feedback,
+and the email address on their survey invitations. What stays: the customer
+row (so cases and metrics still count them, by id), every score, the
+sentiment compound and label, the derived NPS category and CSAT band, and the
+cases with their audit trail, which refer to the customer only by id and so
+still verify.
 """
 
 from __future__ import annotations
@@ -28,6 +29,10 @@ logger = logging.getLogger(__name__)
 # feedback_has_score_or_comment constraint). Punctuation only, so the
 # placeholder adds no term to the themes (feedback.themes.is_term).
 ERASED_COMMENT = "—"
+# What an erased response keeps in place of its content hash: a digest of the
+# erased text would let anyone confirm a guess of it, and the ingestion
+# service answers every replay of such a response's key as `gone`.
+ERASED_CONTENT_HASH = "erased"
 
 
 @dataclass(frozen=True)
@@ -53,13 +58,14 @@ def customer_erase(*, customer_id: int, actor_label: str) -> ErasureResult:
     """Remove the customer's personal data, in one transaction.
 
     The caller may rely on: identities deleted; name blanked; each response's
-    comment replaced by "" (ERASED_COMMENT when the response has no score)
-    and its metadata by {}, scores and sentiment kept; invitation emails set
-    to "" and unanswered invitations closed (their links stop working and no
-    reminder goes); `erased_at` set (kept from the first erasure when run
-    again). Nothing in cases is touched. Raises NotFound for an unknown id.
-    `actor_label` (who asked, for the log) must not itself be personal data
-    of the customer.
+    comment replaced by "" (ERASED_COMMENT when the response has no score),
+    its metadata by {} and its content hash by ERASED_CONTENT_HASH (a replay
+    of its key is then `gone`, whatever it says), scores and sentiment kept;
+    invitation emails set to "" and unanswered invitations closed (their
+    links stop working and no reminder goes); `erased_at` set (kept from the
+    first erasure when run again). Nothing in cases is touched. Raises
+    NotFound for an unknown id. `actor_label` (who asked, for the log) must
+    not itself be personal data of the customer.
     """
     now = timezone.now()
     with transaction.atomic():
@@ -71,9 +77,10 @@ def customer_erase(*, customer_id: int, actor_label: str) -> ErasureResult:
         identities_deleted, _ = CustomerIdentity.objects.filter(customer=customer).delete()
         responses = FeedbackResponse.objects.filter(customer=customer)
         scored = Q(nps__isnull=False) | Q(csat__isnull=False) | Q(ces__isnull=False)
-        blanked = responses.filter(scored).exclude(comment="", metadata={}).update(comment="", metadata={})
-        blanked += (responses.exclude(scored).exclude(comment=ERASED_COMMENT, metadata={})
-                    .update(comment=ERASED_COMMENT, metadata={}))
+        erased = {"metadata": {}, "content_hash": ERASED_CONTENT_HASH}
+        blanked = responses.filter(scored).exclude(comment="", **erased).update(comment="", **erased)
+        blanked += (responses.exclude(scored).exclude(comment=ERASED_COMMENT, **erased)
+                    .update(comment=ERASED_COMMENT, **erased))
         invitations = SurveyInvitation.objects.filter(customer=customer)
         closed = invitations.filter(answered_at__isnull=True, expires_at__gt=now).update(expires_at=now)
         invitations_blanked = invitations.exclude(email="").update(email="")

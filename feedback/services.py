@@ -17,23 +17,26 @@ from django_q.tasks import async_task
 from cvx_site.db import bulk_insert
 from feedback.analytics import daily_score_keys
 from feedback.models import Customer, CustomerIdentity, FeedbackResponse
+from feedback.privacy import ERASED_CONTENT_HASH
 from feedback.scores import csat_band, nps_category
 from feedback.sentiment import score_many
 from feedback.signals import responses_ingested
 from feedback.validation import FeedbackInSerializer
 from journeys.models import Touchpoint
 
-CREATED, DUPLICATE, CONFLICT, ERROR = "created", "duplicate", "conflict", "error"
+CREATED, DUPLICATE, CONFLICT, GONE, ERROR = "created", "duplicate", "conflict", "gone", "error"
 BULK_MAX_ITEMS = 1000
 _SLUG = re.compile(r"[-a-zA-Z0-9_]{1,80}")
 CONFLICT_MESSAGE = "This source already sent a different response with this external_id."
+GONE_MESSAGE = ("The response stored under this source and external_id was erased at the customer's request; "
+                "the key cannot be used again.")
 
 
 @dataclass
 class IngestOutcome:
-    """What happened to one item: `status` is created, duplicate, conflict or
-    error; `response` is the stored response (created or duplicate);
-    `errors` maps field names to messages (error and conflict)."""
+    """What happened to one item: `status` is created, duplicate, conflict,
+    gone or error; `response` is the stored response (created, duplicate,
+    conflict); `errors` maps field names to messages (error, conflict, gone)."""
 
     status: str
     response: FeedbackResponse | None = None
@@ -54,7 +57,9 @@ def feedback_ingest_many(*, items: Sequence[Mapping], attach: Mapping[int, dict]
     Valid items are stored even when others fail; an invalid item is an
     `error` and writes nothing. Storing is idempotent on (source,
     external_id): the same content again is a `duplicate` (nothing is
-    written), different content a `conflict`. `attach` (index -> extra
+    written), different content a `conflict`, and any content at all `gone`
+    when the stored response was erased (feedback.privacy), so a replay
+    cannot confirm what the erased text said. `attach` (index -> extra
     fields, trusted callers only) marks the items allowed the sources
     reserved for CVX's own surveys. Customers are found by any
     identity or created. Sentiment and derived categories are computed here.
@@ -130,6 +135,10 @@ def _store(valid: list[tuple[int, dict, str]], outcomes: list, stored: dict, sco
 
 
 def _replay_outcome(response: FeedbackResponse, digest: str) -> IngestOutcome:
+    if response.content_hash == ERASED_CONTENT_HASH:
+        # The same answer whatever the content: duplicate-or-conflict would
+        # tell the caller whether their text matches what was erased.
+        return IngestOutcome(GONE, errors={"external_id": [GONE_MESSAGE]})
     if response.content_hash == digest:
         return IngestOutcome(DUPLICATE, response=response)
     return IngestOutcome(CONFLICT, response=response, errors={"external_id": [CONFLICT_MESSAGE]})

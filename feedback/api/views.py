@@ -22,13 +22,14 @@ from feedback.services import (
     CREATED,
     DUPLICATE,
     ERROR,
+    GONE,
     feedback_ingest,
     feedback_ingest_many,
 )
 from feedback.validation import FeedbackInSerializer
 
 _SINGLE_STATUS = {CREATED: status.HTTP_201_CREATED, DUPLICATE: status.HTTP_200_OK,
-                  CONFLICT: status.HTTP_409_CONFLICT, ERROR: status.HTTP_400_BAD_REQUEST}
+                  CONFLICT: status.HTTP_409_CONFLICT, GONE: status.HTTP_410_GONE, ERROR: status.HTTP_400_BAD_REQUEST}
 
 
 class CanIngest(permissions.BasePermission):
@@ -64,7 +65,9 @@ class FeedbackViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         request=FeedbackInSerializer,
         responses={201: FeedbackSerializer, 200: OpenApiResponse(FeedbackSerializer, "A replay: stored already."),
                    400: OpenApiResponse(description="Field errors."),
-                   409: OpenApiResponse(description="external_id reused with different content.")},
+                   409: OpenApiResponse(description="external_id reused with different content."),
+                   410: OpenApiResponse(description="external_id of a response erased at the customer's request: "
+                                                    "refused whatever the content.")},
     )
     def create(self, request):
         if not isinstance(request.data, dict):
@@ -87,7 +90,7 @@ class FeedbackViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
             )
         results, counts = [], {CREATED: 0, DUPLICATE: 0, ERROR: 0}
         for index, outcome in enumerate(feedback_ingest_many(items=items)):
-            kind = ERROR if outcome.status in (ERROR, CONFLICT) else outcome.status
+            kind = ERROR if outcome.status in (ERROR, CONFLICT, GONE) else outcome.status
             counts[kind] += 1
             result = {"index": index, "status": kind}
             if outcome.response is not None and kind != ERROR:

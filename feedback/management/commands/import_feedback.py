@@ -165,9 +165,9 @@ class Command(BaseCommand):
       same content) count as duplicates and write nothing.
     - Each rejected row is one stderr line, `line N: field: message`
       (several reasons joined by "; "), N being the row's first physical
-      line. Conflicts, bad JSON metadata, values that cannot be stored and
-      non-UTF-8 lines are rejections; no row, however malformed, stops the
-      run.
+      line. Conflicts, keys of erased responses, sources reserved for CVX's
+      own surveys, bad JSON metadata and non-UTF-8 lines are rejections;
+      no row, however malformed, stops the run.
     - The last stdout line is `created C, duplicate D, rejected R`.
     - Exit status 0 once the file has been read, even if rows were rejected
       (check R); 1 (CommandError) before anything is imported when the file
