@@ -56,7 +56,8 @@ PROVIDER_WORDS = (
 CONTACT_WORDS = (
     "called call calling rang ring ringing phoned phone phoning chased chase chasing "
     "emailed email emailing contacted contact messaged wrote written spoke spoken "
-    "explained explain complained tried rescheduled visited sent asked rung chatted"
+    "explained explain complained tried rescheduled visited sent asked rung chatted "
+    "reset restarted restart rebooted reboot"
 ).split()
 
 #: What a customer signs up for; "cancel ... {account}" is churn.
@@ -66,12 +67,16 @@ ACCOUNT_WORDS = (
 ).split()
 
 SLOT_WORDS: dict[str, tuple[str, ...]] = {
+    # any word ending in "-ing" fills {ing} (the tokenizer adds it), besides these
+    "ing": (),
     "number": tuple(NUMBER_WORDS),
     "ordinal": tuple(ORDINAL_WORDS),
     "duration": tuple(DURATION_WORDS),
     "service": tuple(SERVICE_WORDS),
     "provider": tuple(PROVIDER_WORDS),
     "contact": tuple(CONTACT_WORDS),
+    # between a negation and its verb: "never even showed up", "didn't actually fix"
+    "adverb": ("ever", "even", "actually", "really", "once", "properly", "bother"),
     "account": tuple(ACCOUNT_WORDS),
 }
 
@@ -106,9 +111,9 @@ SPELLINGS: dict[str, str] = {
     "internat": "internet", "intenet": "internet", "interent": "internet",
     "internt": "internet", "interet": "internet", "inernet": "internet",
     "broadbnd": "broadband", "braodband": "broadband", "broadand": "broadband",
-    "conection": "connection", "connexion": "connection", "conection's": "connection's",
+    "conection": "connection", "connexion": "connection",
     "servise": "service", "sevice": "service", "serivce": "service", "servce": "service",
-    "contrct": "contract", "contarct": "contract", "contact's": "contact's",
+    "contrct": "contract", "contarct": "contract",
     "provder": "provider", "providor": "provider", "provier": "provider",
     "terible": "terrible", "terrable": "terrible", "horible": "horrible",
     "absolutly": "absolutely", "absolutley": "absolutely", "realy": "really",
@@ -121,12 +126,12 @@ SPELLINGS: dict[str, str] = {
     "wrking": "working", "workin": "working", "wroking": "working", "chargin": "charging",
     "charing": "charging", "evry": "every", "evrey": "every", "refnd": "refund",
     "grate": "great", "awfull": "awful", "awsome": "awesome", "amazin": "amazing",
-    "brillant": "brilliant", "brilliant!": "brilliant", "helpfull": "helpful",
+    "brillant": "brilliant", "helpfull": "helpful",
     "recomend": "recommend", "reccomend": "recommend", "reccommend": "recommend",
     "definately": "definitely", "seperate": "separate", "unreliabe": "unreliable",
     "discusting": "disgusting", "disgustin": "disgusting", "apalling": "appalling",
     "shockin": "shocking", "ridiculus": "ridiculous", "rediculous": "ridiculous",
-    "complaint's": "complaints", "ombudsmen": "ombudsman", "solicitors": "solicitor",
+    "ombudsmen": "ombudsman", "solicitors": "solicitor",
 }
 
 # --- domain terms: (term, valence) -------------------------------------------------
@@ -298,7 +303,36 @@ _FAILURE_TERMS = [
         "response", "responses", "reply", "replies", "answer", "answers", "call back", "refund",
         "compensation", "explanation", "apology", "acknowledgement", "communication",
         "follow up", "follow-up", "confirmation", "resolution", "solution", "engineer", "contact")],
+    ("abrupt", -1.5), ("unwatchable", -2.2), ("unplayable", -2.2), ("unreachable", -1.6),
+    ("restarting", -1.6), ("rebooting", -1.6), ("anything but", -1.5), ("no idea", -1.5),
+    ("know what they're doing", 1.5), ("know what they are doing", 1.5),
+    ("my money back", -1.8), ("money back", -1.5), ("got charged", -1.5),
+    # recurring trouble: "keeps pixelating", "kept dropping"
+    ("keeps {ing}", -1.6), ("kept {ing}", -1.4), ("keep {ing}", -1.4),
+    ("keeps getting better", 2.0), ("keep getting better", 2.0), ("keeps improving", 1.8),
+    ("keeps getting faster", 2.0), ("keep up the good work", 2.5), ("keeps working", 1.0),
+    # a promise contradicted, in a word: "He didn't.", "It isn't."
+    *[(f"{aux} {{end}}", -1.6) for aux in (
+        "didn't", "did not", "isn't", "is not", "hasn't", "has not", "haven't", "have not",
+        "wasn't", "doesn't", "does not", "won't", "weren't", "aren't", "never did", "still hasn't",
+        "still haven't", "still isn't", "still doesn't")],
+    ("still haven't", -1.6), ("still hasn't", -1.6), ("still can't", -1.8), ("still cannot", -1.8),
+    ("still isn't", -1.8), ("still doesn't", -1.8), ("still don't", -1.5), ("still won't", -1.8),
+    *[(f"{neg} {action}", -1.8) for neg, action in product(
+        ["can't", "cannot", "couldn't", "unable to", "still can't"],
+        ["log in", "log into", "login", "sign in", "sign into", "access", "get into", "get online",
+         "get on", "get a signal", "stream", "make calls", "hear"])],
+    ("taking this further", -1.8), ("take this further", -1.8), ("take it further", -1.8),
+    ("resets itself", -1.8), ("turns itself off", -1.8),
+    ("going on for", -1.6), ("been going on", -1.6),
+    ("should not have to", -1.8), ("shouldn't have to", -1.8),
+    *[(f"without {doing}", -1.8) for doing in (
+        "fixing", "resolving", "telling", "warning", "asking", "notice", "notifying", "explanation")],
+    ("halves", -1.5), ("impossible", -1.5), ("disgraceful", -2.5), ("throttle", -1.8),
+    ("throttled", -1.8), ("throttling", -1.8), ("flashes red", -1.5), ("flashes orange", -1.5),
+    ("full price for", -1.2), ("way to treat", -1.5), ("how you treat", -1.5),
     # idioms VADER reads backwards
+    ("can't believe", 0.0), ("cannot believe", 0.0), ("couldn't believe", 0.0),
     ("never been better", 2.5), ("never better", 2.0), ("couldn't be better", 2.5),
     ("could not be better", 2.5), ("can't complain", 1.5), ("cannot complain", 1.5),
     ("couldn't be happier", 3.0), ("could not be happier", 3.0), ("no complaints at all", 2.5),
@@ -334,6 +368,7 @@ _HAD_TO = ["had to", "have to", "having to", "keep having to", "needed to"]
 _EFFORT_VERBS = [
     "call", "ring", "phone", "chase", "explain", "repeat", "email", "go", "send",
     "escalate", "contact", "complain", "call back", "keep calling", "ring back",
+    "reset", "restart", "reboot", "unplug",
 ]
 
 #: An action the customer was owed, and the ways of saying it did not happen.
@@ -365,10 +400,12 @@ _EXPECTED_ACTIONS = [
     ("load", "loaded", "loaded", "loads"), ("open", "opened", "opened", "opens"),
     ("turn on", "turned on", "turned on", "turns on"), ("start", "started", "started", "starts"),
     ("materialise", "materialised", "materialised", "materialises"),
+    ("explain", "explained", "explained", "explains"),
 ]
 _NOT_BASE = ["didn't", "did not", "don't", "do not", "doesn't", "does not", "won't", "can't",
-             "couldn't", "wouldn't", "not"]
-_EVER = ["", "ever ", "even ", "actually "]
+             "couldn't", "wouldn't", "not", "nobody could", "no one could", "nobody can", "no one can",
+             "nobody will", "no one will"]
+_EVER = ["", "{adverb} "]
 _NOT_PAST = ["never", "nobody", "no one"]
 _NOT_PARTICIPLE = ["hasn't", "haven't", "has not", "have not", "has never", "have never",
                    "hadn't", "still hasn't", "still haven't", "yet to be", "never been",
@@ -383,8 +420,11 @@ def _expected_action_failures() -> list[tuple[str, float]]:
         terms += [(f"{neg} {ever}{base}", -2.3) for neg, ever in product(_NOT_BASE, _EVER)]
         forms = {past, participle, third}
         terms += [(f"{neg} {ever}{form}", -2.3)
-                  for neg, ever, form in product(_NOT_PAST, _EVER, sorted(forms))]
+                  for neg, ever, form in product(_NOT_PAST, _EVER, sorted(forms | {base}))]
         terms += [(f"{neg} {participle}", -2.3) for neg in _NOT_PARTICIPLE]
+        # "no one from your company has turned up"
+        terms += [(f"{neg} ... {aux} {participle}", -2.3)
+                  for neg, aux in product(["nobody", "no one"], ["has", "have", "had"])]
     return terms
 
 
@@ -531,7 +571,7 @@ _PRAISE_PHRASES = [
 
 #: Words before a resolution word that make it a wish, not a fact
 #: ("I need this fixed", "trying to get it sorted", "will be resolved").
-RESOLUTION_WISHES = "get getting be need needs want wants will should must please".split()
+RESOLUTION_WISHES = "get getting be need needs want wants will should must please until unless once".split()
 
 #: Words saying a problem was dealt with. A complaint phrase with one of these
 #: near it in the same clause ("the outage was fixed quickly") is praise of

@@ -27,8 +27,9 @@ How one comment is read (`CXLexicon.analyse`):
    stands among the three words before it in the same clause ("I don't want
    to cancel"), unless that negation is negated in turn ("can't stream
    without buffering"). A domain term with a valence at or below
-   COMPLAINT_CUE_VALENCE is a complaint phrase as well (negatable), so a
-   failure is written once; and a negative comment is a complaint whatever
+   COMPLAINT_CUE_VALENCE is a complaint phrase as well (negatable), one at
+   or above PRAISE_CUE_VALENCE a praise phrase, so a failure or a
+   compliment is written once; and a negative comment is a complaint whatever
    its words (its negative terms are named). A complaint phrase negated
    ("never had an outage") or resolved ("the outage was sorted within an
    hour") counts toward praise instead; one before the first "but" of a
@@ -68,8 +69,10 @@ from feedback.text.patterns import (
 from feedback.text.tokens import CLAUSE, SENTENCE, Tokenizer, prepare
 from feedback.text.vader import score
 
-#: A domain term this negative is also a complaint phrase.
+#: A domain term this negative is also a complaint phrase, and one this
+#: positive a praise phrase.
 COMPLAINT_CUE_VALENCE = -1.5
+PRAISE_CUE_VALENCE = 1.5
 
 #: Intents that make a comment a complaint to follow up.
 COMPLAINT_INTENTS = frozenset({"complaint", "churn_risk", "high_effort", "compliance_risk"})
@@ -190,6 +193,8 @@ class CXLexicon:
                 entry.valence = term_valence[items]
                 if entry.valence <= COMPLAINT_CUE_VALENCE:
                     entry.intents.setdefault("complaint", True)
+                elif entry.valence >= PRAISE_CUE_VALENCE:
+                    entry.intents.setdefault("praise", True)
                 if len(items) == 1 and not items[0].startswith("{"):
                     self.analyzer.lexicon[items[0]] = entry.valence
                 else:
@@ -380,9 +385,11 @@ class _Reading:
         return self._resolver(match.start, match.stop) if self.reach else None
 
     def _wished(self, index: int) -> bool:
-        """Whether one of the three words before token `index` makes it a wish
-        ("need it fixed", "get the fault fixed") rather than a fact."""
-        return any(word in self.lexicon.wishes for word in self.tokens.words[max(0, index - 3):index])
+        """Whether one of the RESOLUTION_WINDOW words before token `index`
+        makes it a wish ("need it fixed", "until the outage is sorted")
+        rather than a fact."""
+        before = self.tokens.words[max(0, index - RESOLUTION_WINDOW):index]
+        return any(word in self.lexicon.wishes for word in before)
 
     def _negation(self, start: int, *, double: bool = True) -> int | None:
         """The token of a negation word among the NEGATION_WINDOW words before

@@ -6,9 +6,9 @@ tokens one by one, never as a regular expression:
 - a word (letters, digits, inner apostrophes or hyphens): that token, after
   lowercasing and the lexicon's spelling corrections ("dont" = "don't");
 - ``{slot}``: one token of a class — ``{number}`` ("3", "three", "several"),
-  ``{ordinal}`` ("third", "4th"), ``{duration}``, ``{service}``,
-  ``{provider}``, ``{contact}``, ``{account}`` (vocabularies in
-  ``feedback.text.defaults.SLOT_WORDS``);
+  ``{ordinal}`` ("third", "4th"), ``{ing}`` (any word ending in "-ing"),
+  ``{duration}``, ``{service}``, ``{provider}``, ``{contact}``,
+  ``{account}`` (vocabularies in ``feedback.text.defaults.SLOT_WORDS``);
 - ``...``: a gap of 0 to MAX_GAP_WORDS tokens, within one sentence;
 - ``{end}`` (last only): the end of a clause or sentence.
 

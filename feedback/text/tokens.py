@@ -195,12 +195,18 @@ class Tokenizer:
                     fixes.append((len(words), fixed))
                     word = fixed
                 words.append(word)
-                slots.append(_digit_slots(word) if first.isdigit() else slot_of(word, empty))
+                if first.isdigit():
+                    slots.append(_digit_slots(word))
+                elif word.endswith("ing") and len(word) > 4:
+                    slots.append(slot_of(word, empty) | _ING)
+                else:
+                    slots.append(slot_of(word, empty))
         return Tokens(words, slots, fixes, raw, source)
 
 
 _EMPTY: frozenset[str] = frozenset()
 _NUMBER = frozenset({"number"})
+_ING = frozenset({"ing"})
 _ORDINAL = frozenset({"ordinal"})
 
 
