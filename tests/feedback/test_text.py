@@ -135,6 +135,31 @@ def test_a_fixed_failure_is_praise_of_the_fix_not_a_complaint():
     assert "complaint" in unfixed.intents and unfixed.label == "negative"
 
 
+def test_a_fix_only_wished_for_resolves_nothing():
+    assert analyse("I need the outage fixed today").is_complaint
+    assert analyse("Cancelling my direct debit until the outage is sorted").is_complaint
+    assert not analyse("Sorted my billing problem in one call").is_complaint
+
+
+def test_a_failure_before_but_in_a_comment_that_ends_positive_is_not_the_complaint():
+    assert not analyse("Took ages to get through but the advisor was brilliant and sorted it").is_complaint
+    assert analyse("The advisor was brilliant but it took ages to get through").is_complaint
+
+
+def test_keeps_doing_something_is_recurring_trouble_unless_it_keeps_getting_better():
+    assert analyse("The TV picture keeps pixelating").is_complaint
+    assert analyse("The app keeps getting better").intents == ("praise",)
+
+
+def test_a_promise_contradicted_in_a_word_is_a_complaint():
+    assert analyse("Your texts say the fault is fixed. It isn't.").is_complaint
+    assert analyse("You said the engineer would call first. He didn't.").is_complaint
+
+
+def test_cant_believe_is_surprise_not_a_negation():
+    assert analyse("I can't believe how bad this is").label == "negative"
+
+
 def test_praise_beside_a_complaint_is_not_praise():
     analysis = analyse("Lovely staff but the app is broken")
 
@@ -308,6 +333,7 @@ def test_validate_term_reports_term_and_valence_together():
 def test_validators_return_the_normalised_entry():
     assert validate_term("  Hung  UP  ", -2.5) == ("hung up", -2.5)
     assert validate_term("waited {number} {duration}", -2) == ("waited {number} {duration}", -2.0)
+    assert validate_term("keeps {ing}", -1.5) == ("keeps {ing}", -1.5)
     assert validate_phrase("Dont work") == "don't work"
     assert validate_phrase("👍") == "thumbs up"
     assert validate_phrase("promised … never") == "promised ... never"
