@@ -54,22 +54,25 @@ def json_problem(value, *, max_depth: int = JSON_MAX_DEPTH, max_chars: int | Non
     that is not a JSON value. The message names where (`at a.b[2]: ...`)
     without repeating the offending text.
     """
-    if isinstance(value, str) and max_chars is None:  # most fields: one regex search
-        return text_problem(value)
-    stack = [(value, "", 0)]
+    if max_chars is None and not isinstance(value, (dict, list)):  # most fields: one scalar
+        return _scalar_problem(value)
+    # Paths are kept as (parent, key) links and spelled out only for a problem:
+    # a valid value, the usual case, costs no string building.
+    stack: list = [(value, None, 0)]
     while stack:
         item, path, depth = stack.pop()
-        problem = _scalar_problem(item)
-        if problem is None and isinstance(item, (dict, list)):
-            if depth >= max_depth:
-                problem = f"nested deeper than {max_depth} levels"
-            elif isinstance(item, dict):
-                problem = _keys_problem(item)
-                stack.extend((v, path + _key_part(k), depth + 1) for k, v in reversed(item.items()))
+        if isinstance(item, (dict, list)):
+            too_deep = f"nested deeper than {max_depth} levels" if depth >= max_depth else None
+            if isinstance(item, dict):
+                problem = _keys_problem(item) or too_deep
+                stack.extend((v, (path, k), depth + 1) for k, v in item.items())
             else:
-                stack.extend((v, f"{path}[{i}]", depth + 1) for i, v in reversed(list(enumerate(item))))
+                problem = too_deep
+                stack.extend((v, (path, i), depth + 1) for i, v in enumerate(item))
+        else:
+            problem = _scalar_problem(item)
         if problem is not None:
-            return f"at {path.lstrip('.')}: {problem}" if path else problem
+            return f"at {_spelled(path)}: {problem}" if path else problem
     if max_chars is not None:
         size = len(json.dumps(value, ensure_ascii=False))
         if size > max_chars:
@@ -77,8 +80,16 @@ def json_problem(value, *, max_depth: int = JSON_MAX_DEPTH, max_chars: int | Non
     return None
 
 
+def _spelled(path) -> str:
+    parts = []
+    while path is not None:
+        path, key = path
+        parts.append(f"[{key}]" if isinstance(key, int) else _key_part(key))
+    return "".join(reversed(parts)).lstrip(".")
+
+
 def _scalar_problem(item) -> str | None:
-    if item is None or isinstance(item, (bool, dict, list)):
+    if item is None or isinstance(item, bool):
         return None
     if isinstance(item, str):
         return text_problem(item)

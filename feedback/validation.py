@@ -23,6 +23,8 @@ from feedback.sentiment import COMMENT_MAX_CHARS
 
 METADATA_MAX_KEYS = 50
 METADATA_MAX_CHARS = 10_000
+# Fields whose JSON has a size of its own to respect (text fields have max_length).
+_JSON_MAX_CHARS = {"metadata": METADATA_MAX_CHARS}
 # Clocks of integrations drift; a response from a little in the future is
 # accepted, one from tomorrow is a bug upstream.
 FUTURE_TOLERANCE = timedelta(minutes=10)
@@ -121,7 +123,7 @@ class FeedbackInSerializer(serializers.Serializer):
         # reply with an unpaired surrogate in it cannot even be encoded.
         if isinstance(data, Mapping):
             problems = {name: [_sentence(problem)] for name in self.fields if name in data
-                        if (problem := json_problem(data[name])) is not None}
+                        if (problem := json_problem(data[name], max_chars=_JSON_MAX_CHARS.get(name))) is not None}
             if problems:
                 raise serializers.ValidationError(problems)
         return super().to_internal_value(data)
@@ -144,11 +146,9 @@ class FeedbackInSerializer(serializers.Serializer):
         return value
 
     def validate_metadata(self, value: dict) -> dict:
+        # Its content was checked with the rest of the item (to_internal_value).
         if len(value) > METADATA_MAX_KEYS:
             raise serializers.ValidationError(f"At most {METADATA_MAX_KEYS} keys; got {len(value)}.")
-        problem = json_problem(value, max_chars=METADATA_MAX_CHARS)
-        if problem is not None:
-            raise serializers.ValidationError(_sentence(problem))
         return value
 
     def validate(self, attrs: dict) -> dict:

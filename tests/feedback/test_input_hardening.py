@@ -132,6 +132,7 @@ def test_any_json_in_a_bulk_request_answers_per_item_and_keeps_the_valid_ones(fu
     ({"\udfff": 1}, "an object key contains an unpaired surrogate (U+DFFF)"),
     ({"a": ["ok", "nul \x00"]}, "at a[1]: contains a NUL character"),
     ({"a\x00": 1}, "an object key contains a NUL character"),
+    ({"a b": [{"c": "\x00"}]}, 'at ["a b"][0].c: contains a NUL character'),
     ({"n": float("inf")}, "at n: a number too large to represent"),
     ({"n": float("nan")}, "at n: a number too large to represent"),
     ({"n": MAX_JSON_INTEGER + 1}, "at n: a whole number beyond"),
