@@ -102,13 +102,13 @@ def setup_django() -> None:
 
 def analysers() -> dict[str, Callable[[str], Prediction]]:
     """name -> function from a comment to its prediction."""
-    from feedback.sentiment import score_sentiment
+    from feedback.sentiment import vader_sentiment
     from feedback.text import analyse, default_lexicon
 
     default_lexicon()  # built before any timing
 
     def vader(text: str) -> Prediction:
-        return Prediction(score_sentiment(text).label.value, frozenset())
+        return Prediction(vader_sentiment(text).label.value, frozenset())
 
     def cx(text: str) -> Prediction:
         analysis = analyse(text)

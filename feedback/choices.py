@@ -43,3 +43,14 @@ class SurveyPurpose(models.TextChoices):
 # invitation's key before the customer answers.
 SURVEY_SOURCES = {SurveyPurpose.SURVEY: "cvx_survey", SurveyPurpose.FOLLOW_UP: "follow_up"}
 RESERVED_SOURCES = frozenset(SURVEY_SOURCES.values())
+
+
+class Intent(models.TextChoices):
+    """What a comment is about, as `feedback.text` detects it (its INTENTS;
+    a test keeps the two equal). A response stores a list of these."""
+
+    COMPLAINT = "complaint", "Complaint"
+    CHURN_RISK = "churn_risk", "Churn risk"
+    HIGH_EFFORT = "high_effort", "High effort"
+    COMPLIANCE_RISK = "compliance_risk", "Compliance risk"
+    PRAISE = "praise", "Praise"

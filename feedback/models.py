@@ -67,6 +67,16 @@ class FeedbackResponse(models.Model):
     csat_band = models.CharField(max_length=12, choices=CsatBand.choices, null=True, blank=True)
     sentiment = models.FloatField(null=True, blank=True, help_text="VADER compound, -1 to 1.")
     sentiment_label = models.CharField(max_length=8, choices=SentimentLabel.choices, null=True, blank=True)
+    intents = models.JSONField(
+        default=list, blank=True,
+        help_text="What the comment is about: a sorted list of Intent values (feedback.text).")
+    explanation = models.JSONField(
+        default=list, blank=True,
+        help_text="The terms that drove the label and intents: [term as written, effect] pairs, where the "
+                  "effect is a sentiment label or an intent.")
+    lexicon_version = models.CharField(
+        max_length=40, blank=True, default="",
+        help_text="The CX lexicon that scored the comment; empty: no comment, or scored before the CX layer.")
     content_hash = models.CharField(max_length=64, editable=False, help_text="Tells a replay from a conflict.")
     invitation = models.OneToOneField(
         "SurveyInvitation", on_delete=models.PROTECT, null=True, blank=True, related_name="answer",

@@ -59,7 +59,7 @@ def customer_erase(*, customer_id: int, actor_label: str) -> ErasureResult:
 
     The caller may rely on: identities deleted; name blanked; each response's
     comment replaced by "" (ERASED_COMMENT when the response has no score),
-    its metadata by {} and its content hash by ERASED_CONTENT_HASH (a replay
+    its metadata and explanation emptied, its content hash ERASED_CONTENT_HASH (a replay
     of its key is then `gone`, whatever it says), scores and sentiment kept;
     invitation emails set to "" and unanswered invitations closed (their
     links stop working and no reminder goes); `erased_at` set (kept from the
@@ -77,7 +77,8 @@ def customer_erase(*, customer_id: int, actor_label: str) -> ErasureResult:
         identities_deleted, _ = CustomerIdentity.objects.filter(customer=customer).delete()
         responses = FeedbackResponse.objects.filter(customer=customer)
         scored = Q(nps__isnull=False) | Q(csat__isnull=False) | Q(ces__isnull=False)
-        erased = {"metadata": {}, "content_hash": ERASED_CONTENT_HASH}
+        # The explanation quotes the comment's words, so it goes with the comment.
+        erased = {"metadata": {}, "content_hash": ERASED_CONTENT_HASH, "explanation": []}
         blanked = responses.filter(scored).exclude(comment="", **erased).update(comment="", **erased)
         blanked += (responses.exclude(scored).exclude(comment=ERASED_COMMENT, **erased)
                     .update(comment=ERASED_COMMENT, **erased))

@@ -1,4 +1,5 @@
-"""Sentiment of feedback comments: NLTK's VADER analyzer, one per process.
+"""Sentiment of feedback comments: NLTK's VADER analyzer, one per process,
+read through the CX layer (`feedback.text`) by `score_sentiment`/`score_many`.
 
 NLTK's analyzer reads its lexicon only through NLTK's data search path, and
 NLTK refuses any directory another account could write to. The lexicon file
@@ -80,22 +81,44 @@ def sentiment_label(compound: float) -> SentimentLabel:
 
 
 def score_sentiment(text: str) -> SentimentScore:
-    """Score one comment.
+    """Score one comment with the CX layer (`feedback.text`): VADER with the
+    domain lexicon, phrases and emoji, using the process's current lexicon
+    (`feedback.text.default_lexicon()`; `feedback.lexicon.lexicon_refresh()`
+    brings it up to date with the admin's rows).
 
     Only the first COMMENT_MAX_CHARS characters are scored, so the result for a
     longer text equals the result for that prefix. A prefix that is empty or
     only whitespace scores 0.0 / neutral without loading the analyzer.
     """
+    return score_many([text])[0]
+
+
+def score_many(texts: Iterable[str]) -> list[SentimentScore]:
+    """Score each text as `score_sentiment` does, in input order."""
+    # feedback.text reads this module's analyzer and thresholds: imported here.
+    from feedback.text import default_lexicon
+
+    lexicon = None
+    scores = []
+    for text in texts:
+        if not text[:COMMENT_MAX_CHARS].strip():
+            scores.append(NEUTRAL_EMPTY)
+            continue
+        lexicon = lexicon or default_lexicon()
+        analysis = lexicon.analyse(text)
+        scores.append(SentimentScore(compound=analysis.compound, label=SentimentLabel(analysis.label)))
+    return scores
+
+
+def vader_sentiment(text: str) -> SentimentScore:
+    """Plain NLTK VADER, without the CX layer: the baseline the evaluation
+    (bench/eval_text.py) compares the CX layer with. Same clipping and blank
+    rule as `score_sentiment`."""
     clipped = text[:COMMENT_MAX_CHARS]
     if not clipped.strip():
         return NEUTRAL_EMPTY
     compound = float(get_analyzer().polarity_scores(clipped)["compound"])
     return SentimentScore(compound=compound, label=sentiment_label(compound))
-
-
-def score_many(texts: Iterable[str]) -> list[SentimentScore]:
-    """Score each text as `score_sentiment` does, in input order."""
-    return [score_sentiment(text) for text in texts]
 
 
 _analyzer: SentimentIntensityAnalyzer | None = None

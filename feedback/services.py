@@ -16,10 +16,10 @@ from django_q.tasks import async_task
 
 from cvx_site.db import bulk_insert
 from feedback.analytics import daily_score_keys
+from feedback.lexicon import analyse_comments
 from feedback.models import Customer, CustomerIdentity, FeedbackResponse
 from feedback.privacy import ERASED_CONTENT_HASH
 from feedback.scores import csat_band, nps_category
-from feedback.sentiment import score_many
 from feedback.signals import responses_ingested
 from feedback.validation import FeedbackInSerializer
 from journeys.models import Touchpoint
@@ -73,11 +73,9 @@ def feedback_ingest_many(*, items: Sequence[Mapping], attach: Mapping[int, dict]
         # the database's write lock, and scoring is the slow part. Replays
         # already stored are not scored at all.
         known = _existing_responses(valid)
-        scores = dict(zip(
-            (index for index, data, _h in valid if (data["source"], data["external_id"]) not in known),
-            score_many(data["comment"] for _i, data, _h in valid
-                       if (data["source"], data["external_id"]) not in known),
-        ))
+        new = [(index, data["comment"]) for index, data, _h in valid
+               if (data["source"], data["external_id"]) not in known]
+        scores = dict(zip((index for index, _c in new), analyse_comments(comment for _i, comment in new)))
         with transaction.atomic():
             _store(valid, outcomes, known, scores, attach or {})
     return outcomes  # type: ignore[return-value]
@@ -166,15 +164,17 @@ def _create_responses(fresh: list[tuple[int, dict, str]], scores: dict,
     now = timezone.now()
     rows = []
     for (index, data, digest), customer in zip(fresh, customers):
-        score = scores[index]
+        score = scores[index] if data["comment"] else None
         rows.append(FeedbackResponse(
             touchpoint=data["touchpoint"], customer=customer, kind=data["kind"], source=data["source"],
             external_id=data["external_id"], occurred_at=data.get("occurred_at") or now, received_at=now,
             nps=data.get("nps"), csat=data.get("csat"), ces=data.get("ces"), comment=data["comment"],
             metadata=data["metadata"], nps_category=nps_category(data.get("nps")),
             csat_band=csat_band(data.get("csat")),
-            sentiment=score.compound if data["comment"] else None,
-            sentiment_label=score.label if data["comment"] else None,
+            sentiment=score.compound if score else None, sentiment_label=score.label if score else None,
+            intents=list(score.intents) if score else [],
+            explanation=[list(pair) for pair in score.explanation] if score else [],
+            lexicon_version=score.lexicon_version if score else "",
             content_hash=digest, **attach.get(index, {}),
         ))
     try:

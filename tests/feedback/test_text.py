@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from nltk.sentiment.vader import SentiText
 
-from feedback.sentiment import COMMENT_MAX_CHARS, get_analyzer, score_sentiment
+from feedback.sentiment import COMMENT_MAX_CHARS, get_analyzer, vader_sentiment
 from feedback.text import (
     INTENTS,
     Analysis,
@@ -53,7 +53,7 @@ def terms_for(analysis: Analysis, effect: str) -> list[str]:
     ],
 )
 def test_service_failures_plain_vader_missed_score_negative(text):
-    assert score_sentiment(text).compound >= 0  # what the issue reported
+    assert vader_sentiment(text).compound >= 0  # what the issue reported
 
     analysis = analyse(text)
 
@@ -187,7 +187,7 @@ def test_intents_are_sorted_names_from_intents():
 @pytest.mark.parametrize(("text", "label"), [("👎", "negative"), ("😡😡", "negative"), ("👍", "positive"),
                                             ("❤️ the new router", "positive"), ("👍🏽", "positive")])
 def test_emoji_are_scored_by_their_descriptions(text, label):
-    assert score_sentiment(text).compound == 0.0  # NLTK's VADER ignores emoji
+    assert vader_sentiment(text).compound == 0.0  # NLTK's VADER ignores emoji
 
     assert analyse(text).label == label
 
