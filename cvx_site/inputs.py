@@ -12,6 +12,8 @@ from __future__ import annotations
 import json
 import math
 import re
+from datetime import date, datetime, time
+from decimal import Decimal
 
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
@@ -98,6 +100,12 @@ def _scalar_problem(item) -> str | None:
                 else f"a whole number beyond ±{MAX_JSON_INTEGER:,}, which JSON readers round (send it as text)")
     if isinstance(item, float):
         return None if math.isfinite(item) else "a number too large to represent"
+    if isinstance(item, Decimal):
+        return None if item.is_finite() else "a number too large to represent"
+    # In-process callers (the CSV importer, the demo, the survey page) hand
+    # over parsed dates; the field that reads them checks them further.
+    if isinstance(item, (datetime, date, time)):
+        return None
     return "not a JSON value"
 
 

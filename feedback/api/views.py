@@ -3,11 +3,10 @@ from __future__ import annotations
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from cvx_site.api import ANY_SEGMENT, ErrorsDocumentedSchema
-from cvx_site.inputs import BoundedJSONParser, parse_bounded_int
+from cvx_site.inputs import parse_bounded_int
 from feedback.api.serializers import (
     BulkReplySerializer,
     CustomerSerializer,
@@ -46,7 +45,6 @@ class FeedbackViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     lookup_value_regex = ANY_SEGMENT
     serializer_class = FeedbackSerializer
     filterset_class = FeedbackFilterSet
-    parser_classes = [BoundedJSONParser, FormParser, MultiPartParser]
 
     def get_queryset(self):
         return feedback_visible_to(self.request.user).prefetch_related("customer__identities")

@@ -117,3 +117,12 @@ def test_cursor_pages_follow_due_time(api, make_case, cx_admin):
         seen += [c["id"] for c in page["results"]]
     expected = list(Case.objects.order_by("due_at", "id").values_list("pk", flat=True))
     assert seen == expected and len(seen) == len(cases)
+
+
+def test_json_nested_beyond_the_decoder_is_400_on_every_endpoint(api, make_case, lead):
+    """The bounded parser is the API's default, not only the feedback endpoints'."""
+    case = make_case()
+    deep = '{"action": ' + "[" * 5000 + "]" * 5000 + "}"
+    response = api(lead).post(f"{URL}{case.pk}/transitions/", deep, content_type="application/json")
+    assert response.status_code == 400
+    assert case.events.count() == 2  # opened and assigned: nothing was recorded
