@@ -6,7 +6,12 @@ class CasesConfig(AppConfig):
     name = "cases"
 
     def ready(self) -> None:
+        from django.core import checks
+
+        from cases.checks import check_audit_key
         from feedback.signals import responses_ingested
+
+        checks.register(check_audit_key)
 
         from cases.selectors import cases_visible_to
         from feedback.selectors import customer_scopes

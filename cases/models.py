@@ -181,13 +181,34 @@ class Case(models.Model):
 
 class AppendOnlyQuerySet(models.QuerySet):
     def update(self, **kwargs):
-        raise PermissionError("Audit events are append-only.")
+        raise PermissionError(f"{self.model._meta.verbose_name_plural} are append-only.")
 
     def delete(self):
-        raise PermissionError("Audit events are append-only.")
+        raise PermissionError(f"{self.model._meta.verbose_name_plural} are append-only.")
 
 
-class CaseEvent(models.Model):
+class AppendOnlyModel(models.Model):
+    """Rows that are written once and never changed or removed: refused here,
+    by a trigger on PostgreSQL, and by the app role's privileges when the
+    app runs as its own role (cvx_site.db_roles reads APPEND_ONLY)."""
+
+    APPEND_ONLY = True
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise PermissionError(f"{self._meta.verbose_name_plural} are append-only: a row cannot be saved over.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError(f"{self._meta.verbose_name_plural} are append-only: a row cannot be deleted.")
+
+
+class CaseEvent(AppendOnlyModel):
     """One entry of a case's audit trail. Append-only: each event holds the
     hash of the previous one and of its own canonical content (cases.audit)."""
 
@@ -204,8 +225,10 @@ class CaseEvent(models.Model):
     data = models.JSONField(default=dict, blank=True)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64)
-
-    objects = AppendOnlyQuerySet.as_manager()
+    # How `hash` was made (cases.audit.chain): 1, plain SHA-256 (events from
+    # before keyed hashing); 2, HMAC-SHA256 with CVX_AUDIT_KEY, and the
+    # opening event states every tracked field.
+    version = models.PositiveSmallIntegerField()
 
     class Meta:
         ordering = ["case", "seq"]
@@ -215,13 +238,100 @@ class CaseEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.case_id}#{self.seq} {self.kind}"
 
-    def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise PermissionError("Audit events are append-only: an event cannot be saved over.")
-        super().save(*args, **kwargs)
 
-    def delete(self, *args, **kwargs):
-        raise PermissionError("Audit events are append-only: an event cannot be deleted.")
+class AuditCheckpoint(AppendOnlyModel):
+    """A signed statement of the whole audit trail at one moment, after
+    Certificate Transparency's signed tree heads: how many cases and events
+    there were, a root over every case's head (and the state of its row),
+    and an HMAC with CVX_AUDIT_KEY over all of it and the previous
+    checkpoint's signature. `export_checkpoints` copies them out of the
+    database; cases.audit.checkpoints explains the fields."""
+
+    number = models.PositiveIntegerField(unique=True)
+    created_at = models.DateTimeField()
+    case_count = models.PositiveIntegerField()
+    event_count = models.PositiveBigIntegerField()
+    max_event_id = models.PositiveBigIntegerField()
+    legacy_max_event_id = models.PositiveBigIntegerField(
+        help_text="The highest id of an unkeyed (version 1) event; none may come after it.")
+    root = models.CharField(max_length=64)
+    prev = models.CharField(max_length=64, help_text="The previous checkpoint's signature.")
+    key_id = models.CharField(max_length=16, help_text="Which CVX_AUDIT_KEY signed it (not the key).")
+    signature = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["number"]
+
+    def __str__(self) -> str:
+        return f"checkpoint #{self.number}"
+
+
+class AuditCheckpointHead(AppendOnlyModel):
+    """A case's head as a checkpoint saw it, stored when it changed since the
+    previous checkpoint: the heads of checkpoint N are, per case, the latest
+    of these at or before N. `case_id` is a plain number so that a case that
+    vanished is still named."""
+
+    checkpoint = models.ForeignKey(AuditCheckpoint, on_delete=models.PROTECT, related_name="heads")
+    case_id = models.PositiveBigIntegerField()
+    seq = models.PositiveIntegerField()
+    hash = models.CharField(max_length=64)
+    state = models.CharField(max_length=32, help_text="Digest of the case row's tracked fields.")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["checkpoint", "case_id"], name="checkpoint_head_unique")]
+        indexes = [models.Index(fields=["case_id", "checkpoint"], name="checkpoint_head_case")]
+
+
+class VerificationRun(models.Model):
+    """One verification of the audit trail in the background (django-q2),
+    with its progress and its result, for the audit page."""
+
+    class Kind(models.TextChoices):
+        FULL = "full", "Full"
+        INCREMENTAL = "incremental", "Since the last good checkpoint"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        PASSED = "passed", "Passed"
+        FAILED = "failed", "Breaks found"
+        ERROR = "error", "Did not finish"
+
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.QUEUED)
+    # Set while queued or running; the unique constraint lets one run at a time.
+    active = models.BooleanField(default=True, null=True)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                     related_name="+", help_text="Empty: the schedule.")
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True, help_text="Last progress saved.")
+    claimed_until = models.DateTimeField(null=True, blank=True, help_text="A task works on it until then.")
+    finished_at = models.DateTimeField(null=True, blank=True)
+    checkpoint = models.ForeignKey(AuditCheckpoint, on_delete=models.PROTECT, null=True, blank=True,
+                                   related_name="+", help_text="The checkpoint the run verified the trail against.")
+    baseline = models.ForeignKey(AuditCheckpoint, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                                 help_text="Incremental runs: the last good checkpoint they started from.")
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    cursor = models.PositiveBigIntegerField(default=0, help_text="Full runs: the last case id verified.")
+    events_checked = models.PositiveBigIntegerField(default=0)
+    legacy_events = models.PositiveBigIntegerField(default=0)
+    break_count = models.PositiveIntegerField(default=0)
+    breaks = models.JSONField(default=list, blank=True, help_text="The first breaks found (at most 1,000).")
+    message = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["active"], name="one_active_verification_run")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} verification #{self.pk}: {self.get_status_display()}"
+
+    @property
+    def percent(self) -> int:
+        return 100 if not self.active else min(100, int(100 * self.done / self.total)) if self.total else 0
 
 
 class RoutedResponse(models.Model):

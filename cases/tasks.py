@@ -5,7 +5,10 @@ from __future__ import annotations
 import logging
 
 from cases import services
+from cases.models import VerificationRun
 from cases.notifications import send_event_notifications
+from cases.services.audit import audit_checkpoint_create, verification_start, verification_step
+from cvx_site.errors import Conflict
 
 log = logging.getLogger(__name__)
 
@@ -31,3 +34,25 @@ def notify_event(event_id: int) -> int:
 
 def follow_up_sweep() -> dict:
     return services.follow_up_sweep()
+
+
+def audit_checkpoint() -> str:
+    """Hourly: verify the trail since the last good checkpoint, which makes a
+    new signed checkpoint first; when a verification is already running,
+    only the checkpoint."""
+    try:
+        return f"verification #{verification_start(kind=VerificationRun.Kind.INCREMENTAL).pk} queued"
+    except Conflict:
+        return f"checkpoint #{audit_checkpoint_create().number} (a verification was running)"
+
+
+def audit_verify_full() -> str:
+    """Daily: every chain verified from its first event."""
+    try:
+        return f"verification #{verification_start(kind=VerificationRun.Kind.FULL).pk} queued"
+    except Conflict as exc:
+        return exc.message
+
+
+def audit_verification_step(run_id: int) -> str:
+    return verification_step(run_id=run_id)

@@ -103,3 +103,36 @@ def database_from_url(name: str, url: str, *, conn_max_age: int) -> dict:
             "init_command": "PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL",
         }
     return config
+
+
+def database_owner_from_url(name: str, url: str, *, app: dict) -> dict | None:
+    """The credentials of the role that owns the schema, for `migrate` (see
+    cvx_site.db_roles), from a postgres:// URL; None when `url` is empty.
+
+    Only the user, password, host and port are taken: the database is the one
+    DATABASE_URL names (the tests rename it). The owner must be another role
+    than the app's, or the app could disable the audit trail's triggers."""
+    if not url:
+        return None
+    owner = database_from_url(name, url, conn_max_age=0)
+    if owner["ENGINE"] != "django.db.backends.postgresql" or app["ENGINE"] != owner["ENGINE"]:
+        raise ConfigError(name, "is for PostgreSQL only, with DATABASE_URL on PostgreSQL too")
+    if not owner.get("USER") or owner["USER"] == app.get("USER"):
+        raise ConfigError(name, "must name another role than DATABASE_URL (the role that owns the tables)")
+    return {key: owner.get(key, "") for key in ("USER", "PASSWORD", "HOST", "PORT")}
+
+
+def env_audit_key(name: str, *, fallback_from: str) -> tuple[str, bool]:
+    """The audit trail's HMAC key from `name` and whether it was set. Unset,
+    a key derived from `fallback_from` (the secret key) stands in, which the
+    system check cases.E001 refuses when DEBUG is off."""
+    import hashlib
+    import hmac
+
+    value = env_str(name)
+    if value:
+        if len(value) < 32:
+            raise ConfigError(name, f"must be at least 32 characters (a random secret), got {len(value)}")
+        return value, True
+    derived = hmac.new(fallback_from.encode(), b"cvx audit key (development fallback)", hashlib.sha256)
+    return derived.hexdigest(), False

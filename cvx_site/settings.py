@@ -12,6 +12,8 @@ from cvx_site import local_env
 from cvx_site.env import (
     ConfigError,
     database_from_url,
+    database_owner_from_url,
+    env_audit_key,
     env_bool,
     env_choice,
     env_int,
@@ -107,6 +109,17 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Tests use a file too, so they run with WAL and IMMEDIATE like the real thing.
     DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# PostgreSQL with two roles: DATABASE_URL's role runs the app and cannot alter
+# or disable the audit trail's triggers; `migrate` runs as the role of
+# DATABASE_OWNER_URL, which owns the tables (cvx_site.db_roles).
+CVX_DATABASE_OWNER = database_owner_from_url(
+    "DATABASE_OWNER_URL", env_str("DATABASE_OWNER_URL"), app=DATABASES["default"])
+CVX_DATABASE_APP_ROLE = DATABASES["default"].get("USER", "")
+
+# The audit trail's HMAC key (event hashes, checkpoint signatures): never in
+# the database. Unset, a key derived from SECRET_KEY stands in; the system
+# check cases.E001 refuses that when DEBUG is off.
+CVX_AUDIT_KEY, CVX_AUDIT_KEY_SET = env_audit_key("CVX_AUDIT_KEY", fallback_from=SECRET_KEY)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

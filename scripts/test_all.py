@@ -21,7 +21,7 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from throwaway_pg import PostgresUnavailable, throwaway_postgres  # noqa: E402
+from throwaway_pg import PostgresUnavailable, throwaway_postgres_roles  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -53,6 +53,7 @@ def pytest(extra_env: dict[str, str], args: list[str], tally: Tally) -> int:
     env = {
         **os.environ,
         "DJANGO_SECRET_KEY": os.environ.get("DJANGO_SECRET_KEY") or secrets.token_urlsafe(50),
+        "CVX_AUDIT_KEY": os.environ.get("CVX_AUDIT_KEY") or secrets.token_urlsafe(48),
         "DJANGO_DEBUG": "false",
         **extra_env,
     }
@@ -91,17 +92,20 @@ def main(args: list[str]) -> int:
     with tempfile.TemporaryDirectory(prefix="cvx-test-") as data_dir:
         banner("CVX test suite on SQLite")
         sqlite_rc = pytest(
-            {"CVX_DATA_DIR": data_dir, "DATABASE_URL": "", "CVX_EXPECT_DB": "sqlite"},
+            {"CVX_DATA_DIR": data_dir, "DATABASE_URL": "", "DATABASE_OWNER_URL": "", "CVX_EXPECT_DB": "sqlite"},
             ["-m", "not postgres", *args],
             tally,
         )
 
     banner("CVX test suite on PostgreSQL (throwaway server)")
     try:
-        with throwaway_postgres() as url:
+        # As in production: the tests run as an app role that owns no table;
+        # the test database is created and migrated by the owner role.
+        with throwaway_postgres_roles() as (app_url, owner_url):
             with tempfile.TemporaryDirectory(prefix="cvx-test-") as data_dir:
                 pg_rc = pytest(
-                    {"CVX_DATA_DIR": data_dir, "DATABASE_URL": url, "CVX_EXPECT_DB": "postgresql"},
+                    {"CVX_DATA_DIR": data_dir, "DATABASE_URL": app_url, "DATABASE_OWNER_URL": owner_url,
+                     "CVX_EXPECT_DB": "postgresql"},
                     ["-m", "not sqlite", *args],
                     tally,
                 )

@@ -1,11 +1,16 @@
 """Start a private, disposable PostgreSQL server for tests and benchmarks.
 
-    python scripts/throwaway_pg.py -- COMMAND ...   # runs COMMAND with DATABASE_URL set
+    python scripts/throwaway_pg.py -- COMMAND ...   # runs COMMAND with DATABASE_URL and DATABASE_OWNER_URL set
 
 The server lives in a temporary directory, listens on 127.0.0.1 at a free
 port, trusts local connections and is stopped and deleted afterwards. As root
 it runs as the `postgres` user (initdb refuses root); when Debian's server
 binaries are missing and we are root, it installs them with apt-get.
+
+The command runs with the two roles of a production setup (README,
+Production): DATABASE_OWNER_URL's `cvx_owner` owns the database (and may
+create the test database), DATABASE_URL's `cvx_app` is neither owner nor
+superuser; `migrate` grants it what the app needs (cvx_site.db_roles).
 """
 
 from __future__ import annotations
@@ -58,9 +63,32 @@ def _as_server_user(cmd: list[str]) -> list[str]:
     return cmd
 
 
+OWNER_ROLE, APP_ROLE = "cvx_owner", "cvx_app"
+
+
+@contextlib.contextmanager
+def throwaway_postgres_roles(dbname: str = "cvx", *, tuned_for_tests: bool = True) -> Iterator[tuple[str, str]]:
+    """Yield (app URL, owner URL) of a fresh database on a private server,
+    owned by the owner role; the app role may only connect until `migrate`
+    (as the owner) grants it more."""
+    with throwaway_postgres(dbname, tuned_for_tests=tuned_for_tests) as url:
+        server, _, _ = url.rpartition("/")
+        bindir = _ensure_binaries()
+        host, port = server.rsplit("@", 1)[1].split(":")
+        sql = (f"CREATE ROLE {OWNER_ROLE} LOGIN CREATEDB; CREATE ROLE {APP_ROLE} LOGIN; "
+               f"ALTER DATABASE {dbname} OWNER TO {OWNER_ROLE};")
+        try:
+            subprocess.run(_as_server_user([str(bindir / "psql"), "-h", host, "-p", port, "-U", "postgres",
+                                            "-d", dbname, "-v", "ON_ERROR_STOP=1", "-q", "-c", sql]),
+                           check=True, capture_output=True, text=True)
+        except subprocess.CalledProcessError as exc:
+            raise PostgresUnavailable(f"creating the roles failed: {exc.stderr}") from None
+        yield (f"postgres://{APP_ROLE}@{host}:{port}/{dbname}", f"postgres://{OWNER_ROLE}@{host}:{port}/{dbname}")
+
+
 @contextlib.contextmanager
 def throwaway_postgres(dbname: str = "cvx", *, tuned_for_tests: bool = True) -> Iterator[str]:
-    """Yield a postgres:// URL of a fresh database on a private server."""
+    """Yield a postgres:// URL (as the superuser) of a fresh database on a private server."""
     bindir = _ensure_binaries()
     root = Path(tempfile.mkdtemp(prefix="cvx-pg-"))
     data, log = root / "data", root / "server.log"
@@ -101,8 +129,9 @@ def main(argv: list[str]) -> int:
     if not argv:
         print(__doc__, file=sys.stderr)
         return 2
-    with throwaway_postgres() as url:
-        return subprocess.run(argv, env={**os.environ, "DATABASE_URL": url}).returncode
+    with throwaway_postgres_roles() as (app_url, owner_url):
+        env = {**os.environ, "DATABASE_URL": app_url, "DATABASE_OWNER_URL": owner_url}
+        return subprocess.run(argv, env=env).returncode
 
 
 if __name__ == "__main__":

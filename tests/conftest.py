@@ -185,25 +185,139 @@ def touchpoint(stage, team, agent):
     )
 
 
-# --- transactional tests on PostgreSQL ------------------------------------------
+# --- the test database: made by the owner role, used by the app role ------------
 
-_DISABLE = "ALTER TABLE cases_caseevent DISABLE TRIGGER USER"
-_ENABLE = "ALTER TABLE cases_caseevent ENABLE TRIGGER USER"
+_CREDENTIALS = ("USER", "PASSWORD", "HOST", "PORT")
+_APP_CREDENTIALS = {key: django_settings.DATABASES["default"].get(key, "") for key in _CREDENTIALS}
+
+
+def _log_in_as(credentials: dict) -> None:
+    from django.db import connections
+
+    connection = connections["default"]
+    connection.close()
+    connection.settings_dict.update(credentials)
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    """On PostgreSQL with DATABASE_OWNER_URL (as `make test` runs it), the test
+    database is created and migrated by the owner role, as production's is
+    (cases' `migrate` then grants the app role its privileges)..."""
+    if django_settings.CVX_DATABASE_OWNER:
+        _log_in_as(django_settings.CVX_DATABASE_OWNER)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """...and the tests run as the app role, which owns no table; the owner
+    drops the database at the end.
+
+    ANALYZE is for a table's owner only, and the tests that look at query
+    plans gather statistics on rows they have not committed, so in their
+    own transaction: `SELECT cvx_test_analyze('table')` does it for them (a
+    function of the test database only, run with its owner's rights)."""
+    from django.db import connections
+
+    connection = connections["default"]
+    if connection.vendor == "postgresql":
+        with django_db_blocker.unblock(), connection.cursor() as cursor:
+            cursor.execute(_TEST_ANALYZE)
+            if django_settings.CVX_DATABASE_OWNER:
+                cursor.execute(f'GRANT EXECUTE ON FUNCTION cvx_test_analyze(regclass) TO "{_APP_CREDENTIALS["USER"]}"')
+    if not django_settings.CVX_DATABASE_OWNER:
+        yield
+        return
+    _log_in_as(_APP_CREDENTIALS)
+    yield
+    _log_in_as(django_settings.CVX_DATABASE_OWNER)
+
+
+_TEST_ANALYZE = """
+CREATE OR REPLACE FUNCTION cvx_test_analyze(target regclass) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog AS $$
+BEGIN
+    EXECUTE format('ANALYZE %s', target);
+END
+$$;
+"""
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _audit_key_for_subprocesses():
+    """Processes a test starts (a qcluster, `manage.py check`) hash and sign
+    with the key this process uses."""
+    os.environ.setdefault("CVX_AUDIT_KEY", django_settings.CVX_AUDIT_KEY)
+
+
+def owner_connection():
+    """A new psycopg connection to the test database as the role that owns
+    the tables (the app's own role when there is no DATABASE_OWNER_URL): what
+    an attacker holding the owner's password could do. It sees only what the
+    test has committed."""
+    import psycopg
+    from django.db import connections
+
+    db = connections["default"].settings_dict
+    credentials = django_settings.CVX_DATABASE_OWNER or {key: db.get(key) for key in _CREDENTIALS}
+    return psycopg.connect(dbname=db["NAME"], user=credentials["USER"], password=credentials["PASSWORD"] or None,
+                           host=credentials["HOST"] or None, port=credentials["PORT"] or None)
+
+
+def _append_only(action: str) -> list[str]:
+    from cvx_site.db_roles import append_only_tables
+
+    return [f"ALTER TABLE {table} {action} TRIGGER USER" for table in append_only_tables()]
+
+
+@pytest.fixture
+def tamper(transactional_db):
+    """tamper() -> a context manager giving a cursor that writes as an
+    attacker with the table owner's rights would: on PostgreSQL a connection
+    of the owner role with the append-only triggers switched off, committed
+    at the end of the block (so the test must be transactional: use it with
+    `pg_audit_cleanup`); on SQLite, which has neither roles nor triggers, the
+    test's own connection."""
+    import contextlib
+
+    from django.db import connection, transaction
+
+    @contextlib.contextmanager
+    def cursor(*, triggers_off: bool = True):
+        if connection.vendor != "postgresql":
+            with transaction.atomic(), connection.cursor() as django_cursor:
+                yield django_cursor
+            return
+        with owner_connection() as owner, owner.cursor() as owner_cursor:
+            # Django's foreign keys are deferred: checked at once instead, so
+            # that no pending check stops ALTER TABLE turning the triggers on again.
+            owner_cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            for sql in _append_only("DISABLE") if triggers_off else []:
+                owner_cursor.execute(sql)
+            yield owner_cursor
+            for sql in _append_only("ENABLE") if triggers_off else []:
+                owner_cursor.execute(sql)
+
+    return cursor
+
+
+# --- transactional tests on PostgreSQL ------------------------------------------
 
 
 @pytest.fixture
 def pg_audit_cleanup(transactional_db):
     """For transactional tests on PostgreSQL, whose data Django removes by a
-    flush: one TRUNCATE of every table, which the append-only trigger refuses
-    (a statement trigger: it fires even when cases_caseevent is empty). On
-    SQLite there is no trigger and this does nothing.
+    flush: one TRUNCATE of every table, which the append-only triggers refuse
+    (statement triggers: they fire even when the tables are empty), and which
+    the app role may not run at all. On SQLite there is no trigger and this
+    does nothing.
 
     Requesting `transactional_db` makes this teardown run before the flush.
-    It has the flush run as DISABLE TRIGGER USER; TRUNCATE ... (every table,
-    cases_caseevent and cases_notification included); ENABLE TRIGGER USER, in
-    the flush's own transaction, so the trigger is on again whether the flush
-    commits or rolls back. Emptying cases_caseevent first and re-enabling
-    before the flush would not do: the flush's TRUNCATE would still be refused.
+    It has the flush run by the owner role as DISABLE TRIGGER USER on the
+    append-only tables; TRUNCATE ... (every table); ENABLE TRIGGER USER, in
+    one transaction, so the triggers are on again whether it commits or
+    rolls back. Emptying the tables first and re-enabling before the flush
+    would not do: the flush's TRUNCATE would still be refused.
     """
     yield
     from django.db import connections
@@ -213,11 +327,13 @@ def pg_audit_cleanup(transactional_db):
         return
     ops = connection.ops
 
-    def flush_with_trigger_off(sql_list):
+    def flush_as_owner_with_triggers_off(sql_list):
         del ops.execute_sql_flush  # once only: back to the backend's own method
-        ops.execute_sql_flush([_DISABLE, *sql_list, _ENABLE])
+        with owner_connection() as owner, owner.cursor() as cursor:
+            for sql in [*_append_only("DISABLE"), *sql_list, *_append_only("ENABLE")]:
+                cursor.execute(sql)
 
-    ops.execute_sql_flush = flush_with_trigger_off
+    ops.execute_sql_flush = flush_as_owner_with_triggers_off
 
 
 # --- the browser (Playwright driving Debian's Chromium) ---------------------------

@@ -7,14 +7,10 @@ from datetime import datetime
 from django.db import connections, router, transaction
 from django_q.tasks import async_task
 
-from cases.audit import chain_event
+from cases.audit import TRACKED, chain_event
 from cases.choices import EventKind, Priority
 from cases.models import Case, CaseEvent
 
-# Fields whose before/after values go into an event's `changes`.
-TRACKED = ("status", "owner_id", "priority", "outcome", "root_cause_id", "resolution_summary", "due_at",
-           "first_contact_at", "resolved_at", "closed_at", "first_contact_breached_at",
-           "resolution_breached_at", "contact_count")
 # Events that someone should hear about by email (see cases.tasks.notify_event).
 NOTIFIED = {EventKind.ASSIGNED, EventKind.SLA_BREACHED, EventKind.ESCALATED}
 # Backends that can insert the event and update the case in one statement (a
@@ -40,8 +36,12 @@ def record(case: Case, *, kind: str, actor, now: datetime, note: str = "", data:
            **changes) -> CaseEvent:
     """Set `changes` on the locked `case`, append the event that records them
     and save the case, all in the caller's transaction. Emails for the event
-    are queued to go out after commit."""
-    before = [getattr(case, f) for f in TRACKED]
+    are queued to go out after commit.
+
+    `changes` of the event hold [before, after] of each TRACKED field that
+    changed; the first event of a case holds [None, value] of every field
+    that is set, so that the events alone imply the row (cases.audit.verify)."""
+    before = [getattr(case, f) for f in TRACKED] if case.audit_seq else [None] * len(TRACKED)
     for name, value in changes.items():
         setattr(case, name, value)
     case.due_at = next_due(case)

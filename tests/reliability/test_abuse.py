@@ -61,7 +61,7 @@ def survey_path(touchpoint) -> str:
 
 
 def manage(*args: str, env: dict[str, str], tmp_path: Path) -> subprocess.CompletedProcess:
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_URL", "REDIS_URL", "CVX_"))}
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_", "REDIS_URL", "CVX_"))}
     return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, capture_output=True, text=True,
                           timeout=120, env={**base, "CVX_DATA_DIR": str(tmp_path), "DJANGO_SECRET_KEY": "x" * 60,
                                             **env})

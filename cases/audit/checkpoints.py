@@ -1,0 +1,256 @@
+"""Signed checkpoints of the whole audit trail, in the spirit of Certificate
+Transparency's signed tree heads.
+
+A checkpoint states, at one moment: the number of cases and of events, the
+highest event id, the highest id of an unkeyed (version 1) event, and a
+root over every case's head: per case its last seq, last hash and a digest
+of its row's tracked fields. The root is the sum modulo 2^256 of an HMAC
+per case (an incremental multiset hash, keyed, so it cannot be forged
+without CVX_AUDIT_KEY and does not depend on order). The signature is an
+HMAC over all of it and the previous checkpoint's signature, so the
+checkpoints form a chain of their own.
+
+Heads are stored only when they changed since the previous checkpoint
+(AuditCheckpointHead); the heads of checkpoint N are, per case, the latest
+stored at or before N. Events are append-only, so every head a checkpoint
+saw must still be in its case's trail: one that is not is a truncated
+tail, a rewritten event or (the case gone too) a vanished case.
+
+`export_checkpoints` writes checkpoints and their heads as JSON lines for an
+auditor's archive outside the database; `verify_audit --checkpoints FILE`
+checks the database against such an archive, which whoever controls the
+database cannot reach.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timezone as dt_timezone
+
+from django.db.models import Exists, OuterRef
+
+from cases.audit.chain import GENESIS, key_id
+from cases.audit.verify import ChainBreak
+from cases.models import AuditCheckpoint, AuditCheckpointHead, Case, CaseEvent
+
+MODULUS = 2**256
+SIGNED_FIELDS = ("number", "created_at", "case_count", "event_count", "max_event_id", "legacy_max_event_id",
+                 "root", "prev", "key_id")
+BATCH = 500
+
+
+@dataclass(frozen=True)
+class Head:
+    """A case's head as checkpoint `number` saw it; `current` is the hash of
+    the trail's event at `seq` now (None: there is none) and `exists`
+    whether the case row is still there."""
+
+    seq: int
+    hash: str
+    state: str
+    number: int
+    current: str | None = None
+    exists: bool = True
+
+
+def head_element(key: bytes, case_id: int, seq: int, head: str, state: str) -> int:
+    mac = hmac.new(key, f"{case_id}:{seq}:{head}:{state}".encode(), hashlib.sha256)
+    return int.from_bytes(mac.digest(), "big")
+
+
+def root_of(total: int) -> str:
+    return f"{total % MODULUS:064x}"
+
+
+def fields_of(checkpoint: AuditCheckpoint) -> dict:
+    """The signed fields as JSON values (the archive's form too)."""
+    values = {name: getattr(checkpoint, name) for name in SIGNED_FIELDS}
+    values["created_at"] = _time(values["created_at"])
+    return values
+
+
+def sign(fields: dict, key: bytes) -> str:
+    payload = json.dumps({name: fields[name] for name in SIGNED_FIELDS}, sort_keys=True, separators=(",", ":"))
+    return hmac.new(key, payload.encode(), hashlib.sha256).hexdigest()
+
+
+def check_chain_of(checkpoints: Iterable[dict], key: bytes, *, label: str = "checkpoint",
+                   complete: bool = True) -> list[ChainBreak]:
+    """Breaks in a sequence of checkpoints (dicts of the signed fields and
+    `signature`, by number): a gap, a broken link to the previous signature,
+    another key, a signature that does not verify, counts that go down, a
+    legacy bound that moves. `complete`: the sequence should start at #1."""
+    breaks, previous, mine = [], None, key_id(key)
+    for fields in checkpoints:
+        number = fields["number"]
+
+        def broken(reason: str, number=number) -> None:
+            breaks.append(ChainBreak(None, None, None, reason, where=f"{label} #{number}"))
+
+        expected = previous["number"] + 1 if previous else (1 if complete else number)
+        if number != expected:
+            breaks.append(ChainBreak(None, None, None, f"missing (deleted or never copied out): the next one is "
+                                     f"#{number}", where=f"{label} #{expected}"))
+        elif fields["prev"] != (previous["signature"] if previous else GENESIS) and (previous or complete):
+            broken("does not follow the previous checkpoint's signature (one before it was removed or replaced)")
+        if fields["key_id"] != mine:
+            broken(f"was signed with another key (key id {fields['key_id']}; CVX_AUDIT_KEY's is {mine})")
+        elif not hmac.compare_digest(sign(fields, key), fields["signature"]):
+            broken("its signature does not verify (altered)")
+        if previous:
+            for name in ("case_count", "event_count", "max_event_id"):
+                if fields[name] < previous[name]:
+                    broken(f"records {name.replace('_', ' ')} {fields[name]}, fewer than #{previous['number']}'s "
+                           f"{previous[name]}")
+            if fields["legacy_max_event_id"] != previous["legacy_max_event_id"]:
+                broken("moves the bound of unkeyed (version 1) events: only events from before keyed hashing "
+                       "may be unkeyed")
+        previous = fields
+    return breaks
+
+
+def stored_checkpoints() -> list[dict]:
+    return [{**fields_of(cp), "signature": cp.signature} for cp in AuditCheckpoint.objects.order_by("number")]
+
+
+def stored_heads(checkpoint: AuditCheckpoint) -> dict[int, Head]:
+    """Per case, the latest head stored at or before `checkpoint`."""
+    later = AuditCheckpointHead.objects.filter(case_id=OuterRef("case_id"), checkpoint_id__gt=OuterRef("checkpoint_id"),
+                                               checkpoint_id__lte=checkpoint.pk)
+    rows = (AuditCheckpointHead.objects.filter(checkpoint_id__lte=checkpoint.pk).exclude(Exists(later))
+            .values_list("case_id", "seq", "hash", "state", "checkpoint__number"))
+    return {case_id: Head(seq, head, state, number) for case_id, seq, head, state, number in rows.iterator(5000)}
+
+
+def with_current(heads: dict[int, Head]) -> dict[int, Head]:
+    """`heads` with what the database holds now at each: the event's hash at
+    that seq and whether the case exists."""
+    ids, found = sorted(heads), {}
+    for start in range(0, len(ids), BATCH):
+        batch = ids[start:start + BATCH]
+        existing = set(Case.objects.filter(pk__in=batch).values_list("pk", flat=True))
+        wanted = {(case_id, heads[case_id].seq) for case_id in batch}
+        events = CaseEvent.objects.filter(case_id__in=batch, seq__in={seq for _c, seq in wanted})
+        current = {(c, s): h for c, s, h in events.values_list("case_id", "seq", "hash") if (c, s) in wanted}
+        for case_id in batch:
+            head = heads[case_id]
+            found[case_id] = Head(head.seq, head.hash, head.state, head.number,
+                                  current.get((case_id, head.seq)), case_id in existing)
+    return found
+
+
+def check_root(fields: dict, heads: dict[int, Head], key: bytes, *, label: str = "checkpoint") -> list[ChainBreak]:
+    """The heads must add up to the checkpoint's signed root and counts."""
+    total = sum(head_element(key, case_id, h.seq, h.hash, h.state) for case_id, h in heads.items())
+    counts = (len(heads), sum(h.seq for h in heads.values()))
+    if root_of(total) == fields["root"] and counts == (fields["case_count"], fields["event_count"]):
+        return []
+    return [ChainBreak(None, None, None, f"the case heads kept for it ({counts[0]} cases, {counts[1]} events) do "
+                       f"not add up to its signed root ({fields['case_count']} cases, {fields['event_count']} "
+                       "events): heads were altered or removed", where=f"{label} #{fields['number']}")]
+
+
+def check_heads(heads: dict[int, Head], *, label: str = "checkpoint") -> list[ChainBreak]:
+    """Every head a checkpoint saw must still be in its case's trail."""
+    breaks = []
+    for case_id, head in sorted(heads.items()):
+        seen = f"{label} #{head.number} recorded {head.seq} event(s) ending in {head.hash[:12]}…"
+        if not head.exists:
+            breaks.append(ChainBreak(case_id, None, None, f"the case is gone with its trail; {seen} (vanished)",
+                                     where="whole case"))
+        elif head.seq == 0:
+            continue
+        elif head.current is None:
+            breaks.append(ChainBreak(case_id, head.seq, None, f"is gone: {seen} (truncated tail)",
+                                     where=f"event #{head.seq}"))
+        elif head.current != head.hash:
+            breaks.append(ChainBreak(case_id, head.seq, None, f"is not the one {label} #{head.number} recorded "
+                                     "(rewritten)", where=f"event #{head.seq}"))
+    return breaks
+
+
+def check_event_count(fields: dict, *, label: str = "checkpoint") -> list[ChainBreak]:
+    count = CaseEvent.objects.count()
+    if count >= fields["event_count"]:
+        return []
+    return [ChainBreak(None, None, None, f"recorded {fields['event_count']} events; the trail now holds {count} "
+                       "(events were removed)", where=f"{label} #{fields['number']}")]
+
+
+# --- the auditor's archive: JSON lines ------------------------------------------------
+
+def export_lines(checkpoints) -> Iterator[str]:
+    """Each checkpoint as one line, then one line per head it stored."""
+    for checkpoint in checkpoints:
+        yield json.dumps({"checkpoint": {**fields_of(checkpoint), "signature": checkpoint.signature}},
+                         sort_keys=True)
+        heads = checkpoint.heads.order_by("case_id").values_list("case_id", "seq", "hash", "state")
+        for case_id, seq, head, state in heads.iterator(5000):
+            yield json.dumps({"head": [checkpoint.number, case_id, seq, head, state]})
+
+
+class ArchiveError(ValueError):
+    """An archive line that cannot be read; the message names the line."""
+
+
+def read_archive(lines: Iterable[str]) -> tuple[list[dict], dict[int, Head]]:
+    """The checkpoints of an exported archive, by number, and per case the
+    latest head it holds."""
+    checkpoints, heads = [], {}
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+            if "checkpoint" in record:
+                fields = record["checkpoint"]
+                missing = [name for name in (*SIGNED_FIELDS, "signature") if name not in fields]
+                if missing:
+                    raise ArchiveError(f"line {number}: the checkpoint lacks {', '.join(missing)}")
+                checkpoints.append(fields)
+            elif "head" in record:
+                at, case_id, seq, head, state = record["head"]
+                heads[int(case_id)] = Head(int(seq), str(head), str(state), int(at))
+            else:
+                raise ArchiveError(f"line {number}: neither a checkpoint nor a head")
+        except (ValueError, TypeError, KeyError) as exc:
+            if isinstance(exc, ArchiveError):
+                raise
+            raise ArchiveError(f"line {number}: not a checkpoint archive line ({exc})") from None
+    checkpoints.sort(key=lambda fields: fields["number"])
+    return checkpoints, heads
+
+
+def check_archive(checkpoints: list[dict], heads: dict[int, Head], key: bytes) -> list[ChainBreak]:
+    """The database against checkpoints held outside it: the archive's own
+    chain and signatures, each archived checkpoint still in the database and
+    unchanged, and every archived head still in its case's trail."""
+    if not checkpoints:
+        return []
+    complete = checkpoints[0]["number"] == 1
+    breaks = check_chain_of(checkpoints, key, label="archived checkpoint", complete=complete)
+    stored = {fields["number"]: fields for fields in stored_checkpoints()}
+    for fields in checkpoints:
+        here = stored.get(fields["number"])
+        where = f"archived checkpoint #{fields['number']}"
+        if here is None:
+            breaks.append(ChainBreak(None, None, None, "is missing from the database (deleted)", where=where))
+        elif here != fields:
+            differ = ", ".join(name for name in fields if here.get(name) != fields[name])
+            breaks.append(ChainBreak(None, None, None, f"differs from the database's ({differ}): replaced",
+                                     where=where))
+    latest = checkpoints[-1]
+    heads = {case_id: head for case_id, head in heads.items() if head.number <= latest["number"]}
+    if complete:
+        breaks += check_root(latest, heads, key, label="archived checkpoint")
+    breaks += check_heads(with_current(heads), label="archived checkpoint")
+    breaks += check_event_count(latest, label="archived checkpoint")
+    return breaks
+
+
+def _time(value: datetime) -> str:
+    return value.astimezone(dt_timezone.utc).isoformat(timespec="microseconds")
