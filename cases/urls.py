@@ -13,6 +13,7 @@ urlpatterns = [
     path("audit/", views.audit_trail, name="audit"),
     path("audit/export.csv", views.audit_export, name="audit-export"),
     path("audit/verify/", views.audit_verify, name="audit-verify"),
+    path("audit/verify/progress/", views.audit_verify_progress, name="audit-verify-progress"),
     path("bulk-reassign/", views.bulk_reassign, name="bulk-reassign"),
     path("metrics/", views.metrics, name="metrics"),
     path("insights/", insight_views.index, name="insights"),

@@ -14,14 +14,15 @@ from django.shortcuts import redirect, render
 from django.utils.formats import date_format
 from django.utils.timezone import localtime
 from django.urls import reverse
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from cases import policy, services
-from cases.audit import verify_all
+from cases.audit.trail import last_good_checkpoint, latest_checkpoint
+from cases.audit.verify import ChainBreak
 from cases.choices import CaseOutcome, CaseStatus, Priority
 from cases.filtersets import CaseFilterSet
 from cases.forms import ACTION_FORMS, AuditFilterForm, BulkReassignForm
-from cases.models import Case, RoutedResponse
+from cases.models import Case, RoutedResponse, VerificationRun
 from cases.selectors import (
     case_events_visible_to,
     cases_visible_to,
@@ -237,13 +238,42 @@ def audit_export(request):
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
 def audit_verify(request):
+    """The latest verification of the audit trail, its progress while one
+    runs, and (POST) a full one started in the background."""
+    from cases.services.audit import verification_start
+
     _manager_only(request.user)
-    breaks = list(verify_all(cases_visible_to(request.user).order_by("pk")))
-    return render(request, "cases/audit_verify.html", {
-        "nav_section": "audit",
-        "breaks": breaks, "checked": cases_visible_to(request.user).count(),
-    })
+    if request.method == "POST":
+        try:
+            verification_start(kind=VerificationRun.Kind.FULL, actor=request.user)
+            messages.success(request, "Full verification started; its progress shows below.")
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        return redirect("cases:audit-verify")
+    return render(request, "cases/audit_verify.html", {"nav_section": "audit", **_verification(request.user)})
+
+
+@login_required
+def audit_verify_progress(request):
+    """The fragment of the page that htmx polls while a verification runs."""
+    _manager_only(request.user)
+    return render(request, "cases/_audit_run.html", _verification(request.user))
+
+
+def _verification(user) -> dict:
+    runs = VerificationRun.objects.select_related("requested_by", "checkpoint", "baseline")
+    active = runs.filter(active=True).first()
+    result = runs.filter(active__isnull=True).order_by("-finished_at", "-id").first()
+    breaks = [ChainBreak(**item) for item in result.breaks] if result else []
+    # Breaks in cases the manager may not see are counted, not shown.
+    visible = set(cases_visible_to(user).filter(pk__in={b.case_id for b in breaks if b.case_id})
+                  .values_list("pk", flat=True))
+    shown = [b for b in breaks if b.case_id is None or b.case_id in visible]
+    return {"run": active, "result": result, "breaks": shown, "hidden_breaks": len(breaks) - len(shown),
+            "unlisted_breaks": result.break_count - len(breaks) if result else 0,
+            "good": last_good_checkpoint(), "checkpoint": latest_checkpoint()}
 
 
 @login_required
