@@ -489,7 +489,7 @@ STAGES: list[tuple[str, list[Where]]] = [
                                         ("django/db/models/manager.py", "manager_method",
                                          f"{SERVICES}:_create_responses")]),
     ("        responses_ingested signal + score keys", [("django/dispatch/dispatcher.py", "send", SERVICES),
-                                                      ("feedback/analytics.py", "daily_score_keys", None)]),
+                                                      ("feedback/summaries.py", "daily_score_keys", None)]),
     ("        transaction exit: COMMIT + on_commit hooks", [("django/db/transaction.py", "__exit__",
                                                            f"{SERVICES}:feedback_ingest_many")]),
     ("          on_commit task enqueues (django-q2 ORM broker)", [("django_q/tasks.py", "async_task", None)]),

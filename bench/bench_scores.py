@@ -108,7 +108,7 @@ def timed_runs(step: Callable[[], Any], runs: int) -> tuple[list[float], Any]:
 
 def bucket_keys(responses) -> list[tuple[int, dt.date]]:
     """The summary buckets of `responses`, as ingestion queues them."""
-    from feedback.analytics import daily_score_keys
+    from feedback.summaries import daily_score_keys
 
     return [(touchpoint, dt.date.fromisoformat(day)) for touchpoint, day in daily_score_keys(responses)]
 
@@ -123,7 +123,7 @@ def prepare(args: argparse.Namespace) -> tuple[float, float, int]:
     responses the rebuild counted."""
     from django.core.management import call_command
 
-    from feedback.analytics import rebuild_daily_scores
+    from feedback.summaries import rebuild_daily_scores
     from fill import fill
     from journeys.demo import seed_journeys
 
@@ -139,7 +139,8 @@ def prepare(args: argparse.Namespace) -> tuple[float, float, int]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from feedback.analytics import refresh_daily_scores, score_metrics, score_metrics_from_summary
+    from feedback.analytics import score_metrics, score_metrics_from_summary
+    from feedback.summaries import refresh_daily_scores
     from feedback.models import DailyScore, FeedbackResponse, WeeklyScore
 
     load = os.getloadavg()

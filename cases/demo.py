@@ -12,7 +12,7 @@ from django.utils import timezone
 from cases import services
 from cases.choices import AssignmentStrategy, CaseStatus, ContactChannel, Priority
 from cases.models import Case, RootCause, RoutingRule
-from feedback.analytics import rebuild_daily_scores
+from feedback.summaries import rebuild_daily_scores
 from feedback.services import CREATED, feedback_ingest_many
 from journeys.demo import SeedResult
 

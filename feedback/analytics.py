@@ -1,15 +1,14 @@
 """Score metrics as DESIGN defines them (NPS, CSAT %, CES mean and low-effort
 share, negative sentiment), computed in the database by touchpoint, journey,
-team or stage and by UTC day, week or month.
+team or stage and by UTC day, week or month. Reads only: the summary rows
+are written by `feedback.summaries`.
 
 Two paths give the same rows for the same feedback:
 
 - `score_metrics` reads the raw responses (any filtered queryset);
 - `score_metrics_from_summary` sums the summary: `DailyScore`, one row of
   counters per touchpoint and UTC day, and `WeeklyScore`, the same per UTC
-  week (the sum of its seven days). Both are kept up to date after each
-  ingestion by `refresh_daily_scores` (queued after commit) and rebuilt
-  from the raw table by `rebuild_daily_scores` (`manage.py refresh_scores`).
+  week (the sum of its seven days), both kept by `feedback.summaries`.
 
 Both compute every figure from the same integer counters with `_figures`,
 so they agree to the last digit, not just approximately.
@@ -25,22 +24,18 @@ the number of responses (bench/bench_scores.py).
 from __future__ import annotations
 
 import operator
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
 from datetime import timezone as dt_timezone
 from functools import reduce
 
-from django.db import transaction
-from django.db.models import Count, DateField, F, Max, Min, Q, QuerySet, Sum
-from django.db.models.functions import TruncDate, TruncDay, TruncMonth, TruncWeek
+from django.db.models import Count, DateField, F, Q, QuerySet, Sum
+from django.db.models.functions import TruncDay, TruncMonth, TruncWeek
 
 from cvx_site.db import grouped
 from feedback.choices import SentimentLabel
 from feedback.models import DailyScore, FeedbackResponse, WeeklyScore
-from feedback.selectors import VIEW_ALL
 from journeys.models import Touchpoint
-from journeys.selectors import teams_of
 
 UTC = dt_timezone.utc
 # Paths that hold from a FeedbackResponse and from a DailyScore alike.
@@ -52,16 +47,12 @@ CSAT_SATISFIED_MIN = 4  # CSAT 1-5
 CES_LOW_EFFORT_MIN = 5  # CES 1-7, 7 = least effort
 COUNTERS = ("responses", "nps_responses", "promoters", "detractors", "csat_responses", "csat_satisfied",
             "ces_responses", "ces_sum", "ces_low_effort", "negative")
-# A refresh reads the raw rows of this many days per query.
-REFRESH_DAYS_PER_QUERY = 100
-
 WEEK = timedelta(days=7)
 
-Key = tuple[int, date]  # (touchpoint id, UTC day or week's Monday)
 
-
-def _raw_counters() -> dict:
-    """The counters of `COUNTERS` as aggregates over raw responses."""
+def raw_counters() -> dict:
+    """The counters of `COUNTERS` as aggregates over raw responses: what
+    the raw read computes and what the summary stores."""
     return {
         "responses": Count("id"),
         "nps_responses": Count("id", filter=Q(nps__isnull=False)),
@@ -131,7 +122,7 @@ def score_metrics(responses: QuerySet[FeedbackResponse], *, group_by: str | None
     """
     base, keys = _keyed(responses.order_by(), group_by, period,
                         lambda trunc: trunc("occurred_at", output_field=DateField(), tzinfo=UTC))
-    return _rows(base, keys, _raw_counters())
+    return _rows(base, keys, raw_counters())
 
 
 def score_metrics_from_summary(touchpoints: QuerySet[Touchpoint] | None, *, since: date | None = None,
@@ -173,8 +164,8 @@ def _summary_parts(touchpoints: QuerySet[Touchpoint] | None, since: date | None,
         return [_ordered_rows(_between(daily, "day", since, until), group_by, "day")]
     if period == "month":
         return [_month_rows(_between(daily, "day", since, until), group_by)]
-    first = since and _monday(since + timedelta(days=6))  # Monday of the first whole week
-    last = until and _monday(until - timedelta(days=6))  # Monday of the last whole week
+    first = since and week_start(since + timedelta(days=6))  # Monday of the first whole week
+    last = until and week_start(until - timedelta(days=6))  # Monday of the last whole week
     if first and last and first > last:  # no whole week
         parts, edges = [], [(since, until)]
     else:
@@ -186,7 +177,7 @@ def _summary_parts(touchpoints: QuerySet[Touchpoint] | None, since: date | None,
                                                                 for start, end in edges))),
                              group_by, period and "day")
         at = 1 if group_by else 0  # where the period is in a row; Mondays keep the days' order
-        parts.append([(*row[:at], _monday(row[at]), *row[at + 1:]) for row in rows] if period else rows)
+        parts.append([(*row[:at], week_start(row[at]), *row[at + 1:]) for row in rows] if period else rows)
     return parts
 
 
@@ -231,7 +222,7 @@ def _in_key_order(rows: list[tuple], group_by: str | None, period: str | None) -
     return sorted(rows, key=lambda row: ranks.get(row[0], last))
 
 
-def _monday(day: date) -> date:
+def week_start(day: date) -> date:
     """The first day of `day`'s week, as TruncWeek gives it."""
     return day - timedelta(days=day.weekday())
 
@@ -241,186 +232,12 @@ def responses_between(responses: QuerySet[FeedbackResponse], since: date | None,
     """`responses` that occurred on UTC days `since` to `until` (both
     included; either may be None): the rows the summary holds for those days."""
     if since:
-        responses = responses.filter(occurred_at__gte=_utc_midnight(since))
+        responses = responses.filter(occurred_at__gte=utc_midnight(since))
     if until:
-        responses = responses.filter(occurred_at__lt=_utc_midnight(until + timedelta(days=1)))
+        responses = responses.filter(occurred_at__lt=utc_midnight(until + timedelta(days=1)))
     return responses
 
 
-def scored_touchpoints_of(user) -> QuerySet[Touchpoint] | None:
-    """The touchpoints whose scores `user` may read, by the rule of
-    `feedback_visible_to`: None for every touchpoint (view_all_feedback),
-    otherwise those of the user's teams."""
-    if not user.is_authenticated:
-        return Touchpoint.objects.none()
-    if user.has_perm(VIEW_ALL):
-        return None
-    return Touchpoint.objects.filter(team__in=teams_of(user))
-
-
-def _utc_midnight(day: date) -> datetime:
+def utc_midnight(day: date) -> datetime:
+    """The start of UTC day `day`: where the summary's days begin."""
     return datetime.combine(day, time.min, UTC)
-
-
-# --- the summary: daily and weekly rows ----------------------------------------------------
-
-
-def daily_score_keys(responses: Iterable[FeedbackResponse]) -> list[list]:
-    """The summary buckets `responses` fall in, JSON-friendly for a task:
-    sorted [touchpoint id, "YYYY-MM-DD"] pairs."""
-    keys = {(r.touchpoint_id, r.occurred_at.astimezone(UTC).date().isoformat()) for r in responses}
-    return [list(key) for key in sorted(keys)]
-
-
-def refresh_daily_scores(keys: Iterable[Key]) -> int:
-    """Recompute each (touchpoint id, UTC day) bucket exactly from the raw
-    rows: upsert it, or delete it when it has no responses; then the weekly
-    buckets they belong to, from the daily ones. Idempotent; returns how
-    many daily buckets now hold responses.
-
-    Runs in one transaction holding the row locks of the buckets'
-    touchpoints (FOR NO KEY UPDATE, which new responses' foreign-key checks
-    do not wait for), so two refreshes of one bucket never interleave and
-    the later one reads everything committed before it got the locks.
-    """
-    keys = set(keys)
-    if not keys:
-        return 0
-    by_day: dict[date, list[int]] = {}
-    for touchpoint, day in sorted(keys):
-        by_day.setdefault(day, []).append(touchpoint)
-    days = list(by_day)
-    with transaction.atomic():
-        _lock_touchpoints({touchpoint for touchpoint, _day in keys})
-        counters: dict[Key, dict] = {}
-        for start in range(0, len(days), REFRESH_DAYS_PER_QUERY):
-            counters.update(_bucket_counters(reduce(operator.or_, (
-                Q(occurred_at__gte=_utc_midnight(day), occurred_at__lt=_utc_midnight(day + timedelta(days=1)),
-                  touchpoint_id__in=by_day[day])
-                for day in days[start:start + REFRESH_DAYS_PER_QUERY]))))
-        # A superset of the keys, then only the keys: an OR of one term per
-        # key costs Django more to build than the database to run.
-        touchpoints = {touchpoint for touchpoint, _day in keys}
-        nearby = _existing_buckets(DailyScore, Q(touchpoint_id__in=touchpoints, day__in=days))
-        _write_buckets(DailyScore, counters, {key: pk for key, pk in nearby.items() if key in keys})
-        weeks = {(touchpoint, _monday(day)) for touchpoint, day in keys}
-        _roll_up_weeks(min(days), max(days), touchpoints, only=weeks)
-    return len(counters)
-
-
-@dataclass
-class RebuildResult:
-    """What a rebuild covered: UTC days, buckets written and removed, responses counted."""
-
-    days: int = 0
-    buckets: int = 0
-    removed: int = 0
-    responses: int = 0
-
-
-def rebuild_daily_scores(*, since: date | None = None, chunk_days: int = 31) -> RebuildResult:
-    """Recompute the whole summary (or the days from `since` on) from the
-    raw table, `chunk_days` UTC days per transaction, with the weeks those
-    days fall in; buckets left without responses are removed. Safe beside
-    ingestion: each chunk locks every touchpoint as `refresh_daily_scores`
-    does. The result counts daily buckets."""
-    result = RebuildResult()
-    bounds = _day_bounds(since)
-    if bounds is None:
-        return result
-    first, last = bounds
-    while first <= last:
-        end = min(first + timedelta(days=chunk_days - 1), last)
-        with transaction.atomic():
-            _lock_touchpoints(None)
-            counters = _bucket_counters(Q(occurred_at__gte=_utc_midnight(first),
-                                          occurred_at__lt=_utc_midnight(end + timedelta(days=1))))
-            existing = _existing_buckets(DailyScore, Q(day__gte=first, day__lte=end))
-            _write_buckets(DailyScore, counters, existing)
-            _roll_up_weeks(first, end)
-        result.days += (end - first).days + 1
-        result.buckets += len(counters)
-        result.removed += len(existing.keys() - counters.keys())
-        result.responses += sum(row["responses"] for row in counters.values())
-        first = end + timedelta(days=1)
-    return result
-
-
-def _day_bounds(since: date | None) -> tuple[date, date] | None:
-    """First and last UTC day holding raw responses or summary rows (a
-    weekly row counts by its Monday, and only outside the weeks of the rest)."""
-    raw = FeedbackResponse.objects.aggregate(first=Min("occurred_at"), last=Max("occurred_at"))
-    daily = DailyScore.objects.aggregate(first=Min("day"), last=Max("day"))
-    weekly = WeeklyScore.objects.aggregate(first=Min("week"), last=Max("week"))
-    firsts = [d for d in (raw["first"] and raw["first"].astimezone(UTC).date(), daily["first"]) if d]
-    lasts = [d for d in (raw["last"] and raw["last"].astimezone(UTC).date(), daily["last"]) if d]
-    # A weekly row outside the weeks of those days is stale: reach it too
-    # (the chunk holding its Monday recomputes the whole week).
-    if weekly["first"] and (not firsts or weekly["first"] < _monday(min(firsts))):
-        firsts.append(weekly["first"])
-    if weekly["last"] and (not lasts or weekly["last"] > _monday(max(lasts))):
-        lasts.append(weekly["last"])
-    if not firsts:
-        return None
-    first = max(min(firsts), since) if since else min(firsts)
-    last = max(lasts)
-    return (first, last) if first <= last else None
-
-
-def _lock_touchpoints(ids: set[int] | None) -> None:
-    # Always in id order, so refreshes and rebuilds never deadlock each other.
-    touchpoints = Touchpoint.objects.select_for_update(no_key=True).order_by("pk")
-    if ids is not None:
-        touchpoints = touchpoints.filter(pk__in=ids)
-    list(touchpoints.values_list("pk", flat=True))
-
-
-def _bucket_counters(where: Q) -> dict[Key, dict]:
-    rows = (FeedbackResponse.objects.order_by().filter(where)
-            .annotate(day=TruncDate("occurred_at", tzinfo=UTC))
-            .values("touchpoint_id", "day").annotate(**_raw_counters()))
-    return {(row["touchpoint_id"], row["day"]): {name: row[name] or 0 for name in COUNTERS} for row in rows}
-
-
-def _roll_up_weeks(first: date, last: date, touchpoints: set[int] | None = None, *,
-                   only: set[Key] | None = None) -> None:
-    """Recompute the weekly buckets of the weeks holding the days `first` to
-    `last` from the daily buckets: of `touchpoints` (None: every one), and
-    only the `only` (touchpoint id, Monday) keys when given. The caller
-    holds those touchpoints' locks."""
-    first, last = _monday(first), _monday(last)
-    days, weeks = Q(day__gte=first, day__lt=last + WEEK), Q(week__gte=first, week__lte=last)
-    if touchpoints is not None:
-        days &= Q(touchpoint_id__in=touchpoints)
-        weeks &= Q(touchpoint_id__in=touchpoints)
-    rows = (DailyScore.objects.order_by().filter(days).annotate(week=TruncWeek("day"))
-            .values("touchpoint_id", "week").annotate(**{name: Sum(name) for name in COUNTERS}))
-    counters = {(row["touchpoint_id"], row["week"]): {name: row[name] for name in COUNTERS} for row in rows}
-    existing = _existing_buckets(WeeklyScore, weeks)
-    if only is not None:
-        counters = {key: counts for key, counts in counters.items() if key in only}
-        existing = {key: pk for key, pk in existing.items() if key in only}
-    _write_buckets(WeeklyScore, counters, existing)
-
-
-def _existing_buckets(model: type[DailyScore | WeeklyScore], where: Q) -> dict[Key, int]:
-    rows = model.objects.order_by().filter(where).values_list("touchpoint_id", _period_field(model), "pk")
-    return {(touchpoint, start): pk for touchpoint, start, pk in rows}
-
-
-def _write_buckets(model: type[DailyScore | WeeklyScore], counters: dict[Key, dict],
-                   existing: dict[Key, int]) -> None:
-    """Upsert `counters`; delete the `existing` buckets not among them."""
-    gone = [pk for key, pk in existing.items() if key not in counters]
-    if gone:
-        model.objects.filter(pk__in=gone).delete()
-    if counters:
-        field = _period_field(model)
-        rows = [model(touchpoint_id=touchpoint, **{field: start}, **counts)
-                for (touchpoint, start), counts in sorted(counters.items())]
-        model.objects.bulk_create(rows, batch_size=1000, update_conflicts=True,
-                                  unique_fields=["touchpoint", field], update_fields=list(COUNTERS))
-
-
-def _period_field(model: type[DailyScore | WeeklyScore]) -> str:
-    return "week" if model is WeeklyScore else "day"

@@ -178,7 +178,7 @@ class ScoreCounters(models.Model):
 class DailyScore(ScoreCounters):
     """The score counters of one touchpoint's responses on one UTC day (by
     `occurred_at`): the summary dashboards read instead of the raw table.
-    Derived data, written only by `feedback.analytics` and rebuilt from
+    Derived data, written only by `feedback.summaries` and rebuilt from
     FeedbackResponse at will (`manage.py refresh_scores`)."""
 
     touchpoint = models.ForeignKey(Touchpoint, on_delete=models.CASCADE, related_name="daily_scores")
@@ -197,7 +197,7 @@ class WeeklyScore(ScoreCounters):
     """The sum of one touchpoint's DailyScore rows of one UTC week (Monday to
     Sunday), so weekly and overall figures read a seventh of the rows.
     Written with the daily rows, in the same transaction, only by
-    `feedback.analytics`; rebuilt with them by `manage.py refresh_scores`."""
+    `feedback.summaries`; rebuilt with them by `manage.py refresh_scores`."""
 
     touchpoint = models.ForeignKey(Touchpoint, on_delete=models.CASCADE, related_name="weekly_scores")
     week = models.DateField(help_text="The Monday (UTC) the week starts on.")

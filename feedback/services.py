@@ -15,12 +15,12 @@ from django.utils import timezone
 from django_q.tasks import async_task
 
 from cvx_site.db import bulk_insert
-from feedback.analytics import daily_score_keys
 from feedback.lexicon import analyse_comments
 from feedback.models import Customer, CustomerIdentity, FeedbackResponse
 from feedback.privacy import ERASED_CONTENT_HASH
 from feedback.scores import csat_band, nps_category
 from feedback.signals import responses_ingested
+from feedback.summaries import daily_score_keys
 from feedback.validation import FeedbackInSerializer
 from journeys.models import Touchpoint
 

@@ -2,7 +2,7 @@
 
 from datetime import date
 
-from feedback import analytics
+from feedback import summaries
 from feedback.surveys import invitation_send
 
 
@@ -12,4 +12,4 @@ def send_invitation(invitation_id: int, reminder: bool = False) -> bool:
 
 def refresh_daily_scores(keys: list[list]) -> int:
     """`keys` as queued by ingestion: [touchpoint id, "YYYY-MM-DD"] pairs."""
-    return analytics.refresh_daily_scores((int(touchpoint), date.fromisoformat(day)) for touchpoint, day in keys)
+    return summaries.refresh_daily_scores((int(touchpoint), date.fromisoformat(day)) for touchpoint, day in keys)

@@ -17,17 +17,11 @@ from django.apps import apps
 from django.core.management import CommandError, call_command
 from django.db import OperationalError, connection, transaction
 
-from feedback.analytics import (
-    _lock_touchpoints,
-    rebuild_daily_scores,
-    refresh_daily_scores,
-    responses_between,
-    score_metrics,
-    score_metrics_from_summary,
-)
+from feedback.analytics import responses_between, score_metrics, score_metrics_from_summary
 from feedback.models import DailyScore, FeedbackResponse, WeeklyScore
 from feedback.selectors import feedback_visible_to
 from feedback.services import CREATED, feedback_ingest_many
+from feedback.summaries import lock_touchpoints, rebuild_daily_scores, refresh_daily_scores
 from journeys.models import Touchpoint
 
 pytestmark = pytest.mark.django_db
@@ -471,7 +465,7 @@ def test_a_refresh_waits_for_another_of_the_same_touchpoint_only(touchpoints):
         return refresh_daily_scores([(touchpoint.pk, date(2025, 1, 1))])
 
     with transaction.atomic():
-        _lock_touchpoints({fault_line.pk})  # as a refresh of fault-line in progress does
+        lock_touchpoints({fault_line.pk})  # as a refresh of fault-line in progress does
         [same] = finished(in_thread(lambda: refresh(fault_line)))
         [other] = finished(in_thread(lambda: refresh(chat)))
     assert isinstance(same, OperationalError) and "lock timeout" in str(same)
@@ -488,7 +482,7 @@ def test_a_refresh_in_progress_does_not_hold_up_ingestion(touchpoint, monkeypatc
 
     def hold_refresh_locks():
         with transaction.atomic():
-            _lock_touchpoints({touchpoint.pk})
+            lock_touchpoints({touchpoint.pk})
             locked.set()
             release.wait(timeout=10)
 

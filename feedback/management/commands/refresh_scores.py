@@ -6,7 +6,7 @@ from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError
 
-from feedback.analytics import rebuild_daily_scores
+from feedback.summaries import rebuild_daily_scores
 
 
 def _day(value: str) -> date:
