@@ -1,7 +1,7 @@
 from django.urls import path
 
 from cases import views
-from cases import insight_views
+from cases.insights import urls as insights
 
 app_name = "cases"
 
@@ -15,10 +15,5 @@ urlpatterns = [
     path("audit/verify/", views.audit_verify, name="audit-verify"),
     path("audit/verify/progress/", views.audit_verify_progress, name="audit-verify-progress"),
     path("bulk-reassign/", views.bulk_reassign, name="bulk-reassign"),
-    path("metrics/", views.metrics, name="metrics"),
-    path("insights/", insight_views.index, name="insights"),
-    path("insights/journeys/<slug:slug>/map/", insight_views.journey_map, name="insights-journey-map"),
-    path("insights/journeys/<slug:slug>/", insight_views.journey_detail, name="insights-journey"),
-    path("insights/touchpoints/<slug:slug>/", insight_views.touchpoint_detail, name="insights-touchpoint"),
-    path("insights/root-causes/", insight_views.root_causes, name="insights-root-causes"),
+    *insights.urlpatterns,
 ]

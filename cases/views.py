@@ -299,37 +299,3 @@ def bulk_reassign(request):
     for failure in failed:
         messages.error(request, failure)
     return redirect(reverse("cases:queue", kwargs={"name": "all"}))
-
-
-METRIC_COLUMNS = [
-    ("cases", "Cases"), ("resolved", "Resolved"), ("first_contact_median_h", "1st contact median h"),
-    ("first_contact_p90_h", "1st contact p90 h"), ("resolution_median_h", "Resolution median h"),
-    ("resolution_p90_h", "Resolution p90 h"), ("sla_met_pct", "SLA met %"),
-    ("first_contact_resolution_pct", "First-contact resolution %"), ("follow_up_response_rate", "Follow-up response %"),
-    ("recovery_rate", "Recovery %"), ("nps_change", "NPS change"), ("csat_change", "CSAT change"),
-]
-
-
-@csv_export
-@login_required
-def metrics(request):
-    from cases.analytics import loop_metrics
-    from cases.api.metrics import MetricsQuerySerializer, filtered_cases
-
-    _manager_only(request.user)
-    query = MetricsQuerySerializer(data=request.GET)
-    rows, errors = [], {}
-    if query.is_valid():
-        params = query.validated_data
-        rows = loop_metrics(filtered_cases(request.user, params), group_by=params.get("group_by"),
-                            period=params.get("period"))
-    else:
-        errors = query.errors
-    if request.GET.get("download") == "csv" and not errors:
-        return csv_response("cvx-loop-metrics.csv", ["group", "period", *[k for k, _ in METRIC_COLUMNS]], rows)
-    table = [(row.get("group"), row.get("period"), [row.get(k) for k, _ in METRIC_COLUMNS]) for row in rows]
-    return render(request, "cases/metrics.html", {
-        "table": table, "columns": METRIC_COLUMNS, "errors": errors, "params": request.GET,
-        "groups": ["owner", "team", "touchpoint", "journey", "root_cause"], "periods": ["day", "week", "month"],
-        "nav_section": "metrics", "query": request.GET.urlencode(),
-    })

@@ -1,16 +1,12 @@
 from rest_framework.routers import SimpleRouter
 
-from django.urls import path
-
-from cases.api.metrics import MetricsView, RootCauseParetoView, ValueChainView
 from cases.api.views import CaseViewSet
+from cases.insights.urls import api_urlpatterns as insights
 
 router = SimpleRouter()
 router.register("cases", CaseViewSet, basename="case")
 
 urlpatterns = [
-    path("metrics/", MetricsView.as_view(), name="metrics"),
-    path("metrics/root-causes/", RootCauseParetoView.as_view(), name="metrics-root-causes"),
-    path("metrics/touchpoints/<str:slug>/value-chain/", ValueChainView.as_view(), name="metrics-value-chain"),
+    *insights,
     *router.urls,
 ]

@@ -1,43 +1,19 @@
-"""GET /api/v1/metrics/: loop metrics over the caller's cases and score
-metrics over the caller's feedback."""
+"""The metrics API: GET /api/v1/metrics/ (loop metrics over the caller's
+cases and score metrics over the caller's feedback), the Pareto of root
+causes and a touchpoint's chain of CX value. Each view checks its query,
+calls `cases.insights.queries` and serializes the reply."""
 
 from __future__ import annotations
 
-from datetime import datetime, time
-
-from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from cases.analytics import GROUPS, PERIODS, loop_metrics
-from cases.selectors import cases_visible_to
+from cases.insights import queries
+from cases.insights.params import MetricsQuerySerializer, RootCauseQuerySerializer
 from cvx_site.api import ErrorsDocumentedSchema
-from feedback.analytics import GROUPS as SCORE_GROUPS
-from feedback.analytics import score_metrics_from_summary, scored_touchpoints_of
-
-
-class DateRangeSerializer(serializers.Serializer):
-    """`since` and `until` days, in order; subclasses word what they bound."""
-
-    since = serializers.DateField(required=False)
-    until = serializers.DateField(required=False)
-
-    def validate(self, attrs):
-        if attrs.get("since") and attrs.get("until") and attrs["since"] > attrs["until"]:
-            raise serializers.ValidationError({"until": ["Must not be before `since`."]})
-        return attrs
-
-
-class MetricsQuerySerializer(DateRangeSerializer):
-    group_by = serializers.ChoiceField(choices=sorted(GROUPS), required=False)
-    period = serializers.ChoiceField(choices=sorted(PERIODS), required=False)
-    since = serializers.DateField(
-        required=False, help_text="Cases opened on or after this day; feedback from this UTC day on.")
-    until = serializers.DateField(
-        required=False, help_text="Cases opened on or before this day; feedback up to this UTC day.")
 
 
 def _hours_or_pct(help_text: str) -> serializers.FloatField:
@@ -96,26 +72,6 @@ class MetricsReplySerializer(serializers.Serializer):
         help_text="Null when group_by is owner or root_cause, which feedback does not have.")
 
 
-def filtered_cases(user, params: dict):
-    cases = cases_visible_to(user)
-    zone = timezone.get_current_timezone()
-    if params.get("since"):
-        cases = cases.filter(created_at__gte=datetime.combine(params["since"], time.min, zone))
-    if params.get("until"):
-        cases = cases.filter(created_at__lte=datetime.combine(params["until"], time.max, zone))
-    return cases
-
-
-def score_rows(user, params: dict) -> list[dict] | None:
-    """Scores of the feedback the user may see, from the daily summary; None
-    for a grouping feedback has not (owner, root cause)."""
-    group_by = params.get("group_by")
-    if group_by and group_by not in SCORE_GROUPS:
-        return None
-    return score_metrics_from_summary(scored_touchpoints_of(user), since=params.get("since"),
-                                      until=params.get("until"), group_by=group_by, period=params.get("period"))
-
-
 class MetricsView(APIView):
     """Loop metrics (time to first contact and resolution, SLA met, first-contact
     resolution, follow-up response, recovery, score change) by group and period,
@@ -130,15 +86,9 @@ class MetricsView(APIView):
         query = MetricsQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         params = query.validated_data
-        rows = loop_metrics(filtered_cases(request.user, params), group_by=params.get("group_by"),
-                            period=params.get("period"))
-        return Response({"group_by": params.get("group_by"), "period": params.get("period"), "loop": rows,
-                         "scores": score_rows(request.user, params)})
-
-
-class RootCauseQuerySerializer(DateRangeSerializer):
-    since = serializers.DateField(required=False, help_text="Cases resolved on or after this day.")
-    until = serializers.DateField(required=False, help_text="Cases resolved on or before this day.")
+        return Response({"group_by": params.get("group_by"), "period": params.get("period"),
+                         "loop": queries.loop_rows(request.user, **params),
+                         "scores": queries.score_rows(request.user, **params)})
 
 
 class ParetoRowSerializer(serializers.Serializer):
@@ -162,12 +112,10 @@ class RootCauseParetoView(APIView):
 
     @extend_schema(parameters=[RootCauseQuerySerializer], responses={200: ParetoRowSerializer(many=True)})
     def get(self, request):
-        from cases.insights import root_cause_pareto
-
         query = RootCauseQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        rows = root_cause_pareto(cases_visible_to(request.user), query.validated_data.get("since"),
-                                 query.validated_data.get("until"))
+        rows = queries.root_causes_of(request.user, query.validated_data.get("since"),
+                                      query.validated_data.get("until"))
         return Response(ParetoRowSerializer(rows, many=True).data)
 
 
@@ -201,12 +149,7 @@ class ValueChainView(APIView):
 
     @extend_schema(responses={200: ValueChainSerializer})
     def get(self, request, slug: str):
-        from cases.insights import touchpoints_in_scope, value_chain
-        from feedback.selectors import feedback_visible_to
-
-        # A NUL is in no slug, and PostgreSQL fails a query that holds one.
-        touchpoint = None if "\x00" in slug else touchpoints_in_scope(request.user).filter(slug=slug).first()
+        touchpoint = queries.visible_touchpoint(request.user, slug)
         if touchpoint is None:
             raise NotFound("No such touchpoint, or not one you can see.")
-        chain = value_chain(touchpoint, feedback_visible_to(request.user), cases_visible_to(request.user))
-        return Response(ValueChainSerializer(chain).data)
+        return Response(ValueChainSerializer(queries.value_chain_of(request.user, touchpoint)).data)

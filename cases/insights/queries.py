@@ -1,7 +1,13 @@
-"""Insights for managers: the journey map, a touchpoint's scores over time,
-the Pareto of root causes and the chain of CX value. Every function takes
-querysets the caller has already scoped (cases_visible_to,
-feedback_visible_to) and only reads."""
+"""The figures of the insight pages and of the metrics API: loop metrics,
+scores by journey, touchpoint, team and period, the journey map, a
+touchpoint's scores over time, the Pareto of root causes and the chain of
+CX value. Reads only.
+
+The functions of the first section take the user and scope the data with
+the apps' selectors (`cases_visible_to`, `feedback_visible_to`,
+`touchpoints_visible_to`); pages and API call those same functions for the
+figures both show. The others take querysets the caller has already scoped.
+"""
 
 from __future__ import annotations
 
@@ -14,16 +20,17 @@ from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from cases.choices import OPEN_STATUSES, CaseOutcome
+from cases.insights.loop import loop_metrics
 from cases.models import Case, FollowUp, RootCause
-from cases.selectors import breached
-from feedback.analytics import score_metrics
+from cases.selectors import breached, cases_visible_to
+from feedback.analytics import GROUPS as SCORE_GROUPS
+from feedback.analytics import score_metrics, score_metrics_from_summary
 from feedback.choices import FeedbackKind, NpsCategory, SentimentLabel, SurveyPurpose
 from feedback.models import FeedbackResponse
-from feedback.selectors import VIEW_ALL
+from feedback.selectors import feedback_visible_to, scored_touchpoints_of, touchpoints_visible_to
 from feedback.sentiment import COMMENT_MAX_CHARS
 from feedback.themes import Theme, comment_themes
 from journeys.models import Journey, Touchpoint
-from journeys.selectors import teams_of
 
 MAP_DAYS = (7, 30, 90)
 GRANULARITIES = ("day", "week", "month")
@@ -41,15 +48,43 @@ def pct(part: int, whole: int) -> float | None:
     return round(100.0 * part / whole, 1) if whole else None
 
 
-def touchpoints_in_scope(user) -> QuerySet[Touchpoint]:
-    """Touchpoints whose insight pages the user may open: the rule of
-    feedback_visible_to (all for CX admins, else their teams' touchpoints)."""
-    touchpoints = Touchpoint.objects.select_related("stage__journey", "team")
-    if not user.is_authenticated:
-        return touchpoints.none()
-    if user.has_perm(VIEW_ALL):
-        return touchpoints
-    return touchpoints.filter(team__in=teams_of(user))
+# --- what pages and API both show, scoped to the user -------------------------------
+
+def visible_touchpoint(user, slug: str) -> Touchpoint | None:
+    """The touchpoint `slug`, with its stage, journey and team, when the user
+    may see its feedback; None otherwise."""
+    if "\x00" in slug:  # in no slug, and PostgreSQL fails a query that holds one
+        return None
+    return touchpoints_visible_to(user).select_related("stage__journey", "team").filter(slug=slug).first()
+
+
+def loop_rows(user, *, since: date | None = None, until: date | None = None, group_by: str | None = None,
+              period: str | None = None) -> list[dict]:
+    """`loop_metrics` of the cases the user may see opened on the (local)
+    days `since` to `until`, either may be None."""
+    cases = opened_between(cases_visible_to(user), since, until)
+    return loop_metrics(cases, group_by=group_by, period=period)
+
+
+def score_rows(user, *, since: date | None = None, until: date | None = None, group_by: str | None = None,
+               period: str | None = None) -> list[dict] | None:
+    """Score figures of the feedback the user may see on the UTC days
+    `since` to `until`, from the score summary; None for a grouping that
+    feedback has not (owner, root cause)."""
+    if group_by and group_by not in SCORE_GROUPS:
+        return None
+    return score_metrics_from_summary(scored_touchpoints_of(user), since=since, until=until, group_by=group_by,
+                                      period=period)
+
+
+def root_causes_of(user, since: date | None, until: date | None) -> list[dict]:
+    """`root_cause_pareto` of the cases the user may see."""
+    return root_cause_pareto(cases_visible_to(user), since, until)
+
+
+def value_chain_of(user, touchpoint: Touchpoint) -> dict:
+    """`value_chain` of `touchpoint` over the feedback and cases the user may see."""
+    return value_chain(touchpoint, feedback_visible_to(user), cases_visible_to(user))
 
 
 # --- periods ---------------------------------------------------------------------
@@ -78,6 +113,24 @@ def start_of(day: date, tz=None) -> datetime:
 
 def _as_date(value) -> date:
     return value.date() if isinstance(value, datetime) else value
+
+
+def opened_between(cases: QuerySet[Case], since: date | None, until: date | None) -> QuerySet[Case]:
+    """Cases opened from the start of local day `since` to the end of `until` (either may be None)."""
+    return _on_days(cases, "created_at", since, until)
+
+
+def resolved_between(cases: QuerySet[Case], since: date | None, until: date | None) -> QuerySet[Case]:
+    """Cases resolved from the start of `since` to the end of `until` (either may be None)."""
+    return _on_days(cases, "resolved_at", since, until).filter(resolved_at__isnull=False)
+
+
+def _on_days(cases: QuerySet[Case], field: str, since: date | None, until: date | None) -> QuerySet[Case]:
+    if since:
+        cases = cases.filter(**{f"{field}__gte": start_of(since)})
+    if until:
+        cases = cases.filter(**{f"{field}__lt": start_of(until + timedelta(days=1))})
+    return cases
 
 
 def score_series(responses: QuerySet[FeedbackResponse], granularity: str, *, today: date | None = None,
@@ -193,15 +246,6 @@ def touchpoint_cases(cases: QuerySet[Case], touchpoint: Touchpoint, *, since: da
 
 
 # --- root causes ---------------------------------------------------------------------
-
-def resolved_between(cases: QuerySet[Case], since: date | None, until: date | None) -> QuerySet[Case]:
-    """Cases resolved from the start of `since` to the end of `until` (either may be None)."""
-    if since:
-        cases = cases.filter(resolved_at__gte=start_of(since))
-    if until:
-        cases = cases.filter(resolved_at__lt=start_of(until + timedelta(days=1)))
-    return cases.filter(resolved_at__isnull=False)
-
 
 def root_cause_pareto(cases_qs: QuerySet[Case], since: date | None, until: date | None) -> list[dict]:
     """Cases resolved in the period, per root cause, most cases first (ties by

@@ -1,29 +1,40 @@
-"""Insight pages for managers: the journey map, journey and touchpoint
-scores over time, root causes and the chain of CX value. The numbers come
-from cases.insights and feedback.analytics; these views parse the query,
-scope the data with the selectors and render."""
+"""Insight pages for managers: the loop metrics table, the journey map,
+journey and touchpoint scores over time, root causes and the chain of CX
+value. The numbers come from cases.insights.queries (the functions the API
+calls too); these views parse the query, scope the data with the
+selectors and render."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 from datetime import timezone as dt_timezone
+from functools import wraps
 
 from django import forms
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
-from cases import insights
-from cases.selectors import cases_visible_to
-from cases.views import _manager_only
+from cases.insights import queries as insights
+from cases.insights.charts import bar_chart, line_chart
+from cases.insights.loop import GROUPS, PERIODS
+from cases.insights.params import MetricsQuerySerializer
+from cases.selectors import cases_visible_to, is_manager
 from cvx_site.csv_export import csv_export, csv_response
-from feedback.charts import bar_chart, line_chart
-from feedback.selectors import VIEW_ALL, feedback_visible_to, negative_themes
+from feedback.selectors import feedback_visible_to, journeys_visible_to, negative_themes, touchpoints_visible_to
 from journeys.models import Journey
 
 ROOT_CAUSE_DAYS = 90
 SERIES_COLUMNS = ["period", *insights.EMPTY_SCORES]
+METRIC_COLUMNS = [
+    ("cases", "Cases"), ("resolved", "Resolved"), ("first_contact_median_h", "1st contact median h"),
+    ("first_contact_p90_h", "1st contact p90 h"), ("resolution_median_h", "Resolution median h"),
+    ("resolution_p90_h", "Resolution p90 h"), ("sla_met_pct", "SLA met %"),
+    ("first_contact_resolution_pct", "First-contact resolution %"), ("follow_up_response_rate", "Follow-up response %"),
+    ("recovery_rate", "Recovery %"), ("nps_change", "NPS change"), ("csat_change", "CSAT change"),
+]
 PARETO_COLUMNS = ["root_cause", "cases", "share_pct", "cumulative_pct", "answered", "recovered", "recovery_rate",
                   "touchpoints", "recovered_notes"]
 # Bar colours: detractor / passive / promoter; dissatisfied / neutral / satisfied.
@@ -63,33 +74,58 @@ def _query(form_class, request, fallback: dict) -> tuple[dict, list[str]]:
     return fallback, [*messages, "Showing the default view instead."]
 
 
+def managers_only(view):
+    """Log in first; then team leads and CX admins only (403 for anyone else)."""
+    @login_required
+    @wraps(view)
+    def guarded(request, *args, **kwargs):
+        if not is_manager(request.user):
+            raise PermissionDenied("Only team leads and CX admins see this page.")
+        return view(request, *args, **kwargs)
+
+    return guarded
+
+
 def _journey_for(user, slug: str) -> Journey:
-    journeys = Journey.objects.all()
-    if not user.has_perm(VIEW_ALL):
-        journeys = journeys.filter(stages__touchpoints__in=insights.touchpoints_in_scope(user)).distinct()
-    journey = journeys.filter(slug=slug).first()
+    journey = journeys_visible_to(user).filter(slug=slug).first()
     if journey is None:
         raise Http404("No such journey, or none of its touchpoints is yours.")
     return journey
 
 
-@login_required
+@csv_export
+@managers_only
+def metrics(request):
+    """The loop metrics table: the `loop` rows of GET /api/v1/metrics/."""
+    query = MetricsQuerySerializer(data=request.GET)
+    rows, errors = [], {}
+    if query.is_valid():
+        rows = insights.loop_rows(request.user, **query.validated_data)
+    else:
+        errors = query.errors
+    if request.GET.get("download") == "csv" and not errors:
+        return csv_response("cvx-loop-metrics.csv", ["group", "period", *[k for k, _ in METRIC_COLUMNS]], rows)
+    table = [(row.get("group"), row.get("period"), [row.get(k) for k, _ in METRIC_COLUMNS]) for row in rows]
+    return render(request, "cases/metrics.html", {
+        "table": table, "columns": METRIC_COLUMNS, "errors": errors, "params": request.GET,
+        "groups": list(GROUPS), "periods": list(PERIODS),
+        "nav_section": "metrics", "query": request.GET.urlencode(),
+    })
+
+
+@managers_only
 def index(request):
-    _manager_only(request.user)
-    journeys = Journey.objects.filter(active=True).order_by("position", "name")
-    if not request.user.has_perm(VIEW_ALL):
-        journeys = journeys.filter(stages__touchpoints__in=insights.touchpoints_in_scope(request.user)).distinct()
+    journeys = journeys_visible_to(request.user).filter(active=True).order_by("position", "name")
     return render(request, "insights/index.html", {"journeys": journeys, "nav_section": "insights"})
 
 
-@login_required
+@managers_only
 def journey_map(request, slug: str):
-    _manager_only(request.user)
     journey = _journey_for(request.user, slug)
     query, errors = _query(MapQuery, request, {"period": 30})
     stages = insights.journey_map(journey, feedback_visible_to(request.user), cases_visible_to(request.user),
                                   days=query["period"])
-    linked = set(insights.touchpoints_in_scope(request.user).values_list("pk", flat=True))
+    linked = set(touchpoints_visible_to(request.user).values_list("pk", flat=True))
     for stage in stages:
         for card in stage["cards"]:
             card["linked"] = card["touchpoint"].pk in linked
@@ -100,36 +136,34 @@ def journey_map(request, slug: str):
 
 
 @csv_export
-@login_required
+@managers_only
 def journey_detail(request, slug: str):
-    _manager_only(request.user)
     journey = _journey_for(request.user, slug)
     responses = feedback_visible_to(request.user).filter(touchpoint__stage__journey=journey)
     scores, errors, download = _series_page(request, responses, f"journey-{journey.slug}")
     if download:
         return download
-    touchpoints = insights.touchpoints_in_scope(request.user).filter(stage__journey=journey)
+    touchpoints = touchpoints_visible_to(request.user).select_related("stage__journey", "team").filter(
+        stage__journey=journey)
     return render(request, "insights/journey.html", {
         "journey": journey, "touchpoints": touchpoints, "errors": errors, "nav_section": "insights", **scores,
     })
 
 
 @csv_export
-@login_required
+@managers_only
 def touchpoint_detail(request, slug: str):
-    _manager_only(request.user)
-    touchpoint = insights.touchpoints_in_scope(request.user).filter(slug=slug).first()
+    touchpoint = insights.visible_touchpoint(request.user, slug)
     if touchpoint is None:
         raise Http404("No such touchpoint, or not one of your teams'.")
     responses = feedback_visible_to(request.user).filter(touchpoint=touchpoint)
     scores, errors, download = _series_page(request, responses, f"touchpoint-{touchpoint.slug}")
     if download:
         return download
-    cases = cases_visible_to(request.user)
     return render(request, "insights/touchpoint.html", {
         "touchpoint": touchpoint, "errors": errors, "nav_section": "insights", **scores,
-        "cases": insights.touchpoint_cases(cases, touchpoint, since=scores["since"]),
-        "chain": insights.value_chain(touchpoint, feedback_visible_to(request.user), cases),
+        "cases": insights.touchpoint_cases(cases_visible_to(request.user), touchpoint, since=scores["since"]),
+        "chain": insights.value_chain_of(request.user, touchpoint),
     })
 
 
@@ -173,13 +207,12 @@ def _scores(responses, granularity: str) -> dict:
 
 
 @csv_export
-@login_required
+@managers_only
 def root_causes(request):
-    _manager_only(request.user)
     today = timezone.localdate()
     query, errors = _query(PeriodQuery, request, {"since": today - timedelta(days=ROOT_CAUSE_DAYS - 1),
                                                   "until": today})
-    rows = insights.root_cause_pareto(cases_visible_to(request.user), query["since"], query["until"])
+    rows = insights.root_causes_of(request.user, query["since"], query["until"])
     if request.GET.get("download") == "csv" and not errors:
         return csv_response("cvx-root-causes.csv", PARETO_COLUMNS, [{
             **row, "touchpoints": "; ".join(f"{t['name']} ({t['cases']})" for t in row["touchpoints"]),

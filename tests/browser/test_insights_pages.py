@@ -103,7 +103,7 @@ def journey_with_history(journey, stage, touchpoint, team, other_team, agent, de
 
 
 def test_lead_reads_the_journey_map_and_a_touchpoint(page, live_server, lead, journey_with_history, touchpoint):
-    from cases import insights
+    from cases.insights import queries as insights
     from cases.models import Case
     from cases.selectors import cases_visible_to
     from feedback.selectors import feedback_visible_to

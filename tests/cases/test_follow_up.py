@@ -75,7 +75,7 @@ def test_the_whole_loop_closes_a_recovered_case(api, integration, touchpoint, ag
     answered = case.events.get(kind=EventKind.FOLLOW_UP_ANSWERED)
     assert answered.data["original"]["nps"] == 2 and answered.data["follow_up"]["nps"] == 9
     assert RoutedResponse.objects.get(response__invitation__isnull=False).outcome == RoutingOutcome.FOLLOW_UP
-    from cases.analytics import loop_metrics
+    from cases.insights.loop import loop_metrics
 
     [row] = loop_metrics(Case.objects.all(), group_by=None)
     assert (row["followed_up"], row["responded"], row["recovered"], row["recovery_rate"]) == (1, 1, 1, 100.0)

@@ -13,10 +13,11 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from cases import insights, services
+from cases import services
 from cases.choices import CaseOutcome, CaseStatus
+from cases.insights import queries as insights
+from cases.insights.charts import bar_chart, line_chart
 from cases.models import Case, FollowUp, RootCause
-from feedback.charts import bar_chart, line_chart
 from feedback.models import FeedbackResponse
 from feedback.services import feedback_ingest
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from cases import services
-from cases.insights import root_cause_pareto, value_chain
+from cases.insights.queries import root_cause_pareto, value_chain
 from cases.models import Case, RootCause
 from feedback.models import FeedbackResponse
 

@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 
 from cases import services
-from cases.analytics import loop_metrics
+from cases.insights.loop import loop_metrics
 from cases.models import Case, FollowUp
 from cvx_site.db import percentile
 from feedback.services import feedback_ingest

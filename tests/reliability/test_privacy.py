@@ -14,7 +14,7 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from cases import services
-from cases.analytics import loop_metrics
+from cases.insights.loop import loop_metrics
 from cases.audit import verify_all
 from cases.choices import CaseStatus
 from cases.models import Case, CaseEvent, RootCause, RoutingRule
