@@ -6,6 +6,7 @@ from __future__ import annotations
 from drf_spectacular.openapi import AutoSchema
 from rest_framework import permissions
 from rest_framework.response import Response
+from rest_framework.routers import SimpleRouter
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from cvx_site.errors import DomainError
@@ -33,6 +34,16 @@ class ReadAnyWriteWithModelPerms(permissions.DjangoModelPermissions):
 # a malformed id or slug (`/cases/0.5/`) is the API's JSON 404 and not
 # Django's HTML page (the router's default leaves out dots).
 ANY_SEGMENT = "[^/]+"
+
+
+class Router(SimpleRouter):
+    """Every app's router: a viewset's lookup matches ANY_SEGMENT unless the
+    viewset sets its own `lookup_value_regex`."""
+
+    def get_lookup_regex(self, viewset, lookup_prefix=""):
+        if not hasattr(viewset, "lookup_value_regex"):
+            viewset = type(viewset.__name__, (viewset,), {"lookup_value_regex": ANY_SEGMENT})
+        return super().get_lookup_regex(viewset, lookup_prefix)
 
 _DETAIL = {"type": "object", "properties": {"detail": {"type": "string"}, "code": {"type": "string"}},
            "required": ["detail"]}

@@ -1,9 +1,8 @@
-from rest_framework.routers import SimpleRouter
-
 from cases.api.views import CaseViewSet
 from cases.insights.urls import api_urlpatterns as insights
+from cvx_site.api import Router
 
-router = SimpleRouter()
+router = Router()
 router.register("cases", CaseViewSet, basename="case")
 
 urlpatterns = [

@@ -11,7 +11,6 @@ from cases import services
 from cases.api.serializers import CaseEventSerializer, CaseSerializer, TransitionSerializer
 from cases.filtersets import CaseFilterSet
 from cases.selectors import cases_visible_to, team_ids_of
-from cvx_site.api import ANY_SEGMENT, ErrorsDocumentedSchema
 
 
 class DueTimeCursor(CursorPagination):
@@ -32,8 +31,6 @@ CASE_COLUMNS = (
 class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Cases in the caller's scope, by due time; their audit trail; their transitions."""
 
-    schema = ErrorsDocumentedSchema()
-    lookup_value_regex = ANY_SEGMENT
     serializer_class = CaseSerializer
     filterset_class = CaseFilterSet
     pagination_class = DueTimeCursor

@@ -1,8 +1,7 @@
-from rest_framework.routers import SimpleRouter
-
+from cvx_site.api import Router
 from feedback.api.views import CustomerViewSet, FeedbackViewSet
 
-router = SimpleRouter()
+router = Router()
 router.register("feedback", FeedbackViewSet, basename="feedback")
 router.register("customers", CustomerViewSet, basename="customer")
 

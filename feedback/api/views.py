@@ -5,7 +5,6 @@ from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from cvx_site.api import ANY_SEGMENT, ErrorsDocumentedSchema
 from cvx_site.inputs import parse_bounded_int
 from feedback.api.serializers import (
     BulkReplySerializer,
@@ -41,8 +40,6 @@ class CanIngest(permissions.BasePermission):
 class FeedbackViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Feedback in (single or bulk), and the feedback the caller may see."""
 
-    schema = ErrorsDocumentedSchema()
-    lookup_value_regex = ANY_SEGMENT
     serializer_class = FeedbackSerializer
     filterset_class = FeedbackFilterSet
 
@@ -115,8 +112,6 @@ class FeedbackViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
 class CustomerViewSet(viewsets.ReadOnlyModelViewSet):
     """Customers whose feedback the caller may see, with their identities."""
 
-    schema = ErrorsDocumentedSchema()
-    lookup_value_regex = ANY_SEGMENT
     serializer_class = CustomerSerializer
     filterset_class = CustomerFilterSet
 

@@ -1,8 +1,7 @@
-from rest_framework.routers import SimpleRouter
-
+from cvx_site.api import Router
 from journeys.api.views import JourneyViewSet, TouchpointViewSet
 
-router = SimpleRouter()
+router = Router()
 router.register("journeys", JourneyViewSet, basename="journey")
 router.register("touchpoints", TouchpointViewSet, basename="touchpoint")
 

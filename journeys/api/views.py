@@ -3,7 +3,7 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_
 from rest_framework import viewsets
 from rest_framework.exceptions import NotFound
 
-from cvx_site.api import ANY_SEGMENT, ErrorsDocumentedSchema, ReadAnyWriteWithModelPerms
+from cvx_site.api import ReadAnyWriteWithModelPerms
 from cvx_site.errors import Conflict
 from journeys.api.serializers import JourneySerializer, TouchpointSerializer
 from journeys.filtersets import JourneyFilterSet, TouchpointFilterSet
@@ -36,8 +36,6 @@ def _delete_unless_in_use(instance) -> None:
 class JourneyViewSet(SlugLookup, viewsets.ModelViewSet):
     """Journeys with their stages and touchpoints, in order. CX admins write."""
 
-    schema = ErrorsDocumentedSchema()
-    lookup_value_regex = ANY_SEGMENT
     serializer_class = JourneySerializer
     permission_classes = [ReadAnyWriteWithModelPerms]
     filterset_class = JourneyFilterSet
@@ -59,8 +57,6 @@ class JourneyViewSet(SlugLookup, viewsets.ModelViewSet):
 class TouchpointViewSet(SlugLookup, viewsets.ModelViewSet):
     """Touchpoints, filterable by journey, channel and team. CX admins write."""
 
-    schema = ErrorsDocumentedSchema()
-    lookup_value_regex = ANY_SEGMENT
     serializer_class = TouchpointSerializer
     permission_classes = [ReadAnyWriteWithModelPerms]
     filterset_class = TouchpointFilterSet
