@@ -1,13 +1,29 @@
 """Feedback is read-only in the admin: it gets in only through the ingestion
 service (API, CSV import, survey form), so nothing here writes a response.
 Customers, feedback and invitations show each user only what the feedback
-selectors give them."""
+selectors give them. The CX lexicon's rows are edited here, through the
+services of `feedback.lexicon`, with the engine's validators on the forms."""
 
+from django import forms
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 
 from cvx_site.admin import ReadOnlyAdmin, ScopedAdmin, ScopedChoicesMixin
-from feedback.models import ContactRule, Customer, CustomerIdentity, FeedbackResponse, SurveyInvitation
+from feedback import lexicon
+from feedback.models import (
+    ContactRule,
+    Customer,
+    CustomerIdentity,
+    FeedbackResponse,
+    IntentPhrase,
+    LexiconChange,
+    LexiconTerm,
+    SurveyInvitation,
+)
 from feedback.selectors import customers_visible_to, feedback_visible_to, invitations_visible_to
+from feedback.text import validate_term
 
 
 class IdentityInline(ScopedChoicesMixin, admin.TabularInline):
@@ -26,12 +42,23 @@ class CustomerAdmin(ScopedAdmin, admin.ModelAdmin):
 @admin.register(FeedbackResponse)
 class FeedbackResponseAdmin(ScopedAdmin, ReadOnlyAdmin):
     visible_to = staticmethod(feedback_visible_to)
-    list_display = ["__str__", "touchpoint", "kind", "nps", "csat", "ces", "sentiment_label", "occurred_at"]
+    list_display = ["__str__", "touchpoint", "kind", "nps", "csat", "ces", "sentiment_label", "intent_list",
+                    "occurred_at"]
     list_filter = ["kind", "nps_category", "csat_band", "sentiment_label", "touchpoint__channel",
                    "touchpoint__stage__journey"]
     search_fields = ["external_id", "comment", "customer__identities__value"]
     list_select_related = ["touchpoint", "customer"]
     date_hierarchy = "occurred_at"
+    readonly_fields = ["why"]
+    exclude = ["explanation"]
+
+    @admin.display(description="intents")
+    def intent_list(self, obj: FeedbackResponse) -> str:
+        return ", ".join(obj.intents or ()) or "–"
+
+    @admin.display(description="why (sentiment and intents)")
+    def why(self, obj: FeedbackResponse) -> str:
+        return obj.reasons() or "–"
 
 
 @admin.register(ContactRule)
@@ -45,3 +72,123 @@ class SurveyInvitationAdmin(ScopedAdmin, ReadOnlyAdmin):
     list_display = ["__str__", "customer", "touchpoint", "created_at", "sent_at", "answered_at", "expires_at"]
     list_filter = ["purpose"]
     list_select_related = ["customer", "touchpoint"]
+
+
+# --- the CX lexicon ---------------------------------------------------------------------
+
+LEXICON_HELP = ("Rows add to or override the built-in CX lexicon (feedback/text/defaults.py), matched by their "
+                "words; an inactive row switches its entry off, the built-in one included. A change scores the "
+                "next comment in every process; stored responses keep their scores until "
+                "`manage.py rescore_feedback --since DATE`.")
+
+
+def _field_errors(form: forms.Form, exc: ValidationError, present: set[str]) -> None:
+    """The engine's ValidationError, under the form fields it names."""
+    for name, errors in exc.error_dict.items():
+        if name in present:
+            form.add_error(name, errors)
+
+
+class LexiconTermForm(forms.ModelForm):
+    class Meta:
+        model = LexiconTerm
+        fields = ["term", "valence", "note", "active"]
+
+    def clean(self):
+        cleaned = super().clean()
+        present = {name for name in ("term", "valence") if cleaned.get(name) is not None}
+        try:
+            cleaned["term"], cleaned["valence"] = validate_term(cleaned.get("term") or "word",
+                                                                cleaned.get("valence") or 0.0)
+        except ValidationError as exc:
+            _field_errors(self, exc, present)
+        return cleaned
+
+
+class IntentPhraseForm(forms.ModelForm):
+    class Meta:
+        model = IntentPhrase
+        fields = ["intent", "phrase", "negatable", "note", "active"]
+
+    def clean(self):
+        cleaned = super().clean()
+        present = {name for name in ("intent", "phrase") if cleaned.get(name)}
+        try:
+            cleaned["intent"], cleaned["phrase"] = lexicon.validate_intent_phrase(
+                cleaned.get("intent") or "complaint", cleaned.get("phrase") or "word")
+        except ValidationError as exc:
+            _field_errors(self, exc, present)
+        return cleaned
+
+
+class LexiconAdmin(admin.ModelAdmin):
+    """Saves and deletes through the `feedback.lexicon` services, which log
+    each change and tell every process to reload."""
+
+    change_list_template = "admin/feedback/lexicon_change_list.html"
+    search_fields: list[str] = []
+
+    def changelist_view(self, request, extra_context=None):
+        extra = {"lexicon_help": LEXICON_HELP, "builtin_url": reverse("admin:feedback_lexicon_builtin")}
+        return super().changelist_view(request, {**(extra_context or {}), **extra})
+
+    def delete_queryset(self, request, queryset):
+        for row in queryset:
+            self.delete_model(request, row)
+
+
+@admin.register(LexiconTerm)
+class LexiconTermAdmin(LexiconAdmin):
+    form = LexiconTermForm
+    list_display = ["term", "valence", "active", "note", "updated_at"]
+    list_filter = ["active"]
+    search_fields = ["term", "note"]
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        saved = lexicon.lexicon_term_save(actor=request.user, term=data["term"], valence=data["valence"],
+                                          note=data["note"], active=data["active"], term_id=obj.pk if change else None)
+        obj.pk, obj.term, obj.valence = saved.pk, saved.term, saved.valence
+
+    def delete_model(self, request, obj):
+        lexicon.lexicon_term_delete(actor=request.user, term_id=obj.pk)
+
+    def get_urls(self):
+        builtin = path("builtin/", self.admin_site.admin_view(self.builtin_view), name="feedback_lexicon_builtin")
+        return [builtin, *super().get_urls()]
+
+    def builtin_view(self, request):
+        """The built-in terms and phrases, read-only, searchable (`q`)."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        query = request.GET.get("q", "")[:100]
+        terms, phrases = lexicon.builtin_entries(query)
+        context = {**self.admin_site.each_context(request), "title": "Built-in CX lexicon", "query": query,
+                   "terms": terms, "phrases": phrases, "opts": self.model._meta, "lexicon_help": LEXICON_HELP}
+        return TemplateResponse(request, "admin/feedback/lexicon_builtin.html", context)
+
+
+@admin.register(IntentPhrase)
+class IntentPhraseAdmin(LexiconAdmin):
+    form = IntentPhraseForm
+    list_display = ["phrase", "intent", "negatable", "active", "note", "updated_at"]
+    list_filter = ["intent", "active", "negatable"]
+    search_fields = ["phrase", "note"]
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        saved = lexicon.intent_phrase_save(actor=request.user, intent=data["intent"], phrase=data["phrase"],
+                                           negatable=data["negatable"], note=data["note"], active=data["active"],
+                                           phrase_id=obj.pk if change else None)
+        obj.pk, obj.intent, obj.phrase = saved.pk, saved.intent, saved.phrase
+
+    def delete_model(self, request, obj):
+        lexicon.intent_phrase_delete(actor=request.user, phrase_id=obj.pk)
+
+
+@admin.register(LexiconChange)
+class LexiconChangeAdmin(ReadOnlyAdmin):
+    list_display = ["at", "actor_name", "action", "subject"]
+    list_filter = ["action"]
+    search_fields = ["subject", "actor_name"]
+    date_hierarchy = "at"

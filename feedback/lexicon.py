@@ -1,29 +1,264 @@
 """The CX lexicon this installation scores with: the built-in one of
-`feedback.text` plus what CX admins add in the admin.
+`feedback.text` (feedback/text/defaults.py) plus the LexiconTerm and
+IntentPhrase rows CX admins edit in the admin.
 
-`analyse_comments` is what ingestion and `rescore_feedback` call: it reads
-every comment with the current lexicon.
+A row overrides the built-in entry with the same (normalised) words: a
+term's valence, a phrase's negatable flag. An inactive row switches its
+entry off, the built-in one included, so a built-in entry that misfires can
+be silenced without a deploy.
+
+Every edit goes through the services here: one transaction that writes the
+row and appends a LexiconChange (who, what, before, after) with a fresh
+random token. The newest token is the version stamp: `current_lexicon()`
+reads it (one indexed single-row query) and rebuilds the process's lexicon
+when it differs from the one the cached lexicon was built at, so an edit
+scores the next comment in every process, without a restart. Ingestion and
+`rescore_feedback` call `analyse_comments`, which does that check once per
+call (a batch), not per comment.
+
+Why a LexiconChange log rather than Django's admin LogEntry: it is written in
+the change's own transaction whoever calls the service (admin, shell,
+command), it keeps the values before and after rather than a sentence, and
+its token doubles as the cross-process version stamp.
 """
 
 from __future__ import annotations
 
+import functools
+import threading
+import uuid
 from collections.abc import Iterable
 
-from feedback.text import Analysis, CXLexicon, default_lexicon
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from cvx_site.errors import NotFound, PermissionDenied
+from feedback.models import IntentPhrase, LexiconChange, LexiconTerm
+from feedback.text import (
+    Analysis,
+    CXLexicon,
+    default_lexicon,
+    set_default_lexicon,
+    validate_intent,
+    validate_phrase,
+    validate_term,
+)
+from feedback.text import defaults as builtin
+
+# --- the lexicon to score with ---------------------------------------------------------
+
+_lock = threading.Lock()
+_loaded: CXLexicon | None = None
+_loaded_token: str | None = None
+
+
+def lexicon_token() -> str | None:
+    """The version stamp of the admin's lexicon rows: the newest change's
+    token, None before any change."""
+    return LexiconChange.objects.order_by("-id").values_list("token", flat=True).first()
 
 
 def current_lexicon() -> CXLexicon:
-    """The lexicon to score with now."""
-    return default_lexicon()
+    """The lexicon to score with now: the built-in one with the admin's rows,
+    rebuilt (and made the process's `feedback.text` default) when a change
+    was committed since it was last built. One small query per call."""
+    global _loaded, _loaded_token
+    token = lexicon_token()
+    with _lock:
+        if _loaded is not None and token == _loaded_token and default_lexicon() is _loaded:
+            return _loaded
+        lexicon = build_lexicon(LexiconTerm.objects.all(), IntentPhrase.objects.all())
+        set_default_lexicon(lexicon)
+        _loaded, _loaded_token = lexicon, token
+        return lexicon
+
+
+def lexicon_is_tuned() -> bool:
+    """Whether this process last built its lexicon after an admin change."""
+    return _loaded_token is not None
+
+
+def forget_lexicon() -> None:
+    """Drop the process's cached lexicon (tests; the next call rebuilds)."""
+    global _loaded, _loaded_token
+    with _lock:
+        _loaded, _loaded_token = None, None
+        set_default_lexicon(None)
+
+
+def build_lexicon(terms: Iterable[LexiconTerm], phrases: Iterable[IntentPhrase]) -> CXLexicon:
+    """The built-in lexicon with these rows applied (see the module
+    docstring). Its version is a hash of the content, so the same entries
+    give the same version in every process, and no rows at all give the
+    built-in lexicon's own version."""
+    term_valence = dict(_builtin_terms())
+    for row in terms:
+        if row.active:
+            term_valence[row.term] = row.valence
+        else:
+            term_valence.pop(row.term, None)
+    phrase_negatable = dict(_builtin_phrases())
+    for row in phrases:
+        if row.active:
+            phrase_negatable[(row.intent, row.phrase)] = row.negatable
+        else:
+            phrase_negatable.pop((row.intent, row.phrase), None)
+    return CXLexicon(
+        terms=term_valence.items(),
+        phrases=[(intent, phrase, negatable) for (intent, phrase), negatable in phrase_negatable.items()],
+        include_defaults=False,
+    )
+
+
+@functools.cache
+def _builtin_terms() -> dict[str, float]:
+    """Built-in term (normalised as rows are stored) -> valence; a later
+    entry overrides an earlier one, as in the engine."""
+    return dict(validate_term(term, valence) for term, valence in builtin.DOMAIN_TERMS)
+
+
+@functools.cache
+def _builtin_phrases() -> dict[tuple[str, str], bool]:
+    return {(intent, validate_phrase(phrase)): bool(negatable) for intent, phrase, negatable in builtin.INTENT_PHRASES}
+
+
+def builtin_entries(query: str = "", *, limit: int = 200) -> tuple[list[tuple[str, float]], list[tuple[str, str, bool]]]:
+    """Built-in terms and phrases whose words contain `query` (all when
+    blank), at most `limit` of each, for the admin's read-only search."""
+    needle = " ".join(query.lower().split())
+    terms = [(t, v) for t, v in sorted(_builtin_terms().items()) if needle in t][:limit]
+    phrases = [(i, p, n) for (i, p), n in sorted(_builtin_phrases().items()) if needle in p or needle == i][:limit]
+    return terms, phrases
 
 
 def analyse_comments(texts: Iterable[str]) -> list[Analysis]:
-    """`feedback.text` Analysis of each text, in order, all with the current
-    lexicon. Blank texts are neutral with no intents; a batch without any
-    text (scores only) builds and checks nothing, and its analyses name no
-    lexicon."""
+    """`feedback.text` Analysis of each text, in order, all with
+    `current_lexicon()`. Blank texts are neutral with no intents; a batch
+    without any text (scores only) builds and checks nothing, and its
+    analyses name no lexicon."""
     texts = list(texts)
     if not any(texts):
         return [Analysis(0.0, "neutral", (), (), "") for _text in texts]
     lexicon = current_lexicon()
     return [lexicon.analyse(text) for text in texts]
+
+
+# --- edits ----------------------------------------------------------------------------
+
+
+def lexicon_term_save(*, actor, term: str, valence: float, note: str = "", active: bool = True,
+                      term_id: int | None = None) -> LexiconTerm:
+    """Create (no `term_id`) or change a lexicon term, and log the change.
+
+    `term` is validated and normalised as the engine reads it and `valence`
+    must be within -4..4: ValidationError under ``term`` or ``valence``
+    says why, and also when another row has the same words. Scores from the
+    next comment on use it, in every process."""
+    words, valence = validate_term(term, valence)
+    with transaction.atomic():
+        if term_id is None:
+            _check_permission(actor, "feedback.add_lexiconterm")
+            row = None
+        else:
+            row = _locked(LexiconTerm, term_id, actor, "feedback.change_lexiconterm")
+        if LexiconTerm.objects.filter(term=words).exclude(pk=term_id).exists():
+            raise ValidationError({"term": f"The term “{words}” is already in the lexicon: change that row."})
+        before = _term_values(row) if row else None
+        row = row or LexiconTerm()
+        row.term, row.valence, row.note, row.active, row.updated_at = words, valence, note, active, timezone.now()
+        row.save()
+        _log(actor, "lexicon.term.changed" if before else "lexicon.term.created", f"term “{words}”",
+             before, _term_values(row))
+    return row
+
+
+def lexicon_term_delete(*, actor, term_id: int) -> None:
+    """Delete a lexicon term (its built-in entry, if any, applies again), and log it."""
+    with transaction.atomic():
+        row = _locked(LexiconTerm, term_id, actor, "feedback.delete_lexiconterm")
+        _log(actor, "lexicon.term.deleted", f"term “{row.term}”", _term_values(row), None)
+        row.delete()
+
+
+def intent_phrase_save(*, actor, intent: str, phrase: str, negatable: bool = True, note: str = "",
+                       active: bool = True, phrase_id: int | None = None) -> IntentPhrase:
+    """Create (no `phrase_id`) or change an intent phrase, and log the change.
+
+    `intent` must be an Intent and `phrase` plain words in the engine's token
+    syntax (no regular expressions): ValidationError under ``intent`` or
+    ``phrase`` says why, and also when the same phrase already signals that
+    intent in another row."""
+    intent, phrase = validate_intent_phrase(intent, phrase)
+    with transaction.atomic():
+        if phrase_id is None:
+            _check_permission(actor, "feedback.add_intentphrase")
+            row = None
+        else:
+            row = _locked(IntentPhrase, phrase_id, actor, "feedback.change_intentphrase")
+        if IntentPhrase.objects.filter(intent=intent, phrase=phrase).exclude(pk=phrase_id).exists():
+            raise ValidationError({"phrase": f"“{phrase}” already signals {intent}: change that row."})
+        before = _phrase_values(row) if row else None
+        row = row or IntentPhrase()
+        row.intent, row.phrase, row.negatable, row.note, row.active = intent, phrase, negatable, note, active
+        row.updated_at = timezone.now()
+        row.save()
+        _log(actor, "lexicon.phrase.changed" if before else "lexicon.phrase.created", f"{intent} “{phrase}”",
+             before, _phrase_values(row))
+    return row
+
+
+def validate_intent_phrase(intent: str, phrase: str) -> tuple[str, str]:
+    """The intent and the normalised phrase, or one ValidationError naming
+    every bad field (``intent``, ``phrase``) and why."""
+    errors: dict = {}
+    try:
+        intent = validate_intent(intent)
+    except ValidationError as exc:
+        errors.update(exc.error_dict)
+    try:
+        phrase = validate_phrase(phrase)
+    except ValidationError as exc:
+        errors.update(exc.error_dict)
+    if errors:
+        raise ValidationError(errors)
+    return intent, phrase
+
+
+def intent_phrase_delete(*, actor, phrase_id: int) -> None:
+    """Delete an intent phrase (its built-in entry, if any, applies again), and log it."""
+    with transaction.atomic():
+        row = _locked(IntentPhrase, phrase_id, actor, "feedback.delete_intentphrase")
+        _log(actor, "lexicon.phrase.deleted", f"{row.intent} “{row.phrase}”", _phrase_values(row), None)
+        row.delete()
+
+
+def _check_permission(actor, permission: str) -> None:
+    # actor None: the system (a command or a migration), trusted.
+    if actor is not None and not actor.has_perm(permission):
+        raise PermissionDenied(f"{actor} may not edit the CX lexicon ({permission}).")
+
+
+def _locked(model, pk: int, actor, permission: str):
+    _check_permission(actor, permission)
+    row = model.objects.select_for_update().filter(pk=pk).first()
+    if row is None:
+        raise NotFound(f"No {model._meta.verbose_name} with id {pk}.")
+    return row
+
+
+def _term_values(row: LexiconTerm) -> dict:
+    return {"term": row.term, "valence": row.valence, "note": row.note, "active": row.active}
+
+
+def _phrase_values(row: IntentPhrase) -> dict:
+    return {"intent": row.intent, "phrase": row.phrase, "negatable": row.negatable, "note": row.note,
+            "active": row.active}
+
+
+def _log(actor, action: str, subject: str, before: dict | None, after: dict | None) -> LexiconChange:
+    """Append the change; its new token tells every process to reload."""
+    return LexiconChange.objects.create(
+        actor=actor, actor_name=getattr(actor, "username", "") or "system", action=action, subject=subject[:200],
+        before=before, after=after, token=uuid.uuid4().hex,
+    )

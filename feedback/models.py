@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from feedback.choices import CsatBand, FeedbackKind, IdentityKind, NpsCategory, SentimentLabel, SurveyPurpose
+from feedback.choices import (
+    CsatBand, FeedbackKind, IdentityKind, Intent, NpsCategory, SentimentLabel, SurveyPurpose,
+)
 from feedback.scores import CES_RANGE, CSAT_RANGE, NPS_RANGE
 from journeys.models import Touchpoint
 
@@ -109,6 +112,18 @@ class FeedbackResponse(models.Model):
     def __str__(self) -> str:
         return f"{self.source}:{self.external_id}"
 
+    def reasons(self) -> str:
+        """Why the comment got its label and intents, in one line: "negative
+        because: hung up on, never called back; churn_risk: cancel my
+        contract". Empty without a scored comment."""
+        if self.sentiment_label is None:
+            return ""
+        from feedback.text import Analysis  # the engine loads NLTK: only when asked
+
+        explanation = tuple((str(term), str(effect)) for term, effect in self.explanation or ())
+        return Analysis(self.sentiment or 0.0, self.sentiment_label, tuple(self.intents or ()), explanation,
+                        self.lexicon_version).reasons()
+
 
 class ContactRule(models.Model):
     """How often a customer may be surveyed. The active rule with the lowest
@@ -209,3 +224,75 @@ class WeeklyScore(ScoreCounters):
 
     def __str__(self) -> str:
         return f"{self.touchpoint_id} in the week of {self.week}: {self.responses} responses"
+
+
+# --- the CX lexicon a CX admin tunes (feedback.lexicon) -------------------------------
+
+class LexiconTerm(models.Model):
+    """A word or phrase with a sentiment valence, on top of VADER's lexicon.
+    Written only by `feedback.lexicon`; `term` is stored normalised."""
+
+    term = models.CharField(
+        max_length=100, unique=True,
+        help_text="Words matched token by token, lowercase; {number}, {duration}... stand for one word of a "
+                  "kind and ... for a gap of a few words. Not a regular expression.")
+    valence = models.FloatField(help_text="From -4 (most negative) to 4 (most positive), as in VADER's lexicon.")
+    note = models.CharField(max_length=300, blank=True, help_text="Why this entry exists, for the next admin.")
+    active = models.BooleanField(default=True)
+    updated_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["term"]
+        constraints = [
+            models.CheckConstraint(condition=Q(valence__gte=-4, valence__lte=4), name="lexicon_term_valence_range",
+                                   violation_error_message="The valence must be from -4 to 4."),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.term} ({self.valence:+g})"
+
+
+class IntentPhrase(models.Model):
+    """A phrase that signals an intent ("port my number" -> churn risk).
+    Written only by `feedback.lexicon`; `phrase` is stored normalised."""
+
+    intent = models.CharField(max_length=20, choices=Intent.choices)
+    phrase = models.CharField(
+        max_length=100,
+        help_text="Words matched token by token, lowercase; {number}, {duration}... stand for one word of a "
+                  "kind and ... for a gap of a few words. Not a regular expression.")
+    negatable = models.BooleanField(
+        default=True, help_text="A negation just before it cancels the intent (“I don't want to cancel”).")
+    note = models.CharField(max_length=300, blank=True, help_text="Why this entry exists, for the next admin.")
+    active = models.BooleanField(default=True)
+    updated_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["intent", "phrase"]
+        constraints = [models.UniqueConstraint(fields=["intent", "phrase"], name="intent_phrase_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.get_intent_display()}: {self.phrase}"
+
+
+class LexiconChange(models.Model):
+    """Who changed which lexicon entry, from what to what: one row per change,
+    appended by `feedback.lexicon` in the change's transaction. The newest
+    row's `token` is the lexicon's version stamp that every process compares
+    with its cached lexicon."""
+
+    at = models.DateTimeField(default=timezone.now)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                              related_name="+")
+    actor_name = models.CharField(max_length=150, blank=True, help_text="The actor's username when it was made.")
+    action = models.CharField(max_length=40, help_text="Dotted: lexicon.term.created, lexicon.phrase.deleted...")
+    subject = models.CharField(max_length=200, help_text="The entry, as it reads.")
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+    token = models.CharField(max_length=32, editable=False, help_text="Random; new with every change.")
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.subject}"

@@ -161,3 +161,24 @@ def test_the_bulk_api_stores_intents_and_the_list_returns_them(api, integration,
 
     assert "compliance_risk" in listed["s1"]["intents"]
     assert listed["s2"]["intents"] == ["praise"]
+
+
+# --- the feedback admin shows why ------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_feedback_admin_shows_the_intents_and_why_in_words(client, cx_admin, touchpoint):
+    response = stored(feedback_ingest(item=item(comment="Your agent hung up on me and never called back. "
+                                                        "I'm cancelling my contract.")))
+    client.force_login(cx_admin)
+
+    page = client.get(f"/admin/feedback/feedbackresponse/{response.pk}/change/").content.decode()
+    listing = client.get("/admin/feedback/feedbackresponse/").content.decode()
+
+    assert "negative because: hung up on, never called back" in page
+    assert "churn_risk: cancelling my contract" in page
+    assert "churn_risk, complaint" in listing
+
+
+def test_reasons_of_a_response_without_a_comment_are_empty():
+    assert FeedbackResponse(nps=3).reasons() == ""
