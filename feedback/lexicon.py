@@ -28,13 +28,18 @@ import functools
 import threading
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from cvx_site.errors import NotFound, PermissionDenied
-from feedback.models import IntentPhrase, LexiconChange, LexiconTerm
+from feedback import summaries
+from feedback.models import FeedbackResponse, IntentPhrase, LexiconChange, LexiconTerm
+from feedback.privacy import ERASED_CONTENT_HASH
 from feedback.text import (
     Analysis,
     CXLexicon,
@@ -142,6 +147,74 @@ def analyse_comments(texts: Iterable[str]) -> list[Analysis]:
         return [Analysis(0.0, "neutral", (), (), "") for _text in texts]
     lexicon = current_lexicon()
     return [lexicon.analyse(text) for text in texts]
+
+
+# --- re-scoring stored responses ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RescoreBatch:
+    """One batch of `responses_rescore_batch`: `examined` rows read, of
+    which `changed` had another label, compound or intents; `last_id` is the
+    highest id read (None: nothing left)."""
+
+    examined: int
+    changed: int
+    last_id: int | None
+
+
+def responses_to_rescore(*, since: datetime, version: str) -> QuerySet[FeedbackResponse]:
+    """Responses that occurred at or after `since`, have a comment, were not
+    erased, and were scored with another lexicon than `version`."""
+    return (FeedbackResponse.objects.filter(occurred_at__gte=since).exclude(comment="")
+            .exclude(content_hash=ERASED_CONTENT_HASH).exclude(lexicon_version=version))
+
+
+def responses_rescore_batch(*, since: datetime, after_id: int = 0, size: int = 500) -> RescoreBatch:
+    """Re-score the next `size` responses (by id, above `after_id`) that
+    `responses_to_rescore` names with `current_lexicon()`: their compound,
+    label, intents, explanation and lexicon version.
+
+    The caller may rely on: reading is outside the write transaction; the
+    write is one transaction per batch, which also refreshes the score
+    summary buckets (`feedback.summaries`) of every row whose label changed,
+    so a batch is all or nothing and a restart continues where the last
+    committed batch ended (rows already at the current version are not read
+    again). A row whose comment changed meanwhile (an erasure) is left
+    alone. Nothing is routed again: no signal, no task.
+    """
+    lexicon = current_lexicon()
+    rows = list(responses_to_rescore(since=since, version=lexicon.version).filter(pk__gt=after_id)
+                .order_by("pk").values_list("pk", "comment")[:size])
+    if not rows:
+        return RescoreBatch(0, 0, None)
+    readings = {pk: (comment, lexicon.analyse(comment)) for pk, comment in rows}
+    written: list[FeedbackResponse] = []
+    changed = 0
+    relabelled: list[FeedbackResponse] = []
+    with transaction.atomic():
+        current = list(FeedbackResponse.objects.select_for_update().filter(pk__in=readings).order_by("pk").only(
+            "pk", "touchpoint_id", "occurred_at", "comment", "sentiment", "sentiment_label", "intents"))
+        for response in current:
+            comment, analysis = readings[response.pk]
+            if response.comment != comment:
+                continue
+            before = (response.sentiment, response.sentiment_label, response.intents)
+            if response.sentiment_label != analysis.label:
+                relabelled.append(response)
+            response.sentiment, response.sentiment_label = analysis.compound, analysis.label
+            response.intents = list(analysis.intents)
+            response.explanation = [list(pair) for pair in analysis.explanation]
+            response.lexicon_version = analysis.lexicon_version
+            changed += before != (response.sentiment, response.sentiment_label, response.intents)
+            written.append(response)
+        FeedbackResponse.objects.bulk_update(
+            written, ["sentiment", "sentiment_label", "intents", "explanation", "lexicon_version"], batch_size=500)
+        if relabelled:
+            # The summary counts negative comments: the buckets of a changed label are recounted.
+            summaries.refresh_daily_scores(
+                (touchpoint, date.fromisoformat(day)) for touchpoint, day in summaries.daily_score_keys(relabelled))
+    return RescoreBatch(len(rows), changed, rows[-1][0])
 
 
 # --- edits ----------------------------------------------------------------------------

@@ -50,7 +50,10 @@ def _in_range(field: str, bounds: tuple[int, int]) -> Q:
 
 class FeedbackResponse(models.Model):
     """One piece of customer feedback at one touchpoint. Written only by
-    `feedback.services`; never changed after it is stored."""
+    `feedback.services`; never changed after it is stored, except its text
+    reading (sentiment, intents, explanation, lexicon version), which
+    `feedback.lexicon.responses_rescore_batch` may redo with a newer lexicon,
+    and erasure (`feedback.privacy`)."""
 
     touchpoint = models.ForeignKey(Touchpoint, on_delete=models.PROTECT, related_name="responses")
     customer = models.ForeignKey(
