@@ -31,7 +31,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone as dt_timezone
 
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Subquery
 
 from cases.audit.chain import GENESIS, key_id
 from cases.audit.verify import ChainBreak
@@ -118,7 +118,7 @@ def stored_checkpoints() -> list[dict]:
 
 
 def stored_heads(checkpoint: AuditCheckpoint) -> dict[int, Head]:
-    """Per case, the latest head stored at or before `checkpoint`."""
+    """Per case, the latest head stored at or before `checkpoint`: what it saw."""
     later = AuditCheckpointHead.objects.filter(case_id=OuterRef("case_id"), checkpoint_id__gt=OuterRef("checkpoint_id"),
                                                checkpoint_id__lte=checkpoint.pk)
     rows = (AuditCheckpointHead.objects.filter(checkpoint_id__lte=checkpoint.pk).exclude(Exists(later))
@@ -126,25 +126,65 @@ def stored_heads(checkpoint: AuditCheckpoint) -> dict[int, Head]:
     return {case_id: Head(seq, head, state, number) for case_id, seq, head, state, number in rows.iterator(5000)}
 
 
-def with_current(heads: dict[int, Head]) -> dict[int, Head]:
-    """`heads` with what the database holds now at each: the event's hash at
-    that seq and whether the case exists."""
-    ids, found = sorted(heads), {}
-    for start in range(0, len(ids), BATCH):
-        batch = ids[start:start + BATCH]
-        existing = set(Case.objects.filter(pk__in=batch).values_list("pk", flat=True))
-        wanted = {(case_id, heads[case_id].seq) for case_id in batch}
-        events = CaseEvent.objects.filter(case_id__in=batch, seq__in={seq for _c, seq in wanted})
+def every_stored_head(checkpoint: AuditCheckpoint) -> Iterator[tuple[int, Head]]:
+    """Every head stored at or before `checkpoint`, by case and then
+    checkpoint, with what the database holds now at each (one query)."""
+    rows = (AuditCheckpointHead.objects.filter(checkpoint_id__lte=checkpoint.pk).order_by("case_id", "checkpoint_id")
+            .annotate(now=Subquery(CaseEvent.objects.filter(case_id=OuterRef("case_id"), seq=OuterRef("seq"))
+                                   .values("hash")[:1]),
+                      case_exists=Exists(Case.objects.filter(pk=OuterRef("case_id"))))
+            .values_list("case_id", "seq", "hash", "state", "checkpoint__number", "now", "case_exists"))
+    for case_id, *head in rows.iterator(5000):
+        yield case_id, Head(*head)
+
+
+def with_current(heads: list[tuple[int, Head]]) -> Iterator[tuple[int, Head]]:
+    """`heads` (by case) with what the database holds now at each: the
+    event's hash at that seq and whether the case exists."""
+    for start in range(0, len(heads), BATCH):
+        batch = heads[start:start + BATCH]
+        ids = {case_id for case_id, _head in batch}
+        existing = set(Case.objects.filter(pk__in=ids).values_list("pk", flat=True))
+        wanted = {(case_id, head.seq) for case_id, head in batch}
+        events = CaseEvent.objects.filter(case_id__in=ids, seq__in={seq for _c, seq in wanted})
         current = {(c, s): h for c, s, h in events.values_list("case_id", "seq", "hash") if (c, s) in wanted}
-        for case_id in batch:
-            head = heads[case_id]
-            found[case_id] = Head(head.seq, head.hash, head.state, head.number,
-                                  current.get((case_id, head.seq)), case_id in existing)
-    return found
+        for case_id, head in batch:
+            yield case_id, Head(head.seq, head.hash, head.state, head.number, current.get((case_id, head.seq)),
+                                case_id in existing)
+
+
+def check_heads(heads: Iterable[tuple[int, Head]], *, label: str = "checkpoint") -> tuple[dict[int, Head],
+                                                                                            list[ChainBreak]]:
+    """Every head a checkpoint saw must still be in its case's trail: one
+    break per case, at the newest head that is not. `heads` come by case
+    (with what the database holds now); returns also the latest per case."""
+    latest: dict[int, Head] = {}
+    failed: dict[int, ChainBreak] = {}
+    for case_id, head in heads:
+        latest[case_id] = head
+        found = _head_break(case_id, head, label)
+        if found is not None and (case_id not in failed or head.seq >= (failed[case_id].seq or 0)):
+            failed[case_id] = found
+    return latest, [failed[case_id] for case_id in sorted(failed)]
+
+
+def _head_break(case_id: int, head: Head, label: str) -> ChainBreak | None:
+    seen = f"{label} #{head.number} recorded {head.seq} event(s) ending in {head.hash[:12]}…"
+    if not head.exists:
+        return ChainBreak(case_id, head.seq, None, f"the case is gone with its trail; {seen} (vanished)",
+                          where="whole case")
+    if head.seq == 0:
+        return None
+    if head.current is None:
+        return ChainBreak(case_id, head.seq, None, f"is gone: {seen} (truncated tail)", where=f"event #{head.seq}")
+    if head.current != head.hash:
+        return ChainBreak(case_id, head.seq, None, f"is not the one {label} #{head.number} recorded (rewritten)",
+                          where=f"event #{head.seq}")
+    return None
 
 
 def check_root(fields: dict, heads: dict[int, Head], key: bytes, *, label: str = "checkpoint") -> list[ChainBreak]:
-    """The heads must add up to the checkpoint's signed root and counts."""
+    """The latest heads per case must add up to the checkpoint's signed root and counts."""
     total = sum(head_element(key, case_id, h.seq, h.hash, h.state) for case_id, h in heads.items())
     counts = (len(heads), sum(h.seq for h in heads.values()))
     if root_of(total) == fields["root"] and counts == (fields["case_count"], fields["event_count"]):
@@ -152,25 +192,6 @@ def check_root(fields: dict, heads: dict[int, Head], key: bytes, *, label: str =
     return [ChainBreak(None, None, None, f"the case heads kept for it ({counts[0]} cases, {counts[1]} events) do "
                        f"not add up to its signed root ({fields['case_count']} cases, {fields['event_count']} "
                        "events): heads were altered or removed", where=f"{label} #{fields['number']}")]
-
-
-def check_heads(heads: dict[int, Head], *, label: str = "checkpoint") -> list[ChainBreak]:
-    """Every head a checkpoint saw must still be in its case's trail."""
-    breaks = []
-    for case_id, head in sorted(heads.items()):
-        seen = f"{label} #{head.number} recorded {head.seq} event(s) ending in {head.hash[:12]}…"
-        if not head.exists:
-            breaks.append(ChainBreak(case_id, None, None, f"the case is gone with its trail; {seen} (vanished)",
-                                     where="whole case"))
-        elif head.seq == 0:
-            continue
-        elif head.current is None:
-            breaks.append(ChainBreak(case_id, head.seq, None, f"is gone: {seen} (truncated tail)",
-                                     where=f"event #{head.seq}"))
-        elif head.current != head.hash:
-            breaks.append(ChainBreak(case_id, head.seq, None, f"is not the one {label} #{head.number} recorded "
-                                     "(rewritten)", where=f"event #{head.seq}"))
-    return breaks
 
 
 def check_event_count(fields: dict, *, label: str = "checkpoint") -> list[ChainBreak]:
@@ -197,10 +218,10 @@ class ArchiveError(ValueError):
     """An archive line that cannot be read; the message names the line."""
 
 
-def read_archive(lines: Iterable[str]) -> tuple[list[dict], dict[int, Head]]:
-    """The checkpoints of an exported archive, by number, and per case the
-    latest head it holds."""
-    checkpoints, heads = [], {}
+def read_archive(lines: Iterable[str]) -> tuple[list[dict], list[tuple[int, Head]]]:
+    """The checkpoints of an exported archive, by number, and every head it
+    holds, by case and checkpoint."""
+    checkpoints, heads = {}, []
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
@@ -211,21 +232,23 @@ def read_archive(lines: Iterable[str]) -> tuple[list[dict], dict[int, Head]]:
                 missing = [name for name in (*SIGNED_FIELDS, "signature") if name not in fields]
                 if missing:
                     raise ArchiveError(f"line {number}: the checkpoint lacks {', '.join(missing)}")
-                checkpoints.append(fields)
+                if checkpoints.setdefault(fields["number"], fields) != fields:
+                    raise ArchiveError(f"line {number}: checkpoint #{fields['number']} is in the archive twice, "
+                                       "different")
             elif "head" in record:
                 at, case_id, seq, head, state = record["head"]
-                heads[int(case_id)] = Head(int(seq), str(head), str(state), int(at))
+                heads.append((int(case_id), Head(int(seq), str(head), str(state), int(at))))
             else:
                 raise ArchiveError(f"line {number}: neither a checkpoint nor a head")
         except (ValueError, TypeError, KeyError) as exc:
             if isinstance(exc, ArchiveError):
                 raise
             raise ArchiveError(f"line {number}: not a checkpoint archive line ({exc})") from None
-    checkpoints.sort(key=lambda fields: fields["number"])
-    return checkpoints, heads
+    heads = sorted(set(heads), key=lambda item: (item[0], item[1].number))  # exported again: the same lines
+    return [checkpoints[n] for n in sorted(checkpoints)], heads
 
 
-def check_archive(checkpoints: list[dict], heads: dict[int, Head], key: bytes) -> list[ChainBreak]:
+def check_archive(checkpoints: list[dict], heads: list[tuple[int, Head]], key: bytes) -> list[ChainBreak]:
     """The database against checkpoints held outside it: the archive's own
     chain and signatures, each archived checkpoint still in the database and
     unchanged, and every archived head still in its case's trail."""
@@ -244,10 +267,11 @@ def check_archive(checkpoints: list[dict], heads: dict[int, Head], key: bytes) -
             breaks.append(ChainBreak(None, None, None, f"differs from the database's ({differ}): replaced",
                                      where=where))
     latest = checkpoints[-1]
-    heads = {case_id: head for case_id, head in heads.items() if head.number <= latest["number"]}
+    heads = [(case_id, head) for case_id, head in heads if head.number <= latest["number"]]
+    latest_heads, found = check_heads(with_current(heads), label="archived checkpoint")
     if complete:
-        breaks += check_root(latest, heads, key, label="archived checkpoint")
-    breaks += check_heads(with_current(heads), label="archived checkpoint")
+        breaks += check_root(latest, latest_heads, key, label="archived checkpoint")
+    breaks += found
     breaks += check_event_count(latest, label="archived checkpoint")
     return breaks
 

@@ -23,13 +23,13 @@ from cases.audit.checkpoints import (
     check_event_count,
     check_heads,
     check_root,
+    every_stored_head,
     fields_of,
     stored_checkpoints,
     stored_heads,
-    with_current,
 )
 from cases.audit.verify import ChainBreak, Verifier
-from cases.models import AuditCheckpoint, Case, CaseEvent, VerificationRun
+from cases.models import AuditCheckpoint, AuditCheckpointHead, Case, CaseEvent, VerificationRun
 
 _ROW = ("id", "audit_seq", "audit_head", *TRACKED)
 
@@ -54,11 +54,19 @@ def checkpoint_checks(through: AuditCheckpoint | None, verifier: Verifier) -> li
     breaks = check_chain_of(stored_checkpoints(), verifier.key)
     if through is not None:
         fields = {**fields_of(through), "signature": through.signature}
-        heads = stored_heads(through)
-        breaks += check_root(fields, heads, verifier.key)
-        breaks += check_heads(with_current(heads))
-        breaks += check_event_count(fields)
+        latest, found = check_heads(every_stored_head(through))
+        breaks += check_root(fields, latest, verifier.key) + found + check_event_count(fields)
     return breaks
+
+
+def changed_between(baseline: AuditCheckpoint, through: AuditCheckpoint) -> set[int]:
+    """Ids of the cases a verification from `baseline` to `through` (made
+    at its start from every case row) reads: those with heads stored after
+    `baseline` (a new event, a moved head, a tracked field changed in the
+    table) and those with events newer than it saw."""
+    changed = set(AuditCheckpointHead.objects.filter(checkpoint_id__gt=baseline.pk, checkpoint_id__lte=through.pk)
+                  .values_list("case_id", flat=True))
+    return changed | _with_newer_events(baseline)
 
 
 def changed_since(baseline: AuditCheckpoint) -> set[int]:
@@ -66,10 +74,14 @@ def changed_since(baseline: AuditCheckpoint) -> set[int]:
     those with events newer than it saw, and those whose head or tracked
     fields differ from its record (or that it never saw)."""
     heads = stored_heads(baseline)
-    changed = set(CaseEvent.objects.filter(pk__gt=baseline.max_event_id).order_by()
-                  .values_list("case_id", flat=True).distinct())
+    changed = _with_newer_events(baseline)
     for values in Case.objects.order_by().values_list(*_ROW).iterator(5000):
         head = heads.get(values[0])
-        if head is None or (head.seq, head.hash) != values[1:3] or head.state != state_digest(dict(zip(_ROW, values))):
+        if head is None or (head.seq, head.hash) != values[1:3] or head.state != state_digest(values[3:]):
             changed.add(values[0])
     return changed
+
+
+def _with_newer_events(baseline: AuditCheckpoint) -> set[int]:
+    return set(CaseEvent.objects.filter(pk__gt=baseline.max_event_id).order_by()
+               .values_list("case_id", flat=True).distinct())

@@ -17,7 +17,7 @@ from django_q.tasks import async_task
 
 from cases.audit.chain import GENESIS, TRACKED, UNKEYED, audit_key, key_id, state_digest
 from cases.audit.checkpoints import fields_of, head_element, root_of, sign, stored_heads
-from cases.audit.trail import changed_since, checkpoint_checks, last_good_checkpoint, verifier_for
+from cases.audit.trail import changed_between, checkpoint_checks, last_good_checkpoint, verifier_for
 from cases.audit.verify import BATCH, ChainBreak, Verifier
 from cases.models import AuditCheckpoint, AuditCheckpointHead, Case, CaseEvent, VerificationRun
 from cvx_site.errors import Conflict
@@ -44,7 +44,7 @@ def audit_checkpoint_create(*, now: datetime | None = None) -> AuditCheckpoint:
     changed: list[tuple[int, int, str, str]] = []
     for values in Case.objects.order_by("pk").values_list(*_ROW).iterator(5000):
         case_id, seq, head = values[:3]
-        state = state_digest(dict(zip(_ROW, values)))
+        state = state_digest(values[3:])
         total += head_element(key, case_id, seq, head, state)
         cases, events = cases + 1, events + seq
         known = previous.pop(case_id, None)
@@ -159,7 +159,7 @@ def _begin(run: VerificationRun) -> None:
 
 def _incremental(run: VerificationRun) -> None:
     verifier = verifier_for(run.checkpoint)
-    changed = changed_since(run.baseline)
+    changed = changed_between(run.baseline, run.checkpoint)
     Run.objects.filter(pk=run.pk).update(total=len(changed), heartbeat_at=timezone.now())
     breaks = verifier.verify_ids(changed)
     _progress(run, verifier, breaks, done=len(changed))

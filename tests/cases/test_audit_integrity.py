@@ -22,6 +22,7 @@ from cases import services
 from cases.audit import GENESIS, KEYED, UNKEYED, canonical, event_hash
 from cases.audit.checkpoints import sign
 from cases.audit.trail import last_good_checkpoint
+from cases.audit.verify import ChainBreak
 from cases.models import AuditCheckpoint, AuditCheckpointHead, Case, CaseEvent, VerificationRun
 from cases.services.audit import audit_checkpoint_create, verification_start
 
@@ -357,6 +358,19 @@ def test_incremental_verification_finds_what_full_verification_finds(make_case, 
     assert untouched.number not in full_err and fresh.number not in full_err
     # The edited row, the new note and the new case; the cut tail shows against the checkpoint.
     assert f"3 case(s) changed since checkpoint #{good.number} verified" in incremental_err
+    # And in the background: the run's own checkpoint records the tampered rows, and still finds the same.
+    with django_capture_on_commit_callbacks(execute=True):
+        verification_start(kind=VerificationRun.Kind.INCREMENTAL)
+    run = VerificationRun.objects.get(kind=VerificationRun.Kind.INCREMENTAL)
+    assert (run.baseline, run.status) == (good, VerificationRun.Status.FAILED)
+    found = {f"BROKEN {ChainBreak(**item)}" for item in run.breaks}
+    assert {b for b in found if b.startswith("BROKEN case")} == {b for b in breaks_of(full_err)
+                                                                  if b.startswith("BROKEN case")}
+    # The removed event, said against the checkpoint before the run's own (which counted one event fewer).
+    assert {b for b in found if not b.startswith("BROKEN case")} == {
+        "BROKEN checkpoint #3: records event count 13, fewer than #2's 14",
+        "BROKEN checkpoint #3: records max event id %d, fewer than #2's %d" % (
+            run.checkpoint.max_event_id, AuditCheckpoint.objects.get(number=2).max_event_id)}
 
 
 def test_incremental_verification_of_an_intact_trail_reads_only_the_changed_cases(
