@@ -21,9 +21,11 @@ from feedback.models import (
     LexiconChange,
     LexiconTerm,
     SurveyInvitation,
+    Topic,
 )
 from feedback.selectors import customers_visible_to, feedback_visible_to, invitations_visible_to
 from feedback.text import validate_term
+from feedback.themes import validate_topic_phrases
 
 
 class IdentityInline(ScopedChoicesMixin, admin.TabularInline):
@@ -192,3 +194,62 @@ class LexiconChangeAdmin(ReadOnlyAdmin):
     list_filter = ["action"]
     search_fields = ["subject", "actor_name"]
     date_hierarchy = "at"
+
+
+# --- topics ------------------------------------------------------------------------------
+
+
+class TopicForm(forms.ModelForm):
+    phrases = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 8}),
+        help_text="One phrase per line, matched word by word as lexicon phrases are (“billing error”, "
+                  "“charged ... twice”, “{number} days without {service}”); any one in a comment tags it. "
+                  "Not regular expressions.")
+
+    class Meta:
+        model = Topic
+        fields = ["name", "phrases", "touchpoints", "active"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk and not self.is_bound:
+            self.initial["phrases"] = "\n".join(self.instance.phrases)
+
+    def clean_phrases(self):
+        try:
+            return validate_topic_phrases(self.cleaned_data["phrases"].splitlines())
+        except ValidationError as exc:
+            raise ValidationError(exc.message_dict["phrases"]) from None
+
+
+@admin.register(Topic)
+class TopicAdmin(admin.ModelAdmin):
+    """Topics tag new responses from the next one on (every process);
+    `manage.py rescore_feedback --since DATE --topics` tags stored ones."""
+
+    form = TopicForm
+    list_display = ["name", "phrase_list", "active", "updated_at"]
+    list_filter = ["active"]
+    search_fields = ["name"]
+    filter_horizontal = ["touchpoints"]
+
+    @admin.display(description="phrases")
+    def phrase_list(self, obj: Topic) -> str:
+        return "; ".join(obj.phrases)
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        saved = lexicon.topic_save(actor=request.user, name=data["name"], phrases=data["phrases"],
+                                   touchpoint_ids=[t.pk for t in data["touchpoints"]], active=data["active"],
+                                   topic_id=obj.pk if change else None)
+        obj.pk, obj.name = saved.pk, saved.name
+
+    def save_related(self, request, form, formsets, change):
+        pass  # topic_save wrote the touchpoints, logged with the rest
+
+    def delete_model(self, request, obj):
+        lexicon.topic_delete(actor=request.user, topic_id=obj.pk)
+
+    def delete_queryset(self, request, queryset):
+        for row in queryset:
+            self.delete_model(request, row)

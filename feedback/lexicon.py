@@ -25,20 +25,24 @@ its token doubles as the cross-process version stamp.
 from __future__ import annotations
 
 import functools
+import logging
+import operator
 import threading
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import reduce
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.db.models import QuerySet
+from django.db import connection, transaction
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from cvx_site.db import bulk_insert
 from cvx_site.errors import NotFound, PermissionDenied
 from feedback import summaries
-from feedback.models import FeedbackResponse, IntentPhrase, LexiconChange, LexiconTerm
+from feedback.models import FeedbackResponse, IntentPhrase, LexiconChange, LexiconTerm, ResponseTopic, Topic
 from feedback.privacy import ERASED_CONTENT_HASH
 from feedback.text import (
     Analysis,
@@ -50,33 +54,46 @@ from feedback.text import (
     validate_term,
 )
 from feedback.text import defaults as builtin
+from feedback.themes import TopicMatcher, TopicSpec, validate_topic_phrases
+
+logger = logging.getLogger(__name__)
 
 # --- the lexicon to score with ---------------------------------------------------------
 
 _lock = threading.Lock()
 _loaded: CXLexicon | None = None
+_loaded_topics: TopicMatcher | None = None
 _loaded_token: str | None = None
 
 
 def lexicon_token() -> str | None:
-    """The version stamp of the admin's lexicon rows: the newest change's
-    token, None before any change."""
+    """The version stamp of the admin's lexicon and topic rows: the newest
+    change's token, None before any change."""
     return LexiconChange.objects.order_by("-id").values_list("token", flat=True).first()
+
+
+def _current() -> tuple[CXLexicon, TopicMatcher]:
+    """The lexicon and topics to read comments with now, rebuilt when a
+    change was committed since they were last built (one small query)."""
+    global _loaded, _loaded_topics, _loaded_token
+    token = lexicon_token()
+    with _lock:
+        if _loaded is None or _loaded_topics is None or token != _loaded_token or default_lexicon() is not _loaded:
+            lexicon = build_lexicon(LexiconTerm.objects.all(), IntentPhrase.objects.all())
+            set_default_lexicon(lexicon)
+            _loaded, _loaded_topics, _loaded_token = lexicon, build_topics(), token
+        return _loaded, _loaded_topics
 
 
 def current_lexicon() -> CXLexicon:
     """The lexicon to score with now: the built-in one with the admin's rows,
-    rebuilt (and made the process's `feedback.text` default) when a change
-    was committed since it was last built. One small query per call."""
-    global _loaded, _loaded_token
-    token = lexicon_token()
-    with _lock:
-        if _loaded is not None and token == _loaded_token and default_lexicon() is _loaded:
-            return _loaded
-        lexicon = build_lexicon(LexiconTerm.objects.all(), IntentPhrase.objects.all())
-        set_default_lexicon(lexicon)
-        _loaded, _loaded_token = lexicon, token
-        return lexicon
+    also made the process's `feedback.text` default. One small query per call."""
+    return _current()[0]
+
+
+def current_topics() -> TopicMatcher:
+    """The active topics, ready to tag comments. One small query per call."""
+    return _current()[1]
 
 
 def lexicon_is_tuned() -> bool:
@@ -85,11 +102,30 @@ def lexicon_is_tuned() -> bool:
 
 
 def forget_lexicon() -> None:
-    """Drop the process's cached lexicon (tests; the next call rebuilds)."""
-    global _loaded, _loaded_token
+    """Drop the process's cached lexicon and topics (tests; the next call rebuilds)."""
+    global _loaded, _loaded_topics, _loaded_token
     with _lock:
-        _loaded, _loaded_token = None, None
+        _loaded, _loaded_topics, _loaded_token = None, None, None
         set_default_lexicon(None)
+
+
+def build_topics() -> TopicMatcher:
+    """The active topics' matcher. A stored phrase the engine no longer
+    accepts is left out (and logged) rather than stopping ingestion."""
+    specs = []
+    for topic in Topic.objects.filter(active=True).prefetch_related("touchpoints"):
+        phrases = [phrase for phrase in topic.phrases if _still_valid(validate_phrase, phrase, topic=topic.name)]
+        specs.append(TopicSpec(topic.pk, phrases, frozenset(t.pk for t in topic.touchpoints.all())))
+    return TopicMatcher(specs)
+
+
+def _still_valid(check, *args, **context) -> bool:
+    try:
+        check(*args)
+    except ValidationError as exc:
+        logger.warning("CX lexicon: %s %s left out: %s", context, args, "; ".join(exc.messages))
+        return False
+    return True
 
 
 def build_lexicon(terms: Iterable[LexiconTerm], phrases: Iterable[IntentPhrase]) -> CXLexicon:
@@ -99,12 +135,16 @@ def build_lexicon(terms: Iterable[LexiconTerm], phrases: Iterable[IntentPhrase])
     built-in lexicon's own version."""
     term_valence = dict(_builtin_terms())
     for row in terms:
+        if not _still_valid(validate_term, row.term, row.valence, row="term"):
+            continue
         if row.active:
             term_valence[row.term] = row.valence
         else:
             term_valence.pop(row.term, None)
     phrase_negatable = dict(_builtin_phrases())
     for row in phrases:
+        if not _still_valid(validate_intent_phrase, row.intent, row.phrase, row="phrase"):
+            continue
         if row.active:
             phrase_negatable[(row.intent, row.phrase)] = row.negatable
         else:
@@ -137,6 +177,28 @@ def builtin_entries(query: str = "", *, limit: int = 200) -> tuple[list[tuple[st
     return terms, phrases
 
 
+@dataclass(frozen=True)
+class Reading:
+    """What ingestion stores of a comment: the CX layer's analysis and the
+    ids of the topics it is about."""
+
+    analysis: Analysis
+    topics: list[int]
+
+
+def read_comments(comments: Sequence[tuple[str, int | None]]) -> list[Reading]:
+    """A Reading of each (comment, touchpoint id), in order, all with the
+    current lexicon and topics (one check of the version stamp for the
+    batch). As `analyse_comments` for blank and absent comments."""
+    if not any(text for text, _touchpoint in comments):
+        return [Reading(_NO_COMMENT, []) for _item in comments]
+    lexicon, topics = _current()
+    return [Reading(lexicon.analyse(text), topics.topics(text, touchpoint)) for text, touchpoint in comments]
+
+
+_NO_COMMENT = Analysis(0.0, "neutral", (), (), "")
+
+
 def analyse_comments(texts: Iterable[str]) -> list[Analysis]:
     """`feedback.text` Analysis of each text, in order, all with
     `current_lexicon()`. Blank texts are neutral with no intents; a batch
@@ -144,7 +206,7 @@ def analyse_comments(texts: Iterable[str]) -> list[Analysis]:
     analyses name no lexicon."""
     texts = list(texts)
     if not any(texts):
-        return [Analysis(0.0, "neutral", (), (), "") for _text in texts]
+        return [_NO_COMMENT for _text in texts]
     lexicon = current_lexicon()
     return [lexicon.analyse(text) for text in texts]
 
@@ -335,3 +397,96 @@ def _log(actor, action: str, subject: str, before: dict | None, after: dict | No
         actor=actor, actor_name=getattr(actor, "username", "") or "system", action=action, subject=subject[:200],
         before=before, after=after, token=uuid.uuid4().hex,
     )
+
+
+# --- topics -------------------------------------------------------------------------------
+
+
+def topic_save(*, actor, name: str, phrases: Iterable[str], touchpoint_ids: Iterable[int] = (),
+               active: bool = True, topic_id: int | None = None) -> Topic:
+    """Create (no `topic_id`) or change a topic, and log the change. Each
+    phrase is validated as a lexicon phrase (ValidationError under
+    ``phrases`` naming the line); a blank or taken `name` is refused under
+    ``name``. New responses are tagged with it from the next one on, in every
+    process; `rescore_feedback --topics` tags those already stored."""
+    clean_name = " ".join(str(name).split())
+    if not clean_name:
+        raise ValidationError({"name": "A topic needs a name."})
+    clean_phrases = validate_topic_phrases(phrases)
+    touchpoints = sorted(set(touchpoint_ids))
+    with transaction.atomic():
+        if topic_id is None:
+            _check_permission(actor, "feedback.add_topic")
+            row = None
+        else:
+            row = _locked(Topic, topic_id, actor, "feedback.change_topic")
+        if Topic.objects.filter(name__iexact=clean_name).exclude(pk=topic_id).exists():
+            raise ValidationError({"name": f"There is already a topic named “{clean_name}”."})
+        before = _topic_values(row) if row else None
+        row = row or Topic()
+        row.name, row.phrases, row.active, row.updated_at = clean_name, clean_phrases, active, timezone.now()
+        row.save()
+        row.touchpoints.set(touchpoints)
+        _log(actor, "topic.changed" if before else "topic.created", f"topic “{clean_name}”", before,
+             _topic_values(row))
+    return row
+
+
+def topic_delete(*, actor, topic_id: int) -> None:
+    """Delete a topic and its tags on responses, and log it (set it inactive
+    instead to keep its history)."""
+    with transaction.atomic():
+        row = _locked(Topic, topic_id, actor, "feedback.delete_topic")
+        _log(actor, "topic.deleted", f"topic “{row.name}”", _topic_values(row), None)
+        row.delete()
+
+
+def topics_locked(ids: Iterable[int]) -> set[int]:
+    """Those of `ids` whose topic still exists, protected from deletion
+    until the caller's transaction ends, so tags written in it never point
+    at a deleted topic. On PostgreSQL a FOR KEY SHARE lock: concurrent
+    ingestions do not wait for each other, only `topic_delete` (FOR UPDATE)
+    waits; SQLite has one writer at a time."""
+    ids = set(ids)
+    if not ids:
+        return set()
+    rows = Topic.objects.filter(pk__in=ids).values_list("pk")
+    if connection.vendor != "postgresql":
+        return {pk for (pk,) in rows}
+    sql, params = rows.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"{sql} FOR KEY SHARE", params)
+        return {pk for (pk,) in cursor.fetchall()}
+
+
+def _topic_values(row: Topic) -> dict:
+    return {"name": row.name, "phrases": list(row.phrases), "active": row.active,
+            "touchpoints": sorted(row.touchpoints.values_list("pk", flat=True))}
+
+
+def responses_retag_batch(*, since: datetime, after_id: int = 0, size: int = 500) -> RescoreBatch:
+    """Tag the next `size` responses with comments (by id, above `after_id`,
+    occurred at or after `since`, not erased) with the current topics,
+    replacing their tags, in one transaction. `changed` counts responses
+    whose tags changed. Idempotent; nothing is routed."""
+    topics = current_topics()
+    rows = list(FeedbackResponse.objects.filter(occurred_at__gte=since, pk__gt=after_id).exclude(comment="")
+                .exclude(content_hash=ERASED_CONTENT_HASH).order_by("pk")
+                .values_list("pk", "comment", "touchpoint_id")[:size])
+    if not rows:
+        return RescoreBatch(0, 0, None)
+    wanted = {pk: set(topics.topics(comment, touchpoint)) for pk, comment, touchpoint in rows}
+    with transaction.atomic():
+        live = topics_locked(set().union(*wanted.values()))
+        wanted = {pk: ids & live for pk, ids in wanted.items()}
+        have: dict[int, set[int]] = {pk: set() for pk in wanted}
+        for response, topic in ResponseTopic.objects.filter(response_id__in=wanted).values_list("response_id", "topic_id"):
+            have[response].add(topic)
+        stale = [(pk, topic) for pk in wanted for topic in have[pk] - wanted[pk]]
+        if stale:
+            ResponseTopic.objects.filter(
+                reduce(operator.or_, (Q(response_id=pk, topic_id=topic) for pk, topic in stale))).delete()
+        bulk_insert([ResponseTopic(response_id=pk, topic_id=topic)
+                     for pk in wanted for topic in sorted(wanted[pk] - have[pk])])
+    changed = sum(wanted[pk] != have[pk] for pk in wanted)
+    return RescoreBatch(len(rows), changed, rows[-1][0])

@@ -88,6 +88,7 @@ class FeedbackResponse(models.Model):
         "SurveyInvitation", on_delete=models.PROTECT, null=True, blank=True, related_name="answer",
         help_text="The invitation this response answers; one answer per invitation.",
     )
+    topics = models.ManyToManyField("Topic", through="ResponseTopic", blank=True, related_name="responses")
 
     class Meta:
         ordering = ["-occurred_at", "-id"]
@@ -299,3 +300,41 @@ class LexiconChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} {self.subject}"
+
+
+class Topic(models.Model):
+    """Something customers talk about ("Billing", "Engineer visits"), named by
+    the phrases that mention it. Each new response is tagged with the topics
+    whose phrases its comment contains (ResponseTopic). Written only by
+    `feedback.lexicon`; `phrases` are stored normalised."""
+
+    name = models.CharField(max_length=80, unique=True)
+    phrases = models.JSONField(
+        default=list,
+        help_text="Words matched token by token, as lexicon phrases are: any one in a comment tags it.")
+    touchpoints = models.ManyToManyField(
+        Touchpoint, blank=True, related_name="topics", help_text="Only feedback at these touchpoints; none: all.")
+    active = models.BooleanField(default=True, help_text="Inactive: tags no new response; past tags stay.")
+    updated_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ResponseTopic(models.Model):
+    """A response is about a topic. A table of its own rather than a JSON
+    list on the response, so topic figures (volume, share negative, trend)
+    are one indexed join and a GROUP BY on either database."""
+
+    response = models.ForeignKey(FeedbackResponse, on_delete=models.CASCADE, related_name="topic_links")
+    topic = models.ForeignKey(Topic, on_delete=models.CASCADE, related_name="response_links")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["topic", "response"], name="response_topic_unique")]
+        indexes = [models.Index(fields=["response"], name="response_topic_response")]
+
+    def __str__(self) -> str:
+        return f"{self.response_id} is about {self.topic_id}"

@@ -15,8 +15,8 @@ from django.utils import timezone
 from django_q.tasks import async_task
 
 from cvx_site.db import bulk_insert
-from feedback.lexicon import analyse_comments
-from feedback.models import Customer, CustomerIdentity, FeedbackResponse
+from feedback.lexicon import read_comments, topics_locked
+from feedback.models import Customer, CustomerIdentity, FeedbackResponse, ResponseTopic
 from feedback.privacy import ERASED_CONTENT_HASH
 from feedback.scores import csat_band, nps_category
 from feedback.signals import responses_ingested
@@ -62,7 +62,9 @@ def feedback_ingest_many(*, items: Sequence[Mapping], attach: Mapping[int, dict]
     cannot confirm what the erased text said. `attach` (index -> extra
     fields, trusted callers only) marks the items allowed the sources
     reserved for CVX's own surveys. Customers are found by any
-    identity or created. Sentiment and derived categories are computed here.
+    identity or created. Sentiment, intents, explanation (the CX layer,
+    `feedback.lexicon.read_comments`), topics and derived categories are
+    computed here.
     `responses_ingested` is sent with the new ids inside the transaction.
     """
     touchpoints = _touchpoints_for(items)
@@ -73,9 +75,9 @@ def feedback_ingest_many(*, items: Sequence[Mapping], attach: Mapping[int, dict]
         # the database's write lock, and scoring is the slow part. Replays
         # already stored are not scored at all.
         known = _existing_responses(valid)
-        new = [(index, data["comment"]) for index, data, _h in valid
-               if (data["source"], data["external_id"]) not in known]
-        scores = dict(zip((index for index, _c in new), analyse_comments(comment for _i, comment in new)))
+        new = [(index, data) for index, data, _h in valid if (data["source"], data["external_id"]) not in known]
+        readings = read_comments([(data["comment"], data["touchpoint"].pk) for _i, data in new])
+        scores = dict(zip((index for index, _d in new), readings))
         with transaction.atomic():
             _store(valid, outcomes, known, scores, attach or {})
     return outcomes  # type: ignore[return-value]
@@ -118,6 +120,8 @@ def _store(valid: list[tuple[int, dict, str]], outcomes: list, stored: dict, sco
             else:
                 created_at.add(index)
             stored[key] = response
+        _tag_topics([(stored[key].pk, scores[index].topics) for key, (index, _d, _h) in fresh.items()
+                     if index in created_at])
     for index, data, digest in valid:
         response = stored[(data["source"], data["external_id"])]
         outcomes[index] = (
@@ -130,6 +134,13 @@ def _store(valid: list[tuple[int, dict, str]], outcomes: list, stored: dict, sco
         # The daily score summary catches up in a task once these rows are visible.
         buckets = daily_score_keys(outcomes[i].response for i in created_at)
         transaction.on_commit(lambda: async_task("feedback.tasks.refresh_daily_scores", buckets))
+
+
+def _tag_topics(tags: list[tuple[int, list[int]]]) -> None:
+    # Topics read before the transaction may have been deleted since.
+    live = topics_locked({topic for _pk, topics in tags for topic in topics})
+    bulk_insert([ResponseTopic(response_id=pk, topic_id=topic) for pk, topics in tags for topic in topics
+                 if topic in live])
 
 
 def _replay_outcome(response: FeedbackResponse, digest: str) -> IngestOutcome:
@@ -164,7 +175,7 @@ def _create_responses(fresh: list[tuple[int, dict, str]], scores: dict,
     now = timezone.now()
     rows = []
     for (index, data, digest), customer in zip(fresh, customers):
-        score = scores[index] if data["comment"] else None
+        score = scores[index].analysis if data["comment"] else None
         rows.append(FeedbackResponse(
             touchpoint=data["touchpoint"], customer=customer, kind=data["kind"], source=data["source"],
             external_id=data["external_id"], occurred_at=data.get("occurred_at") or now, received_at=now,

@@ -2,9 +2,23 @@
 
 Shipped here because NLTK's list is a separate data download and no installed
 package provides one. Lowercase; contractions use a straight apostrophe.
+
+A theme names what a comment is about, so besides function words
+(FUNCTION_WORDS) no word of a closed class that says *how much*, *how
+often*, *whether* or *what the customer wants* is one (NOT_A_TOPIC), taken
+from the vocabularies the text engine already keeps: VADER's degree words
+("absolutely", "hardly") and negations ("never", "without"), the CX layer's
+counts and ordinals ("three", "several", "third"), multiplicatives ("twice"),
+its filler adverbs ("actually", "properly") and its words of wanting and
+asking ("want", "need", "please"). A new word of one of those classes added
+to the engine stops being a theme with it.
 """
 
-STOP_WORDS: frozenset[str] = frozenset(
+from nltk.sentiment.vader import VaderConstants
+
+from feedback.text import defaults as _text
+
+FUNCTION_WORDS: frozenset[str] = frozenset(
     """
     a about above after again against all am an and any are aren't as at
     be because been before being below between both but by
@@ -30,3 +44,23 @@ STOP_WORDS: frozenset[str] = frozenset(
     still thing things though thus yet yes etc
     """.split()
 )
+
+#: Counts said as multiples: "charged twice", "called thrice".
+MULTIPLICATIVES = frozenset({"once", "twice", "thrice"})
+
+NOT_A_TOPIC: frozenset[str] = frozenset(
+    word
+    for word in (
+        *VaderConstants.BOOSTER_DICT,
+        *VaderConstants.NEGATE,
+        *_text.NUMBER_WORDS,
+        *_text.ORDINAL_WORDS,
+        *_text.SLOT_WORDS["adverb"],
+        *_text.RESOLUTION_WISHES,
+        *MULTIPLICATIVES,
+    )
+    # The theme tokenizer splits "kind-of" into words that are topics elsewhere.
+    if " " not in word and "-" not in word
+)
+
+STOP_WORDS: frozenset[str] = FUNCTION_WORDS | NOT_A_TOPIC
