@@ -6,10 +6,12 @@ from django.utils.safestring import SafeString
 from django.utils.timezone import localtime
 
 from cases.choices import CaseStatus, Priority
+from feedback.choices import Intent, SentimentLabel
 
 register = template.Library()
 
 STATUS_LABELS, PRIORITY_LABELS = dict(CaseStatus.choices), dict(Priority.choices)
+INTENT_LABELS, SENTIMENT_LABELS = dict(Intent.choices), dict(SentimentLabel.choices)
 _SELECT = '<td><input type="checkbox" name="case" value="{}" aria-label="Select {}"></td>'
 _ROW = ('<tr>{}<td><a href="{}">{}</a></td>'
         '<td><span class="badge status-{}">{}</span> <span class="badge prio-{}">{}</span>{}</td>'
@@ -44,3 +46,22 @@ def _row(case, selectable: bool) -> SafeString:
         due.isoformat(), date_format(due, "D j M, H:i"),
         case.touchpoint.name, case.journey.name, owner or "— unassigned",
     )
+
+
+@register.simple_tag
+def feedback_explanation(response, *, compact: bool = False) -> SafeString:
+    """Why the CX text layer read a comment as it did, for a frontline
+    reader: its intents as badges, each titled with the phrases behind it,
+    and the terms that drove its label ("Negative because: hung up, never
+    called back"); `compact` gives the badges only. A response's
+    explanation pairs each term with its effect, a label or an intent."""
+    pairs = [(str(term), str(effect)) for term, effect in response.explanation or ()]
+    badges = format_html_join(" ", '<span class="badge intent intent-{}" title="{}">{}</span>', (
+        (intent, ", ".join(term for term, effect in pairs if effect == intent), INTENT_LABELS.get(intent, intent))
+        for intent in response.intents or ()))
+    drivers = [term for term, effect in pairs if effect == response.sentiment_label]
+    if compact or not drivers:
+        return format_html('<span class="intents">{}</span>', badges) if badges else ""
+    label = SENTIMENT_LABELS.get(response.sentiment_label, response.sentiment_label)
+    return format_html('<p class="intents">{}</p><p class="why small">{} because: {}</p>', badges, label,
+                       ", ".join(drivers))
