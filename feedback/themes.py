@@ -189,6 +189,12 @@ class TopicFigures:
     def share_negative(self) -> float | None:
         return self.negative / self.volume if self.volume else None
 
+    @property
+    def negative_pct(self) -> int | None:
+        """The share negative in whole percent, for display."""
+        share = self.share_negative
+        return None if share is None else round(100 * share)
+
 
 def topic_figures(responses: QuerySet, *, top: int = 20) -> list[TopicFigures]:
     """The `top` topics of `responses` (already scoped by the caller's

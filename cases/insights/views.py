@@ -23,7 +23,8 @@ from cases.insights.loop import GROUPS, PERIODS
 from cases.insights.params import MetricsQuerySerializer
 from cases.selectors import cases_visible_to, is_manager
 from cvx_site.csv_export import csv_export, csv_response
-from feedback.selectors import feedback_visible_to, journeys_visible_to, negative_themes, touchpoints_visible_to
+from feedback.selectors import feedback_visible_to, journeys_visible_to, touchpoints_visible_to
+from feedback.themes import topic_figures, unassigned_terms
 from journeys.models import Journey
 
 ROOT_CAUSE_DAYS = 90
@@ -180,7 +181,7 @@ def _series_page(request, responses, name: str) -> tuple[dict, dict, HttpRespons
 
 def _scores(responses, granularity: str) -> dict:
     """The time series of `responses` and its charts, the score distributions
-    and the negative themes over the same periods."""
+    and the topics and unassigned terms over the same periods."""
     series = insights.score_series(responses, granularity)
     since = insights.start_of(series[0]["period"], dt_timezone.utc)
     window = responses.filter(occurred_at__gte=since)
@@ -200,10 +201,11 @@ def _scores(responses, granularity: str) -> dict:
         ("CES answers", bar_chart(insights.score_distribution(window, "ces", 1, 7), colours=CES_COLOURS,
                                   title=f"How many answered each CES score, 1–7, since {series[0]['label']}")),
     ]
-    themes, read = negative_themes(window, top=8)
+    themes, read = unassigned_terms(window, top=8)
     return {"series": series, "granularity": granularity, "granularities": insights.GRANULARITIES,
-            "since": since, "charts": charts, "distributions": distributions,
-            "themes": insights.theme_examples(window, themes), "comments_read": read}
+            "since": since, "charts": charts, "distributions": distributions, "topics": topic_figures(window),
+            "themes": insights.theme_examples(window.filter(topic_links__isnull=True), themes),
+            "comments_read": read}
 
 
 @csv_export

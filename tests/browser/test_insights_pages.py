@@ -142,7 +142,7 @@ def test_lead_reads_the_journey_map_and_a_touchpoint(page, live_server, lead, jo
                  "last 26"):
         expect(page.get_by_role("img", name=name)).to_be_visible()
     expect(page.get_by_role("img", name="How many answered each NPS score, 0–10", exact=False)).to_be_visible()
-    themes = page.get_by_role("region", name="Top negative themes")
+    themes = page.get_by_role("region", name="Unassigned terms")
     expect(themes.locator("blockquote").first).to_be_visible()
     assert page.locator("blockquote b").count() == 0  # "<b>Useless</b>" stays text
     cases = page.get_by_role("region", name="Cases opened here", exact=False)

@@ -292,3 +292,22 @@ def test_deleting_a_topic_removes_its_tags_and_logs_it(topics, touchpoint):
     assert not ResponseTopic.objects.exists()
     assert LexiconChange.objects.order_by("-id").first().action == "topic.deleted"
     assert current_topics().topics("Wrong bill") == []
+
+
+# --- the insight page ----------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_touchpoint_insight_page_shows_topics_and_unassigned_terms(client, lead, topics, touchpoint):
+    now = datetime.now(timezone.utc) - timedelta(days=1)
+    ingest(1, "Wrong bill, useless", at=now)
+    ingest(2, "Refund arrived, thanks", at=now)
+    ingest(3, "The router keeps rebooting, useless", at=now)
+    client.force_login(lead)
+
+    page = client.get("/cases/insights/touchpoints/fault-line/").content.decode()
+
+    topics_part = page[page.index('id="topics-h"'):page.index('id="themes-h"')]
+    assert "<td>Billing</td><td>2</td><td>1 (50 %)</td>" in topics_part
+    terms_part = page[page.index('id="themes-h"'):]
+    assert "Unassigned terms" in terms_part and "<b>router</b>" in terms_part and "<b>bill</b>" not in terms_part
