@@ -4,11 +4,16 @@ sees only those the case selectors give them."""
 
 from django import forms
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.template.response import TemplateResponse
+from django.urls import path
 
+from cases import routing_preview
 from cases.models import Case, CaseEvent, RootCause, RoutingRule
 from cases.selectors import case_events_visible_to, cases_visible_to
 from cvx_site.admin import ReadOnlyAdmin, ScopedAdmin
-from feedback.choices import FeedbackKind
+from feedback.choices import FeedbackKind, Intent
+from feedback.selectors import feedback_visible_to
 from journeys.choices import Channel
 
 
@@ -17,10 +22,18 @@ class RoutingRuleForm(forms.ModelForm):
                                          required=False, help_text="Empty: any channel.")
     kinds = forms.MultipleChoiceField(choices=FeedbackKind.choices, widget=forms.CheckboxSelectMultiple,
                                       required=False, help_text="Empty: any kind.")
+    intents_any = forms.MultipleChoiceField(
+        choices=Intent.choices, widget=forms.CheckboxSelectMultiple, required=False, label="Intents, any of",
+        help_text="The comment shows any one of these (the CX text layer's reading). Empty: no condition.")
 
     class Meta:
         model = RoutingRule
         fields = "__all__"
+
+
+class RulePreviewForm(forms.Form):
+    days = forms.IntegerField(min_value=1, max_value=routing_preview.PREVIEW_MAX_DAYS, initial=30,
+                              label="Last N days")
 
 
 @admin.register(RoutingRule)
@@ -35,10 +48,35 @@ class RoutingRuleAdmin(admin.ModelAdmin):
         (None, {"fields": ["name", "position", "active"]}),
         ("Which feedback (empty filters match all)", {"fields": ["journeys", "touchpoints", "channels", "kinds"]}),
         ("Conditions (each one set must hold)",
-         {"fields": ["nps_at_most", "csat_at_most", "ces_at_least", "sentiment_at_most", "keywords"]}),
+         {"fields": ["nps_at_most", "csat_at_most", "ces_at_most", "sentiment_at_most", "intents_any",
+                     "keywords"]}),
         ("Then open a case with", {"fields": ["priority", "team", "strategy", "first_contact_sla_hours",
                                               "resolution_sla_hours"]}),
+        (None, {"fields": ["notes"]}),
     ]
+
+    def get_urls(self):
+        preview = path("<path:object_id>/preview/", self.admin_site.admin_view(self.preview_view),
+                       name="cases_routingrule_preview")
+        return [preview, *super().get_urls()]
+
+    def preview_view(self, request, object_id):
+        """The dry run of one rule (cases.routing_preview): GET ?days=N, 30
+        when not given; a bad N is shown as the form's error."""
+        rule = self.get_object(request, object_id)
+        if rule is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        if not self.has_view_or_change_permission(request, rule):
+            raise PermissionDenied
+        form = RulePreviewForm(request.GET if "days" in request.GET else {"days": 30})
+        preview = None
+        if form.is_valid():
+            preview = routing_preview.routing_rule_preview(
+                rule=rule, days=form.cleaned_data["days"], max_rows=routing_preview.PREVIEW_MAX_ROWS,
+                examples_from=feedback_visible_to(request.user))
+        context = {**self.admin_site.each_context(request), "opts": self.opts, "original": rule,
+                   "title": f"Dry run of “{rule}”", "form": form, "preview": preview}
+        return TemplateResponse(request, "admin/cases/routingrule/preview.html", context)
 
 
 @admin.register(RootCause)

@@ -36,6 +36,7 @@ class AssignmentStrategy(models.TextChoices):
     DEFAULT_OWNER = "default_owner", "Touchpoint's default owner"
     ROUND_ROBIN = "round_robin", "Round-robin over active team members"
     LEAST_LOADED = "least_loaded", "Member with the fewest open cases"
+    TEAM_LEAD = "team_lead", "The team's lead"
 
 
 class RoutingOutcome(models.TextChoices):

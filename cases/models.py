@@ -18,7 +18,7 @@ from cases.choices import (
     Priority,
     RoutingOutcome,
 )
-from feedback.choices import FeedbackKind
+from feedback.choices import FeedbackKind, Intent
 from feedback.models import Customer, FeedbackResponse, SurveyInvitation
 from journeys.choices import Channel
 from journeys.models import MAX_SLA_HOURS, Journey, Team, Touchpoint
@@ -73,12 +73,15 @@ class RoutingRule(models.Model):
     nps_at_most = models.PositiveSmallIntegerField(null=True, blank=True, validators=[MaxValueValidator(10)])
     csat_at_most = models.PositiveSmallIntegerField(
         null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(5)])
-    ces_at_least = models.PositiveSmallIntegerField(
+    ces_at_most = models.PositiveSmallIntegerField(
         null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(7)],
-        help_text="Effort scores at or above this (1–7, 7 = least effort) match.")
+        help_text="Effort scores at or below this match (1–7, 7 = least effort: high effort is a low score).")
     sentiment_at_most = models.FloatField(
         null=True, blank=True, validators=[MinValueValidator(-1), MaxValueValidator(1)],
         help_text="VADER compound, -1 to 1; e.g. -0.5 for strongly negative comments.")
+    intents_any = models.JSONField(
+        default=list, blank=True, validators=[ChoiceListValidator(Intent.values)],
+        help_text="The comment shows any one of these intents (as the CX text layer read it).")
     keywords = models.TextField(blank=True, help_text="One per line or comma-separated; any one in the comment matches.")
     # Actions.
     priority = models.CharField(max_length=10, choices=Priority.choices, default=Priority.NORMAL)
@@ -94,6 +97,7 @@ class RoutingRule(models.Model):
         help_text="Empty: the touchpoint's.")
     round_robin_cursor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
                                            blank=True, editable=False, related_name="+")
+    notes = models.TextField(blank=True, help_text="For admins: why the rule exists, what changed it.")
 
     class Meta:
         ordering = ["position", "id"]

@@ -29,21 +29,27 @@ class LoadedRule:
     journey_ids: frozenset[int]
     touchpoint_ids: frozenset[int]
     keyword_pattern: re.Pattern | None
+    intents: frozenset[str]
 
 
-def load_rules() -> list[LoadedRule]:
+def load_rules(*, also: RoutingRule | None = None) -> list[LoadedRule]:
+    """The active rules in the order routing tries them. `also` (a rule being
+    previewed) is included at its place even when it is inactive."""
+    rules = RoutingRule.objects.filter(Q(active=True) | Q(pk=also.pk) if also is not None else Q(active=True))
     loaded = []
-    for rule in RoutingRule.objects.filter(active=True).prefetch_related("journeys", "touchpoints"):
+    for rule in rules.prefetch_related("journeys", "touchpoints"):
         words = rule.keyword_list()
         pattern = re.compile(r"\b(" + "|".join(map(re.escape, words)) + r")\b", re.I) if words else None
         loaded.append(LoadedRule(rule, frozenset(j.pk for j in rule.journeys.all()),
-                                 frozenset(t.pk for t in rule.touchpoints.all()), pattern))
+                                 frozenset(t.pk for t in rule.touchpoints.all()), pattern,
+                                 frozenset(rule.intents_any or ())))
     return loaded
 
 
 def rule_matches(loaded: LoadedRule, response: FeedbackResponse) -> bool:
     """Filters that are set must include the response; every condition that
-    is set must hold (a condition on a score the response lacks does not)."""
+    is set must hold (a condition on a score the response lacks does not).
+    Live routing and the rule preview both decide with this function."""
     rule, tp = loaded.rule, response.touchpoint
     if loaded.journey_ids and tp.stage.journey_id not in loaded.journey_ids:
         return False
@@ -54,12 +60,35 @@ def rule_matches(loaded: LoadedRule, response: FeedbackResponse) -> bool:
     checks = [
         (rule.nps_at_most, lambda: response.nps is not None and response.nps <= rule.nps_at_most),
         (rule.csat_at_most, lambda: response.csat is not None and response.csat <= rule.csat_at_most),
-        (rule.ces_at_least, lambda: response.ces is not None and response.ces >= rule.ces_at_least),
+        (rule.ces_at_most, lambda: response.ces is not None and response.ces <= rule.ces_at_most),
         (rule.sentiment_at_most,
          lambda: response.sentiment is not None and response.sentiment <= rule.sentiment_at_most),
+        (loaded.intents or None, lambda: not loaded.intents.isdisjoint(response.intents or ())),
         (loaded.keyword_pattern, lambda: bool(loaded.keyword_pattern.search(response.comment))),
     ]
     return all(test() for condition, test in checks if condition is not None)
+
+
+def rule_prefilter(loaded: LoadedRule) -> Q:
+    """The part of `rule_matches` that SQL can test, as a filter on
+    FeedbackResponse: every response the rule matches passes it, so a reader
+    may narrow rows with it and let `rule_matches` decide. Intents and
+    keywords are left to `rule_matches` (a JSON list cannot be searched the
+    same way on SQLite and PostgreSQL; keywords are whole words)."""
+    rule, where = loaded.rule, Q()
+    if loaded.journey_ids:
+        where &= Q(touchpoint__stage__journey_id__in=loaded.journey_ids)
+    if loaded.touchpoint_ids:
+        where &= Q(touchpoint_id__in=loaded.touchpoint_ids)
+    if rule.channels:
+        where &= Q(touchpoint__channel__in=rule.channels)
+    if rule.kinds:
+        where &= Q(kind__in=rule.kinds)
+    for field, bound in (("nps", rule.nps_at_most), ("csat", rule.csat_at_most), ("ces", rule.ces_at_most),
+                         ("sentiment", rule.sentiment_at_most)):
+        if bound is not None:
+            where &= Q(**{f"{field}__lte": bound})
+    return where
 
 
 def response_route(*, response_id: int, rules: list[LoadedRule] | None = None) -> RoutedResponse | None:
@@ -149,8 +178,11 @@ def _open(response: FeedbackResponse, rule: RoutingRule) -> Case:
 
 
 def pick_owner(rule: RoutingRule, touchpoint: Touchpoint, team: Team):
-    """The owner the rule's strategy picks among the team's active members;
-    None leaves the case in the team queue."""
+    """The owner the rule's strategy picks among the team's active members
+    (or the team's lead, if active); None leaves the case in the team queue."""
+    if rule.strategy == AssignmentStrategy.TEAM_LEAD:
+        # The lead need not be a member of the team they lead.
+        return get_user_model().objects.filter(pk=team.lead_id, is_active=True).first() if team.lead_id else None
     members = get_user_model().objects.filter(teams=team, is_active=True).order_by("pk")
     if rule.strategy == AssignmentStrategy.DEFAULT_OWNER:
         owner_id = touchpoint.default_owner_id
