@@ -24,15 +24,21 @@ ROOT_CAUSES = {
     "Policy": ["Contract terms"],
 }
 
-# name: (position, conditions, priority, strategy, first-contact hours, resolution hours)
+# name: (position, conditions, priority, strategy, first-contact hours, resolution hours). Text is read
+# by intents (feedback.text), so a comment with no score still opens a case: compliance risk goes to the
+# team's lead, churn risk is urgent, any other complaint (or high effort) is normal.
 RULES = {
-    "Risk of leaving": (0, {"keywords": "cancel, cancelling, leave, leaving, switch, switching, lawyer, ombudsman"},
-                        Priority.URGENT, AssignmentStrategy.LEAST_LOADED, 2, 24),
-    "Detractors": (1, {"nps_at_most": 6}, Priority.HIGH, AssignmentStrategy.ROUND_ROBIN, None, None),
-    "Dissatisfied": (2, {"csat_at_most": 2}, Priority.NORMAL, AssignmentStrategy.DEFAULT_OWNER, None, None),
-    "Strongly negative comments": (3, {"sentiment_at_most": -0.5}, Priority.NORMAL,
-                                   AssignmentStrategy.LEAST_LOADED, None, None),
+    "Compliance risk": (0, {"intents_any": ["compliance_risk"]}, Priority.HIGH, AssignmentStrategy.TEAM_LEAD,
+                        4, 48),
+    "Churn risk": (1, {"intents_any": ["churn_risk"]}, Priority.URGENT, AssignmentStrategy.LEAST_LOADED, 2, 24),
+    "Detractors": (2, {"nps_at_most": 6}, Priority.HIGH, AssignmentStrategy.ROUND_ROBIN, None, None),
+    "Dissatisfied": (3, {"csat_at_most": 2}, Priority.NORMAL, AssignmentStrategy.DEFAULT_OWNER, None, None),
+    "High effort": (4, {"ces_at_most": 2}, Priority.NORMAL, AssignmentStrategy.LEAST_LOADED, None, None),
+    "Complaints": (5, {"intents_any": ["complaint", "high_effort"]}, Priority.NORMAL,
+                   AssignmentStrategy.LEAST_LOADED, None, None),
 }
+# Rules of earlier demos, replaced by the ones above: switched off when the demo is seeded again.
+RETIRED_RULES = ["Risk of leaving", "Strongly negative comments"]
 
 NEGATIVE = ["The engineer never turned up and nobody called back.", "I waited two hours on hold, awful service.",
             "My connection keeps dropping every evening, really frustrating.",
@@ -41,6 +47,11 @@ NEGATIVE = ["The engineer never turned up and nobody called back.", "I waited tw
 POSITIVE = ["Quick and friendly help, thank you!", "The install was smooth and the engineer was great.",
             "Easy to order in the app, love it.", "Fast connection, very happy with the service."]
 NEUTRAL = ["Got what I needed.", "It was okay.", "Average experience overall."]
+# Social listening: text with no score, routed by what the comment says.
+SOCIAL = ["Internet down again tonight, third time this week.", "40 minutes on hold just to report a fault",
+          "Had to explain my problem to four different people, still not sorted",
+          "Fed up, moving to another provider as soon as my contract ends",
+          "Shout out to the engineer who fixed my line today, brilliant", "New router arrived, setup took five minutes"]
 
 
 def seed_cases(people: SeedResult, *, history: int = 240) -> int:
@@ -55,6 +66,7 @@ def seed_cases(people: SeedResult, *, history: int = 240) -> int:
         RoutingRule.objects.update_or_create(name=name, defaults={
             "position": position, "active": True, "priority": priority, "strategy": strategy,
             "first_contact_sla_hours": first, "resolution_sla_hours": resolve, **conditions})
+    RoutingRule.objects.filter(name__in=RETIRED_RULES).update(active=False)
     created = _history(people, history)
     if created:
         services.responses_route_pending()
@@ -71,12 +83,15 @@ def _history(people: SeedResult, count: int) -> int:
         mood = rnd.random()
         nps = rnd.randint(0, 6) if mood < 0.3 else rnd.randint(7, 8) if mood < 0.55 else rnd.randint(9, 10)
         comment = rnd.choice(NEGATIVE if nps <= 6 else POSITIVE if nps >= 9 else NEUTRAL)
-        items.append({
-            "touchpoint": rnd.choice(slugs), "source": "demo", "external_id": f"demo-{n}", "nps": nps,
-            "csat": max(1, min(5, round(nps / 2))), "ces": rnd.randint(1, 7), "comment": comment,
-            "occurred_at": now - timedelta(days=rnd.uniform(0, 90)),
-            "customer": {"email": f"customer{rnd.randint(1, 120)}@example.com"},
-        })
+        # Effort follows mood: detractors often worked hard, promoters rarely.
+        ces = rnd.randint(1, 5) if nps <= 6 else rnd.randint(2, 7) if nps <= 8 else rnd.randint(5, 7)
+        item = {"touchpoint": rnd.choice(slugs), "source": "demo", "external_id": f"demo-{n}", "nps": nps,
+                "csat": max(1, min(5, round(nps / 2))), "ces": ces, "comment": comment,
+                "occurred_at": now - timedelta(days=rnd.uniform(0, 90)),
+                "customer": {"email": f"customer{rnd.randint(1, 120)}@example.com"}}
+        if n % 8 == 7:
+            item.update(source="social", kind="indirect", nps=None, csat=None, ces=None, comment=rnd.choice(SOCIAL))
+        items.append(item)
     outcomes = feedback_ingest_many(items=items)
     return sum(o.status == CREATED for o in outcomes)
 

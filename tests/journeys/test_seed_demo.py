@@ -87,3 +87,104 @@ def test_demo_history_opens_assigned_cases_some_of_them_worked():
     from cases.audit import verify_all
 
     assert list(verify_all()) == []
+
+
+# --- the demo's routing rules read text --------------------------------------------
+
+TEXT_ONLY_COMPLAINTS = [
+    "Never again. Cancel my contract.",
+    "I waited 3 weeks for an engineer who never showed up",
+    "Great service but the app keeps crashing",
+    "Your agent hung up on me",
+    "Charged twice this month and still no refund",
+    "Broadband has been cutting out every night for a fortnight",
+    "Had to call five times and explain the whole thing again each time",
+    "Promised a call back on Monday, never happened",
+    "Transferred between departments for an hour, nobody could help",
+    "Speeds are nowhere near what you advertised",
+    "I'm porting my number to another network",
+    "Reporting this to the ombudsman",
+    "My elderly mother is a vulnerable customer and you cut her off",
+    "The bill went up again without any warning",
+    "Router arrived broken 😡",
+    "No signal at home since the upgrade",
+]
+TEXT_ONLY_PRAISE_OR_NEUTRAL = [
+    "Thanks, the engineer was brilliant",
+    "Quick and easy to set up",
+    "Really happy with the new package 😊",
+    "Not bad at all, the install went fine",
+    "I don't want to cancel, I love the service",
+    "Moved house last week",
+    "Ordered the router on Tuesday",
+    "Okay",
+    "The technician sorted the fault within an hour, great job",
+]
+
+
+def route_text_only(comments: list[str]) -> list:
+    """Each comment as social listening from its own customer (no score), routed by the demo's rules."""
+    from cases.services import response_route
+    from feedback.services import feedback_ingest
+
+    routed = []
+    for n, comment in enumerate(comments):
+        outcome = feedback_ingest(item={
+            "touchpoint": "gc-setup-line", "source": "social", "kind": "indirect", "external_id": f"text-{n}",
+            "comment": comment, "customer": {"email": f"text-{n}@example.com"}})
+        assert outcome.status == "created", outcome.errors
+        routed.append(response_route(response_id=outcome.response.pk))
+    return routed
+
+
+def test_the_demo_rules_open_cases_for_text_only_complaints():
+    call_command("seed_demo", "--history", "0")
+    routed = route_text_only(TEXT_ONLY_COMPLAINTS)
+    missed = [c for c, r in zip(TEXT_ONLY_COMPLAINTS, routed) if r is None or r.case is None]
+    assert missed == []
+
+
+def test_the_demo_rules_open_no_case_for_text_only_praise_or_neutral_comments():
+    call_command("seed_demo", "--history", "0")
+    routed = route_text_only(TEXT_ONLY_PRAISE_OR_NEUTRAL)
+    opened = [c for c, r in zip(TEXT_ONLY_PRAISE_OR_NEUTRAL, routed) if r.case is not None]
+    assert opened == []
+
+
+def test_the_demo_sends_compliance_risk_to_the_lead_and_churn_risk_as_urgent():
+    from cases.choices import Priority
+
+    call_command("seed_demo", "--history", "0")
+    compliance, churn = route_text_only(["I'm taking this to the regulator", "I'm switching provider"])
+    assert (compliance.rule.name, compliance.case.owner, compliance.case.priority) == (
+        "Compliance risk", compliance.case.team.lead, Priority.HIGH)
+    assert (churn.rule.name, churn.case.priority) == ("Churn risk", Priority.URGENT)
+
+
+def test_seeding_again_switches_off_the_keyword_rules_of_earlier_demos():
+    from cases.models import RoutingRule
+
+    RoutingRule.objects.create(name="Risk of leaving", keywords="cancel, leave")
+    call_command("seed_demo", "--history", "0")
+    assert not RoutingRule.objects.get(name="Risk of leaving").active
+    assert not RoutingRule.objects.filter(active=True).exclude(keywords="").exists()
+
+
+def test_the_demo_rules_meet_the_targets_on_the_held_out_labelled_comments():
+    """bench/data/cx_comments.csv's holdout half, each comment alone with no
+    score, through ingestion and the demo's rules: at least 90% of the
+    complaints open a case, at most 5% of praise and neutral comments do."""
+    import csv
+    from pathlib import Path
+
+    from feedback.text import is_complaint
+
+    call_command("seed_demo", "--history", "0")
+    with (Path(__file__).resolve().parents[2] / "bench" / "data" / "cx_comments.csv").open() as f:
+        rows = [row for row in csv.DictReader(f) if row["split"] == "holdout"]
+    routed = route_text_only([row["text"] for row in rows])
+    complaint = [is_complaint(row["polarity"], row["intents"].split()) for row in rows]
+    opened = [r.case is not None for r in routed]
+    caught = sum(o for o, c in zip(opened, complaint) if c) / sum(complaint)
+    false_cases = sum(o for o, c, row in zip(opened, complaint, rows) if not c) / sum(not c for c in complaint)
+    assert caught >= 0.9 and false_cases <= 0.05, (caught, false_cases)
