@@ -5,6 +5,9 @@ Run from the project root (no database needed):
     .venv/bin/python bench/eval_text.py                 # both halves, the README table
     .venv/bin/python bench/eval_text.py --errors dev    # also list what the CX layer got wrong
 
+It also writes bench/results/text.json, which `make bench` reads for the
+throughput ratio (bench/run_all.py runs this script as its `text` step).
+
 The labelled set, bench/data/cx_comments.csv, has one comment a row: `id`,
 `split` (dev / holdout), `kind` (what it is about), `polarity` (negative /
 neutral / positive), `intents` (space-separated) and `text`. The split was
@@ -274,6 +277,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--split", choices=[*SPLITS, "both"], default="both")
     parser.add_argument("--errors", choices=SPLITS, help="list the CX layer's errors on this half")
     parser.add_argument("--rounds", type=int, default=20, help="timings per chunk (the fastest counts)")
+    parser.add_argument("--database-url", help="ignored: no database is needed (bench/run_all.py passes one)")
     args = parser.parse_args(argv)
 
     setup_django()
@@ -292,7 +296,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.errors == split:
             print_errors(half, predictions["CX layer"])
     print_markdown(summary)
+    write_summary(summary)
     return 0
+
+
+def write_summary(summary: dict[str, tuple[dict, dict, dict]]) -> None:
+    """bench/results/text.json, for `make bench` (bench/run_all.py): per
+    half, the CX layer's target figures and its speed as a share of plain
+    VADER's on the same texts."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    from common import write_results
+
+    halves = {
+        split: {"complaint_recall": cx["complaint_recall"], "false_positive_rate": cx["false_positive_rate"],
+                "churn_risk_recall": cx["intents"]["churn_risk"]["recall"],
+                "compliance_risk_recall": cx["intents"]["compliance_risk"]["recall"],
+                "vader_per_s": round(speed["VADER"]), "cx_per_s": round(speed["CX layer"]),
+                "speed_ratio": speed["CX layer"] / speed["VADER"]}
+        for split, (_vader, cx, speed) in summary.items()
+    }
+    write_results("text", {"halves": halves, "speed_ratio": min(h["speed_ratio"] for h in halves.values())})
 
 
 if __name__ == "__main__":

@@ -35,6 +35,8 @@ RUNS = {
     "transition": ("bench_transition.py", [], ["--cases", "500"]),
     "ingest": ("bench_ingest.py", [], ["--items", "2000"]),
     "post": ("bench_post.py", [], ["--seconds", "5"]),
+    # No database: the CX text layer against plain VADER on the labelled comments.
+    "text": ("eval_text.py", [], ["--rounds", "5"]),
 }
 
 
@@ -57,6 +59,15 @@ def targets(results: dict) -> list[tuple[str, float | None, str, bool | None]]:
             rows.append((f"{kind} p95 ms (page 1 and deep)", p95, "< 25", p95 < 25))
             ratio = queue[f"{kind} deep/first p95"]
             rows.append((f"{kind} deep / first p95", ratio, "< 1.5", ratio < 1.5))
+    text = results.get("text", {})
+    if text:
+        ratio = text["speed_ratio"]
+        rows.append(("CX text layer / plain VADER comments/s", ratio, ">= 0.80", ratio >= 0.8))
+        holdout = text["halves"]["holdout"]
+        rows.append(("CX complaint recall (held-out comments)", holdout["complaint_recall"], ">= 0.90",
+                     holdout["complaint_recall"] >= 0.9))
+        rows.append(("CX false cases on praise/neutral (held-out)", holdout["false_positive_rate"], "<= 0.05",
+                     holdout["false_positive_rate"] <= 0.05))
     transition = results.get("transition", {})
     if transition:
         rows.append(("audited transition / bare update", transition["ratio"], "<= 1.3", transition["ratio"] <= 1.3))
