@@ -51,7 +51,7 @@ class FeedbackResponseAdmin(ScopedAdmin, ReadOnlyAdmin):
     search_fields = ["external_id", "comment", "customer__identities__value"]
     list_select_related = ["touchpoint", "customer"]
     date_hierarchy = "occurred_at"
-    readonly_fields = ["why"]
+    readonly_fields = ["why", "topic_list"]
     exclude = ["explanation"]
 
     @admin.display(description="intents")
@@ -61,6 +61,10 @@ class FeedbackResponseAdmin(ScopedAdmin, ReadOnlyAdmin):
     @admin.display(description="why (sentiment and intents)")
     def why(self, obj: FeedbackResponse) -> str:
         return obj.reasons() or "–"
+
+    @admin.display(description="topics")
+    def topic_list(self, obj: FeedbackResponse) -> str:
+        return ", ".join(obj.topics.values_list("name", flat=True)) or "–"
 
 
 @admin.register(ContactRule)

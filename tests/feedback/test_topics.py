@@ -311,3 +311,13 @@ def test_the_touchpoint_insight_page_shows_topics_and_unassigned_terms(client, l
     assert "<td>Billing</td><td>2</td><td>1 (50 %)</td>" in topics_part
     terms_part = page[page.index('id="themes-h"'):]
     assert "Unassigned terms" in terms_part and "<b>router</b>" in terms_part and "<b>bill</b>" not in terms_part
+
+
+@pytest.mark.django_db
+def test_the_feedback_admin_names_a_responses_topics(client, cx_admin, topics, touchpoint):
+    response = ingest(1, "Great service but the app keeps crashing")
+    client.force_login(cx_admin)
+
+    page = client.get(f"/admin/feedback/feedbackresponse/{response.pk}/change/").content.decode()
+
+    assert "App, App crashes" in page
