@@ -13,7 +13,7 @@ from rest_framework.views import APIView
 
 from cases.insights import queries
 from cases.insights.params import MetricsQuerySerializer, RootCauseQuerySerializer
-from cvx_site.api import ErrorsDocumentedSchema
+from feedback.scores import CES_RANGE, band_text
 
 
 def _hours_or_pct(help_text: str) -> serializers.FloatField:
@@ -51,15 +51,15 @@ class ScoreRowSerializer(serializers.Serializer):
     period = serializers.DateField(required=False, help_text="First UTC day of the period.")
     responses = serializers.IntegerField()
     nps_responses = serializers.IntegerField()
-    promoters = serializers.IntegerField(help_text="NPS 9-10.")
-    detractors = serializers.IntegerField(help_text="NPS 0-6.")
+    promoters = serializers.IntegerField(help_text=f"NPS {band_text('promoter')}.")
+    detractors = serializers.IntegerField(help_text=f"NPS {band_text('detractor')}.")
     nps = _figure("% promoters minus % detractors, -100 to 100.")
     csat_responses = serializers.IntegerField()
-    csat_satisfied = serializers.IntegerField(help_text="CSAT 4-5.")
-    csat_pct = _figure("CSAT answers scoring 4 or 5, %.")
+    csat_satisfied = serializers.IntegerField(help_text=f"CSAT {band_text('satisfied')}.")
+    csat_pct = _figure(f"CSAT answers scoring {band_text('satisfied')}, %.")
     ces_responses = serializers.IntegerField()
-    ces_mean = _figure("Mean CES, 1-7 (7 = least effort).")
-    ces_low_effort_pct = _figure("CES answers scoring 5-7, %.")
+    ces_mean = _figure(f"Mean CES, {band_text('ces')} ({CES_RANGE[1]} = least effort).")
+    ces_low_effort_pct = _figure(f"CES answers scoring {band_text('low_effort')}, %.")
     negative = serializers.IntegerField(help_text="Responses with negative sentiment.")
 
 
@@ -79,7 +79,6 @@ class MetricsView(APIView):
     from the daily summary by UTC day (so a response counts a moment after it
     is stored). `scores` is null when grouping by owner or root_cause."""
 
-    schema = ErrorsDocumentedSchema()
 
     @extend_schema(parameters=[MetricsQuerySerializer], responses={200: MetricsReplySerializer})
     def get(self, request):
@@ -108,7 +107,6 @@ class RootCauseParetoView(APIView):
     """The Pareto of root causes: cases resolved in the period per cause, most
     first, with cumulative share, recovery rate, touchpoints and what worked."""
 
-    schema = ErrorsDocumentedSchema()
 
     @extend_schema(parameters=[RootCauseQuerySerializer], responses={200: ParetoRowSerializer(many=True)})
     def get(self, request):
@@ -145,7 +143,6 @@ class ValueChainView(APIView):
     """The chain of CX value of one touchpoint: what followed for customers
     whose case here was recovered, not recovered, or who had no case here."""
 
-    schema = ErrorsDocumentedSchema()
 
     @extend_schema(responses={200: ValueChainSerializer})
     def get(self, request, slug: str):
