@@ -12,8 +12,9 @@ from django.utils import timezone
 from cases import services
 from cases.choices import AssignmentStrategy, CaseStatus, ContactChannel, Priority
 from cases.models import Case, RootCause, RoutingRule
-from feedback.summaries import rebuild_daily_scores
+from feedback.scores import BANDS, CSAT_DISSATISFIED_MAX, CSAT_RANGE, DETRACTOR_MAX
 from feedback.services import CREATED, feedback_ingest_many
+from feedback.summaries import rebuild_daily_scores
 from journeys.demo import SeedResult
 
 ROOT_CAUSES = {
@@ -31,8 +32,9 @@ RULES = {
     "Compliance risk": (0, {"intents_any": ["compliance_risk"]}, Priority.HIGH, AssignmentStrategy.TEAM_LEAD,
                         4, 48),
     "Churn risk": (1, {"intents_any": ["churn_risk"]}, Priority.URGENT, AssignmentStrategy.LEAST_LOADED, 2, 24),
-    "Detractors": (2, {"nps_at_most": 6}, Priority.HIGH, AssignmentStrategy.ROUND_ROBIN, None, None),
-    "Dissatisfied": (3, {"csat_at_most": 2}, Priority.NORMAL, AssignmentStrategy.DEFAULT_OWNER, None, None),
+    "Detractors": (2, {"nps_at_most": DETRACTOR_MAX}, Priority.HIGH, AssignmentStrategy.ROUND_ROBIN, None, None),
+    "Dissatisfied": (3, {"csat_at_most": CSAT_DISSATISFIED_MAX}, Priority.NORMAL, AssignmentStrategy.DEFAULT_OWNER,
+                     None, None),
     "High effort": (4, {"ces_at_most": 2}, Priority.NORMAL, AssignmentStrategy.LEAST_LOADED, None, None),
     "Complaints": (5, {"intents_any": ["complaint", "high_effort"]}, Priority.NORMAL,
                    AssignmentStrategy.LEAST_LOADED, None, None),
@@ -81,12 +83,13 @@ def _history(people: SeedResult, count: int) -> int:
     items = []
     for n in range(count):
         mood = rnd.random()
-        nps = rnd.randint(0, 6) if mood < 0.3 else rnd.randint(7, 8) if mood < 0.55 else rnd.randint(9, 10)
-        comment = rnd.choice(NEGATIVE if nps <= 6 else POSITIVE if nps >= 9 else NEUTRAL)
+        category = "detractor" if mood < 0.3 else "passive" if mood < 0.55 else "promoter"
+        nps = rnd.randint(*BANDS[category])
+        comment = rnd.choice({"detractor": NEGATIVE, "passive": NEUTRAL, "promoter": POSITIVE}[category])
         # Effort follows mood: detractors often worked hard, promoters rarely.
-        ces = rnd.randint(1, 5) if nps <= 6 else rnd.randint(2, 7) if nps <= 8 else rnd.randint(5, 7)
+        ces = rnd.randint(*{"detractor": (1, 5), "passive": (2, 7), "promoter": (5, 7)}[category])
         item = {"touchpoint": rnd.choice(slugs), "source": "demo", "external_id": f"demo-{n}", "nps": nps,
-                "csat": max(1, min(5, round(nps / 2))), "ces": ces, "comment": comment,
+                "csat": max(CSAT_RANGE[0], min(CSAT_RANGE[1], round(nps / 2))), "ces": ces, "comment": comment,
                 "occurred_at": now - timedelta(days=rnd.uniform(0, 90)),
                 "customer": {"email": f"customer{rnd.randint(1, 120)}@example.com"}}
         if n % 8 == 7:

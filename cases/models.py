@@ -20,6 +20,7 @@ from cases.choices import (
 )
 from feedback.choices import FeedbackKind, Intent
 from feedback.models import Customer, FeedbackResponse, SurveyInvitation
+from feedback.scores import CES_RANGE, CSAT_RANGE, NPS_RANGE, band_text
 from journeys.choices import Channel
 from journeys.models import MAX_SLA_HOURS, Journey, Team, Touchpoint
 from journeys.validators import ChoiceListValidator
@@ -70,12 +71,13 @@ class RoutingRule(models.Model):
     channels = models.JSONField(default=list, blank=True, validators=[ChoiceListValidator(Channel.values)])
     kinds = models.JSONField(default=list, blank=True, validators=[ChoiceListValidator(FeedbackKind.values)])
     # Conditions: each one that is set must hold.
-    nps_at_most = models.PositiveSmallIntegerField(null=True, blank=True, validators=[MaxValueValidator(10)])
+    nps_at_most = models.PositiveSmallIntegerField(null=True, blank=True, validators=[MaxValueValidator(NPS_RANGE[1])])
     csat_at_most = models.PositiveSmallIntegerField(
-        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(5)])
+        null=True, blank=True, validators=[MinValueValidator(CSAT_RANGE[0]), MaxValueValidator(CSAT_RANGE[1])])
     ces_at_most = models.PositiveSmallIntegerField(
-        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(7)],
-        help_text="Effort scores at or below this match (1–7, 7 = least effort: high effort is a low score).")
+        null=True, blank=True, validators=[MinValueValidator(CES_RANGE[0]), MaxValueValidator(CES_RANGE[1])],
+        help_text=f"Effort scores at or below this match ({band_text('ces')}, {CES_RANGE[1]} = least effort: "
+                  "high effort is a low score).")
     sentiment_at_most = models.FloatField(
         null=True, blank=True, validators=[MinValueValidator(-1), MaxValueValidator(1)],
         help_text="VADER compound, -1 to 1; e.g. -0.5 for strongly negative comments.")

@@ -35,6 +35,7 @@ from django.db.models.functions import TruncDay, TruncMonth, TruncWeek
 from cvx_site.db import grouped
 from feedback.choices import SentimentLabel
 from feedback.models import DailyScore, FeedbackResponse, WeeklyScore
+from feedback.scores import CES_LOW_EFFORT_MIN, CSAT_SATISFIED_MIN, DETRACTOR_MAX, PROMOTER_MIN
 from journeys.models import Touchpoint
 
 UTC = dt_timezone.utc
@@ -42,9 +43,6 @@ UTC = dt_timezone.utc
 GROUPS = {"touchpoint": "touchpoint__slug", "journey": "touchpoint__stage__journey__slug",
           "team": "touchpoint__team__slug", "stage": "touchpoint__stage_id"}
 PERIODS = {"day": TruncDay, "week": TruncWeek, "month": TruncMonth}
-PROMOTER_MIN, DETRACTOR_MAX = 9, 6  # NPS 0-10
-CSAT_SATISFIED_MIN = 4  # CSAT 1-5
-CES_LOW_EFFORT_MIN = 5  # CES 1-7, 7 = least effort
 COUNTERS = ("responses", "nps_responses", "promoters", "detractors", "csat_responses", "csat_satisfied",
             "ces_responses", "ces_sum", "ces_low_effort", "negative")
 WEEK = timedelta(days=7)

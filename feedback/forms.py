@@ -1,9 +1,12 @@
 from django import forms
 
+from feedback.scores import CSAT_RANGE, NPS_RANGE, scores_in
 from feedback.sentiment import COMMENT_MAX_CHARS
 
-NPS_CHOICES = [(n, str(n)) for n in range(11)]
-CSAT_CHOICES = [(5, "Very satisfied"), (4, "Satisfied"), (3, "Neither"), (2, "Dissatisfied"), (1, "Very dissatisfied")]
+NPS_CHOICES = [(n, str(n)) for n in scores_in(NPS_RANGE)]
+# Best first, one word per score of the scale.
+CSAT_CHOICES = list(zip(reversed(scores_in(CSAT_RANGE)),
+                        ["Very satisfied", "Satisfied", "Neither", "Dissatisfied", "Very dissatisfied"], strict=True))
 
 
 class SurveyForm(forms.Form):
@@ -11,7 +14,8 @@ class SurveyForm(forms.Form):
 
     nps = forms.TypedChoiceField(
         label="How likely are you to recommend us to a friend or colleague?", choices=NPS_CHOICES, coerce=int,
-        widget=forms.RadioSelect, error_messages={"required": "Please choose a number from 0 to 10."})
+        widget=forms.RadioSelect,
+        error_messages={"required": f"Please choose a number from {NPS_RANGE[0]} to {NPS_RANGE[1]}."})
     csat = forms.TypedChoiceField(label="How satisfied are you with how we handled your issue?",
                                   choices=CSAT_CHOICES, coerce=int, widget=forms.RadioSelect, required=False,
                                   empty_value=None)

@@ -23,6 +23,20 @@ from cases.insights.loop import GROUPS, PERIODS
 from cases.insights.params import MetricsQuerySerializer
 from cases.selectors import cases_visible_to, is_manager
 from cvx_site.csv_export import csv_export, csv_response
+from feedback.scores import (
+    CES_HIGH_EFFORT_MAX,
+    CES_LOW_EFFORT_MIN,
+    CES_RANGE,
+    CSAT_DISSATISFIED_MAX,
+    CSAT_RANGE,
+    CSAT_SATISFIED_MIN,
+    DETRACTOR_MAX,
+    NPS_RANGE,
+    PROMOTER_MIN,
+    Band,
+    band_text,
+    scores_in,
+)
 from feedback.selectors import feedback_visible_to, journeys_visible_to, touchpoints_visible_to
 from feedback.themes import topic_figures, unassigned_terms
 from journeys.models import Journey
@@ -38,11 +52,17 @@ METRIC_COLUMNS = [
 ]
 PARETO_COLUMNS = ["root_cause", "cases", "share_pct", "cumulative_pct", "answered", "recovered", "recovery_rate",
                   "touchpoints", "recovered_notes"]
-# Bar colours: detractor / passive / promoter; dissatisfied / neutral / satisfied.
 RED, AMBER, GREEN = "#c4320a", "#b8860b", "#15803d"
-NPS_COLOURS = [RED] * 7 + [AMBER] * 2 + [GREEN] * 2
-CSAT_COLOURS = [RED, RED, AMBER, GREEN, GREEN]
-CES_COLOURS = [RED] * 3 + [AMBER] + [GREEN] * 3
+
+
+def _band_colours(scale: Band, red_max: int, green_min: int) -> list[str]:
+    return [RED if score <= red_max else GREEN if score >= green_min else AMBER for score in scores_in(scale)]
+
+
+# Bar colours: detractor / passive / promoter; dissatisfied / neutral / satisfied; high effort / low effort.
+NPS_COLOURS = _band_colours(NPS_RANGE, DETRACTOR_MAX, PROMOTER_MIN)
+CSAT_COLOURS = _band_colours(CSAT_RANGE, CSAT_DISSATISFIED_MAX, CSAT_SATISFIED_MIN)
+CES_COLOURS = _band_colours(CES_RANGE, CES_HIGH_EFFORT_MAX, CES_LOW_EFFORT_MIN)
 
 
 class MapQuery(forms.Form):
@@ -190,16 +210,17 @@ def _scores(responses, granularity: str) -> dict:
         ("NPS", line_chart([(r["label"], r["nps"]) for r in series], y_min=-100, y_max=100, title=f"NPS {per}")),
         ("CSAT %", line_chart([(r["label"], r["csat_pct"]) for r in series], y_min=0, y_max=100, unit="%",
                               title=f"CSAT % {per}")),
-        ("CES mean", line_chart([(r["label"], r["ces_mean"]) for r in series], y_min=1, y_max=7,
-                                title=f"CES mean (1–7, 7 = least effort) {per}")),
+        ("CES mean", line_chart([(r["label"], r["ces_mean"]) for r in series], y_min=CES_RANGE[0],
+                                y_max=CES_RANGE[1],
+                                title=f"CES mean ({band_text('ces')}, {CES_RANGE[1]} = least effort) {per}")),
     ]
     distributions = [
-        ("NPS answers", bar_chart(insights.score_distribution(window, "nps", 0, 10), colours=NPS_COLOURS,
-                                  title=f"How many answered each NPS score, 0–10, since {series[0]['label']}")),
-        ("CSAT answers", bar_chart(insights.score_distribution(window, "csat", 1, 5), colours=CSAT_COLOURS,
-                                   title=f"How many answered each CSAT score, 1–5, since {series[0]['label']}")),
-        ("CES answers", bar_chart(insights.score_distribution(window, "ces", 1, 7), colours=CES_COLOURS,
-                                  title=f"How many answered each CES score, 1–7, since {series[0]['label']}")),
+        (f"{name} answers", bar_chart(insights.score_distribution(window, field, *scale), colours=colours,
+                                      title=f"How many answered each {name} score, {band_text(field)}, "
+                                            f"since {series[0]['label']}"))
+        for name, field, scale, colours in (("NPS", "nps", NPS_RANGE, NPS_COLOURS),
+                                            ("CSAT", "csat", CSAT_RANGE, CSAT_COLOURS),
+                                            ("CES", "ces", CES_RANGE, CES_COLOURS))
     ]
     themes, read = unassigned_terms(window, top=8)
     return {"series": series, "granularity": granularity, "granularities": insights.GRANULARITIES,

@@ -15,12 +15,13 @@ from cases.models import Case, FollowUp
 from cases.services._record import raise_priority, record
 from feedback.choices import SurveyPurpose
 from feedback.models import FeedbackResponse
-from feedback.scores import CSAT_RANGE
+from feedback.scores import CSAT_DISSATISFIED_MAX, DETRACTOR_MAX
 from feedback.surveys import SurveyNotAllowed, invitation_create, invitation_send
 
-# "No longer dissatisfied" means CSAT 3 or more; "no longer a detractor" NPS 7 or more.
-RECOVERED_NPS = 7
-RECOVERED_CSAT = 3
+# Recovered: no longer a detractor (NPS above the detractor band) nor
+# dissatisfied (CSAT above the dissatisfied band).
+RECOVERED_NPS = DETRACTOR_MAX + 1
+RECOVERED_CSAT = CSAT_DISSATISFIED_MAX + 1
 
 
 def start_follow_up(case: Case, *, now: datetime) -> None:

@@ -7,6 +7,7 @@ from django.utils.timezone import localtime
 
 from cases.choices import CaseStatus, Priority
 from feedback.choices import Intent, SentimentLabel
+from feedback.scores import BANDS, band_text
 
 register = template.Library()
 
@@ -65,3 +66,12 @@ def feedback_explanation(response, *, compact: bool = False) -> SafeString:
     label = SENTIMENT_LABELS.get(response.sentiment_label, response.sentiment_label)
     return format_html('<p class="intents">{}</p><p class="why small">{} because: {}</p>', badges, label,
                        ", ".join(drivers))
+
+
+@register.simple_tag
+def score_band(name: str, end: str = "") -> str:
+    """A band of `feedback.scores.BANDS` as text ("0–6"), or one `end` of it
+    ("low" or "high"), so pages never write a threshold of their own."""
+    if end:
+        return str(BANDS[name][("low", "high").index(end)])
+    return band_text(name)
