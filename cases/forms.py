@@ -8,8 +8,8 @@ from django.contrib.auth import get_user_model
 
 from cases.choices import ContactChannel, EventKind
 from cases.models import RootCause
+from cases.numbers import EXAMPLE, case_number, parse_case_number
 from cases.services.transitions import NOTE_MAX_CHARS
-from cvx_site.inputs import parse_id
 
 
 def _note(required: bool, label: str = "Note") -> forms.CharField:
@@ -63,18 +63,18 @@ ACTION_FORMS = {
 
 class AuditFilterForm(forms.Form):
     actor = forms.CharField(required=False, help_text="Username, or `system`.")
-    case = forms.CharField(required=False, help_text="Case number, e.g. CX-000042.")
+    case = forms.CharField(required=False, help_text=f"Case number, e.g. {case_number(EXAMPLE)}.")
     kind = forms.ChoiceField(required=False, choices=[("", "Any kind"), *EventKind.choices])
     since = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     until = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
 
     def clean_case(self) -> int | None:
-        value = self.cleaned_data["case"].strip().upper().removeprefix("CX-")
-        if not value:
+        value = self.cleaned_data["case"]
+        if not value.strip():
             return None
-        case_id = parse_id(value)  # no number beyond what the table holds: SQLite would overflow
+        case_id = parse_case_number(value)  # no number beyond what the table holds: SQLite would overflow
         if case_id is None:
-            raise forms.ValidationError("Enter a case number like CX-000042.")
+            raise forms.ValidationError(f"Enter a case number like {case_number(EXAMPLE)}.")
         return case_id
 
     def clean(self):

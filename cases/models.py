@@ -18,6 +18,7 @@ from cases.choices import (
     Priority,
     RoutingOutcome,
 )
+from cases.numbers import case_number
 from feedback.choices import FeedbackKind, Intent
 from feedback.models import Customer, FeedbackResponse, SurveyInvitation
 from feedback.scores import CES_RANGE, CSAT_RANGE, NPS_RANGE, band_text
@@ -169,7 +170,7 @@ class Case(models.Model):
 
     @property
     def number(self) -> str:
-        return f"CX-{self.pk:06d}" if self.pk else "CX-new"
+        return case_number(self.pk)
 
     @property
     def is_open(self) -> bool:

@@ -23,6 +23,7 @@ from cases.choices import CaseOutcome, CaseStatus, Priority
 from cases.filtersets import CaseFilterSet
 from cases.forms import ACTION_FORMS, AuditFilterForm, BulkReassignForm
 from cases.models import Case, RoutedResponse, VerificationRun
+from cases.numbers import case_number
 from cases.selectors import (
     case_events_visible_to,
     cases_visible_to,
@@ -293,7 +294,7 @@ def bulk_reassign(request):
                                    note=form.cleaned_data["note"])
             done += 1
         except DomainError as exc:
-            failed.append(f"CX-{case_id:06d}: {exc.message}")
+            failed.append(f"{case_number(case_id)}: {exc.message}")
     if done:
         messages.success(request, f"Reassigned {done} case(s) to {form.cleaned_data['owner'].get_username()}.")
     for failure in failed:

@@ -33,6 +33,7 @@ from cases.audit.chain import (
     row_state,
 )
 from cases.models import Case, CaseEvent
+from cases.numbers import case_number
 
 CASE_FIELDS = ("id", "audit_seq", "audit_head", *CHANGE_NAMES)
 EVENT_FIELDS = ("case_id", "id", "seq", "kind", "actor_id", "at", "changes", "note", "data", "prev_hash", "hash",
@@ -56,7 +57,7 @@ class ChainBreak:
         if self.case_id is None:
             return f"{self.where}: {self.reason}"
         where = self.where or (f"event #{self.seq} (id {self.event_id})" if self.seq is not None else "end of chain")
-        return f"case CX-{self.case_id:06d}: {where}: {self.reason}"
+        return f"case {case_number(self.case_id)}: {where}: {self.reason}"
 
     def as_dict(self) -> dict:
         return asdict(self)

@@ -22,6 +22,7 @@ from django.utils import timezone
 from cases.choices import OPEN_STATUSES, CaseOutcome
 from cases.insights.loop import loop_metrics
 from cases.models import Case, FollowUp, RootCause
+from cases.numbers import case_number
 from cases.selectors import breached, cases_visible_to
 from feedback.analytics import GROUPS as SCORE_GROUPS
 from feedback.analytics import score_metrics, score_metrics_from_summary
@@ -290,7 +291,7 @@ def _recovered_notes(resolved: QuerySet[Case], per_cause: int = 3) -> dict[int, 
               .filter(rank__lte=per_cause).order_by("root_cause", "rank"))
     found = defaultdict(list)
     for case in ranked.values("root_cause", "pk", "resolution_summary"):
-        found[case["root_cause"]].append({"case_id": case["pk"], "number": f"CX-{case['pk']:06d}",
+        found[case["root_cause"]].append({"case_id": case["pk"], "number": case_number(case["pk"]),
                                           "summary": case["resolution_summary"]})
     return found
 
