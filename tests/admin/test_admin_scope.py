@@ -37,6 +37,8 @@ NO_CUSTOMER_DATA = {
     "journeys.Journey": "configuration", "journeys.Stage": "configuration", "journeys.Touchpoint": "configuration",
     "journeys.Team": "configuration", "feedback.ContactRule": "configuration", "cases.RoutingRule": "configuration",
     "cases.RootCause": "configuration",
+    "feedback.LexiconTerm": "configuration", "feedback.IntentPhrase": "configuration",
+    "feedback.Topic": "configuration", "feedback.LexiconChange": "who changed the lexicon: staff only",
 }
 ALL = frozenset(MARKERS)
 NOT_STAFF = None
