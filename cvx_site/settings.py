@@ -134,8 +134,9 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
+# Created by `collectstatic`, not here: importing settings creates nothing
+# (the SQLite file's directory is made when Django starts: cvx_site.apps).
 STATIC_ROOT = DATA_DIR / "static"
-STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # also creates DATA_DIR
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

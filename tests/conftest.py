@@ -41,6 +41,8 @@ def _test_settings(settings):
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+    # Nothing is collected for tests, so whitenoise has no directory to serve (and would warn of its absence).
+    settings.STATIC_ROOT = None
 
 
 @pytest.fixture(autouse=True)
