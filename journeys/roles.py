@@ -1,4 +1,5 @@
-"""The three roles are Django groups, created by migration 0002.
+"""The roles are Django groups, created by migration (journeys 0002; each app's
+migrations grant its own permissions with a frozen copy of the helper).
 
 - Frontline: works cases of their own and takes unassigned cases of their
   teams; reads journeys and touchpoints.
@@ -21,23 +22,3 @@ CX_ADMIN = "CX admin"
 INTEGRATION = "Integration"
 ALL_ROLES = (FRONTLINE, TEAM_LEAD, CX_ADMIN, INTEGRATION)
 
-
-def grant_role_permissions(apps, role_permissions: dict[str, list[str]]) -> None:
-    """For data migrations: give each role group the named permissions.
-
-    `apps` is the migration's app registry; permissions are normally created
-    only after all migrations, so they are created here first.
-    """
-    from django.contrib.auth.management import create_permissions
-
-    for app_config in apps.get_app_configs():
-        app_config.models_module = True
-        create_permissions(app_config, apps=apps, verbosity=0)
-        app_config.models_module = None
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    for role, perms in role_permissions.items():
-        group, _ = Group.objects.get_or_create(name=role)
-        for dotted in perms:
-            app_label, codename = dotted.split(".")
-            group.permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))

@@ -3,9 +3,27 @@
 import django.core.validators
 import django.db.models.deletion
 import django.utils.timezone
-import journeys.validators
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import migrations, models
+from django.utils.deconstruct import deconstructible
+
+
+# Frozen copy of journeys.validators.ChoiceListValidator as this migration was
+# written; it deconstructs to the same path, so the state matches the models.
+@deconstructible(path="journeys.validators.ChoiceListValidator")
+class ChoiceListValidator:
+    """A JSON list whose items all come from `allowed`."""
+
+    def __init__(self, allowed: list[str]) -> None:
+        self.allowed = list(allowed)
+
+    def __call__(self, value) -> None:
+        if not isinstance(value, list) or any(item not in self.allowed for item in value):
+            raise ValidationError("Choose from: %(allowed)s.", params={"allowed": ", ".join(self.allowed)})
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, ChoiceListValidator) and other.allowed == self.allowed
 
 
 class Migration(migrations.Migration):
@@ -107,8 +125,8 @@ class Migration(migrations.Migration):
                 ('name', models.CharField(max_length=160)),
                 ('position', models.PositiveIntegerField(default=0, help_text='Rules are tried in this order, lowest first.')),
                 ('active', models.BooleanField(default=True)),
-                ('channels', models.JSONField(blank=True, default=list, validators=[journeys.validators.ChoiceListValidator(['web', 'mobile_app', 'store', 'call_center', 'chat', 'email', 'social', 'ivr', 'kiosk', 'field_visit', 'survey'])])),
-                ('kinds', models.JSONField(blank=True, default=list, validators=[journeys.validators.ChoiceListValidator(['direct', 'indirect', 'inferred'])])),
+                ('channels', models.JSONField(blank=True, default=list, validators=[ChoiceListValidator(['web', 'mobile_app', 'store', 'call_center', 'chat', 'email', 'social', 'ivr', 'kiosk', 'field_visit', 'survey'])])),
+                ('kinds', models.JSONField(blank=True, default=list, validators=[ChoiceListValidator(['direct', 'indirect', 'inferred'])])),
                 ('nps_at_most', models.PositiveSmallIntegerField(blank=True, null=True, validators=[django.core.validators.MaxValueValidator(10)])),
                 ('csat_at_most', models.PositiveSmallIntegerField(blank=True, null=True, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(5)])),
                 ('ces_at_least', models.PositiveSmallIntegerField(blank=True, help_text='Effort scores at or above this (1–7, 7 = least effort) match.', null=True, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(7)])),

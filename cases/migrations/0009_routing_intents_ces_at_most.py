@@ -12,9 +12,27 @@ the note, sets the condition they meant and switches the rule back on.
 import re
 
 import django.core.validators
+from django.core.exceptions import ValidationError
 from django.db import migrations, models
+from django.utils.deconstruct import deconstructible
 
-import journeys.validators
+
+# Frozen copy of journeys.validators.ChoiceListValidator as this migration was
+# written; it deconstructs to the same path, so the state matches the models.
+@deconstructible(path="journeys.validators.ChoiceListValidator")
+class ChoiceListValidator:
+    """A JSON list whose items all come from `allowed`."""
+
+    def __init__(self, allowed: list[str]) -> None:
+        self.allowed = list(allowed)
+
+    def __call__(self, value) -> None:
+        if not isinstance(value, list) or any(item not in self.allowed for item in value):
+            raise ValidationError("Choose from: %(allowed)s.", params={"allowed": ", ".join(self.allowed)})
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, ChoiceListValidator) and other.allowed == self.allowed
+
 
 _MARK = re.compile(r"\[was ces_at_least=(\d)\]")
 
@@ -63,7 +81,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='routingrule',
             name='intents_any',
-            field=models.JSONField(blank=True, default=list, help_text='The comment shows any one of these intents (as the CX text layer read it).', validators=[journeys.validators.ChoiceListValidator(['complaint', 'churn_risk', 'high_effort', 'compliance_risk', 'praise'])]),
+            field=models.JSONField(blank=True, default=list, help_text='The comment shows any one of these intents (as the CX text layer read it).', validators=[ChoiceListValidator(['complaint', 'churn_risk', 'high_effort', 'compliance_risk', 'praise'])]),
         ),
         migrations.AddField(
             model_name='routingrule',

@@ -2,9 +2,27 @@
 
 import django.core.validators
 import django.db.models.deletion
-import journeys.validators
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import migrations, models
+from django.utils.deconstruct import deconstructible
+
+
+# Frozen copy of journeys.validators.ChoiceListValidator as this migration was
+# written; it deconstructs to the same path, so the state matches the models.
+@deconstructible(path="journeys.validators.ChoiceListValidator")
+class ChoiceListValidator:
+    """A JSON list whose items all come from `allowed`."""
+
+    def __init__(self, allowed: list[str]) -> None:
+        self.allowed = list(allowed)
+
+    def __call__(self, value) -> None:
+        if not isinstance(value, list) or any(item not in self.allowed for item in value):
+            raise ValidationError("Choose from: %(allowed)s.", params={"allowed": ", ".join(self.allowed)})
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, ChoiceListValidator) and other.allowed == self.allowed
 
 
 class Migration(migrations.Migration):
@@ -66,7 +84,7 @@ class Migration(migrations.Migration):
                 ('slug', models.SlugField(help_text='Integrations name the touchpoint by this.', max_length=80, unique=True)),
                 ('position', models.PositiveIntegerField(default=0)),
                 ('channel', models.CharField(choices=[('web', 'Web'), ('mobile_app', 'Mobile app'), ('store', 'Store / branch'), ('call_center', 'Call center'), ('chat', 'Chat'), ('email', 'Email'), ('social', 'Social'), ('ivr', 'IVR'), ('kiosk', 'Kiosk'), ('field_visit', 'Field visit'), ('survey', 'Survey')], max_length=20)),
-                ('value_dimensions', models.JSONField(blank=True, default=list, help_text='Which kinds of value this touchpoint mainly serves.', validators=[journeys.validators.ChoiceListValidator(['functional', 'economic', 'experiential', 'symbolic'])])),
+                ('value_dimensions', models.JSONField(blank=True, default=list, help_text='Which kinds of value this touchpoint mainly serves.', validators=[ChoiceListValidator(['functional', 'economic', 'experiential', 'symbolic'])])),
                 ('listening_post', models.BooleanField(default=True, help_text='Collects customer feedback.')),
                 ('first_contact_sla_hours', models.PositiveIntegerField(default=24, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(8760)])),
                 ('resolution_sla_hours', models.PositiveIntegerField(default=72, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(8760)])),
