@@ -12,9 +12,7 @@ from collections.abc import Callable
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from feedback.choices import SentimentLabel
 from feedback.models import Customer, FeedbackResponse, SurveyInvitation
-from feedback.themes import Theme, extract_themes
 from journeys.models import Journey, Touchpoint
 from journeys.selectors import teams_of
 
@@ -91,21 +89,3 @@ def invitations_visible_to(user) -> QuerySet[SurveyInvitation]:
     if sees_all_feedback(user):
         return invitations
     return invitations.filter(customer__in=customers_visible_to(user).values("pk"))
-
-
-# Themes read the newest negative comments only: enough to show what hurts
-# now, and bounded so a busy touchpoint cannot make the page slow.
-THEMES_SAMPLE = 5000
-
-
-def negative_themes(responses: QuerySet[FeedbackResponse], *, top: int = 10) -> tuple[list[Theme], int]:
-    """The commonest terms and two-word phrases in the negative comments of
-    `responses` (already scoped and filtered by the caller), with how many
-    comments were read."""
-    comments = list(
-        responses.filter(sentiment_label=SentimentLabel.NEGATIVE)
-        .exclude(comment="")
-        .order_by("-occurred_at")
-        .values_list("comment", flat=True)[:THEMES_SAMPLE]
-    )
-    return extract_themes(comments, top=top), len(comments)

@@ -60,6 +60,20 @@ class ThemeSerializer(serializers.Serializer):
     count = serializers.IntegerField(help_text="Negative comments that contain the phrase.")
 
 
+class TopicWeekSerializer(serializers.Serializer):
+    week = serializers.DateField(help_text="The Monday (UTC) the week starts on.")
+    volume = serializers.IntegerField()
+
+
+class TopicFiguresSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    volume = serializers.IntegerField(help_text="Responses tagged with the topic.")
+    negative = serializers.IntegerField(help_text="Of those, the negative ones.")
+    share_negative = serializers.FloatField(allow_null=True)
+    trend = TopicWeekSerializer(many=True)
+
+
 class ThemesReplySerializer(serializers.Serializer):
-    comments_read = serializers.IntegerField()
-    themes = ThemeSerializer(many=True)
+    comments_read = serializers.IntegerField(help_text="Negative comments without a topic that were read for `themes`.")
+    topics = TopicFiguresSerializer(many=True)
+    themes = ThemeSerializer(many=True, help_text="Unassigned terms: free terms of negative comments no topic caught.")

@@ -13,7 +13,7 @@ from feedback.api.serializers import (
     ThemesReplySerializer,
 )
 from feedback.filtersets import CustomerFilterSet, FeedbackFilterSet
-from feedback.selectors import customers_visible_to, feedback_visible_to, negative_themes
+from feedback.selectors import customers_visible_to, feedback_visible_to
 from feedback.services import (
     BULK_MAX_ITEMS,
     CONFLICT,
@@ -24,6 +24,7 @@ from feedback.services import (
     feedback_ingest,
     feedback_ingest_many,
 )
+from feedback.themes import topic_figures, unassigned_terms
 from feedback.validation import FeedbackInSerializer
 
 _SINGLE_STATUS = {CREATED: status.HTTP_201_CREATED, DUPLICATE: status.HTTP_200_OK,
@@ -101,12 +102,19 @@ class FeedbackViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     )
     @action(detail=False, methods=["get"], pagination_class=None)
     def themes(self, request):
-        """Negative themes of the feedback that the list's filters select."""
+        """The topics of the feedback that the list's filters select (volume,
+        share negative, weekly trend), and the free terms of its negative
+        comments that no topic caught: what an admin might add a topic for."""
         top = parse_bounded_int(request.query_params.get("top", "10"), low=1, high=100)
         if top is None:
             return Response({"top": ["A whole number from 1 to 100."]}, status=400)
-        themes, read = negative_themes(self.filter_queryset(self.get_queryset()), top=top)
-        return Response({"comments_read": read, "themes": [{"phrase": t.phrase, "count": t.count} for t in themes]})
+        responses = self.filter_queryset(self.get_queryset())
+        themes, read = unassigned_terms(responses, top=top)
+        topics = [{"name": t.name, "volume": t.volume, "negative": t.negative, "share_negative": t.share_negative,
+                   "trend": [{"week": week, "volume": volume} for week, volume in t.trend]}
+                  for t in topic_figures(responses, top=top)]
+        return Response(ThemesReplySerializer({"comments_read": read, "topics": topics,
+                                               "themes": [{"phrase": t.phrase, "count": t.count} for t in themes]}).data)
 
 
 class CustomerViewSet(viewsets.ReadOnlyModelViewSet):

@@ -183,6 +183,25 @@ def test_themes_count_negative_comments_of_the_filtered_feedback(api, integratio
     assert "lovely" not in counts and "queue" not in counts
 
 
+def test_themes_report_topics_and_leave_their_terms_out_of_the_unassigned_ones(api, integration, touchpoint):
+    from feedback.lexicon import topic_save
+
+    topic_save(actor=None, name="Billing", phrases=["bill", "charged ... twice"])
+    client = api(token=integration)
+    client.post(URL + "bulk/", [
+        body(1, comment="Charged me twice this month, awful"),
+        body(2, comment="My bill is wrong again, terrible"),
+        body(3, comment="Happy with the bill now, thanks", nps=10),
+        body(4, comment="Engineer never showed up, awful"),
+    ], format="json")
+    data = client.get(URL + "themes/").json()
+    billing = next(t for t in data["topics"] if t["name"] == "Billing")
+    assert (billing["volume"], billing["negative"]) == (3, 2)
+    assert sum(week["volume"] for week in billing["trend"]) == 3
+    terms = {t["phrase"] for t in data["themes"]}
+    assert data["comments_read"] == 1 and "engineer" in terms and "bill" not in terms
+
+
 def test_themes_refuse_a_bad_top(api, integration, touchpoint):
     response = api(token=integration).get(URL + "themes/", {"top": "lots"})
     assert response.status_code == 400 and "top" in response.json()

@@ -23,7 +23,7 @@ from cvx_site.logging import MaskPersonalData
 from feedback.analytics import score_metrics
 from feedback.models import Customer, CustomerIdentity, FeedbackResponse, SurveyInvitation
 from feedback.privacy import ERASED_COMMENT, customer_erase
-from feedback.selectors import negative_themes
+from feedback.themes import unassigned_terms
 from feedback.services import feedback_ingest
 from feedback.surveys import invitation_token
 
@@ -113,12 +113,12 @@ def test_audit_events_name_the_customer_by_id_only(customer_case):
 def test_comment_only_feedback_keeps_a_placeholder_that_adds_no_theme(touchpoint):
     response = ingest(2, kind="indirect", source="social",
                       comment="Terrible service, the engineer was rude and useless")
-    assert negative_themes(FeedbackResponse.objects.all())[0]
+    assert unassigned_terms(FeedbackResponse.objects.all())[0]
     customer_erase(customer_id=response.customer_id, actor_label="privacy desk")
     response.refresh_from_db()
     assert response.comment == ERASED_COMMENT
     assert response.sentiment_label == "negative"
-    assert negative_themes(FeedbackResponse.objects.all())[0] == []
+    assert unassigned_terms(FeedbackResponse.objects.all())[0] == []
 
 
 def test_erasure_blanks_invitation_emails_and_closes_open_links(customer_case, client):
