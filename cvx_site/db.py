@@ -73,9 +73,9 @@ def bulk_insert(objs: Sequence[M]) -> Sequence[M]:
     IntegrityError and write nothing).
 
     On PostgreSQL the rows go in with one binary COPY, their ids taken from
-    the table's sequence first: about three times the speed of bulk_create's
-    INSERTs, which is the write stage of ingestion (bench/bench_ingest.py).
-    Elsewhere it is bulk_create. Values are written as they are on the
+    the table's sequence first: faster than bulk_create's INSERTs for the
+    write stage of ingestion (bench/bench_ingest.py; figures in the README's
+    Benchmarks). Elsewhere it is bulk_create. Values are written as they are on the
     instances: defaults are applied by the model's __init__, and a model
     with a field type psycopg cannot take as-is is refused.
     """

@@ -17,8 +17,8 @@ The summary path reads stored columns as they are, in key order (weekly
 rows for the whole weeks, daily rows for the days around them), and adds
 up the runs of rows with the same key in Python: no date truncation, no
 per-value conversion, one dict per result row. A dashboard's weekly rows
-so cost one query of already-weekly rows and a few milliseconds, whatever
-the number of responses (bench/bench_scores.py).
+so cost one query of already-weekly rows, whatever the number of responses
+(bench/bench_scores.py; its figures are in the README's Benchmarks).
 """
 
 from __future__ import annotations

@@ -29,9 +29,10 @@ def queue_rows(cases, *, selectable: bool = False) -> SafeString:
     """The rows of a queue table (cases with owner, touchpoint and journey
     loaded), built with format_html as the admin builds its change list
     rows: in the template language, a dozen lookups, filters and escapes a
-    row took twice as long (about 3 ms against 1.5 for 25 rows). The due
-    time reads as the `date` filter would write it (that filter's format
-    lookup, skipped here, returns a format string like this one unchanged)."""
+    row were a large share of the queue page's time (README, Benchmarks).
+    The due time reads as the `date` filter would write it (that filter's
+    format lookup, skipped here, returns a format string like this one
+    unchanged)."""
     return format_html_join("", "{}", ((_row(case, selectable),) for case in cases))
 
 

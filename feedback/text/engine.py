@@ -157,8 +157,8 @@ class CXLexicon:
     (default: the process's, `feedback.sentiment.get_analyzer()`); it is not
     modified.
 
-    Building parses every phrase once (tens of milliseconds); `analyse` is
-    thread-safe and keeps no state between calls.
+    Building parses every phrase once, so build once per lexicon version,
+    not per comment; `analyse` is thread-safe and keeps no state between calls.
     """
 
     def __init__(
