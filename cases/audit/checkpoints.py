@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import itertools
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -117,13 +118,36 @@ def stored_checkpoints() -> list[dict]:
     return [{**fields_of(cp), "signature": cp.signature} for cp in AuditCheckpoint.objects.order_by("number")]
 
 
-def stored_heads(checkpoint: AuditCheckpoint) -> dict[int, Head]:
-    """Per case, the latest head stored at or before `checkpoint`: what it saw."""
-    later = AuditCheckpointHead.objects.filter(case_id=OuterRef("case_id"), checkpoint_id__gt=OuterRef("checkpoint_id"),
-                                               checkpoint_id__lte=checkpoint.pk)
-    rows = (AuditCheckpointHead.objects.filter(checkpoint_id__lte=checkpoint.pk).exclude(Exists(later))
+def latest_heads(checkpoint: AuditCheckpoint) -> Iterator[tuple[int, Head]]:
+    """Per case, in case order, the latest head stored at or before
+    `checkpoint`: what it saw (streamed, one index scan)."""
+    rows = (AuditCheckpointHead.objects.filter(checkpoint_id__lte=checkpoint.pk).order_by("case_id", "checkpoint_id")
             .values_list("case_id", "seq", "hash", "state", "checkpoint__number"))
-    return {case_id: Head(seq, head, state, number) for case_id, seq, head, state, number in rows.iterator(5000)}
+    last = None
+    for row in rows.iterator(5000):
+        if last is not None and last[0] != row[0]:
+            yield last[0], Head(*last[1:])
+        last = row
+    if last is not None:
+        yield last[0], Head(*last[1:])
+
+
+def merged(ids_in_order: Iterable[tuple], heads: Iterator[tuple[int, Head]]) -> Iterator[tuple]:
+    """(case id, row or None, head or None) for every case id of either
+    stream, both in case order: a case row beside the head a checkpoint saw."""
+    head = next(heads, None)
+    for row in ids_in_order:
+        while head is not None and head[0] < row[0]:
+            yield head[0], None, head[1]
+            head = next(heads, None)
+        if head is not None and head[0] == row[0]:
+            yield row[0], row, head[1]
+            head = next(heads, None)
+        else:
+            yield row[0], row, None
+    while head is not None:
+        yield head[0], None, head[1]
+        head = next(heads, None)
 
 
 def every_stored_head(checkpoint: AuditCheckpoint) -> Iterator[tuple[int, Head]]:
@@ -153,19 +177,39 @@ def with_current(heads: list[tuple[int, Head]]) -> Iterator[tuple[int, Head]]:
                                 case_id in existing)
 
 
-def check_heads(heads: Iterable[tuple[int, Head]], *, label: str = "checkpoint") -> tuple[dict[int, Head],
-                                                                                            list[ChainBreak]]:
+@dataclass
+class HeadsSummary:
+    """What the latest heads per case add up to, for the signed root."""
+
+    total: int = 0
+    cases: int = 0
+    events: int = 0
+
+    def add(self, key: bytes, case_id: int, head: Head) -> None:
+        self.total += head_element(key, case_id, head.seq, head.hash, head.state)
+        self.cases, self.events = self.cases + 1, self.events + head.seq
+
+
+def check_heads(heads: Iterable[tuple[int, Head]], key: bytes, *,
+                label: str = "checkpoint") -> tuple[HeadsSummary, list[ChainBreak]]:
     """Every head a checkpoint saw must still be in its case's trail: one
-    break per case, at the newest head that is not. `heads` come by case
-    (with what the database holds now); returns also the latest per case."""
-    latest: dict[int, Head] = {}
-    failed: dict[int, ChainBreak] = {}
-    for case_id, head in heads:
-        latest[case_id] = head
+    break per case, at the newest head that is not. `heads` come in case
+    order (with what the database holds now); the summary is of the latest
+    head per case."""
+    summary, breaks = HeadsSummary(), []
+    current, newest, failed = None, None, None
+    for case_id, head in itertools.chain(heads, [(None, None)]):
+        if case_id != current and current is not None:  # the last head of `current` was `newest`
+            summary.add(key, current, newest)
+            breaks += [failed] if failed else []
+            failed = None
+        if case_id is None:
+            break
+        current, newest = case_id, head
         found = _head_break(case_id, head, label)
-        if found is not None and (case_id not in failed or head.seq >= (failed[case_id].seq or 0)):
-            failed[case_id] = found
-    return latest, [failed[case_id] for case_id in sorted(failed)]
+        if found is not None and (failed is None or head.seq >= failed.seq):
+            failed = found
+    return summary, breaks
 
 
 def _head_break(case_id: int, head: Head, label: str) -> ChainBreak | None:
@@ -183,11 +227,10 @@ def _head_break(case_id: int, head: Head, label: str) -> ChainBreak | None:
     return None
 
 
-def check_root(fields: dict, heads: dict[int, Head], key: bytes, *, label: str = "checkpoint") -> list[ChainBreak]:
+def check_root(fields: dict, summary: HeadsSummary, *, label: str = "checkpoint") -> list[ChainBreak]:
     """The latest heads per case must add up to the checkpoint's signed root and counts."""
-    total = sum(head_element(key, case_id, h.seq, h.hash, h.state) for case_id, h in heads.items())
-    counts = (len(heads), sum(h.seq for h in heads.values()))
-    if root_of(total) == fields["root"] and counts == (fields["case_count"], fields["event_count"]):
+    counts = (summary.cases, summary.events)
+    if root_of(summary.total) == fields["root"] and counts == (fields["case_count"], fields["event_count"]):
         return []
     return [ChainBreak(None, None, None, f"the case heads kept for it ({counts[0]} cases, {counts[1]} events) do "
                        f"not add up to its signed root ({fields['case_count']} cases, {fields['event_count']} "
@@ -268,9 +311,9 @@ def check_archive(checkpoints: list[dict], heads: list[tuple[int, Head]], key: b
                                      where=where))
     latest = checkpoints[-1]
     heads = [(case_id, head) for case_id, head in heads if head.number <= latest["number"]]
-    latest_heads, found = check_heads(with_current(heads), label="archived checkpoint")
+    summary, found = check_heads(with_current(heads), key, label="archived checkpoint")
     if complete:
-        breaks += check_root(latest, latest_heads, key, label="archived checkpoint")
+        breaks += check_root(latest, summary, label="archived checkpoint")
     breaks += found
     breaks += check_event_count(latest, label="archived checkpoint")
     return breaks

@@ -25,8 +25,9 @@ from cases.audit.checkpoints import (
     check_root,
     every_stored_head,
     fields_of,
+    latest_heads,
+    merged,
     stored_checkpoints,
-    stored_heads,
 )
 from cases.audit.verify import ChainBreak, Verifier
 from cases.models import AuditCheckpoint, AuditCheckpointHead, Case, CaseEvent, VerificationRun
@@ -54,8 +55,8 @@ def checkpoint_checks(through: AuditCheckpoint | None, verifier: Verifier) -> li
     breaks = check_chain_of(stored_checkpoints(), verifier.key)
     if through is not None:
         fields = {**fields_of(through), "signature": through.signature}
-        latest, found = check_heads(every_stored_head(through))
-        breaks += check_root(fields, latest, verifier.key) + found + check_event_count(fields)
+        summary, found = check_heads(every_stored_head(through), verifier.key)
+        breaks += check_root(fields, summary) + found + check_event_count(fields)
     return breaks
 
 
@@ -73,12 +74,11 @@ def changed_since(baseline: AuditCheckpoint) -> set[int]:
     """Ids of the cases an incremental verification from `baseline` reads:
     those with events newer than it saw, and those whose head or tracked
     fields differ from its record (or that it never saw)."""
-    heads = stored_heads(baseline)
     changed = _with_newer_events(baseline)
-    for values in Case.objects.order_by().values_list(*_ROW).iterator(5000):
-        head = heads.get(values[0])
-        if head is None or (head.seq, head.hash) != values[1:3] or head.state != state_digest(values[3:]):
-            changed.add(values[0])
+    rows = Case.objects.order_by("pk").values_list(*_ROW).iterator(5000)
+    for case_id, row, head in merged(rows, latest_heads(baseline)):
+        if row is not None and (head is None or (head.seq, head.hash) != row[1:3] or head.state != state_digest(row[3:])):
+            changed.add(case_id)
     return changed
 
 

@@ -16,7 +16,7 @@ from django.utils import timezone
 from django_q.tasks import async_task
 
 from cases.audit.chain import GENESIS, TRACKED, UNKEYED, audit_key, key_id, state_digest
-from cases.audit.checkpoints import fields_of, head_element, root_of, sign, stored_heads
+from cases.audit.checkpoints import Head, HeadsSummary, fields_of, latest_heads, merged, root_of, sign
 from cases.audit.trail import changed_between, checkpoint_checks, last_good_checkpoint, verifier_for
 from cases.audit.verify import BATCH, ChainBreak, Verifier
 from cases.models import AuditCheckpoint, AuditCheckpointHead, Case, CaseEvent, VerificationRun
@@ -36,28 +36,25 @@ def audit_checkpoint_create(*, now: datetime | None = None) -> AuditCheckpoint:
     once: one of them raises Conflict."""
     key, now = audit_key(), now or timezone.now()
     latest = AuditCheckpoint.objects.order_by("-number").first()
-    previous = stored_heads(latest) if latest else {}
     max_event_id = CaseEvent.objects.aggregate(last=Max("pk"))["last"] or 0
     legacy = (latest.legacy_max_event_id if latest
               else CaseEvent.objects.filter(version=UNKEYED).aggregate(last=Max("pk"))["last"] or 0)
-    total = cases = events = 0
-    changed: list[tuple[int, int, str, str]] = []
-    for values in Case.objects.order_by("pk").values_list(*_ROW).iterator(5000):
-        case_id, seq, head = values[:3]
-        state = state_digest(values[3:])
-        total += head_element(key, case_id, seq, head, state)
-        cases, events = cases + 1, events + seq
-        known = previous.pop(case_id, None)
-        if known is None or (known.seq, known.hash, known.state) != (seq, head, state):
-            changed.append((case_id, seq, head, state))
-    # A case checkpointed before and missing now stays in the root with its
-    # old head: verification names it as vanished.
-    for case_id, known in previous.items():
-        total += head_element(key, case_id, known.seq, known.hash, known.state)
-        cases, events = cases + 1, events + known.seq
+    summary, changed = HeadsSummary(), []
+    rows = Case.objects.order_by("pk").values_list(*_ROW).iterator(5000)
+    for case_id, row, known in merged(rows, latest_heads(latest) if latest else iter(())):
+        if row is None:
+            # Checkpointed before and missing now: it stays in the root with
+            # its old head, and verification names it as vanished.
+            summary.add(key, case_id, known)
+            continue
+        head = Head(row[1], row[2], state_digest(row[3:]), 0)
+        summary.add(key, case_id, head)
+        if known is None or (known.seq, known.hash, known.state) != (head.seq, head.hash, head.state):
+            changed.append((case_id, head.seq, head.hash, head.state))
     checkpoint = AuditCheckpoint(
-        number=latest.number + 1 if latest else 1, created_at=now, case_count=cases, event_count=events,
-        max_event_id=max_event_id, legacy_max_event_id=legacy, root=root_of(total),
+        number=latest.number + 1 if latest else 1, created_at=now, case_count=summary.cases,
+        event_count=summary.events, max_event_id=max_event_id, legacy_max_event_id=legacy,
+        root=root_of(summary.total),
         prev=latest.signature if latest else GENESIS, key_id=key_id(key))
     checkpoint.signature = sign(fields_of(checkpoint), key)
     try:
@@ -70,8 +67,8 @@ def audit_checkpoint_create(*, now: datetime | None = None) -> AuditCheckpoint:
                      for case_id, seq, head, state in chunk], batch_size=1000)
     except IntegrityError:
         raise Conflict("Another audit checkpoint was made at the same moment; make this one again.") from None
-    log.info("audit checkpoint #%d: %d cases, %d events, %d heads changed", checkpoint.number, cases, events,
-             len(changed))
+    log.info("audit checkpoint #%d: %d cases, %d events, %d heads changed", checkpoint.number, summary.cases,
+             summary.events, len(changed))
     return checkpoint
 
 
