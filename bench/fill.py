@@ -43,6 +43,7 @@ RESPONSE_COLUMNS = [
     ("occurred_at", "timestamptz"), ("received_at", "timestamptz"), ("nps", "int2"), ("csat", "int2"),
     ("ces", "int2"), ("comment", "text"), ("metadata", "jsonb"), ("nps_category", "varchar"),
     ("csat_band", "varchar"), ("sentiment", "float8"), ("sentiment_label", "varchar"), ("content_hash", "varchar"),
+    ("intents", "jsonb"), ("explanation", "jsonb"), ("lexicon_version", "varchar"),
 ]
 CASE_COLUMNS = [
     ("id", "int8"), ("feedback_id", "int8"), ("touchpoint_id", "int8"), ("journey_id", "int8"), ("team_id", "int8"),
@@ -63,7 +64,7 @@ def response_rows(n: int, seed: int, touchpoint_ids: list[int], end: dt.date) ->
     stop = dt.datetime.combine(end, dt.time.min, dt.timezone.utc)
     span = 52 * 7 * 86400
     comments = [" ".join(rng.choices(WORDS, k=rng.randint(10, 60))).capitalize() + "." for _ in range(200)]
-    metadata, digest = Jsonb({}), "0" * 64
+    metadata, digest, nothing = Jsonb({}), "0" * 64, Jsonb([])
     for i in range(1, n + 1):
         nps = rng.randint(0, 10) if rng.random() < 0.7 else None
         csat = rng.randint(1, 5) if rng.random() < 0.5 else None
@@ -74,7 +75,7 @@ def response_rows(n: int, seed: int, touchpoint_ids: list[int], end: dt.date) ->
             label = "negative" if sentiment <= -0.05 else "positive" if sentiment >= 0.05 else "neutral"
         occurred = stop - dt.timedelta(seconds=rng.randrange(span))
         yield (i, rng.choice(touchpoint_ids), "direct", SOURCE, f"b{i}", occurred, occurred, nps, csat, ces,
-               comment, metadata, nps_category(nps), csat_band(csat), sentiment, label, digest)
+               comment, metadata, nps_category(nps), csat_band(csat), sentiment, label, digest, nothing, nothing, "")
 
 
 def _copy(table: str, columns: list[tuple[str, str]], rows) -> None:

@@ -1,7 +1,7 @@
 """Run every benchmark on one generated data set and print one table of
 figures against their targets.
 
-    .venv/bin/python bench/run_all.py [--small] [--database-url URL]
+    .venv/bin/python bench/run_all.py [--small] [--database-url URL] [--only NAME ...]
 
 Starts a throwaway PostgreSQL server (scripts/throwaway_pg.py; or uses the
 disposable database given), migrates it, fills it by COPY with the data set
@@ -37,6 +37,8 @@ RUNS = {
     "post": ("bench_post.py", [], ["--seconds", "5"]),
     # No database: the CX text layer against plain VADER on the labelled comments.
     "text": ("eval_text.py", [], ["--rounds", "5"]),
+    # Last: it writes an audit trail for every case of the data set.
+    "audit": ("bench_audit.py", ["--cases", str(CASES)], ["--cases", str(CASES // 10), "--changed", "300"]),
 }
 
 
@@ -75,6 +77,12 @@ def targets(results: dict) -> list[tuple[str, float | None, str, bool | None]]:
     if scores:
         raw, summary = scores["weekly_by_touchpoint_raw"]["p50"], scores["weekly_by_touchpoint_summary"]["p50"]
         rows.append(("dashboard: raw / summary time", raw / summary, ">= 100", raw / summary >= 100))
+    audit = results.get("audit", {})
+    if audit:
+        # One task does an incremental run: it must end well inside CVX_Q_TIMEOUT (120 s).
+        rows.append(("audit: incremental verification s", audit["incremental_s"], "< 60", audit["incremental_s"] < 60))
+        rows.append(("audit: full verification events/s", audit["full_events_per_s"], ">= 5000",
+                     audit["full_events_per_s"] >= 5000))
     return rows
 
 
@@ -82,29 +90,33 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--small", action="store_true", help="a tenth of the default scale")
     parser.add_argument("--database-url", help="use this disposable, empty database instead of a throwaway server")
+    parser.add_argument("--only", action="append", choices=list(RUNS), metavar="NAME",
+                        help=f"run only this benchmark (repeatable; one of {', '.join(RUNS)})")
     args = parser.parse_args(argv)
+    runs = {name: run for name, run in RUNS.items() if not args.only or name in args.only}
     started, failed = time.monotonic(), []
     responses, cases = (RESPONSES // 10, CASES // 10) if args.small else (RESPONSES, CASES)
     with database_url(args.database_url) as url, tempfile.TemporaryDirectory(prefix="cvx-bench-") as data_dir:
         print(f"=== data set: {responses:,} responses, {cases:,} cases ===", flush=True)
         filled = prepare(url, data_dir, responses, cases)
         print(f"filled in {filled['seconds']:.0f} s", flush=True)
-        for name, (script, default_args, small_args) in RUNS.items():
+        for name, (script, default_args, small_args) in runs.items():
             print(f"\n=== {name} ===", flush=True)
             command = [sys.executable, str(HERE / script), "--database-url", url,
                        *(small_args if args.small else default_args)]
             if subprocess.run(command).returncode != 0:
                 failed.append(name)
     results = {name: json.loads((RESULTS / f"{name}.json").read_text())
-               for name in RUNS if name not in failed and (RESULTS / f"{name}.json").exists()}
+               for name in runs if name not in failed and (RESULTS / f"{name}.json").exists()}
     rows = targets(results)
     minutes = (time.monotonic() - started) / 60
     print(f"\n{'figure':<46}{'measured':>12}  {'target':<9} met")
     for what, value, target, met in rows:
         print(f"{what:<46}{value:>12.2f}  {target:<9} {'yes' if met else 'NO'}")
-    write_results("summary", {"small": args.small, "responses": responses, "cases": cases, "failed": failed,
-                              "fill_seconds": round(filled["seconds"], 1), "minutes": round(minutes, 1),
-                              "targets": [dict(zip(("figure", "measured", "target", "met"), r)) for r in rows]})
+    if not args.only:  # the summary is of a whole run
+        write_results("summary", {"small": args.small, "responses": responses, "cases": cases, "failed": failed,
+                                  "fill_seconds": round(filled["seconds"], 1), "minutes": round(minutes, 1),
+                                  "targets": [dict(zip(("figure", "measured", "target", "met"), r)) for r in rows]})
     print(f"\n{len(rows)} figures, {sum(1 for r in rows if r[3])} targets met; "
           f"{minutes:.1f} minutes; failed benchmarks: {failed or 'none'}")
     return 1 if failed else 0
