@@ -94,7 +94,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
-from common import Where, cumulative, run_in_throwaway, short_path  # noqa: E402
+from common import Where, cumulative, run_in_throwaway, short_path  # noqa: E402 - after sys.path
 DEFAULT_JSON = ROOT / "bench" / "results" / "ingest.json"
 BULK_URL = "/api/v1/feedback/bulk/"
 MIN_WORDS, MAX_WORDS = 10, 60
@@ -543,7 +543,10 @@ def copy_batches(row_batches: list[list[tuple]], columns: list[tuple[str, str]])
 
 def phase_copy(report: Report, base: list[dict[str, Any]], columns: list[tuple[str, str]], warmup: int) -> None:
     names = [column for column, _type in columns]
-    as_tuples = lambda rows: [tuple(row[name] for name in names) for row in rows]  # noqa: E731
+
+    def as_tuples(rows):
+        return [tuple(row[name] for name in names) for row in rows]
+
     copy_batches([as_tuples(retagged(base[:warmup], "wcopy"))], columns)
     row_batches = [list(b) for b in batches(as_tuples(retagged(base, "copy")), report.batch_size)]
     seconds, _ = timed(lambda: copy_batches(row_batches, columns))
@@ -565,7 +568,10 @@ def phase_write(report: Report, base: list[dict[str, Any]], warmup: int, *, name
     transaction per batch."""
     from feedback.models import FeedbackResponse
 
-    instances = lambda rows: [FeedbackResponse(**row) for row in rows]  # noqa: E731
+
+    def instances(rows):
+        return [FeedbackResponse(**row) for row in rows]
+
     write_batches(write, [instances(retagged(base[:warmup], f"w{tag}"))])
     instance_batches = [list(b) for b in batches(instances(retagged(base, tag)), report.batch_size)]
     seconds, _ = timed(lambda: write_batches(write, instance_batches))

@@ -77,8 +77,8 @@ from pathlib import Path
 from collections.abc import Callable
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import (ROOT, Where, configure_environment, cumulative, database_url, p50_p95,  # noqa: E402
-                    short_path, write_results)
+from common import (ROOT, Where, configure_environment, cumulative, database_url,  # noqa: E402 - after sys.path
+                    p50_p95, short_path, write_results)
 
 SETTINGS = "bench.bench_settings"
 INGEST_PATH, BARE_PATH = "/api/v1/feedback/", "/bench/bare/"

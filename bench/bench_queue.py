@@ -20,7 +20,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import database_url, p50_p95, setup_django, timings_ms, write_results  # noqa: E402
+from common import database_url, p50_p95, setup_django, timings_ms, write_results  # noqa: E402 - after sys.path
 
 DEEP = 10_000
 

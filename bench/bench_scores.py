@@ -57,8 +57,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
-from common import run_in_throwaway  # noqa: E402
-from fill import DEFAULT_END  # noqa: E402
+from common import run_in_throwaway  # noqa: E402 - after sys.path
+from fill import DEFAULT_END  # noqa: E402 - after sys.path
 DEFAULT_JSON = ROOT / "bench" / "results" / "scores.json"
 
 class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):

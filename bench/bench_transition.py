@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import database_url, setup_django, write_results  # noqa: E402
+from common import database_url, setup_django, write_results  # noqa: E402 - after sys.path
 
 
 def parse_args(argv):

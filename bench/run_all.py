@@ -24,7 +24,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from common import RESULTS, database_url, setup_django, write_results  # noqa: E402
+from common import RESULTS, database_url, setup_django, write_results  # noqa: E402 - after sys.path
 
 RESPONSES, CASES = 1_000_000, 300_000
 # name -> (script, its arguments at the default scale, at --small). The data set

@@ -21,7 +21,7 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from throwaway_pg import PostgresUnavailable, throwaway_postgres_roles  # noqa: E402
+from throwaway_pg import PostgresUnavailable, throwaway_postgres_roles  # noqa: E402 - after sys.path
 
 ROOT = Path(__file__).resolve().parent.parent
 

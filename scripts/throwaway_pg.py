@@ -101,9 +101,9 @@ def throwaway_postgres(dbname: str = "cvx", *, tuned_for_tests: bool = True) -> 
         options += ["-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off"]
     started = False
     try:
-        run = lambda cmd: subprocess.run(  # noqa: E731
-            _as_server_user(cmd), check=True, capture_output=True, text=True
-        )
+        def run(cmd):
+            return subprocess.run(_as_server_user(cmd), check=True, capture_output=True, text=True)
+
         run([str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres",
              "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"])
         run([str(bindir / "pg_ctl"), "-D", str(data), "-l", str(log), "-w", "-t", "60",

@@ -28,7 +28,7 @@ def shared_customer_case(negative_rule, touchpoint, stores_touchpoint, other_lea
     earlier = ingest(touchpoint=touchpoint, marker=CARE, n=1, nps=8, customer=SHARED)
     care_case = RoutedResponse.objects.get(response=ingest(touchpoint=touchpoint, marker=CARE, n=2, nps=1,
                                                            customer=SHARED)).case
-    assert care_case.customer_id == stores_case.customer_id != None  # noqa: E711
+    assert care_case.customer_id == stores_case.customer_id is not None
     return {"case": care_case, "stores_case": stores_case, "praise": praise, "earlier": earlier}
 
 

@@ -17,8 +17,6 @@ import pytest
 from django.test import Client
 from rest_framework.test import APIClient
 
-from tests.cases.conftest import detractor_rule, make_case, root_cause  # noqa: F401 - fixtures
-
 pytestmark = pytest.mark.django_db
 
 ROLES = ["anonymous", "integration", "agent", "other_agent", "lead", "cx_admin", "outsider"]

@@ -18,8 +18,6 @@ from pathlib import Path
 
 import pytest
 
-# The cases tests' fixtures: a root cause and cases made by ingest + routing.
-from tests.cases.conftest import detractor_rule, make_case, root_cause  # noqa: F401
 from tests.conftest import _make_user
 
 pytestmark = [

@@ -19,9 +19,6 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
-# The cases tests' fixtures: the detractor rule and a root cause.
-from tests.cases.conftest import detractor_rule, root_cause  # noqa: F401
-
 pytestmark = [
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
     pytest.mark.usefixtures("pg_audit_cleanup"),
@@ -50,8 +47,7 @@ def log_in(page, live_server, user) -> None:
 
 
 @pytest.fixture
-def journey_with_history(journey, stage, touchpoint, team, other_team, agent, detractor_rule,  # noqa: F811
-                         root_cause):  # noqa: F811
+def journey_with_history(journey, stage, touchpoint, team, other_team, agent, detractor_rule, root_cause):
     """Four stages, six touchpoints (one of another team), 26 weeks of
     feedback routed into cases; some fault-line cases resolved and followed up."""
     from cases import services

@@ -256,7 +256,10 @@ def expected_chain(touchpoint, window_days: int, responses=None) -> dict:
         for event in insights.EVENTS:
             tally[cohort][event] += any(r.kind == "inferred" and r.metadata.get("event") == event for r in mine)
     signals = ["later_detractor", "repeat_case", *(insights.EVENTS if has_events else ())]
-    pct = lambda part, whole: round(100 * part / whole, 1) if whole else None  # noqa: E731
+
+    def pct(part, whole):
+        return round(100 * part / whole, 1) if whole else None
+
     cohorts = {key: {"customers": t["customers"], **{s: None for e in insights.EVENTS for s in (e, f"{e}_pct")},
                      **{s: t[s] for s in signals}, **{f"{s}_pct": pct(t[s], t["customers"]) for s in signals}}
                for key, t in tally.items()}

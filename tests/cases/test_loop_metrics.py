@@ -60,10 +60,16 @@ def expected_for(cases: list[Case]) -> dict:
     resolved = [c for c in cases if c.resolved_at]
     follow_ups = [f for c in cases for f in c.follow_ups.all()]
     answered = [f for f in follow_ups if f.answer_id]
-    hours = lambda c, end: (getattr(c, end) - c.created_at).total_seconds() / 3600  # noqa: E731
+
+    def hours(c, end):
+        return (getattr(c, end) - c.created_at).total_seconds() / 3600
+
     contact = sorted(hours(c, "first_contact_at") for c in cases if c.first_contact_at)
     resolution = sorted(hours(c, "resolved_at") for c in resolved)
-    pct = lambda a, b: round(100.0 * a / b, 1) if b else None  # noqa: E731
+
+    def pct(a, b):
+        return round(100.0 * a / b, 1) if b else None
+
     return {
         "cases": len(cases), "resolved": len(resolved),
         "sla_met_pct": pct(sum(1 for c in resolved if not c.first_contact_breached_at

@@ -109,7 +109,10 @@ def test_a_bad_row_is_reported_by_line_and_reason_and_its_neighbours_are_kept(
     touchpoint, tmp_path, bad_row, report
 ):
     header = f"{HEADER},occurred_at,metadata,customer_email\n".encode()
-    good = lambda n: f"fault-line,survey,good{n},8,,,,\n".encode()  # noqa: E731
+
+    def good(n):
+        return f"fault-line,survey,good{n},8,,,,\n".encode()
+
     bad = bad_row if isinstance(bad_row, bytes) else bad_row.encode()
     out, err = run(write_csv(tmp_path, header + good(1) + bad + b"\n" + good(2)))
     assert err.strip().startswith(report)
