@@ -62,7 +62,7 @@ _ERRORS = {
 
 
 class ErrorsDocumentedSchema(AutoSchema):
-    """drf-spectacular's schema plus the error replies DESIGN.md promises, so
+    """drf-spectacular's schema plus the error replies the API promises (docs/architecture.md), so
     clients (and the schemathesis contract test) may rely on them: 401 and
     429 everywhere, 400 where there is input, 415 where there is a body, 403
     on writes, 404 where the path names an object or the list is paged. 409

@@ -1,4 +1,4 @@
-"""Score metrics as DESIGN defines them (NPS, CSAT %, CES mean and low-effort
+"""Score metrics as docs/architecture.md defines them (NPS, CSAT %, CES mean and low-effort
 share, negative sentiment), computed in the database by touchpoint, journey,
 team or stage and by UTC day, week or month. Reads only: the summary rows
 are written by `feedback.summaries`.

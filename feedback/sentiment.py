@@ -31,7 +31,7 @@ from feedback.choices import SentimentLabel
 #: can hand a worker an unbounded text.
 COMMENT_MAX_CHARS = 5000
 
-#: DESIGN: negative at or below -0.05, positive at or above 0.05.
+#: docs/architecture.md (Metrics): negative at or below -0.05, positive at or above 0.05.
 NEGATIVE_THRESHOLD = -0.05
 POSITIVE_THRESHOLD = 0.05
 
@@ -45,7 +45,7 @@ VADER_LEXICON_FILE = "vader_lexicon.txt"
 
 @dataclass(frozen=True)
 class SentimentScore:
-    """VADER's compound score in [-1, 1] and its DESIGN label."""
+    """VADER's compound score in [-1, 1] and its sentiment label."""
 
     compound: float
     label: SentimentLabel
@@ -71,7 +71,7 @@ def vader_source_path() -> Path | None:
 
 
 def sentiment_label(compound: float) -> SentimentLabel:
-    """The DESIGN label of a compound score; the thresholds belong to the
+    """The sentiment label of a compound score; the thresholds belong to the
     negative and positive sides."""
     if compound <= NEGATIVE_THRESHOLD:
         return SentimentLabel.NEGATIVE

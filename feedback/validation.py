@@ -97,7 +97,7 @@ def _sentence(problem: str) -> str:
 
 
 class FeedbackInSerializer(serializers.Serializer):
-    """One response as integrations send it (DESIGN's public contract).
+    """One response as integrations send it (the public contract: README, API).
 
     `context["touchpoints"]` maps slug -> Touchpoint for the whole batch, so a
     thousand items cost one touchpoint query, not a thousand.

@@ -1,4 +1,4 @@
-"""Fixtures shared by the whole suite, chained by role (see STYLE.md)."""
+"""Fixtures shared by the whole suite, chained by role (see docs/architecture.md, Conventions)."""
 
 from __future__ import annotations
 

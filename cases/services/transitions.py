@@ -1,4 +1,4 @@
-"""The case actions of DESIGN's state machine. Each one: one transaction,
+"""The case actions of the state table (cases.policy). Each one: one transaction,
 the case row locked, the actor's scope, role and the case's state checked,
 the change applied and an audit event appended."""
 

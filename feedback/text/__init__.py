@@ -1,7 +1,7 @@
 """The text-understanding engine of CVX: a CX layer over NLTK's VADER.
 
 ``analyse(text)`` returns an `Analysis`: VADER's compound in [-1, 1] with
-domain terms, phrases and emoji taken into account, its DESIGN label, the
+domain terms, phrases and emoji taken into account, its sentiment label, the
 intents found (complaint, churn_risk, high_effort, compliance_risk, praise),
 the terms that drove both, and the lexicon version. See
 `feedback.text.engine` for how a comment is read and

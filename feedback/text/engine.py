@@ -112,7 +112,7 @@ def is_complaint(label: str, intents: Iterable[str]) -> bool:
 class Analysis:
     """What the CX layer read in one comment.
 
-    `compound` is in [-1, 1]; `label` is DESIGN's label of it; `intents` is a
+    `compound` is in [-1, 1]; `label` is the sentiment label of it; `intents` is a
     sorted tuple of INTENTS names; `explanation` pairs each driving term or
     phrase, as written in the comment, with its effect ("negative",
     "positive" or an intent name); `lexicon_version` names the lexicon used.

@@ -71,7 +71,7 @@ def feedback(touchpoints):
 
 
 def expected_figures(rows: list[FeedbackResponse]) -> dict:
-    """DESIGN's definitions, in plain Python."""
+    """The definitions of docs/architecture.md (Metrics), in plain Python."""
     nps = [r.nps for r in rows if r.nps is not None]
     csat = [r.csat for r in rows if r.csat is not None]
     ces = [r.ces for r in rows if r.ces is not None]

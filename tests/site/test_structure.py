@@ -1,5 +1,6 @@
 """How the repository is put together: importing settings has no side
-effects and migrations run only frozen code."""
+effects, migrations run only frozen code, and no file points to a document
+outside the repository."""
 
 from __future__ import annotations
 
@@ -15,11 +16,15 @@ ROOT = Path(__file__).resolve().parents[2]
 # Every top-level package of the repository: a new app is covered at once.
 PROJECT_PACKAGES = frozenset(p.parent.name for p in ROOT.glob("*/__init__.py"))
 IMPORTERS = {"import_module", "import_string", "__import__"}
+SKIPPED_DIRS = {".git", ".venv", "var", "node_modules", "__pycache__", "results"}
+TEXT_SUFFIXES = {".py", ".md", ".html", ".txt", ".toml", ".cfg", ".ini", ".yml", ".yaml", ".json", ".css", ".js"}
+OUTSIDE_POINTERS = ["shared/" + "DESIGN", "../" + "shared", "DESIGN" + ".md", "STYLE" + ".md"]
 
 
 def _python(code: str, data_dir: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "CVX_DATA_DIR": str(data_dir), "DATABASE_URL": "", "DJANGO_SECRET_KEY": "dev-only",
-           "DJANGO_DEBUG": "false", "DJANGO_SETTINGS_MODULE": "cvx_site.settings"}
+    # The embedded default (SQLite) whichever database the suite runs on.
+    env = {**os.environ, "CVX_DATA_DIR": str(data_dir), "DATABASE_URL": "", "DATABASE_OWNER_URL": "",
+           "DJANGO_SECRET_KEY": "dev-only", "DJANGO_DEBUG": "false", "DJANGO_SETTINGS_MODULE": "cvx_site.settings"}
     return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
                           timeout=120, check=False)
 
@@ -79,3 +84,20 @@ def test_migrations_run_only_frozen_code(path):
     apps.get_model, never by importing the project."""
     assert project_imports(path.read_text(encoding="utf-8")) == []
 
+
+def _text_files():
+    for directory, subdirectories, files in os.walk(ROOT):
+        subdirectories[:] = [d for d in subdirectories if d not in SKIPPED_DIRS and not d.startswith(".")]
+        for name in files:
+            path = Path(directory, name)
+            if path.suffix in TEXT_SUFFIXES or name in {"Makefile", "Procfile", "Procfile.dev"}:
+                yield path
+
+
+def test_no_file_points_to_a_document_outside_the_repository():
+    here = Path(__file__).resolve()
+    pointing = [f"{path.relative_to(ROOT)}: {pointer}" for path in _text_files() if path != here
+                for pointer in OUTSIDE_POINTERS if pointer in path.read_text(encoding="utf-8", errors="replace")]
+    assert pointing == []
+    assert "docs/architecture.md" in (ROOT / "README.md").read_text(encoding="utf-8")
+    assert (ROOT / "docs" / "architecture.md").is_file()
