@@ -26,9 +26,9 @@ from cases.models import Case, RoutedResponse, VerificationRun
 from cases.numbers import case_number
 from cases.selectors import (
     case_events_visible_to,
+    cases_to_act_on,
     cases_visible_to,
     is_manager,
-    is_team_member,
     keyset_page,
     queue,
     status_counts,
@@ -78,7 +78,8 @@ def queue_view(request, name: str):
 
 
 def _case_for(user, pk: int) -> Case:
-    case = (cases_visible_to(user).select_related("owner", "team__lead", "touchpoint__stage__journey", "customer",
+    """The case if `user` may see it, with `actor_in_team` as the services' lock has it."""
+    case = (cases_to_act_on(user).select_related("owner", "team__lead", "touchpoint__stage__journey", "customer",
                                                   "feedback", "root_cause", "rule")
             .filter(pk=pk).first())
     if case is None:
@@ -89,7 +90,7 @@ def _case_for(user, pk: int) -> Case:
 @login_required
 def case_detail(request, pk: int, *, forms=None, status: int = 200):
     case = _case_for(request.user, pk)
-    member = is_team_member(request.user, case)
+    member = case.actor_in_team
     allowed = policy.allowed_actions(request.user, case, member=member)
     forms = forms or {}
     action_forms = [(a, policy.ACTION_LABELS[a], forms.get(a) or _form(a, case)) for a in allowed]

@@ -75,7 +75,10 @@ def bulk_insert(objs: Sequence[M]) -> Sequence[M]:
     On PostgreSQL the rows go in with one binary COPY, their ids taken from
     the table's sequence first: faster than bulk_create's INSERTs for the
     write stage of ingestion (bench/bench_ingest.py; figures in the README's
-    Benchmarks). Elsewhere it is bulk_create. Values are written as they are on the
+    Benchmarks). Elsewhere it is bulk_create, the plain path
+    tests/site/test_bulk_insert.py holds it equal to. The one fast path of
+    this kind outside cases/persistence.py, which has the case-specific
+    ones: feedback uses it and may not import cases. Values are written as they are on the
     instances: defaults are applied by the model's __init__, and a model
     with a field type psycopg cannot take as-is is refused.
     """

@@ -4,22 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.db import connections, router, transaction
+from django.db import transaction
 from django_q.tasks import async_task
 
 from cases.audit import TRACKED, chain_event
 from cases.choices import EventKind, Priority
 from cases.models import Case, CaseEvent
+from cases.persistence import write_event_and_case
 
 # Events that someone should hear about by email (see cases.tasks.notify_event).
 NOTIFIED = {EventKind.ASSIGNED, EventKind.SLA_BREACHED, EventKind.ESCALATED}
-# Backends that can insert the event and update the case in one statement (a
-# data-modifying WITH); the tests switch it off to compare with the ORM path.
-ONE_STATEMENT_VENDORS = frozenset({"postgresql"})
-_EVENT_FIELDS = tuple(f for f in CaseEvent._meta.concrete_fields if not f.primary_key)
-
-_SQL: dict[tuple[str, ...], str] = {}  # by the case's columns: a few shapes, one per kind of change
-
 
 _PRIORITY_ORDER = [Priority.LOW, Priority.NORMAL, Priority.HIGH, Priority.URGENT]
 
@@ -56,44 +50,3 @@ def record(case: Case, *, kind: str, actor, now: datetime, note: str = "", data:
     if kind in NOTIFIED:
         transaction.on_commit(lambda: async_task("cases.tasks.notify_event", event.pk))
     return event
-
-
-def write_event_and_case(event: CaseEvent, case: Case, columns) -> None:
-    """Insert the new `event` and update `columns` (field names or attnames)
-    of `case`. Like save() without signals (the models have no receivers).
-
-    On PostgreSQL this is one statement, so one round trip: a data-modifying
-    CTE inserts the event and the UPDATE moves the case's audit head
-    (bench/bench_transition.py). Elsewhere it is the two ORM saves."""
-    connection = connections[router.db_for_write(Case, instance=case)]
-    if connection.vendor not in ONE_STATEMENT_VENDORS:
-        event.save(force_insert=True, using=connection.alias)
-        case.save(update_fields=list(columns), using=connection.alias)
-        return
-    fields = tuple(Case._meta.get_field(name) for name in columns)
-    params = [f.get_db_prep_save(f.pre_save(event, True), connection) for f in _EVENT_FIELDS]
-    params += [f.get_db_prep_save(f.pre_save(case, False), connection) for f in fields]
-    params.append(case.pk)
-    with connection.cursor() as cursor:
-        cursor.execute(_one_statement_sql(connection, tuple(f.column for f in fields)), params)
-        row = cursor.fetchone()
-    if row is None:  # cannot happen under the caller's row lock; no half-written chain either way
-        raise Case.DoesNotExist(f"Case {case.pk} vanished while it was locked.")
-    event.pk = row[0]
-    event._state.adding, event._state.db = False, connection.alias
-
-
-def _one_statement_sql(connection, case_columns: tuple[str, ...]) -> str:
-    sql = _SQL.get(case_columns)
-    if sql is None:
-        quote, event_meta, case_meta = connection.ops.quote_name, CaseEvent._meta, Case._meta
-        event_pk = quote(event_meta.pk.column)
-        # Names from the models' metadata, quoted by the backend; values are parameters.
-        sql = _SQL[case_columns] = (
-            f"WITH e AS (INSERT INTO {quote(event_meta.db_table)} "  # nosec B608
-            f"({', '.join(quote(f.column) for f in _EVENT_FIELDS)}) "
-            f"VALUES ({', '.join(['%s'] * len(_EVENT_FIELDS))}) RETURNING {event_pk}) "
-            f"UPDATE {quote(case_meta.db_table)} SET {', '.join(f'{quote(c)} = %s' for c in case_columns)} "
-            f"FROM e WHERE {quote(case_meta.db_table)}.{quote(case_meta.pk.column)} = %s RETURNING e.{event_pk}"
-        )
-    return sql

@@ -13,7 +13,7 @@ from django.utils import timezone
 from cases import policy
 from cases.choices import CaseOutcome, CaseStatus, ContactChannel, EventKind, Priority
 from cases.models import Case, RootCause
-from cases.services._lock import lock_case
+from cases.persistence import lock_case
 from cases.services._record import raise_priority, record
 from cases.services.follow_up import start_follow_up
 from cvx_site.errors import Conflict, InvalidInput, NotFound
@@ -23,14 +23,11 @@ NOTE_MAX_CHARS = 10_000
 
 @contextmanager
 def _acting_on(case_id: int, actor, action: str):
-    """Lock the case and check that `actor` may do `action` to it now."""
+    """Lock the case, if `actor` may see it (cases.selectors.cases_to_act_on),
+    and check that they may do `action` to it now."""
     with transaction.atomic():
-        case, member = lock_case(case_id, actor) if actor.is_authenticated else (None, False)
-        # The same rule as cases.selectors.case_access, with the membership
-        # taken from the locking query instead of a query of its own.
-        visible = case is not None and (member or policy.is_case_admin(actor)
-                                        or actor.has_perm("cases.view_all_cases"))
-        if not visible:
+        case, member = lock_case(case_id, actor)
+        if case is None:
             raise NotFound(f"No case {case_id} that you can see.")
         policy.check(actor, case, action, member=member)
         yield case

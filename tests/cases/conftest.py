@@ -73,3 +73,48 @@ def make_case(detractor_rule, touchpoint):
         return case
 
     return make
+
+
+# --- every kind of caller, for the tests that hold the access rule to one answer ----
+
+# The people of tests/conftest.py, and those the rule must also get right: a
+# lead who is not a member of the team they lead, the integration's service
+# user, staff in no team, and no one signed in.
+ROLES = ("agent", "other_agent", "lead", "lead_only", "cx_admin", "outsider", "integration_user",
+         "staff_without_team", "anonymous")
+
+
+@pytest.fixture
+def lead_only(team, django_user_model):
+    """Leads the team without being one of its members."""
+    user = django_user_model.objects.create_user("lead_only")
+    team.lead = user
+    team.save(update_fields=["lead"])
+    return user
+
+
+@pytest.fixture
+def integration_user(integration, django_user_model):
+    """The service user behind the `integration` token."""
+    return django_user_model.objects.get(auth_token__key=integration)
+
+
+@pytest.fixture
+def staff_without_team(db):
+    from journeys.roles import TEAM_LEAD
+    from tests.conftest import _make_user
+
+    return _make_user("staff", TEAM_LEAD, staff=True)
+
+
+@pytest.fixture
+def anonymous():
+    from django.contrib.auth.models import AnonymousUser
+
+    return AnonymousUser()
+
+
+@pytest.fixture(params=ROLES)
+def caller(request):
+    """(role name, user), once for each of ROLES."""
+    return request.param, request.getfixturevalue(request.param)

@@ -203,20 +203,3 @@ def test_unknown_action_names_the_field(make_case, lead):
     with pytest.raises(InvalidInput) as exc:
         services.case_transition(case_id=make_case().pk, actor=lead, action="teleport")
     assert exc.value.field == "action"
-
-
-@pytest.mark.parametrize("role", ["agent", "other_agent", "lead", "cx_admin", "outsider", "integration_user"])
-def test_the_services_access_check_agrees_with_the_list_selector(make_case, request, role):
-    from django.contrib.auth import get_user_model
-
-    from cases.selectors import case_access, cases_visible_to, is_team_member
-
-    if role == "integration_user":
-        request.getfixturevalue("integration")
-        user = get_user_model().objects.get(username="integration")
-    else:
-        user = request.getfixturevalue(role)
-    case = make_case()
-    visible, member = case_access(user, case)
-    assert visible == cases_visible_to(user).filter(pk=case.pk).exists()
-    assert member == is_team_member(user, case)
