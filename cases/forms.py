@@ -6,6 +6,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib.auth import get_user_model
 
+from cases import policy
 from cases.choices import ContactChannel, EventKind
 from cases.models import RootCause
 from cases.numbers import EXAMPLE, case_number, parse_case_number
@@ -17,48 +18,34 @@ def _note(required: bool, label: str = "Note") -> forms.CharField:
                            widget=forms.Textarea(attrs={"rows": 3}))
 
 
-class NoteForm(forms.Form):
-    note = _note(True)
+def _owner_field(param: policy.Param, case) -> forms.ModelChoiceField:
+    """Active members of the case's team."""
+    members = (case.team.members.filter(is_active=True).order_by("username") if case is not None
+               else get_user_model().objects.none())
+    return forms.ModelChoiceField(queryset=members, label=param.label, required=param.required)
 
 
-class OptionalNoteForm(forms.Form):
-    note = _note(False)
-
-
-class ReasonForm(forms.Form):
-    note = _note(True, "Reason")
-
-
-class ContactForm(forms.Form):
-    channel = forms.ChoiceField(choices=ContactChannel.choices)
-    note = _note(True, "What was agreed")
-
-
-class ResolveForm(forms.Form):
-    root_cause = forms.ModelChoiceField(queryset=RootCause.objects.filter(active=True).select_related("parent"))
-    note = _note(True, "Resolution summary")
-
-
-class ReassignForm(forms.Form):
-    owner = forms.ModelChoiceField(queryset=get_user_model().objects.none(), label="New owner")
-    note = _note(False)
-
-    def __init__(self, *args, case=None, **kwargs):
-        super().__init__(*args, **kwargs)
-        if case is not None:
-            self.fields["owner"].queryset = case.team.members.filter(is_active=True).order_by("username")
-
-
-ACTION_FORMS = {
-    "acknowledge": OptionalNoteForm,
-    "log_contact": ContactForm,
-    "note": NoteForm,
-    "reassign": ReassignForm,
-    "escalate": OptionalNoteForm,
-    "resolve": ResolveForm,
-    "reopen": ReasonForm,
-    "cancel": ReasonForm,
+# The form field of each parameter an action of the state table may take.
+_FIELDS = {
+    "note": lambda param, case: _note(param.required, param.label),
+    "channel": lambda param, case: forms.ChoiceField(choices=ContactChannel.choices, label=param.label,
+                                                     required=param.required),
+    "root_cause": lambda param, case: forms.ModelChoiceField(
+        queryset=RootCause.objects.filter(active=True).select_related("parent"), label=param.label,
+        required=param.required),
+    "owner": _owner_field,
 }
+
+
+class ActionForm(forms.Form):
+    """The form of one of people's actions on the case page: a field for
+    each parameter the state table (cases.policy.TRANSITIONS) gives it, in
+    its order, prefixed by the action's name."""
+
+    def __init__(self, action: str, data=None, *, case=None):
+        super().__init__(data, prefix=action)
+        for param in policy.TRANSITIONS[action].params:
+            self.fields[param.name] = _FIELDS[param.name](param, case)
 
 
 class AuditFilterForm(forms.Form):

@@ -1,11 +1,20 @@
-"""Who may do what to a case, in which state. Used by the services (which
-enforce it) and by pages and the API (which offer only what is allowed)."""
+"""The state table: every change a case goes through, by people and by the
+system, with who may do it and from which states. Nothing else decides.
+
+- People's actions (`ACTIONS`): the case services check them with `check`
+  before they change anything; pages and the API offer only what
+  `allowed_actions` gives, with the labels and parameters written here.
+- The system's transitions (routing, the SLA sweep, the follow-up and its
+  expiry) have no permission check, but like people's actions they are
+  recorded only through `cases.services._record.record`, which refuses with
+  `check_recorded` any event the table does not allow in the case's state
+  and any change of status it does not lead to."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cases.choices import OPEN_STATUSES, CaseStatus
+from cases.choices import OPEN_STATUSES, CaseStatus, ContactChannel, EventKind
 from cases.models import Case
 from cvx_site.errors import Conflict, PermissionDenied
 
@@ -13,29 +22,107 @@ ACT_ON_ALL = "cases.act_on_all_cases"
 S = CaseStatus
 ANY_STATUS = frozenset(S.values)
 OPEN = frozenset(OPEN_STATUSES)
+# The status "before" a case's first event: there was no case yet.
+NO_CASE = None
+# Who takes a transition: a person (the event's actor) or the system (no actor).
+PERSON, SYSTEM = "person", "system"
+
+
+@dataclass(frozen=True)
+class Param:
+    """A parameter of a person's action: a field of the API's transition
+    body and of the action's form on the case page."""
+
+    name: str
+    label: str
+    # The message when it is missing (or, for a choice, not one of them); None: optional.
+    missing: str | None = None
+
+    @property
+    def required(self) -> bool:
+        return self.missing is not None
 
 
 @dataclass(frozen=True)
 class Transition:
-    sources: frozenset[str]
+    kind: str  # the event that records it
+    sources: frozenset  # the statuses it may start from (NO_CASE: the case is being opened)
     target: str | None  # None: the status does not change
-    frontline: str  # "own": the owner; "take": an unassigned case of their team; "no"
+    by: str = PERSON
+    frontline: str = "no"  # people's actions: "own": the owner; "take": an unassigned case of their team; "no"
+    label: str = ""  # people's actions: how pages name it
+    done: str = ""  # people's actions: "it cannot be <done> in that state"
+    params: tuple[Param, ...] = ()
+
+
+def _note(label: str = "Note", missing: str | None = None) -> Param:
+    return Param("note", label, missing)
 
 
 TRANSITIONS: dict[str, Transition] = {
-    "acknowledge": Transition(frozenset({S.NEW, S.REOPENED}), S.ACKNOWLEDGED, "own"),
-    "log_contact": Transition(OPEN, S.CONTACTED, "own"),
-    "note": Transition(ANY_STATUS, None, "own"),
-    "reassign": Transition(OPEN, None, "take"),
-    "escalate": Transition(OPEN - {S.ESCALATED}, S.ESCALATED, "own"),
-    "resolve": Transition(OPEN, S.RESOLVED, "own"),
-    "reopen": Transition(frozenset({S.RESOLVED, S.AWAITING_FOLLOW_UP, S.CLOSED}), S.REOPENED, "no"),
-    "cancel": Transition(OPEN, S.CANCELLED, "no"),
+    # What people do: one service each in cases.services.transitions.
+    "acknowledge": Transition(EventKind.ACKNOWLEDGED, frozenset({S.NEW, S.REOPENED}), S.ACKNOWLEDGED,
+                              frontline="own", label="Acknowledge", done="acknowledged", params=(_note(),)),
+    "log_contact": Transition(EventKind.CONTACTED, OPEN, S.CONTACTED, frontline="own", label="Log contact",
+                              done="contacted", params=(
+                                  Param("channel", "Channel", f"Choose one of: {', '.join(ContactChannel.values)}."),
+                                  _note("What was agreed", "Say what was agreed with the customer."))),
+    "note": Transition(EventKind.NOTE, ANY_STATUS, None, frontline="own", label="Add note", done="noted",
+                       params=(_note(missing="A note cannot be empty."),)),
+    "reassign": Transition(EventKind.ASSIGNED, OPEN, None, frontline="take", label="Reassign", done="reassigned",
+                           params=(Param("owner", "New owner", "Choose an existing user."), _note())),
+    "escalate": Transition(EventKind.ESCALATED, OPEN - {S.ESCALATED}, S.ESCALATED, frontline="own",
+                           label="Escalate", done="escalated", params=(_note(),)),
+    "resolve": Transition(EventKind.RESOLVED, OPEN, S.RESOLVED, frontline="own", label="Resolve", done="resolved",
+                          params=(Param("root_cause", "Root cause", "Choose the root cause."),
+                                  _note("Resolution summary", "Summarise what was done for the customer."))),
+    "reopen": Transition(EventKind.REOPENED, frozenset({S.RESOLVED, S.AWAITING_FOLLOW_UP, S.CLOSED}), S.REOPENED,
+                         label="Reopen", done="reopened", params=(_note("Reason", "Say why the case is reopened."),)),
+    "cancel": Transition(EventKind.CANCELLED, OPEN, S.CANCELLED, label="Cancel case", done="cancelled",
+                         params=(_note("Reason", "Say why the case is cancelled."),)),
+    # What the system does: routing (cases.services.routing), the SLA sweep
+    # (.sla), the follow-up survey, its answer and its expiry (.follow_up).
+    "open": Transition(EventKind.OPENED, frozenset({NO_CASE}), S.NEW, by=SYSTEM),
+    "assign": Transition(EventKind.ASSIGNED, OPEN, None, by=SYSTEM),
+    "attach_feedback": Transition(EventKind.FEEDBACK_ATTACHED, OPEN, None, by=SYSTEM),
+    # An escalated case stays escalated.
+    "breach_sla": Transition(EventKind.SLA_BREACHED, OPEN, S.ESCALATED, by=SYSTEM),
+    "send_follow_up": Transition(EventKind.FOLLOW_UP_SENT, frozenset({S.RESOLVED}), S.AWAITING_FOLLOW_UP, by=SYSTEM),
+    "skip_follow_up": Transition(EventKind.FOLLOW_UP_SKIPPED, frozenset({S.RESOLVED}), None, by=SYSTEM),
+    # Recorded in whatever state the case has reached meanwhile.
+    "record_follow_up_answer": Transition(EventKind.FOLLOW_UP_ANSWERED, ANY_STATUS, None, by=SYSTEM),
+    # Recovered, not recovered, or the survey expired unanswered.
+    "close": Transition(EventKind.CLOSED, frozenset({S.AWAITING_FOLLOW_UP}), S.CLOSED, by=SYSTEM),
+    "reopen_not_recovered": Transition(EventKind.REOPENED, frozenset({S.AWAITING_FOLLOW_UP}), S.REOPENED, by=SYSTEM),
+    "escalate_not_recovered": Transition(EventKind.ESCALATED, frozenset({S.REOPENED}), S.ESCALATED, by=SYSTEM),
 }
-ACTIONS = tuple(TRANSITIONS)
-ACTION_LABELS = {"acknowledge": "Acknowledge", "log_contact": "Log contact", "note": "Add note",
-                 "reassign": "Reassign", "escalate": "Escalate", "resolve": "Resolve", "reopen": "Reopen",
-                 "cancel": "Cancel case"}
+ACTIONS = tuple(name for name, t in TRANSITIONS.items() if t.by == PERSON)
+# The transitions by (event kind, who): what record() looks up.
+_RECORDED: dict[tuple[str, str], tuple[Transition, ...]] = {
+    key: tuple(t for t in TRANSITIONS.values() if (t.kind, t.by) == key)
+    for key in {(t.kind, t.by) for t in TRANSITIONS.values()}
+}
+
+
+def param(action: str, name: str) -> Param:
+    """The parameter `name` of a person's action."""
+    return next(p for p in TRANSITIONS[action].params if p.name == name)
+
+
+def recorded_allows(kind: str, by: str, before: str | None, after: str) -> bool:
+    """Whether the table lets `by` (PERSON or SYSTEM) record an event of
+    `kind` on a case in status `before` (NO_CASE for its first event),
+    leaving it in status `after`."""
+    return any(before in t.sources and after in (before, t.target) for t in _RECORDED.get((kind, by), ()))
+
+
+def check_recorded(case: Case, kind: str, by: str, before: str | None, after: str) -> None:
+    """Raise Conflict unless recorded_allows(...): record()'s gate."""
+    if not recorded_allows(kind, by, before, after):
+        shown = dict(S.choices)
+        what = (f"move it from {shown.get(before, 'no case')} to {shown.get(after, after)}" if before != after
+                else f"record it while it is {shown.get(before, 'no case')}")
+        raise Conflict(f"Case {case.number}: the state table lets no {by} event {kind} {what}.")
 
 
 def is_case_admin(user) -> bool:
@@ -69,21 +156,16 @@ def state_allows(case: Case, action: str) -> bool:
 
 def check(user, case: Case, action: str, *, member: bool) -> None:
     """Raise PermissionDenied (role) or Conflict (state) unless allowed."""
-    if action not in TRANSITIONS:
+    if action not in ACTIONS:
         raise Conflict(f"Unknown action {action!r}.")
     if not role_allows(user, case, action, member=member):
         raise PermissionDenied(f"You may not {action.replace('_', ' ')} case {case.number}.")
     if not state_allows(case, action):
         raise Conflict(
             f"Case {case.number} is {case.get_status_display().lower()}; it cannot be "
-            f"{_past(action)} in that state."
+            f"{TRANSITIONS[action].done} in that state."
         )
 
 
 def allowed_actions(user, case: Case, *, member: bool) -> list[str]:
     return [a for a in ACTIONS if state_allows(case, a) and role_allows(user, case, a, member=member)]
-
-
-def _past(action: str) -> str:
-    return {"acknowledge": "acknowledged", "log_contact": "contacted", "note": "noted", "reassign": "reassigned",
-            "escalate": "escalated", "resolve": "resolved", "reopen": "reopened", "cancel": "cancelled"}[action]

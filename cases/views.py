@@ -21,7 +21,7 @@ from cases.audit.trail import last_good_checkpoint, latest_checkpoint
 from cases.audit.verify import ChainBreak
 from cases.choices import CaseOutcome, CaseStatus, Priority
 from cases.filtersets import CaseFilterSet
-from cases.forms import ACTION_FORMS, AuditFilterForm, BulkReassignForm
+from cases.forms import ActionForm, AuditFilterForm, BulkReassignForm
 from cases.models import Case, RoutedResponse, VerificationRun
 from cases.numbers import case_number
 from cases.selectors import (
@@ -93,7 +93,7 @@ def case_detail(request, pk: int, *, forms=None, status: int = 200):
     member = case.actor_in_team
     allowed = policy.allowed_actions(request.user, case, member=member)
     forms = forms or {}
-    action_forms = [(a, policy.ACTION_LABELS[a], forms.get(a) or _form(a, case)) for a in allowed]
+    action_forms = [(a, policy.TRANSITIONS[a].label, forms.get(a) or ActionForm(a, case=case)) for a in allowed]
     attached = (RoutedResponse.objects.filter(case=case).exclude(response_id=case.feedback_id)
                 .select_related("response__touchpoint").order_by("routed_at"))
     history = _customer_history(request.user, case)
@@ -146,13 +146,6 @@ def _shown(names: dict, field: str, value):
     return value
 
 
-def _form(action: str, case: Case, data=None):
-    form_class = ACTION_FORMS[action]
-    if action == "reassign":
-        return form_class(data, case=case, prefix=action)
-    return form_class(data, prefix=action)
-
-
 def _customer_history(user, case: Case) -> dict:
     """The case's customer, and of their other feedback and cases only what
     the viewer's selectors give them, as the API would."""
@@ -176,11 +169,11 @@ def case_act(request, pk: int, action: str):
     case = _case_for(request.user, pk)
     if action == "take":
         action, data = "reassign", {"reassign-owner": str(request.user.pk)}
-    elif action in ACTION_FORMS:
+    elif action in policy.ACTIONS:
         data = request.POST
     else:
         raise Http404
-    form = _form(action, case, data)
+    form = ActionForm(action, data, case=case)
     if not form.is_valid():
         return case_detail(request, pk, forms={action: form}, status=400)
     try:
@@ -191,7 +184,7 @@ def case_act(request, pk: int, action: str):
         else:
             messages.error(request, exc.message)
         return case_detail(request, pk, forms={action: form}, status=exc.status)
-    messages.success(request, f"{case.number}: {policy.ACTION_LABELS[action].lower()} — done.")
+    messages.success(request, f"{case.number}: {policy.TRANSITIONS[action].label.lower()} — done.")
     return redirect("cases:detail", pk=case.pk)
 
 

@@ -3,6 +3,7 @@ from rest_framework import serializers
 from cases import policy
 from cases.choices import ContactChannel
 from cases.models import Case, CaseEvent
+from cases.services.transitions import NOTE_MAX_CHARS
 
 
 class CaseSerializer(serializers.ModelSerializer):
@@ -42,10 +43,20 @@ class CaseEventSerializer(serializers.ModelSerializer):
         return event.actor.get_username() if event.actor_id else "system"
 
 
+def _taken_by(name: str, what: str) -> str:
+    """`what` the parameter `name` is, and which actions of the state table
+    take it (and require it)."""
+    takes = [a for a in policy.ACTIONS if any(p.name == name for p in policy.TRANSITIONS[a].params)]
+    return f"{what}: " + ", ".join(f"{a} (required)" if policy.param(a, name).required else a for a in takes) + "."
+
+
 class TransitionSerializer(serializers.Serializer):
+    """One of people's actions and its parameters (cases.policy.TRANSITIONS)."""
+
     action = serializers.ChoiceField(choices=policy.ACTIONS)
-    note = serializers.CharField(required=False, allow_blank=True, max_length=10_000)
-    owner = serializers.IntegerField(required=False, help_text="reassign: the new owner's user id.")
-    root_cause = serializers.IntegerField(required=False, help_text="resolve: the root cause id.")
+    note = serializers.CharField(required=False, allow_blank=True, max_length=NOTE_MAX_CHARS,
+                                 help_text=_taken_by("note", "The note, reason or summary"))
+    owner = serializers.IntegerField(required=False, help_text=_taken_by("owner", "The new owner's user id"))
+    root_cause = serializers.IntegerField(required=False, help_text=_taken_by("root_cause", "The root cause's id"))
     channel = serializers.ChoiceField(choices=ContactChannel.choices, required=False,
-                                      help_text="log_contact: how the customer was reached.")
+                                      help_text=_taken_by("channel", "How the customer was reached"))

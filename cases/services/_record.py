@@ -7,6 +7,7 @@ from datetime import datetime
 from django.db import transaction
 from django_q.tasks import async_task
 
+from cases import policy
 from cases.audit import TRACKED, chain_event
 from cases.choices import EventKind, Priority
 from cases.models import Case, CaseEvent
@@ -34,7 +35,15 @@ def record(case: Case, *, kind: str, actor, now: datetime, note: str = "", data:
 
     `changes` of the event hold [before, after] of each TRACKED field that
     changed; the first event of a case holds [None, value] of every field
-    that is set, so that the events alone imply the row (cases.audit.verify)."""
+    that is set, so that the events alone imply the row (cases.audit.verify).
+
+    Raises Conflict, before changing anything, unless the state table
+    (cases.policy.TRANSITIONS) lets the actor (a person; None: the system)
+    record `kind` on the case in its state, and any new status is the one
+    that transition leads to."""
+    status = case.status if case.audit_seq else policy.NO_CASE
+    policy.check_recorded(case, kind, policy.SYSTEM if actor is None else policy.PERSON, status,
+                          changes.get("status", case.status))
     before = [getattr(case, f) for f in TRACKED] if case.audit_seq else [None] * len(TRACKED)
     for name, value in changes.items():
         setattr(case, name, value)

@@ -33,19 +33,23 @@ def _acting_on(case_id: int, actor, action: str):
         yield case
 
 
-def _required(text: str | None, field: str, reason: str) -> str:
+def _note(action: str, text: str | None) -> str:
+    """The action's note, stripped; refused when the state table requires
+    one and it is empty, or when it is too long."""
+    param = policy.param(action, "note")
     text = (text or "").strip()
-    if not text:
-        raise InvalidInput(reason, field=field)
+    if param.required and not text:
+        raise InvalidInput(param.missing, field="note")
     if len(text) > NOTE_MAX_CHARS:
-        raise InvalidInput(f"At most {NOTE_MAX_CHARS} characters.", field=field)
+        raise InvalidInput(f"At most {NOTE_MAX_CHARS} characters.", field="note")
     return text
 
 
 def case_acknowledge(*, case_id: int, actor, note: str = "") -> Case:
     """new or reopened -> acknowledged."""
+    note = _note("acknowledge", note)
     with _acting_on(case_id, actor, "acknowledge") as case:
-        record(case, kind=EventKind.ACKNOWLEDGED, actor=actor, now=timezone.now(), note=note.strip(),
+        record(case, kind=EventKind.ACKNOWLEDGED, actor=actor, now=timezone.now(), note=note,
                status=CaseStatus.ACKNOWLEDGED)
     return case
 
@@ -54,8 +58,8 @@ def case_log_contact(*, case_id: int, actor, channel: str, note: str) -> Case:
     """Record a contact with the customer (how, and what was agreed) -> contacted.
     The first contact stops the first-contact SLA clock."""
     if channel not in ContactChannel.values:
-        raise InvalidInput(f"Choose one of: {', '.join(ContactChannel.values)}.", field="channel")
-    note = _required(note, "note", "Say what was agreed with the customer.")
+        raise InvalidInput(policy.param("log_contact", "channel").missing, field="channel")
+    note = _note("log_contact", note)
     with _acting_on(case_id, actor, "log_contact") as case:
         now = timezone.now()
         record(case, kind=EventKind.CONTACTED, actor=actor, now=now, note=note, data={"channel": channel},
@@ -66,7 +70,7 @@ def case_log_contact(*, case_id: int, actor, channel: str, note: str) -> Case:
 
 def case_note(*, case_id: int, actor, note: str) -> Case:
     """Add a note; the state does not change."""
-    note = _required(note, "note", "A note cannot be empty.")
+    note = _note("note", note)
     with _acting_on(case_id, actor, "note") as case:
         record(case, kind=EventKind.NOTE, actor=actor, now=timezone.now(), note=note)
     return case
@@ -75,7 +79,7 @@ def case_note(*, case_id: int, actor, note: str) -> Case:
 def case_reassign(*, case_id: int, actor, owner, note: str = "") -> Case:
     """Give the case to `owner` (a user or user id), an active member of the
     case's team. Frontline staff may only take unassigned cases themselves."""
-    owner = _user(owner)
+    owner, note = _user(owner), _note("reassign", note)
     with _acting_on(case_id, actor, "reassign") as case:
         if not (policy.is_case_admin(actor) or policy.leads_team_of(actor, case)) and owner.pk != actor.pk:
             raise InvalidInput("You can only take the case yourself.", field="owner")
@@ -83,15 +87,16 @@ def case_reassign(*, case_id: int, actor, owner, note: str = "") -> Case:
             raise Conflict(f"{owner.get_username()} already owns case {case.number}.")
         if not owner.is_active or not case.team.members.filter(pk=owner.pk).exists():
             raise InvalidInput(f"{owner.get_username()} is not an active member of {case.team}.", field="owner")
-        record(case, kind=EventKind.ASSIGNED, actor=actor, now=timezone.now(), note=note.strip(),
+        record(case, kind=EventKind.ASSIGNED, actor=actor, now=timezone.now(), note=note,
                data={"owner": owner.get_username()}, owner_id=owner.pk)
     return case
 
 
 def case_escalate(*, case_id: int, actor, note: str = "") -> Case:
     """Escalate to the team lead: status escalated, priority at least high."""
+    note = _note("escalate", note)
     with _acting_on(case_id, actor, "escalate") as case:
-        record(case, kind=EventKind.ESCALATED, actor=actor, now=timezone.now(), note=note.strip(),
+        record(case, kind=EventKind.ESCALATED, actor=actor, now=timezone.now(), note=note,
                status=CaseStatus.ESCALATED, priority=raise_priority(case.priority, Priority.HIGH))
     return case
 
@@ -100,7 +105,7 @@ def case_resolve(*, case_id: int, actor, root_cause, note: str) -> Case:
     """-> resolved, with a root cause and a summary of what was done (both
     required); then the follow-up survey goes out (-> awaiting_follow_up)
     unless the contact rules forbid it, which is recorded."""
-    note = _required(note, "note", "Summarise what was done for the customer.")
+    note = _note("resolve", note)
     cause = _root_cause(root_cause)
     with _acting_on(case_id, actor, "resolve") as case:
         now = timezone.now()
@@ -113,7 +118,7 @@ def case_resolve(*, case_id: int, actor, root_cause, note: str) -> Case:
 
 def case_reopen(*, case_id: int, actor, note: str) -> Case:
     """resolved, awaiting follow-up or closed -> reopened (reason required)."""
-    note = _required(note, "note", "Say why the case is reopened.")
+    note = _note("reopen", note)
     with _acting_on(case_id, actor, "reopen") as case:
         record(case, kind=EventKind.REOPENED, actor=actor, now=timezone.now(), note=note,
                status=CaseStatus.REOPENED, outcome=None, resolved_at=None, closed_at=None)
@@ -122,32 +127,28 @@ def case_reopen(*, case_id: int, actor, note: str) -> Case:
 
 def case_cancel(*, case_id: int, actor, note: str) -> Case:
     """Any open state -> cancelled, outcome cancelled (reason required)."""
-    note = _required(note, "note", "Say why the case is cancelled.")
+    note = _note("cancel", note)
     with _acting_on(case_id, actor, "cancel") as case:
         record(case, kind=EventKind.CANCELLED, actor=actor, now=timezone.now(), note=note,
                status=CaseStatus.CANCELLED, outcome=CaseOutcome.CANCELLED, closed_at=timezone.now())
     return case
 
 
-_DISPATCH = {
-    "acknowledge": (case_acknowledge, ("note",)),
-    "log_contact": (case_log_contact, ("channel", "note")),
-    "note": (case_note, ("note",)),
-    "reassign": (case_reassign, ("owner", "note")),
-    "escalate": (case_escalate, ("note",)),
-    "resolve": (case_resolve, ("root_cause", "note")),
-    "reopen": (case_reopen, ("note",)),
-    "cancel": (case_cancel, ("note",)),
+# The service of each of people's actions; what each takes is in the state table.
+_SERVICES = {
+    "acknowledge": case_acknowledge, "log_contact": case_log_contact, "note": case_note,
+    "reassign": case_reassign, "escalate": case_escalate, "resolve": case_resolve, "reopen": case_reopen,
+    "cancel": case_cancel,
 }
 
 
 def case_transition(*, case_id: int, actor, action: str, **params) -> Case:
-    """Run `action` (one of policy.ACTIONS) with the parameters it takes;
-    missing parameters count as empty."""
-    if action not in _DISPATCH:
-        raise InvalidInput(f"Choose one of: {', '.join(_DISPATCH)}.", field="action")
-    service, names = _DISPATCH[action]
-    return service(case_id=case_id, actor=actor, **{n: params.get(n) or "" for n in names})
+    """Run `action` (one of policy.ACTIONS) with the parameters the state
+    table gives it; missing parameters count as empty."""
+    if action not in _SERVICES:
+        raise InvalidInput(f"Choose one of: {', '.join(policy.ACTIONS)}.", field="action")
+    names = (p.name for p in policy.TRANSITIONS[action].params)
+    return _SERVICES[action](case_id=case_id, actor=actor, **{n: params.get(n) or "" for n in names})
 
 
 def _user(value):
@@ -157,7 +158,7 @@ def _user(value):
     try:
         return User.objects.get(pk=int(value))
     except (TypeError, ValueError, User.DoesNotExist):
-        raise InvalidInput("Choose an existing user.", field="owner") from None
+        raise InvalidInput(policy.param("reassign", "owner").missing, field="owner") from None
 
 
 def _root_cause(value) -> RootCause:
@@ -167,7 +168,7 @@ def _root_cause(value) -> RootCause:
         try:
             cause = RootCause.objects.get(pk=int(value))
         except (TypeError, ValueError, RootCause.DoesNotExist):
-            raise InvalidInput("Choose the root cause.", field="root_cause") from None
+            raise InvalidInput(policy.param("resolve", "root_cause").missing, field="root_cause") from None
     if not cause.active:
         raise InvalidInput(f"{cause} is no longer in use.", field="root_cause")
     return cause
