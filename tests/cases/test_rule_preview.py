@@ -198,6 +198,7 @@ def test_an_attach_example_says_so(client, cx_admin, rules):
 
 
 @pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_on_postgresql_the_preview_transaction_is_read_only(pg_audit_cleanup, rules, monkeypatch):
     from django.db import InternalError
 

@@ -36,6 +36,7 @@ PRODUCTION_ENV = {
     "DATABASE_URL": "postgres://cvx:secret@db.example.com:5432/cvx",
     "REDIS_URL": "redis://redis.example.com:6379/0",
     "DJANGO_EMAIL_HOST": "smtp.example.com",
+    "CVX_AUDIT_KEY": secrets.token_urlsafe(48),
 }
 
 
