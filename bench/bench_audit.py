@@ -58,19 +58,32 @@ def write_trails(seed: int = 7, chunk: int = 20_000) -> dict:
     from cases.models import Case
 
     started, rng, key = time.perf_counter(), random.Random(seed), settings.CVX_AUDIT_KEY.encode()
-    columns = [("case_id", "int8"), ("seq", "int4"), ("kind", "varchar"), ("at", "timestamptz"),
-               ("changes", "jsonb"), ("note", "text"), ("data", "jsonb"), ("prev_hash", "varchar"),
-               ("hash", "varchar"), ("version", "int2")]
+    columns = [
+        ("case_id", "int8"),
+        ("seq", "int4"),
+        ("kind", "varchar"),
+        ("at", "timestamptz"),
+        ("changes", "jsonb"),
+        ("note", "text"),
+        ("data", "jsonb"),
+        ("prev_hash", "varchar"),
+        ("hash", "varchar"),
+        ("version", "int2"),
+    ]
     events = cases = after = 0
     while True:
-        rows = list(Case.objects.filter(audit_seq=0, pk__gt=after).order_by("pk")
-                    .values_list("pk", "created_at", *TRACKED)[:chunk])
+        rows = list(
+            Case.objects.filter(audit_seq=0, pk__gt=after)
+            .order_by("pk")
+            .values_list("pk", "created_at", *TRACKED)[:chunk]
+        )
         if not rows:
             break
         after, heads = rows[-1][0], []
         with transaction.atomic(), connection.cursor() as cursor:
-            with cursor.copy(f"COPY cases_caseevent ({', '.join(c for c, _ in columns)}) "
-                             "FROM STDIN (FORMAT BINARY)") as copy:
+            with cursor.copy(
+                f"COPY cases_caseevent ({', '.join(c for c, _ in columns)}) FROM STDIN (FORMAT BINARY)"
+            ) as copy:
                 copy.set_types([t for _, t in columns])
                 for case_id, created, *tracked in rows:
                     opened = {CHANGE_NAMES[f]: [None, jsonable(v)] for f, v in zip(TRACKED, tracked) if v is not None}
@@ -78,11 +91,22 @@ def write_trails(seed: int = 7, chunk: int = 20_000) -> dict:
                     for seq in range(1, rng.randint(1, 7) + 1):
                         kind, changes, note = (EventKind.OPENED, opened, "") if seq == 1 else (EventKind.NOTE, {}, NOTE)
                         at = created + timedelta(minutes=seq)
-                        content = canonical(case_id=case_id, seq=seq, kind=kind, actor_id=None, at=at,
-                                            changes=changes, note=note, data={}, prev_hash=prev, version=KEYED)
+                        content = canonical(
+                            case_id=case_id,
+                            seq=seq,
+                            kind=kind,
+                            actor_id=None,
+                            at=at,
+                            changes=changes,
+                            note=note,
+                            data={},
+                            prev_hash=prev,
+                            version=KEYED,
+                        )
                         digest = hmac.new(key, content, hashlib.sha256).hexdigest()
-                        copy.write_row((case_id, seq, str(kind), at, Jsonb(changes), note, Jsonb({}), prev, digest,
-                                        KEYED))
+                        copy.write_row(
+                            (case_id, seq, str(kind), at, Jsonb(changes), note, Jsonb({}), prev, digest, KEYED)
+                        )
                         prev, events = digest, events + 1
                     heads.append((case_id, seq, prev))
             cursor.execute("CREATE TEMPORARY TABLE bench_heads (id int8, seq int4, head varchar) ON COMMIT DROP")
@@ -90,8 +114,10 @@ def write_trails(seed: int = 7, chunk: int = 20_000) -> dict:
                 copy.set_types(["int8", "int4", "varchar"])
                 for head in heads:
                     copy.write_row(head)
-            cursor.execute("UPDATE cases_case SET audit_seq = h.seq, audit_head = h.head FROM bench_heads h "
-                           "WHERE cases_case.id = h.id")
+            cursor.execute(
+                "UPDATE cases_case SET audit_seq = h.seq, audit_head = h.head FROM bench_heads h "
+                "WHERE cases_case.id = h.id"
+            )
         cases += len(rows)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE cases_caseevent")
@@ -163,21 +189,33 @@ def main(argv=None) -> int:
     with database_url(args.database_url) as url, tempfile.TemporaryDirectory() as data_dir:
         setup_django(url, data_dir)
         from fill import fill
+
         from journeys.demo import seed_journeys
 
         seed_journeys()
         filled = fill(max(args.responses, args.cases), args.cases)
         result = measure(args)
-    print(f"\nAudit benchmark: {result['cases']:,} cases, {result['events']:,} events "
-          f"(data set filled in {filled['seconds']:.0f} s{', reused' if filled['reused'] else ''})\n")
+    print(
+        f"\nAudit benchmark: {result['cases']:,} cases, {result['events']:,} events "
+        f"(data set filled in {filled['seconds']:.0f} s{', reused' if filled['reused'] else ''})\n"
+    )
     rows = [
-        ("first checkpoint (every head)", f"{result['checkpoint_first_s']:.1f} s",
-         f"{result['checkpoint_first_heads']:,} heads"),
+        (
+            "first checkpoint (every head)",
+            f"{result['checkpoint_first_s']:.1f} s",
+            f"{result['checkpoint_first_heads']:,} heads",
+        ),
         ("full verification", f"{result['full_s']:.1f} s", f"{result['full_events_per_s']:,} events/s"),
-        (f"checkpoint after {args.changed:,} notes", f"{result['checkpoint_delta_s']:.1f} s",
-         f"{result['checkpoint_delta_heads']:,} heads"),
-        (f"incremental verification after {args.changed:,} notes", f"{result['incremental_s']:.1f} s",
-         f"{result['incremental_cases']:,} cases read"),
+        (
+            f"checkpoint after {args.changed:,} notes",
+            f"{result['checkpoint_delta_s']:.1f} s",
+            f"{result['checkpoint_delta_heads']:,} heads",
+        ),
+        (
+            f"incremental verification after {args.changed:,} notes",
+            f"{result['incremental_s']:.1f} s",
+            f"{result['incremental_cases']:,} cases read",
+        ),
     ]
     for what, seconds, detail in rows:
         print(f"{what:<52}{seconds:>10}  {detail}")

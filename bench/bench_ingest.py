@@ -95,6 +95,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 from common import Where, cumulative, run_in_throwaway, short_path  # noqa: E402 - after sys.path
+
 DEFAULT_JSON = ROOT / "bench" / "results" / "ingest.json"
 BULK_URL = "/api/v1/feedback/bulk/"
 MIN_WORDS, MAX_WORDS = 10, 60
@@ -150,14 +151,53 @@ NEUTRAL = [
 CONNECTORS = ["", "", "", "Also, ", "But ", "To be honest, ", "Overall, ", "Anyway, "]
 # tone -> weights of (positive, neutral, negative) phrases
 TONE_MIX = {"positive": (70, 25, 5), "neutral": (30, 40, 30), "negative": (5, 25, 70)}
-FIRST_NAMES = ["Amara", "Ben", "Chloe", "Dev", "Elena", "Farah", "George", "Hana", "Ivan", "Jade",
-               "Kofi", "Lena", "Marco", "Nia", "Omar", "Priya", "Quinn", "Rosa", "Sami", "Tom"]
-LAST_NAMES = ["Smith", "Okafor", "Nguyen", "Patel", "Garcia", "Kowalski", "Murphy", "Haddad",
-              "Jensen", "Rossi", "Tanaka", "Brown", "Silva", "Ali", "Walsh", "Novak"]
+FIRST_NAMES = [
+    "Amara",
+    "Ben",
+    "Chloe",
+    "Dev",
+    "Elena",
+    "Farah",
+    "George",
+    "Hana",
+    "Ivan",
+    "Jade",
+    "Kofi",
+    "Lena",
+    "Marco",
+    "Nia",
+    "Omar",
+    "Priya",
+    "Quinn",
+    "Rosa",
+    "Sami",
+    "Tom",
+]
+LAST_NAMES = [
+    "Smith",
+    "Okafor",
+    "Nguyen",
+    "Patel",
+    "Garcia",
+    "Kowalski",
+    "Murphy",
+    "Haddad",
+    "Jensen",
+    "Rossi",
+    "Tanaka",
+    "Brown",
+    "Silva",
+    "Ali",
+    "Walsh",
+    "Novak",
+]
 # channel -> (source, kind) as integrations of that channel would send them
 CHANNEL_SOURCE = {
-    "social": ("social", "indirect"), "ivr": ("ops", "inferred"), "chat": ("chat", "direct"),
-    "call_center": ("call-survey", "direct"), "mobile_app": ("app-survey", "direct"),
+    "social": ("social", "indirect"),
+    "ivr": ("ops", "inferred"),
+    "chat": ("chat", "direct"),
+    "call_center": ("call-survey", "direct"),
+    "mobile_app": ("app-survey", "direct"),
 }
 IDENTITY_MODES = [("email", 45), ("phone", 20), ("email+phone", 20), ("crm+email", 5), ("crm", 5), ("none", 5)]
 
@@ -214,19 +254,24 @@ class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescrip
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog="bench_ingest.py", description=__doc__, formatter_class=_HelpFormatter,
+        prog="bench_ingest.py",
+        description=__doc__,
+        formatter_class=_HelpFormatter,
     )
     parser.add_argument("--items", type=int, default=20_000, help="items (N) per phase")
     parser.add_argument("--batch-size", type=int, default=1000, help="items per API body / service call (max 1000)")
     parser.add_argument("--seed", type=int, default=20240601, help="seed of the generated items")
-    parser.add_argument("--customers", type=int, default=0,
-                        help="size of the customer pool per phase; 0 means items / 5")
+    parser.add_argument(
+        "--customers", type=int, default=0, help="size of the customer pool per phase; 0 means items / 5"
+    )
     parser.add_argument("--warmup", type=int, default=200, help="items of the untimed warm-up before each phase")
-    parser.add_argument("--database-url", default=None,
-                        help="use this (disposable!) PostgreSQL database instead of a throwaway server")
+    parser.add_argument(
+        "--database-url", default=None, help="use this (disposable!) PostgreSQL database instead of a throwaway server"
+    )
     parser.add_argument("--json", type=Path, default=DEFAULT_JSON, help="write the figures here as JSON")
-    parser.add_argument("--profile", action="store_true",
-                        help="also cProfile one batch through the API and one through the service")
+    parser.add_argument(
+        "--profile", action="store_true", help="also cProfile one batch through the API and one through the service"
+    )
     args = parser.parse_args(argv)
     if not 1 <= args.batch_size <= 1000:
         parser.error("--batch-size must be between 1 and 1000 (the bulk API's limit)")
@@ -310,7 +355,7 @@ def make_specs(n: int, seed: int, people: int) -> list[ItemSpec]:
     touchpoints = demo_touchpoints()
     # Zipf-like: a few customers answer very often, most once or twice.
     weights = [1 / (rank + 1) ** 0.7 for rank in range(people)]
-    anchor = dt.datetime(2025, 1, 1, tzinfo=dt.timezone.utc)
+    anchor = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
     modes, mode_weights = zip(*IDENTITY_MODES)
     specs = []
     for index in range(n):
@@ -319,14 +364,25 @@ def make_specs(n: int, seed: int, people: int) -> list[ItemSpec]:
         scores, tone = make_scores(rng)
         mode = rng.choices(modes, weights=mode_weights)[0]
         occurred = anchor - dt.timedelta(seconds=rng.randrange(90 * 86400))
-        specs.append(ItemSpec(
-            index=index, touchpoint=slug, source=source, kind=kind, occurred_at=occurred.isoformat(),
-            scores=scores, comment=make_comment(rng, tone),
-            metadata={"locale": rng.choice(["en-GB", "en-IE", "en-US"]), "channel": channel,
-                      "survey": f"{slug}-q{rng.randint(1, 4)}"},
-            person=None if mode == "none" else rng.choices(range(people), weights=weights)[0],
-            identity_mode=mode, spelling=rng.randrange(3),
-        ))
+        specs.append(
+            ItemSpec(
+                index=index,
+                touchpoint=slug,
+                source=source,
+                kind=kind,
+                occurred_at=occurred.isoformat(),
+                scores=scores,
+                comment=make_comment(rng, tone),
+                metadata={
+                    "locale": rng.choice(["en-GB", "en-IE", "en-US"]),
+                    "channel": channel,
+                    "survey": f"{slug}-q{rng.randint(1, 4)}",
+                },
+                person=None if mode == "none" else rng.choices(range(people), weights=weights)[0],
+                identity_mode=mode,
+                spelling=rng.randrange(3),
+            )
+        )
     return specs
 
 
@@ -353,9 +409,14 @@ def customer_of(spec: ItemSpec, tag: str) -> dict[str, str] | None:
 def render_item(spec: ItemSpec, tag: str) -> dict[str, Any]:
     """The JSON object for `spec` in the phase `tag`."""
     item: dict[str, Any] = {
-        "touchpoint": spec.touchpoint, "kind": spec.kind, "source": spec.source,
-        "external_id": f"{tag}-{spec.index:07d}", "occurred_at": spec.occurred_at,
-        **spec.scores, "comment": spec.comment, "metadata": spec.metadata,
+        "touchpoint": spec.touchpoint,
+        "kind": spec.kind,
+        "source": spec.source,
+        "external_id": f"{tag}-{spec.index:07d}",
+        "occurred_at": spec.occurred_at,
+        **spec.scores,
+        "comment": spec.comment,
+        "metadata": spec.metadata,
     }
     customer = customer_of(spec, tag)
     if customer is not None:
@@ -364,7 +425,7 @@ def render_item(spec: ItemSpec, tag: str) -> dict[str, Any]:
 
 
 def batches(items: Sequence[Any], size: int) -> list[Sequence[Any]]:
-    return [items[start:start + size] for start in range(0, len(items), size)]
+    return [items[start : start + size] for start in range(0, len(items), size)]
 
 
 # --- timed phases -------------------------------------------------------------------
@@ -446,8 +507,9 @@ def rows_tagged(tag: str) -> int:
     return FeedbackResponse.objects.filter(external_id__startswith=f"{tag}-").count()
 
 
-def run_interleaved(client: Any, bodies: list[bytes], service_batches: list[Sequence[dict]]
-                    ) -> tuple[float, list[tuple[int, bytes]], float, int]:
+def run_interleaved(
+    client: Any, bodies: list[bytes], service_batches: list[Sequence[dict]]
+) -> tuple[float, list[tuple[int, bytes]], float, int]:
     """One API batch and one service batch in turn, API first in even rounds
     and service first in odd ones, each on its own clock: neither path gains
     from running first on a smaller table or at a quieter moment."""
@@ -493,10 +555,20 @@ def phase_api_and_service(report: Report, specs: list[ItemSpec], token: str, war
 
 # Django field type -> PostgreSQL type name for psycopg's binary COPY.
 PG_TYPES = {
-    "BigAutoField": "int8", "AutoField": "int4", "BigIntegerField": "int8", "IntegerField": "int4",
-    "SmallIntegerField": "int2", "PositiveSmallIntegerField": "int2", "PositiveIntegerField": "int4",
-    "CharField": "varchar", "SlugField": "varchar", "TextField": "text", "DateTimeField": "timestamptz",
-    "FloatField": "float8", "JSONField": "jsonb", "BooleanField": "bool",
+    "BigAutoField": "int8",
+    "AutoField": "int4",
+    "BigIntegerField": "int8",
+    "IntegerField": "int4",
+    "SmallIntegerField": "int2",
+    "PositiveSmallIntegerField": "int2",
+    "PositiveIntegerField": "int4",
+    "CharField": "varchar",
+    "SlugField": "varchar",
+    "TextField": "text",
+    "DateTimeField": "timestamptz",
+    "FloatField": "float8",
+    "JSONField": "jsonb",
+    "BooleanField": "bool",
 }
 
 
@@ -524,7 +596,7 @@ def stored_rows(tag: str, columns: list[tuple[str, str]]) -> list[dict[str, Any]
 
 
 def retagged(rows: list[dict[str, Any]], tag: str) -> list[dict[str, Any]]:
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     return [{**row, "external_id": f"{tag}-{i:07d}", "received_at": now} for i, row in enumerate(rows)]
 
 
@@ -562,12 +634,12 @@ def write_batches(write: Callable[[list[Any]], Any], instance_batches: list[list
             write(batch)
 
 
-def phase_write(report: Report, base: list[dict[str, Any]], warmup: int, *, name: str, tag: str,
-                write: Callable[[list[Any]], Any]) -> None:
+def phase_write(
+    report: Report, base: list[dict[str, Any]], warmup: int, *, name: str, tag: str, write: Callable[[list[Any]], Any]
+) -> None:
     """`write` of the same rows as prebuilt FeedbackResponse instances, one
     transaction per batch."""
     from feedback.models import FeedbackResponse
-
 
     def instances(rows):
         return [FeedbackResponse(**row) for row in rows]
@@ -592,14 +664,22 @@ STAGES: list[tuple[str, list[Where]]] = [
     ("  JSON parse of the body", [("rest_framework/parsers.py", "parse", None)]),
     ("  feedback_ingest_many", [(SERVICES, "feedback_ingest_many", None)]),
     ("    touchpoints (1 query)", [(SERVICES, "_touchpoints_for", None)]),
-    ("    validation (FeedbackInSerializer)", [("rest_framework/serializers.py", "is_valid", SERVICES),
-                                              ("rest_framework/serializers.py", "run_validation", SERVICES)]),
+    (
+        "    validation (FeedbackInSerializer)",
+        [
+            ("rest_framework/serializers.py", "is_valid", SERVICES),
+            ("rest_framework/serializers.py", "run_validation", SERVICES),
+        ],
+    ),
     ("      of which building serializer fields (deepcopy)", [("rest_framework/serializers.py", "get_fields", None)]),
     ("    content hash", [(SERVICES, "_content_hash", None)]),
     ("    existing (source, external_id) lookups", [(SERVICES, "_existing_responses", None)]),
     ("    customer resolution", [(SERVICES, "_resolve_customers", None)]),
     ("    sentiment (score_many)", [("feedback/sentiment.py", "score_many", None)]),
-    ("    build FeedbackResponse instances", [("django/db/models/base.py", "__init__", f"{SERVICES}:_create_responses")]),
+    (
+        "    build FeedbackResponse instances",
+        [("django/db/models/base.py", "__init__", f"{SERVICES}:_create_responses")],
+    ),
     ("    write of the responses (bulk_insert)", [("cvx_site/db.py", "bulk_insert", f"{SERVICES}:_create_responses")]),
     ("    commit", [("django/db/backends/base/base.py", "commit", None)]),
     ("  JSON render of the reply", [("rest_framework/renderers.py", "render", None)]),
@@ -611,8 +691,7 @@ def top_functions(stats: pstats.Stats, limit: int = 15, *, by: int = 3) -> list[
     """The `limit` functions with the most cumulative (by=3) or own (by=2) time."""
     entries = sorted(stats.stats.items(), key=lambda kv: kv[1][by], reverse=True)  # type: ignore[attr-defined]
     return [
-        {"function": f"{short_path(fn)}:{line}({name})", "ncalls": nc, "tottime": round(tt, 4),
-         "cumtime": round(ct, 4)}
+        {"function": f"{short_path(fn)}:{line}({name})", "ncalls": nc, "tottime": round(tt, 4), "cumtime": round(ct, 4)}
         for (fn, line, name), (_cc, nc, tt, ct, _callers) in entries[:limit]
     ]
 
@@ -640,7 +719,8 @@ def profile_paths(report: Report, specs: list[ItemSpec], token: str) -> None:
     for path, fn in runs.items():
         wall, stats = profiled(fn)
         report.profile[path] = {
-            "items": len(batch), "wall_seconds_under_profiler": round(wall, 4),
+            "items": len(batch),
+            "wall_seconds_under_profiler": round(wall, 4),
             "stages": {label.strip(): round(cumulative(stats, where), 4) for label, where in STAGES},
             "top_cumulative": top_functions(stats),
             "top_own_time": top_functions(stats, by=2),
@@ -676,8 +756,10 @@ def print_table(report: Report) -> None:
 
 def print_profile(report: Report) -> None:
     for path, data in report.profile.items():
-        print(f"\nprofile: one {data['items']}-item batch through the {path} "
-              f"({data['wall_seconds_under_profiler']:.3f} s under cProfile)")
+        print(
+            f"\nprofile: one {data['items']}-item batch through the {path} "
+            f"({data['wall_seconds_under_profiler']:.3f} s under cProfile)"
+        )
         print("  stage (cumulative seconds; nested stages are part of the one above)")
         for label, _where in STAGES:
             seconds = data["stages"][label.strip()]
@@ -702,10 +784,15 @@ def write_json(report: Report, path: Path) -> None:
     if path.parent == DEFAULT_JSON.parent and not (path.parent / ".gitignore").exists():
         (path.parent / ".gitignore").write_text("*\n!.gitignore\n")
     data = {
-        "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        "machine": {"platform": platform.platform(), "machine": platform.machine(),
-                    "processor": platform.processor(), "python": platform.python_version(),
-                    "cpu_count": os.cpu_count(), "load_average_at_start": report.load_average},
+        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "machine": {
+            "platform": platform.platform(),
+            "machine": platform.machine(),
+            "processor": platform.processor(),
+            "python": platform.python_version(),
+            "cpu_count": os.cpu_count(),
+            "load_average_at_start": report.load_average,
+        },
         "postgresql": postgres_version(),
         **{k: v for k, v in asdict(report).items() if k not in ("phases", "load_average")},
         "phases": [{**asdict(p), "per_second": p.per_second} for p in report.phases],
@@ -727,8 +814,10 @@ def run(args: argparse.Namespace) -> int:
     steps: list[tuple[str, Callable[[], Any]]] = [
         ("VADER only", lambda: phase_vader(report, specs)),
         ("validation only", lambda: phase_validate(report, specs, args.warmup)),
-        ("bulk API and service, batch by batch in turn",
-         lambda: phase_api_and_service(report, specs, token, args.warmup)),
+        (
+            "bulk API and service, batch by batch in turn",
+            lambda: phase_api_and_service(report, specs, token, args.warmup),
+        ),
     ]
     for label, step in steps:
         print(f"{label} ...", flush=True)
@@ -743,13 +832,21 @@ def run(args: argparse.Namespace) -> int:
     print("write stage (bulk_insert, as the service) ...", flush=True)
     phase_write(report, base, args.warmup, name="write stage", tag="ws", write=bulk_insert)
     print("bulk_create ...", flush=True)
-    phase_write(report, base, args.warmup, name="bulk_create", tag="bc",
-                write=lambda batch: FeedbackResponse.objects.bulk_create(batch, batch_size=500))
+    phase_write(
+        report,
+        base,
+        args.warmup,
+        name="bulk_create",
+        tag="bc",
+        write=lambda batch: FeedbackResponse.objects.bulk_create(batch, batch_size=500),
+    )
     if args.profile:
         print("profiling one batch per path ...", flush=True)
         profile_paths(report, specs, token)
-    print(f"\nPostgreSQL {postgres_version()}, {os.cpu_count()} CPUs, N={args.items:,}, batch {args.batch_size}, "
-          f"load average at start {report.load_average[0]:.2f}")
+    print(
+        f"\nPostgreSQL {postgres_version()}, {os.cpu_count()} CPUs, N={args.items:,}, batch {args.batch_size}, "
+        f"load average at start {report.load_average[0]:.2f}"
+    )
     print_table(report)
     print_profile(report)
     write_json(report, args.json)

@@ -73,12 +73,11 @@ import subprocess
 import sys
 import tempfile
 import time
-from pathlib import Path
 from collections.abc import Callable
+from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import (ROOT, Where, configure_environment, cumulative, database_url,  # noqa: E402 - after sys.path
-                    p50_p95, short_path, write_results)
+from common import ROOT, Where, configure_environment, cumulative, database_url, p50_p95, short_path, write_results  # noqa: E402 - after sys.path
 
 SETTINGS = "bench.bench_settings"
 INGEST_PATH, BARE_PATH = "/api/v1/feedback/", "/bench/bare/"
@@ -191,8 +190,10 @@ def load_process(spec: dict, results) -> None:
 
 
 def closed_loop(spec: dict) -> dict:
-    head = (f"POST {spec['path']} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Token {spec['token']}\r\n"
-            "Content-Type: application/json\r\nContent-Length: %d\r\n\r\n").encode()
+    head = (
+        f"POST {spec['path']} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Token {spec['token']}\r\n"
+        "Content-Type: application/json\r\nContent-Length: %d\r\n\r\n"
+    ).encode()
     templates, tag, seq = spec["templates"], f"{RUN_PREFIX}-{spec['tag']}".encode(), 0
 
     def next_request() -> bytes:
@@ -242,8 +243,12 @@ def closed_loop(spec: dict) -> dict:
                 in_flight -= 1
     for conn in conns:
         conn.sock.close()
-    return {"statuses": dict(statuses), "all_statuses": dict(all_statuses), "latencies": latencies,
-            "error_sample": sample}
+    return {
+        "statuses": dict(statuses),
+        "all_statuses": dict(all_statuses),
+        "latencies": latencies,
+        "error_sample": sample,
+    }
 
 
 # --- CPU accounting (Linux /proc) ------------------------------------------------
@@ -256,7 +261,7 @@ def _stat_fields(pid: int) -> list[str] | None:
         text = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return None
-    return text[text.rindex(")") + 2:].split()  # fields from 3 (state) on
+    return text[text.rindex(")") + 2 :].split()  # fields from 3 (state) on
 
 
 def children_of(pid: int) -> list[int]:
@@ -302,8 +307,10 @@ class CpuSample:
 
     def since(self, earlier: CpuSample) -> dict[str, float]:
         busy, total = (now - then for now, then in zip(self.ticks, earlier.ticks))
-        return {**{name: self.seconds[name] - earlier.seconds[name] for name in self.seconds},
-                "machine_busy": busy / total if total else 0.0}
+        return {
+            **{name: self.seconds[name] - earlier.seconds[name] for name in self.seconds},
+            "machine_busy": busy / total if total else 0.0,
+        }
 
 
 # --- gunicorn --------------------------------------------------------------------
@@ -326,14 +333,37 @@ def _die_with_parent() -> None:
 @contextlib.contextmanager
 def gunicorn(args, port: int, log_path: Path):
     """gunicorn serving the project with the bench settings; stopped on exit."""
-    command = [sys.executable, "-m", "gunicorn", "cvx_site.wsgi:application", "--chdir", str(ROOT),
-               "--bind", f"127.0.0.1:{port}", "--workers", str(args.workers), "--worker-class", args.worker_class,
-               "--timeout", "30", "--keep-alive", "75", "--log-level", "warning"]
+    command = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "cvx_site.wsgi:application",
+        "--chdir",
+        str(ROOT),
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        str(args.workers),
+        "--worker-class",
+        args.worker_class,
+        "--timeout",
+        "30",
+        "--keep-alive",
+        "75",
+        "--log-level",
+        "warning",
+    ]
     if args.worker_class == "gthread":
         command += ["--threads", str(args.threads)]
     log = log_path.open("wb")
-    server = subprocess.Popen(command, env=dict(os.environ), stdout=log, stderr=subprocess.STDOUT,
-                              start_new_session=True, preexec_fn=_die_with_parent)
+    server = subprocess.Popen(
+        command,
+        env=dict(os.environ),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+        preexec_fn=_die_with_parent,
+    )
     try:
         wait_until_serving(server, port, log_path)
         yield server
@@ -375,17 +405,41 @@ def wait_until_serving(server: subprocess.Popen, port: int, log_path: Path) -> N
 # --- phases ----------------------------------------------------------------------
 
 
-def run_phase(args, side: str, label: str, port: int, token: str, templates: list[bytes],
-              groups: dict[str, Callable[[], list[int]]]) -> dict:
+def run_phase(
+    args,
+    side: str,
+    label: str,
+    port: int,
+    token: str,
+    templates: list[bytes],
+    groups: dict[str, Callable[[], list[int]]],
+) -> dict:
     """One phase of one side: warm-up, the counted window, the drain."""
     context = multiprocessing.get_context("spawn")
     results = context.Queue()
     start = time.monotonic() + 1.5  # time for the children to start
     window = (start + args.warmup, start + args.warmup + args.seconds)
     shares = [args.concurrency // args.clients + (i < args.concurrency % args.clients) for i in range(args.clients)]
-    procs = [context.Process(target=load_process, daemon=True, args=({
-        "path": SIDES[side], "token": token, "templates": templates, "tag": f"{label}-{i}", "port": port,
-        "connections": n, "start": start, "window": window}, results)) for i, n in enumerate(shares)]
+    procs = [
+        context.Process(
+            target=load_process,
+            daemon=True,
+            args=(
+                {
+                    "path": SIDES[side],
+                    "token": token,
+                    "templates": templates,
+                    "tag": f"{label}-{i}",
+                    "port": port,
+                    "connections": n,
+                    "start": start,
+                    "window": window,
+                },
+                results,
+            ),
+        )
+        for i, n in enumerate(shares)
+    ]
     try:
         for proc in procs:
             proc.start()
@@ -415,9 +469,18 @@ def merge(side: str, label: str, seconds: float, reports: list[dict], cpu: dict)
         all_statuses.update({int(k): v for k, v in report["all_statuses"].items()})
         latencies += report["latencies"]
     ok = sum(v for k, v in statuses.items() if k // 100 == 2)
-    return {"side": side, "label": label, "seconds": seconds, "requests": ok, "rps": ok / seconds,
-            "statuses": dict(statuses), "all_statuses": dict(all_statuses), "latencies": latencies,
-            "errors": [r["error_sample"] for r in reports if r["error_sample"]], "cpu": cpu}
+    return {
+        "side": side,
+        "label": label,
+        "seconds": seconds,
+        "requests": ok,
+        "rps": ok / seconds,
+        "statuses": dict(statuses),
+        "all_statuses": dict(all_statuses),
+        "latencies": latencies,
+        "errors": [r["error_sample"] for r in reports if r["error_sample"]],
+        "cpu": cpu,
+    }
 
 
 def summarise(phases: list[dict]) -> dict[str, dict]:
@@ -428,7 +491,10 @@ def summarise(phases: list[dict]) -> dict[str, dict]:
         p50, p95 = p50_p95([ms for p in runs for ms in p["latencies"]] or [0.0])
         cpu = {k: sum(p["cpu"][k] for p in runs) for k in runs[0]["cpu"] if k != "machine_busy"}
         sides[side] = {
-            "requests": requests, "rps": requests / seconds, "p50_ms": p50, "p95_ms": p95,
+            "requests": requests,
+            "rps": requests / seconds,
+            "p50_ms": p50,
+            "p95_ms": p95,
             "rounds_rps": [round(p["rps"], 1) for p in runs],
             **{f"{k}_cpu_ms_per_request": 1000 * v / max(requests, 1) for k, v in cpu.items()},
             "machine_busy": sum(p["cpu"]["machine_busy"] for p in runs) / len(runs),
@@ -454,8 +520,10 @@ def load_test(args, token: str, templates: list[bytes], log_path: Path) -> dict:
     port = free_port()
     with gunicorn(args, port, log_path) as server:
         workers, postmaster = gunicorn_workers(server.pid, args.workers), postmaster_pid()
-        groups = {"server": lambda: workers,
-                  "postgres": lambda: [postmaster, *children_of(postmaster)] if postmaster else []}
+        groups = {
+            "server": lambda: workers,
+            "postgres": lambda: [postmaster, *children_of(postmaster)] if postmaster else [],
+        }
         connections.close_all()  # none of ours open while the server is measured
         phases = []
         for round_no in range(1, args.rounds + 1):
@@ -485,27 +553,43 @@ STAGES: list[tuple[str, list[Where]]] = [
     ("        existing (source, external_id) lookups", [(SERVICES, "_existing_responses", None)]),
     ("        sentiment (VADER)", [("feedback/sentiment.py", "score_many", None)]),
     ("        customer resolution", [(SERVICES, "_resolve_customers", None)]),
-    ("        INSERT of the response", [("cvx_site/db.py", "bulk_insert", f"{SERVICES}:_create_responses"),
-                                        ("django/db/models/manager.py", "manager_method",
-                                         f"{SERVICES}:_create_responses")]),
-    ("        responses_ingested signal + score keys", [("django/dispatch/dispatcher.py", "send", SERVICES),
-                                                      ("feedback/summaries.py", "daily_score_keys", None)]),
-    ("        transaction exit: COMMIT + on_commit hooks", [("django/db/transaction.py", "__exit__",
-                                                           f"{SERVICES}:feedback_ingest_many")]),
+    (
+        "        INSERT of the response",
+        [
+            ("cvx_site/db.py", "bulk_insert", f"{SERVICES}:_create_responses"),
+            ("django/db/models/manager.py", "manager_method", f"{SERVICES}:_create_responses"),
+        ],
+    ),
+    (
+        "        responses_ingested signal + score keys",
+        [("django/dispatch/dispatcher.py", "send", SERVICES), ("feedback/summaries.py", "daily_score_keys", None)],
+    ),
+    (
+        "        transaction exit: COMMIT + on_commit hooks",
+        [("django/db/transaction.py", "__exit__", f"{SERVICES}:feedback_ingest_many")],
+    ),
     ("          on_commit task enqueues (django-q2 ORM broker)", [("django_q/tasks.py", "async_task", None)]),
     ("      reply serialization (FeedbackSerializer)", [("rest_framework/serializers.py", "data", f"{VIEWS}:create")]),
     ("    finalize_response + JSON render", [("rest_framework/views.py", "finalize_response", None)]),
-    ("(in all the above) building DRF serializer fields, in + out", [("rest_framework/serializers.py", "fields",
-                                                                      None)]),
+    (
+        "(in all the above) building DRF serializer fields, in + out",
+        [("rest_framework/serializers.py", "fields", None)],
+    ),
     ("(in all the above) waiting for PostgreSQL", [("psycopg/connection.py", "wait", None)]),
 ]
 
 
 def top_functions(stats: pstats.Stats, per: int, limit: int = 15, by: int = 2) -> list[dict]:
     entries = sorted(stats.stats.items(), key=lambda kv: kv[1][by], reverse=True)  # type: ignore[attr-defined]
-    return [{"function": f"{short_path(fn)}:{line}({name})", "calls_per_request": nc / per,
-             "own_ms": 1000 * tt / per, "cumulative_ms": 1000 * ct / per}
-            for (fn, line, name), (_cc, nc, tt, ct, _callers) in entries[:limit]]
+    return [
+        {
+            "function": f"{short_path(fn)}:{line}({name})",
+            "calls_per_request": nc / per,
+            "own_ms": 1000 * tt / per,
+            "cumulative_ms": 1000 * ct / per,
+        }
+        for (fn, line, name), (_cc, nc, tt, ct, _callers) in entries[:limit]
+    ]
 
 
 def insert_floor(n: int) -> dict:
@@ -566,9 +650,12 @@ def in_process(args, token: str, templates: list[bytes]) -> dict:
     wall = time.perf_counter() - start
     stats = pstats.Stats(profiler, stream=io.StringIO())
     return {
-        "requests": n, "timings": timings, "ratio_of_means": timings["bare"]["mean_ms"] / timings["ingest"]["mean_ms"],
+        "requests": n,
+        "timings": timings,
+        "ratio_of_means": timings["bare"]["mean_ms"] / timings["ingest"]["mean_ms"],
         "queries_per_request": sum(map(len, per_request)) / 20,
-        "queries_min_max": (min(map(len, per_request)), len(one)), "queries_of_one_request": one,
+        "queries_min_max": (min(map(len, per_request)), len(one)),
+        "queries_of_one_request": one,
         "profiled_ms_per_request": 1000 * wall / n,
         "stages_ms": {label.strip(): 1000 * cumulative(stats, where) / n for label, where in STAGES},
         "top_own_time": top_functions(stats, n),
@@ -579,47 +666,64 @@ def in_process(args, token: str, templates: list[bytes]) -> dict:
 
 
 def print_load(args, load: dict, sides: dict, ratio: float) -> None:
-    server = (f"{args.workers} gunicorn {args.worker_class} workers"
-              + (f" x {args.threads} threads" if args.worker_class == "gthread" else ""))
+    server = f"{args.workers} gunicorn {args.worker_class} workers" + (
+        f" x {args.threads} threads" if args.worker_class == "gthread" else ""
+    )
     kind = "keep-alive connections" if args.worker_class == "gthread" else "connections (closed per response)"
-    print(f"\nPOST benchmark: {server}, {args.concurrency} {kind} from {args.clients} client "
-          f"processes, {args.rounds} x {args.seconds:g} s per side (after {args.warmup:g} s warm-up each), "
-          f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} at the end\n")
-    print(f"{'side':<8}{'requests':>9}{'req/s':>9}{'p50 ms':>8}{'p95 ms':>8}"
-          f"{'CPU ms/req: server':>20}{'postgres':>10}{'client':>8}{'busy':>7}   req/s by round")
+    print(
+        f"\nPOST benchmark: {server}, {args.concurrency} {kind} from {args.clients} client "
+        f"processes, {args.rounds} x {args.seconds:g} s per side (after {args.warmup:g} s warm-up each), "
+        f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} at the end\n"
+    )
+    print(
+        f"{'side':<8}{'requests':>9}{'req/s':>9}{'p50 ms':>8}{'p95 ms':>8}"
+        f"{'CPU ms/req: server':>20}{'postgres':>10}{'client':>8}{'busy':>7}   req/s by round"
+    )
     for side, s in sides.items():
-        print(f"{side:<8}{s['requests']:>9,}{s['rps']:>9,.0f}{s['p50_ms']:>8.1f}{s['p95_ms']:>8.1f}"
-              f"{s['server_cpu_ms_per_request']:>20.2f}{s['postgres_cpu_ms_per_request']:>10.2f}"
-              f"{s['client_cpu_ms_per_request']:>8.2f}{s['machine_busy']:>7.0%}   "
-              + ", ".join(f"{r:,.0f}" for r in s["rounds_rps"]))
+        print(
+            f"{side:<8}{s['requests']:>9,}{s['rps']:>9,.0f}{s['p50_ms']:>8.1f}{s['p95_ms']:>8.1f}"
+            f"{s['server_cpu_ms_per_request']:>20.2f}{s['postgres_cpu_ms_per_request']:>10.2f}"
+            f"{s['client_cpu_ms_per_request']:>8.2f}{s['machine_busy']:>7.0%}   "
+            + ", ".join(f"{r:,.0f}" for r in s["rounds_rps"])
+        )
     print(f"\ningest / bare requests/s: {ratio:.2f} (target at least {TARGET:.2f})")
-    print(f"201s received {load['created_201']:,}, rows stored {load['stored_rows']:,}, "
-          f"tasks queued {load['queued_tasks']:,} ({load['queued_tasks'] / max(load['stored_rows'], 1):.1f} per POST)")
+    print(
+        f"201s received {load['created_201']:,}, rows stored {load['stored_rows']:,}, "
+        f"tasks queued {load['queued_tasks']:,} ({load['queued_tasks'] / max(load['stored_rows'], 1):.1f} per POST)"
+    )
 
 
 def print_profile(prof: dict) -> None:
     t = prof["timings"]
-    print(f"\nIn-process (django.test.Client, {prof['requests']} requests each, no profiler): "
-          f"ingest p50 {t['ingest']['p50_ms']:.2f} ms, bare p50 {t['bare']['p50_ms']:.2f} ms, "
-          f"bare/ingest mean time {prof['ratio_of_means']:.3f}; the floor, one ORM INSERT + COMMIT of the same "
-          f"row and nothing else: p50 {t['floor']['p50_ms']:.2f} ms")
+    print(
+        f"\nIn-process (django.test.Client, {prof['requests']} requests each, no profiler): "
+        f"ingest p50 {t['ingest']['p50_ms']:.2f} ms, bare p50 {t['bare']['p50_ms']:.2f} ms, "
+        f"bare/ingest mean time {prof['ratio_of_means']:.3f}; the floor, one ORM INSERT + COMMIT of the same "
+        f"row and nothing else: p50 {t['floor']['p50_ms']:.2f} ms"
+    )
     low, high = prof["queries_min_max"]
-    print(f"SQL per single POST: {prof['queries_per_request']:.1f} statements on average ({low} to {high}; "
-          "Django's own, so not the health-check SELECT 1 that gunicorn's persistent connections add per "
-          f"request); the {high} of one of them:")
+    print(
+        f"SQL per single POST: {prof['queries_per_request']:.1f} statements on average ({low} to {high}; "
+        "Django's own, so not the health-check SELECT 1 that gunicorn's persistent connections add per "
+        f"request); the {high} of one of them:"
+    )
     for sql in prof["queries_of_one_request"]:
         print(f"    {sql[:110]}")
-    print(f"\ncProfile of {prof['requests']} single POSTs: {prof['profiled_ms_per_request']:.2f} ms each under "
-          "the profiler (inflated: read shares)\n  stage (cumulative ms per request; nested lines are part of "
-          "the line above)")
+    print(
+        f"\ncProfile of {prof['requests']} single POSTs: {prof['profiled_ms_per_request']:.2f} ms each under "
+        "the profiler (inflated: read shares)\n  stage (cumulative ms per request; nested lines are part of "
+        "the line above)"
+    )
     whole = prof["stages_ms"]["Django handler, whole request"] or 1
     for label, _where in STAGES:
         ms = prof["stages_ms"][label.strip()]
         print(f"    {label:<58}{ms:>8.3f}{ms / whole:>7.0%}")
     print("  top 15 by own time (ms per request)")
     for row in prof["top_own_time"]:
-        print(f"    {row['calls_per_request']:>7.1f} calls {row['own_ms']:>7.3f} own {row['cumulative_ms']:>7.3f} cum"
-              f"  {row['function']}")
+        print(
+            f"    {row['calls_per_request']:>7.1f} calls {row['own_ms']:>7.3f} own {row['cumulative_ms']:>7.3f} cum"
+            f"  {row['function']}"
+        )
 
 
 def check(load: dict) -> list[str]:
@@ -651,12 +755,20 @@ def run(args, url: str, data_dir: str) -> int:
     print("profiling single POSTs in-process ...", flush=True)
     prof = in_process(args, token, templates)
     print_profile(prof)
-    config = {k: getattr(args, k) for k in ("seconds", "warmup", "rounds", "concurrency", "clients", "workers",
-                                            "threads", "worker_class")}
-    payload = {"config": config, "load_average_at_start": load_at_start, "sides": sides, "ratio": ratio,
-               "target": TARGET,
-               "checks": {k: load[k] for k in ("created_201", "stored_rows", "queued_tasks")},
-               "load_average_at_end": os.getloadavg(), "in_process": prof}
+    config = {
+        k: getattr(args, k)
+        for k in ("seconds", "warmup", "rounds", "concurrency", "clients", "workers", "threads", "worker_class")
+    }
+    payload = {
+        "config": config,
+        "load_average_at_start": load_at_start,
+        "sides": sides,
+        "ratio": ratio,
+        "target": TARGET,
+        "checks": {k: load[k] for k in ("created_201", "stored_rows", "queued_tasks")},
+        "load_average_at_end": os.getloadavg(),
+        "in_process": prof,
+    }
     print(f"\nwrote {write_results('post', payload)}")
     return 0
 

@@ -48,13 +48,13 @@ def measure(owner_id: int, runs: int) -> dict:
     client.force_login(owner)
     open_cases = Case.objects.filter(owner=owner, status__in=OPEN_STATUSES).order_by("due_at", "id")
     depth = min(DEEP, open_cases.count() // 2)
-    page_cursor = encode_cursor(open_cases[depth - 1:depth].get())
+    page_cursor = encode_cursor(open_cases[depth - 1 : depth].get())
     # The API lists the owner's acknowledged cases: its deep page is as deep in that list.
     acknowledged = open_cases.filter(status="acknowledged")
     api_depth = min(DEEP, acknowledged.count() // 2)
     drf = CursorPagination()
     drf.base_url = "http://testserver/api/v1/cases/?owner=me&status=acknowledged"
-    position = str(acknowledged[api_depth - 1:api_depth].get().due_at)
+    position = str(acknowledged[api_depth - 1 : api_depth].get().due_at)
     deep_api = drf.encode_cursor(Cursor(offset=0, reverse=False, position=position))
     cases = {
         "queue page, page 1": lambda: client.get("/cases/queue/mine/"),
@@ -67,8 +67,13 @@ def measure(owner_id: int, runs: int) -> dict:
         assert call().status_code == 200, name
         p50, p95 = p50_p95(timings_ms(call, runs=runs))
         results[name] = {"p50_ms": round(p50, 2), "p95_ms": round(p95, 2)}
-    return {"open_cases_of_owner": open_cases.count(), "depth": depth, "api_depth": api_depth, "timings": results,
-            "plan": open_cases[:26].explain()}
+    return {
+        "open_cases_of_owner": open_cases.count(),
+        "depth": depth,
+        "api_depth": api_depth,
+        "timings": results,
+        "plan": open_cases[:26].explain(),
+    }
 
 
 def main(argv=None) -> int:
@@ -76,8 +81,8 @@ def main(argv=None) -> int:
     with database_url(args.database_url) as url, tempfile.TemporaryDirectory() as data_dir:
         setup_django(url, data_dir)
         from django.contrib.auth import get_user_model
-
         from fill import fill
+
         from journeys.demo import seed_journeys
 
         seed_journeys()
@@ -88,10 +93,13 @@ def main(argv=None) -> int:
         result = measure(get_user_model().objects.get(username="bench0").pk, args.runs)
         result["cases"] = Case.objects.count()
     timings = result["timings"]
-    print(f"\nQueue benchmark: {result['cases']:,} cases (filled in {fill_s:.0f} s{', reused' if filled['reused'] else ''}), owner with "
-          f"{result['open_cases_of_owner']:,} open cases, deep page at case {result['depth']:,} "
-          f"(API: {result['api_depth']:,} acknowledged cases deep), "
-          f"{args.runs} requests each\n")
+    print(
+        f"\nQueue benchmark: {result['cases']:,} cases "
+        f"(filled in {fill_s:.0f} s{', reused' if filled['reused'] else ''}), owner with "
+        f"{result['open_cases_of_owner']:,} open cases, deep page at case {result['depth']:,} "
+        f"(API: {result['api_depth']:,} acknowledged cases deep), "
+        f"{args.runs} requests each\n"
+    )
     print(f"{'request':<28}{'p50 ms':>10}{'p95 ms':>10}")
     for name, t in timings.items():
         print(f"{name:<28}{t['p50_ms']:>10.2f}{t['p95_ms']:>10.2f}")
@@ -100,8 +108,7 @@ def main(argv=None) -> int:
         result[f"{kind} deep/first p95"] = round(ratio, 2)
         print(f"{kind}: deep/first p95 ratio {ratio:.2f}")
     print("\nPlan of the My queue query:\n" + result["plan"])
-    path = write_results("queue", {"runs": args.runs, "fill_seconds": round(fill_s, 1),
-                                   **result})
+    path = write_results("queue", {"runs": args.runs, "fill_seconds": round(fill_s, 1), **result})
     print(f"\nwrote {path}")
     return 0
 

@@ -59,7 +59,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 from common import run_in_throwaway  # noqa: E402 - after sys.path
 from fill import DEFAULT_END  # noqa: E402 - after sys.path
+
 DEFAULT_JSON = ROOT / "bench" / "results" / "scores.json"
+
 
 class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
     """The module docstring verbatim, and each flag's default."""
@@ -70,10 +72,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--responses", type=int, default=1_000_000, help="responses (N) to fill")
     parser.add_argument("--runs", type=int, default=5, help="timed runs of each query")
     parser.add_argument("--seed", type=int, default=20240601, help="seed of the generated responses")
-    parser.add_argument("--end", type=dt.date.fromisoformat, default=DEFAULT_END,
-                        help="the 52 weeks of responses end on this UTC day")
-    parser.add_argument("--database-url", default=None,
-                        help="use this (disposable!) PostgreSQL database instead of a throwaway server")
+    parser.add_argument(
+        "--end", type=dt.date.fromisoformat, default=DEFAULT_END, help="the 52 weeks of responses end on this UTC day"
+    )
+    parser.add_argument(
+        "--database-url", default=None, help="use this (disposable!) PostgreSQL database instead of a throwaway server"
+    )
     parser.add_argument("--json", type=Path, default=DEFAULT_JSON, help="write the figures here as JSON")
     args = parser.parse_args(argv)
     if args.responses < 1000 or args.runs < 1:
@@ -122,9 +126,9 @@ def prepare(args: argparse.Namespace) -> tuple[float, float, int]:
     already) and rebuild: seconds of the fill and the rebuild, and the
     responses the rebuild counted."""
     from django.core.management import call_command
+    from fill import fill
 
     from feedback.summaries import rebuild_daily_scores
-    from fill import fill
     from journeys.demo import seed_journeys
 
     print("migrating and seeding the demo journeys ...", flush=True)
@@ -140,36 +144,50 @@ def prepare(args: argparse.Namespace) -> tuple[float, float, int]:
 
 def run(args: argparse.Namespace) -> int:
     from feedback.analytics import score_metrics, score_metrics_from_summary
-    from feedback.summaries import refresh_daily_scores
     from feedback.models import DailyScore, FeedbackResponse, WeeklyScore
+    from feedback.summaries import refresh_daily_scores
 
     load = os.getloadavg()
     fill_s, rebuild_s, rebuilt = prepare(args)
-    spread, newest = (bucket_keys(FeedbackResponse.objects.order_by(order)[:1000])
-                      for order in ("?", "-occurred_at"))
+    spread, newest = (bucket_keys(FeedbackResponse.objects.order_by(order)[:1000]) for order in ("?", "-occurred_at"))
     print(f"timing ({args.runs} runs after a warm-up) ...", flush=True)
     refresh_spread = timed_runs(lambda: refresh_daily_scores(spread), args.runs)[0]
     refresh_newest = timed_runs(lambda: refresh_daily_scores(newest), args.runs)[0]
     summary, from_summary = timed_runs(
-        lambda: score_metrics_from_summary(None, group_by="touchpoint", period="week"), args.runs)
+        lambda: score_metrics_from_summary(None, group_by="touchpoint", period="week"), args.runs
+    )
     raw, from_raw = timed_runs(
-        lambda: score_metrics(FeedbackResponse.objects.all(), group_by="touchpoint", period="week"), args.runs)
+        lambda: score_metrics(FeedbackResponse.objects.all(), group_by="touchpoint", period="week"), args.runs
+    )
     checks = {
         "summary rows identical to raw rows": from_summary == from_raw,
         "rebuild counted every response": rebuilt == FeedbackResponse.objects.count(),
         "weekly rows add up to every response": sum(row["responses"] for row in from_raw) == rebuilt,
     }
     report = {
-        "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        "machine": {"platform": platform.platform(), "python": platform.python_version(),
-                    "cpu_count": os.cpu_count(), "load_average_at_start": load},
-        "postgresql": postgres_version(), "responses": rebuilt, "seed": args.seed,
-        "touchpoints": len({row["group"] for row in from_raw}), "weekly_rows": len(from_raw),
-        "daily_buckets": DailyScore.objects.count(), "weekly_buckets": WeeklyScore.objects.count(),
+        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "machine": {
+            "platform": platform.platform(),
+            "python": platform.python_version(),
+            "cpu_count": os.cpu_count(),
+            "load_average_at_start": load,
+        },
+        "postgresql": postgres_version(),
+        "responses": rebuilt,
+        "seed": args.seed,
+        "touchpoints": len({row["group"] for row in from_raw}),
+        "weekly_rows": len(from_raw),
+        "daily_buckets": DailyScore.objects.count(),
+        "weekly_buckets": WeeklyScore.objects.count(),
         "refresh_buckets": {"random_1000": len(spread), "newest_1000": len(newest)},
-        "seconds": {"fill_copy": fill_s, "rebuild": rebuild_s, "refresh_random_1000": stats(refresh_spread),
-                    "refresh_newest_1000": stats(refresh_newest),
-                    "weekly_by_touchpoint_summary": stats(summary), "weekly_by_touchpoint_raw": stats(raw)},
+        "seconds": {
+            "fill_copy": fill_s,
+            "rebuild": rebuild_s,
+            "refresh_random_1000": stats(refresh_spread),
+            "refresh_newest_1000": stats(refresh_newest),
+            "weekly_by_touchpoint_summary": stats(summary),
+            "weekly_by_touchpoint_raw": stats(raw),
+        },
         "raw_over_summary": statistics.median(raw) / statistics.median(summary),
         "checks": checks,
     }
@@ -180,19 +198,23 @@ def run(args: argparse.Namespace) -> int:
 
 def print_table(report: dict[str, Any]) -> None:
     s = report["seconds"]
-    print(f"\nPostgreSQL {report['postgresql']}, {os.cpu_count()} CPUs, N={report['responses']:,}, "
-          f"{report['touchpoints']} touchpoints, {report['daily_buckets']:,} daily and "
-          f"{report['weekly_buckets']:,} weekly buckets, "
-          f"load average at start {report['machine']['load_average_at_start'][0]:.2f}")
+    print(
+        f"\nPostgreSQL {report['postgresql']}, {os.cpu_count()} CPUs, N={report['responses']:,}, "
+        f"{report['touchpoints']} touchpoints, {report['daily_buckets']:,} daily and "
+        f"{report['weekly_buckets']:,} weekly buckets, "
+        f"load average at start {report['machine']['load_average_at_start'][0]:.2f}"
+    )
     print(f"\n{'step':<52}{'p50 s':>10}{'min s':>10}{'max s':>10}")
     print("-" * 82)
     for name in ("fill_copy", "rebuild"):
         print(f"{name:<52}{s[name]:>10.3f}{'':>10}{'':>10}")
     buckets = report["refresh_buckets"]
-    labels = {"refresh_random_1000": f"refresh, 1,000 random responses ({buckets['random_1000']} buckets)",
-              "refresh_newest_1000": f"refresh, 1,000 newest responses ({buckets['newest_1000']} buckets)",
-              "weekly_by_touchpoint_summary": "weekly by touchpoint, summary",
-              "weekly_by_touchpoint_raw": "weekly by touchpoint, raw"}
+    labels = {
+        "refresh_random_1000": f"refresh, 1,000 random responses ({buckets['random_1000']} buckets)",
+        "refresh_newest_1000": f"refresh, 1,000 newest responses ({buckets['newest_1000']} buckets)",
+        "weekly_by_touchpoint_summary": "weekly by touchpoint, summary",
+        "weekly_by_touchpoint_raw": "weekly by touchpoint, raw",
+    }
     for name, label in labels.items():
         print(f"{label:<52}{s[name]['p50']:>10.4f}{s[name]['min']:>10.4f}{s[name]['max']:>10.4f}")
     print(f"\nraw / summary (p50): {report['raw_over_summary']:.1f}x, {report['weekly_rows']:,} rows each")

@@ -53,8 +53,18 @@ def make_cases(n: int):
     Touchpoint.objects.filter(pk=touchpoint.pk).update(default_owner=agent)
     RoutingRule.objects.create(name="all", nps_at_most=6, strategy=AssignmentStrategy.DEFAULT_OWNER)
     for start in range(0, n, 1000):
-        feedback_ingest_many(items=[{"touchpoint": touchpoint.slug, "source": "b", "external_id": str(i), "nps": 1,
-                                     "customer": {"email": f"b{i}@example.com"}} for i in range(start, min(n, start + 1000))])
+        feedback_ingest_many(
+            items=[
+                {
+                    "touchpoint": touchpoint.slug,
+                    "source": "b",
+                    "external_id": str(i),
+                    "nps": 1,
+                    "customer": {"email": f"b{i}@example.com"},
+                }
+                for i in range(start, min(n, start + 1000))
+            ]
+        )
     responses_route_pending()
     return agent, list(Case.objects.filter(owner=agent).values_list("pk", flat=True))
 
@@ -106,8 +116,12 @@ def sides(agent):
         with swapped(persistence, "ONE_STATEMENT_VENDORS", frozenset()):
             audited(case_id)
 
-    return {"bare": lambda case_id: bare_update(case_id, agent, timezone.now()), "audited": audited,
-            "orm_lock": orm_lock, "orm_write": orm_write}
+    return {
+        "bare": lambda case_id: bare_update(case_id, agent, timezone.now()),
+        "audited": audited,
+        "orm_lock": orm_lock,
+        "orm_write": orm_write,
+    }
 
 
 def run(agent, ids: list[int]) -> dict:
@@ -121,17 +135,23 @@ def run(agent, ids: list[int]) -> dict:
             operations[name](case_id)
     timings = {name: [] for name in names}
     for n, case_id in enumerate(ids):
-        for name in names[n % len(names):] + names[:n % len(names)]:
+        for name in names[n % len(names) :] + names[: n % len(names)]:
             start = time.perf_counter()
             operations[name](case_id)
             timings[name].append(time.perf_counter() - start)
     ms = {name: 1000 * statistics.median(values) for name, values in timings.items()}
-    return {"operations": len(ids), "bare_ms": ms["bare"], "audited_ms": ms["audited"],
-            "ratio": ms["audited"] / ms["bare"], "bare_mean_ms": 1000 * statistics.mean(timings["bare"]),
-            "audited_mean_ms": 1000 * statistics.mean(timings["audited"]),
-            "orm_lock_ms": ms["orm_lock"], "orm_write_ms": ms["orm_write"],
-            "lock_fast_path_saves": 1 - ms["audited"] / ms["orm_lock"],
-            "write_fast_path_saves": 1 - ms["audited"] / ms["orm_write"]}
+    return {
+        "operations": len(ids),
+        "bare_ms": ms["bare"],
+        "audited_ms": ms["audited"],
+        "ratio": ms["audited"] / ms["bare"],
+        "bare_mean_ms": 1000 * statistics.mean(timings["bare"]),
+        "audited_mean_ms": 1000 * statistics.mean(timings["audited"]),
+        "orm_lock_ms": ms["orm_lock"],
+        "orm_write_ms": ms["orm_write"],
+        "lock_fast_path_saves": 1 - ms["audited"] / ms["orm_lock"],
+        "write_fast_path_saves": 1 - ms["audited"] / ms["orm_write"],
+    }
 
 
 def main(argv=None) -> int:
@@ -150,8 +170,10 @@ def main(argv=None) -> int:
     print(f"{'case_note, locking query by the ORM':<44}{result['orm_lock_ms']:>10.3f}")
     print(f"{'case_note, event and case by two ORM saves':<44}{result['orm_write_ms']:>10.3f}")
     print(f"audited / bare: {result['ratio']:.2f}x (target at most 1.3x)")
-    print(f"of case_note's time, the compiled locking query saves {result['lock_fast_path_saves']:.0%}, "
-          f"the one-statement write {result['write_fast_path_saves']:.0%}")
+    print(
+        f"of case_note's time, the compiled locking query saves {result['lock_fast_path_saves']:.0%}, "
+        f"the one-statement write {result['write_fast_path_saves']:.0%}"
+    )
     print(f"wrote {write_results('transition', result)}")
     return 0
 

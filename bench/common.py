@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import pstats
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,13 +39,20 @@ def database_url(given: str | None = None) -> Iterator[str]:
 def configure_environment(url: str, data_dir: str) -> None:
     """Everything settings.py reads, set before django.setup(). Throttles are
     lifted: a benchmark measures the work, not the rate limit."""
-    os.environ.update({
-        "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "cvx_site.settings",
-        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50), "DJANGO_DEBUG": "false",
-        "DJANGO_ALLOWED_HOSTS": "testserver", "CVX_DATA_DIR": data_dir,
-        "CVX_RATE_INGEST": "1000000/min", "CVX_RATE_USER": "1000000/min", "DJANGO_LOG_LEVEL": "WARNING",
-        "CVX_TASKS_SYNC": "false",
-    })
+    os.environ.update(
+        {
+            "DATABASE_URL": url,
+            "DJANGO_SETTINGS_MODULE": "cvx_site.settings",
+            "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+            "DJANGO_DEBUG": "false",
+            "DJANGO_ALLOWED_HOSTS": "testserver",
+            "CVX_DATA_DIR": data_dir,
+            "CVX_RATE_INGEST": "1000000/min",
+            "CVX_RATE_USER": "1000000/min",
+            "DJANGO_LOG_LEVEL": "WARNING",
+            "CVX_TASKS_SYNC": "false",
+        }
+    )
     os.environ.pop("REDIS_URL", None)
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
@@ -103,7 +110,7 @@ def machine() -> dict:
 def write_results(name: str, payload: dict) -> Path:
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / f"{name}.json"
-    payload = {"date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "machine": machine(), **payload}
+    payload = {"date": datetime.now(UTC).isoformat(timespec="seconds"), "machine": machine(), **payload}
     path.write_text(json.dumps(payload, indent=2, default=str))
     return path
 
@@ -113,7 +120,7 @@ def write_results(name: str, payload: dict) -> Path:
 Where = tuple[str, str, "str | None"]  # (file suffix, function, "caller file suffix[:function]" or None)
 
 
-def cumulative(stats: "pstats.Stats", where: list[Where]) -> float:
+def cumulative(stats: pstats.Stats, where: list[Where]) -> float:
     """Cumulative seconds of the listed functions (only of their calls from
     the caller, when one is given), summed."""
     total = 0.0
@@ -125,8 +132,9 @@ def cumulative(stats: "pstats.Stats", where: list[Where]) -> float:
                 total += ct
                 continue
             caller_file, _, caller_func = caller.partition(":")
-            total += sum(v[3] for (cf, _l, cn), v in callers.items()
-                         if cf.endswith(caller_file) and caller_func in ("", cn))
+            total += sum(
+                v[3] for (cf, _l, cn), v in callers.items() if cf.endswith(caller_file) and caller_func in ("", cn)
+            )
     return total
 
 

@@ -81,8 +81,12 @@ def load_rows(path: Path = DATA) -> list[Row]:
     with open(path, newline="", encoding="utf-8") as handle:
         return [
             Row(
-                id=int(raw["id"]), split=raw["split"], kind=raw["kind"], polarity=raw["polarity"],
-                intents=frozenset(raw["intents"].split()), text=raw["text"],
+                id=int(raw["id"]),
+                split=raw["split"],
+                kind=raw["kind"],
+                polarity=raw["polarity"],
+                intents=frozenset(raw["intents"].split()),
+                text=raw["text"],
             )
             for raw in csv.DictReader(handle)
         ]
@@ -148,7 +152,9 @@ def metrics(rows: Sequence[Row], predictions: Sequence[Prediction]) -> dict:
         found = [intent in pred.intents for pred in predictions]
         both = sum(g and f for g, f in zip(given, found))
         intents[intent] = {
-            "n": sum(given), "precision": ratio(both, sum(found)), "recall": ratio(both, sum(given)),
+            "n": sum(given),
+            "precision": ratio(both, sum(found)),
+            "recall": ratio(both, sum(given)),
         }
     return {
         "n": len(rows),
@@ -175,7 +181,7 @@ def throughput(
     for analyse in named.values():  # warm-up
         for text in texts:
             analyse(text)
-    chunks = [texts[i:i + chunk] for i in range(0, len(texts), chunk)]
+    chunks = [texts[i : i + chunk] for i in range(0, len(texts), chunk)]
     best = {name: [float("inf")] * len(chunks) for name in named}
     for _ in range(rounds):
         for index, part in enumerate(chunks):
@@ -248,14 +254,21 @@ def print_markdown(summary: dict[str, tuple[dict, dict, dict]]) -> None:
     row("Compliance-risk recall", lambda m: pct(m["intents"]["compliance_risk"]["recall"]), "≥ 90 %")
     row("High-effort recall", lambda m: pct(m["intents"]["high_effort"]["recall"]), "")
     row("Complaint-intent recall", lambda m: pct(m["intents"]["complaint"]["recall"]), "")
-    row("Praise recall / precision", lambda m: (
-        f"{pct(m['intents']['praise']['recall'])} / {pct(m['intents']['praise']['precision'])}"), "")
+    row(
+        "Praise recall / precision",
+        lambda m: f"{pct(m['intents']['praise']['recall'])} / {pct(m['intents']['praise']['precision'])}",
+        "",
+    )
     row("Polarity accuracy", lambda m: pct(m["accuracy"]), "")
     for label in LABELS:
-        row(f"{label.capitalize()} precision / recall", lambda m, label=label: (
-            f"{pct(m['polarity'][label]['precision'])} / {pct(m['polarity'][label]['recall'])}"), "")
-    cells = " | ".join(f"{s['VADER']:,.0f} | {s['CX layer']:,.0f} ({s['CX layer'] / s['VADER']:.0%})"
-                       for _, _, s in summary.values())
+        row(
+            f"{label.capitalize()} precision / recall",
+            lambda m, label=label: f"{pct(m['polarity'][label]['precision'])} / {pct(m['polarity'][label]['recall'])}",
+            "",
+        )
+    cells = " | ".join(
+        f"{s['VADER']:,.0f} | {s['CX layer']:,.0f} ({s['CX layer'] / s['VADER']:.0%})" for _, _, s in summary.values()
+    )
     print(f"| Comments/s (CX as % of VADER) | {cells} | ≥ 80 % |")
 
 
@@ -267,8 +280,10 @@ def print_errors(rows: Sequence[Row], predictions: Sequence[Prediction]) -> None
         wrong_complaint = is_complaint(row.polarity, row.intents) != is_complaint(pred.label, pred.intents)
         if wrong_complaint or row.polarity != pred.label or row.intents != pred.intents:
             mark = "COMPLAINT " if wrong_complaint else ""
-            print(f"{mark}#{row.id} [{row.kind}] given {row.polarity} {sorted(row.intents)} "
-                  f"got {pred.label} {sorted(pred.intents)}: {row.text}\n    {analyse(row.text).reasons()}")
+            print(
+                f"{mark}#{row.id} [{row.kind}] given {row.polarity} {sorted(row.intents)} "
+                f"got {pred.label} {sorted(pred.intents)}: {row.text}\n    {analyse(row.text).reasons()}"
+            )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -308,11 +323,15 @@ def write_summary(summary: dict[str, tuple[dict, dict, dict]]) -> None:
     from common import write_results
 
     halves = {
-        split: {"complaint_recall": cx["complaint_recall"], "false_positive_rate": cx["false_positive_rate"],
-                "churn_risk_recall": cx["intents"]["churn_risk"]["recall"],
-                "compliance_risk_recall": cx["intents"]["compliance_risk"]["recall"],
-                "vader_per_s": round(speed["VADER"]), "cx_per_s": round(speed["CX layer"]),
-                "speed_ratio": speed["CX layer"] / speed["VADER"]}
+        split: {
+            "complaint_recall": cx["complaint_recall"],
+            "false_positive_rate": cx["false_positive_rate"],
+            "churn_risk_recall": cx["intents"]["churn_risk"]["recall"],
+            "compliance_risk_recall": cx["intents"]["compliance_risk"]["recall"],
+            "vader_per_s": round(speed["VADER"]),
+            "cx_per_s": round(speed["CX layer"]),
+            "speed_ratio": speed["CX layer"] / speed["VADER"],
+        }
         for split, (_vader, cx, speed) in summary.items()
     }
     write_results("text", {"halves": halves, "speed_ratio": min(h["speed_ratio"] for h in halves.values())})

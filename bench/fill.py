@@ -31,25 +31,63 @@ BUSIEST_SHARE = 0.25
 OPEN_SHARE = 0.4
 SOURCE = "bench"
 DEFAULT_END = dt.date(2025, 1, 1)
-WORDS = ("the engineer arrived on time and explained everything clearly but I waited over an hour on hold "
-         "and nobody answered the router works perfectly upstairs now the bill is confusing and far too "
-         "expensive thank you for the quick refund").split()
+WORDS = (
+    "the engineer arrived on time and explained everything clearly but I waited over an hour on hold "
+    "and nobody answered the router works perfectly upstairs now the bill is confusing and far too "
+    "expensive thank you for the quick refund"
+).split()
 # (status, share of all cases); the first five are the open ones (cases.choices.OPEN_STATUSES).
-STATUSES = [("new", 0.15), ("acknowledged", 0.10), ("contacted", 0.10), ("escalated", 0.03), ("reopened", 0.02),
-            ("resolved", 0.05), ("awaiting_follow_up", 0.03), ("closed", 0.50), ("cancelled", 0.02)]
+STATUSES = [
+    ("new", 0.15),
+    ("acknowledged", 0.10),
+    ("contacted", 0.10),
+    ("escalated", 0.03),
+    ("reopened", 0.02),
+    ("resolved", 0.05),
+    ("awaiting_follow_up", 0.03),
+    ("closed", 0.50),
+    ("cancelled", 0.02),
+]
 
 RESPONSE_COLUMNS = [
-    ("id", "int8"), ("touchpoint_id", "int8"), ("kind", "varchar"), ("source", "varchar"), ("external_id", "varchar"),
-    ("occurred_at", "timestamptz"), ("received_at", "timestamptz"), ("nps", "int2"), ("csat", "int2"),
-    ("ces", "int2"), ("comment", "text"), ("metadata", "jsonb"), ("nps_category", "varchar"),
-    ("csat_band", "varchar"), ("sentiment", "float8"), ("sentiment_label", "varchar"), ("content_hash", "varchar"),
-    ("intents", "jsonb"), ("explanation", "jsonb"), ("lexicon_version", "varchar"),
+    ("id", "int8"),
+    ("touchpoint_id", "int8"),
+    ("kind", "varchar"),
+    ("source", "varchar"),
+    ("external_id", "varchar"),
+    ("occurred_at", "timestamptz"),
+    ("received_at", "timestamptz"),
+    ("nps", "int2"),
+    ("csat", "int2"),
+    ("ces", "int2"),
+    ("comment", "text"),
+    ("metadata", "jsonb"),
+    ("nps_category", "varchar"),
+    ("csat_band", "varchar"),
+    ("sentiment", "float8"),
+    ("sentiment_label", "varchar"),
+    ("content_hash", "varchar"),
+    ("intents", "jsonb"),
+    ("explanation", "jsonb"),
+    ("lexicon_version", "varchar"),
 ]
 CASE_COLUMNS = [
-    ("id", "int8"), ("feedback_id", "int8"), ("touchpoint_id", "int8"), ("journey_id", "int8"), ("team_id", "int8"),
-    ("owner_id", "int4"), ("status", "varchar"), ("priority", "varchar"), ("created_at", "timestamptz"),
-    ("updated_at", "timestamptz"), ("first_contact_due", "timestamptz"), ("resolve_due", "timestamptz"),
-    ("due_at", "timestamptz"), ("contact_count", "int4"), ("audit_seq", "int4"), ("audit_head", "varchar"),
+    ("id", "int8"),
+    ("feedback_id", "int8"),
+    ("touchpoint_id", "int8"),
+    ("journey_id", "int8"),
+    ("team_id", "int8"),
+    ("owner_id", "int4"),
+    ("status", "varchar"),
+    ("priority", "varchar"),
+    ("created_at", "timestamptz"),
+    ("updated_at", "timestamptz"),
+    ("first_contact_due", "timestamptz"),
+    ("resolve_due", "timestamptz"),
+    ("due_at", "timestamptz"),
+    ("contact_count", "int4"),
+    ("audit_seq", "int4"),
+    ("audit_head", "varchar"),
     ("resolution_summary", "text"),
 ]
 
@@ -61,7 +99,7 @@ def response_rows(n: int, seed: int, touchpoint_ids: list[int], end: dt.date) ->
     from feedback.scores import csat_band, nps_category
 
     rng = random.Random(seed)
-    stop = dt.datetime.combine(end, dt.time.min, dt.timezone.utc)
+    stop = dt.datetime.combine(end, dt.time.min, dt.UTC)
     span = 52 * 7 * 86400
     comments = [" ".join(rng.choices(WORDS, k=rng.randint(10, 60))).capitalize() + "." for _ in range(200)]
     metadata, digest, nothing = Jsonb({}), "0" * 64, Jsonb([])
@@ -74,8 +112,28 @@ def response_rows(n: int, seed: int, touchpoint_ids: list[int], end: dt.date) ->
             comment, sentiment = rng.choice(comments), rng.uniform(-1, 1)
             label = "negative" if sentiment <= -0.05 else "positive" if sentiment >= 0.05 else "neutral"
         occurred = stop - dt.timedelta(seconds=rng.randrange(span))
-        yield (i, rng.choice(touchpoint_ids), "direct", SOURCE, f"b{i}", occurred, occurred, nps, csat, ces,
-               comment, metadata, nps_category(nps), csat_band(csat), sentiment, label, digest, nothing, nothing, "")
+        yield (
+            i,
+            rng.choice(touchpoint_ids),
+            "direct",
+            SOURCE,
+            f"b{i}",
+            occurred,
+            occurred,
+            nps,
+            csat,
+            ces,
+            comment,
+            metadata,
+            nps_category(nps),
+            csat_band(csat),
+            sentiment,
+            label,
+            digest,
+            nothing,
+            nothing,
+            "",
+        )
 
 
 def _copy(table: str, columns: list[tuple[str, str]], rows) -> None:
@@ -89,8 +147,13 @@ def _copy(table: str, columns: list[tuple[str, str]], rows) -> None:
                 copy.write_row(row)
 
 
-def _case_rows(picked: list[tuple[int, int, dt.datetime]], seed: int, journey_of: dict[int, int], team_id: int,
-               owner_ids: list[int]) -> Iterator[tuple]:
+def _case_rows(
+    picked: list[tuple[int, int, dt.datetime]],
+    seed: int,
+    journey_of: dict[int, int],
+    team_id: int,
+    owner_ids: list[int],
+) -> Iterator[tuple]:
     rng = random.Random(seed + 1)
     statuses, weights = zip(*STATUSES)
     for case_id, (response_id, touchpoint_id, occurred) in enumerate(picked, start=1):
@@ -99,9 +162,25 @@ def _case_rows(picked: list[tuple[int, int, dt.datetime]], seed: int, journey_of
         first_due = created + dt.timedelta(hours=4, microseconds=rng.randint(0, 10**6))
         resolve_due = first_due + dt.timedelta(hours=44)
         status = rng.choices(statuses, weights)[0]
-        yield (case_id, response_id, touchpoint_id, journey_of[touchpoint_id], team_id, owner, status, "normal",
-               created, created, first_due, resolve_due, first_due if status in ("new", "acknowledged") else resolve_due,
-               0, 0, "", "")
+        yield (
+            case_id,
+            response_id,
+            touchpoint_id,
+            journey_of[touchpoint_id],
+            team_id,
+            owner,
+            status,
+            "normal",
+            created,
+            created,
+            first_due,
+            resolve_due,
+            first_due if status in ("new", "acknowledged") else resolve_due,
+            0,
+            0,
+            "",
+            "",
+        )
 
 
 ROUTED_COLUMNS = [("response_id", "int8"), ("outcome", "varchar"), ("case_id", "int8"), ("routed_at", "timestamptz")]
@@ -111,7 +190,7 @@ def _routed_rows(responses: int, picked: list[tuple[int, int, dt.datetime]]) -> 
     """Every response was routed, as in a live system: the picked ones opened
     their case, the others matched no rule."""
     case_of = {response_id: case_id for case_id, (response_id, _tp, _at) in enumerate(picked, start=1)}
-    at = dt.datetime.now(dt.timezone.utc)
+    at = dt.datetime.now(dt.UTC)
     for response_id in range(1, responses + 1):
         case_id = case_of.get(response_id)
         yield (response_id, "opened" if case_id else "no_match", case_id, at)
@@ -157,5 +236,10 @@ def fill(responses: int, cases: int, *, seed: int = 20240601, end: dt.date = DEF
                 cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
-    return {"responses": responses, "cases": len(picked), "owners": OWNERS, "seconds": time.perf_counter() - started,
-            "reused": False}
+    return {
+        "responses": responses,
+        "cases": len(picked),
+        "owners": OWNERS,
+        "seconds": time.perf_counter() - started,
+        "reused": False,
+    }

@@ -30,7 +30,11 @@ RESPONSES, CASES = 1_000_000, 300_000
 # name -> (script, its arguments at the default scale, at --small). The data set
 # is already there, so scripts that would fill one find it and use it.
 RUNS = {
-    "scores": ("bench_scores.py", ["--responses", str(RESPONSES)], ["--responses", str(RESPONSES // 10), "--runs", "3"]),
+    "scores": (
+        "bench_scores.py",
+        ["--responses", str(RESPONSES)],
+        ["--responses", str(RESPONSES // 10), "--runs", "3"],
+    ),
     "queue": ("bench_queue.py", ["--cases", str(CASES)], ["--cases", str(CASES // 10), "--runs", "20"]),
     "transition": ("bench_transition.py", [], ["--cases", "500"]),
     "ingest": ("bench_ingest.py", [], ["--items", "2000"]),
@@ -66,10 +70,22 @@ def targets(results: dict) -> list[tuple[str, float | None, str, bool | None]]:
         ratio = text["speed_ratio"]
         rows.append(("CX text layer / plain VADER comments/s", ratio, ">= 0.80", ratio >= 0.8))
         holdout = text["halves"]["holdout"]
-        rows.append(("CX complaint recall (held-out comments)", holdout["complaint_recall"], ">= 0.90",
-                     holdout["complaint_recall"] >= 0.9))
-        rows.append(("CX false cases on praise/neutral (held-out)", holdout["false_positive_rate"], "<= 0.05",
-                     holdout["false_positive_rate"] <= 0.05))
+        rows.append(
+            (
+                "CX complaint recall (held-out comments)",
+                holdout["complaint_recall"],
+                ">= 0.90",
+                holdout["complaint_recall"] >= 0.9,
+            )
+        )
+        rows.append(
+            (
+                "CX false cases on praise/neutral (held-out)",
+                holdout["false_positive_rate"],
+                "<= 0.05",
+                holdout["false_positive_rate"] <= 0.05,
+            )
+        )
     transition = results.get("transition", {})
     if transition:
         rows.append(("audited transition / bare update", transition["ratio"], "<= 1.3", transition["ratio"] <= 1.3))
@@ -81,8 +97,14 @@ def targets(results: dict) -> list[tuple[str, float | None, str, bool | None]]:
     if audit:
         # One task does an incremental run: it must end well inside CVX_Q_TIMEOUT (120 s).
         rows.append(("audit: incremental verification s", audit["incremental_s"], "< 60", audit["incremental_s"] < 60))
-        rows.append(("audit: full verification events/s", audit["full_events_per_s"], ">= 5000",
-                     audit["full_events_per_s"] >= 5000))
+        rows.append(
+            (
+                "audit: full verification events/s",
+                audit["full_events_per_s"],
+                ">= 5000",
+                audit["full_events_per_s"] >= 5000,
+            )
+        )
     return rows
 
 
@@ -90,8 +112,13 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--small", action="store_true", help="a tenth of the default scale")
     parser.add_argument("--database-url", help="use this disposable, empty database instead of a throwaway server")
-    parser.add_argument("--only", action="append", choices=list(RUNS), metavar="NAME",
-                        help=f"run only this benchmark (repeatable; one of {', '.join(RUNS)})")
+    parser.add_argument(
+        "--only",
+        action="append",
+        choices=list(RUNS),
+        metavar="NAME",
+        help=f"run only this benchmark (repeatable; one of {', '.join(RUNS)})",
+    )
     args = parser.parse_args(argv)
     runs = {name: run for name, run in RUNS.items() if not args.only or name in args.only}
     started, failed = time.monotonic(), []
@@ -102,23 +129,42 @@ def main(argv=None) -> int:
         print(f"filled in {filled['seconds']:.0f} s", flush=True)
         for name, (script, default_args, small_args) in runs.items():
             print(f"\n=== {name} ===", flush=True)
-            command = [sys.executable, str(HERE / script), "--database-url", url,
-                       *(small_args if args.small else default_args)]
+            command = [
+                sys.executable,
+                str(HERE / script),
+                "--database-url",
+                url,
+                *(small_args if args.small else default_args),
+            ]
             if subprocess.run(command).returncode != 0:
                 failed.append(name)
-    results = {name: json.loads((RESULTS / f"{name}.json").read_text())
-               for name in runs if name not in failed and (RESULTS / f"{name}.json").exists()}
+    results = {
+        name: json.loads((RESULTS / f"{name}.json").read_text())
+        for name in runs
+        if name not in failed and (RESULTS / f"{name}.json").exists()
+    }
     rows = targets(results)
     minutes = (time.monotonic() - started) / 60
     print(f"\n{'figure':<46}{'measured':>12}  {'target':<9} met")
     for what, value, target, met in rows:
         print(f"{what:<46}{value:>12.2f}  {target:<9} {'yes' if met else 'NO'}")
     if not args.only:  # the summary is of a whole run
-        write_results("summary", {"small": args.small, "responses": responses, "cases": cases, "failed": failed,
-                                  "fill_seconds": round(filled["seconds"], 1), "minutes": round(minutes, 1),
-                                  "targets": [dict(zip(("figure", "measured", "target", "met"), r)) for r in rows]})
-    print(f"\n{len(rows)} figures, {sum(1 for r in rows if r[3])} targets met; "
-          f"{minutes:.1f} minutes; failed benchmarks: {failed or 'none'}")
+        write_results(
+            "summary",
+            {
+                "small": args.small,
+                "responses": responses,
+                "cases": cases,
+                "failed": failed,
+                "fill_seconds": round(filled["seconds"], 1),
+                "minutes": round(minutes, 1),
+                "targets": [dict(zip(("figure", "measured", "target", "met"), r)) for r in rows],
+            },
+        )
+    print(
+        f"\n{len(rows)} figures, {sum(1 for r in rows if r[3])} targets met; "
+        f"{minutes:.1f} minutes; failed benchmarks: {failed or 'none'}"
+    )
     return 1 if failed else 0
 
 
@@ -127,8 +173,8 @@ def prepare(url: str, data_dir: str, responses: int, cases: int) -> dict:
     after, so the benchmarks' processes have the server to themselves."""
     setup_django(url, data_dir)
     from django.db import connections
-
     from fill import fill
+
     from journeys.demo import seed_journeys
 
     seed_journeys()

@@ -18,13 +18,19 @@ from journeys.choices import Channel
 
 
 class RoutingRuleForm(forms.ModelForm):
-    channels = forms.MultipleChoiceField(choices=Channel.choices, widget=forms.CheckboxSelectMultiple,
-                                         required=False, help_text="Empty: any channel.")
-    kinds = forms.MultipleChoiceField(choices=FeedbackKind.choices, widget=forms.CheckboxSelectMultiple,
-                                      required=False, help_text="Empty: any kind.")
+    channels = forms.MultipleChoiceField(
+        choices=Channel.choices, widget=forms.CheckboxSelectMultiple, required=False, help_text="Empty: any channel."
+    )
+    kinds = forms.MultipleChoiceField(
+        choices=FeedbackKind.choices, widget=forms.CheckboxSelectMultiple, required=False, help_text="Empty: any kind."
+    )
     intents_any = forms.MultipleChoiceField(
-        choices=Intent.choices, widget=forms.CheckboxSelectMultiple, required=False, label="Intents, any of",
-        help_text="The comment shows any one of these (the CX text layer's reading). Empty: no condition.")
+        choices=Intent.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        label="Intents, any of",
+        help_text="The comment shows any one of these (the CX text layer's reading). Empty: no condition.",
+    )
 
     class Meta:
         model = RoutingRule
@@ -32,8 +38,7 @@ class RoutingRuleForm(forms.ModelForm):
 
 
 class RulePreviewForm(forms.Form):
-    days = forms.IntegerField(min_value=1, max_value=routing_preview.PREVIEW_MAX_DAYS, initial=30,
-                              label="Last N days")
+    days = forms.IntegerField(min_value=1, max_value=routing_preview.PREVIEW_MAX_DAYS, initial=30, label="Last N days")
 
 
 @admin.register(RoutingRule)
@@ -47,17 +52,21 @@ class RoutingRuleAdmin(admin.ModelAdmin):
     fieldsets = [
         (None, {"fields": ["name", "position", "active"]}),
         ("Which feedback (empty filters match all)", {"fields": ["journeys", "touchpoints", "channels", "kinds"]}),
-        ("Conditions (each one set must hold)",
-         {"fields": ["nps_at_most", "csat_at_most", "ces_at_most", "sentiment_at_most", "intents_any",
-                     "keywords"]}),
-        ("Then open a case with", {"fields": ["priority", "team", "strategy", "first_contact_sla_hours",
-                                              "resolution_sla_hours"]}),
+        (
+            "Conditions (each one set must hold)",
+            {"fields": ["nps_at_most", "csat_at_most", "ces_at_most", "sentiment_at_most", "intents_any", "keywords"]},
+        ),
+        (
+            "Then open a case with",
+            {"fields": ["priority", "team", "strategy", "first_contact_sla_hours", "resolution_sla_hours"]},
+        ),
         (None, {"fields": ["notes"]}),
     ]
 
     def get_urls(self):
-        preview = path("<path:object_id>/preview/", self.admin_site.admin_view(self.preview_view),
-                       name="cases_routingrule_preview")
+        preview = path(
+            "<path:object_id>/preview/", self.admin_site.admin_view(self.preview_view), name="cases_routingrule_preview"
+        )
         return [preview, *super().get_urls()]
 
     def preview_view(self, request, object_id):
@@ -72,10 +81,19 @@ class RoutingRuleAdmin(admin.ModelAdmin):
         preview = None
         if form.is_valid():
             preview = routing_preview.routing_rule_preview(
-                rule=rule, days=form.cleaned_data["days"], max_rows=routing_preview.PREVIEW_MAX_ROWS,
-                examples_from=feedback_visible_to(request.user))
-        context = {**self.admin_site.each_context(request), "opts": self.opts, "original": rule,
-                   "title": f"Dry run of “{rule}”", "form": form, "preview": preview}
+                rule=rule,
+                days=form.cleaned_data["days"],
+                max_rows=routing_preview.PREVIEW_MAX_ROWS,
+                examples_from=feedback_visible_to(request.user),
+            )
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "original": rule,
+            "title": f"Dry run of “{rule}”",
+            "form": form,
+            "preview": preview,
+        }
         return TemplateResponse(request, "admin/cases/routingrule/preview.html", context)
 
 

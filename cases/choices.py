@@ -14,7 +14,11 @@ class CaseStatus(models.TextChoices):
 
 
 OPEN_STATUSES = (
-    CaseStatus.NEW, CaseStatus.ACKNOWLEDGED, CaseStatus.CONTACTED, CaseStatus.ESCALATED, CaseStatus.REOPENED,
+    CaseStatus.NEW,
+    CaseStatus.ACKNOWLEDGED,
+    CaseStatus.CONTACTED,
+    CaseStatus.ESCALATED,
+    CaseStatus.REOPENED,
 )
 
 

@@ -29,31 +29,55 @@ ROOT_CAUSES = {
 # by intents (feedback.text), so a comment with no score still opens a case: compliance risk goes to the
 # team's lead, churn risk is urgent, any other complaint (or high effort) is normal.
 RULES = {
-    "Compliance risk": (0, {"intents_any": ["compliance_risk"]}, Priority.HIGH, AssignmentStrategy.TEAM_LEAD,
-                        4, 48),
+    "Compliance risk": (0, {"intents_any": ["compliance_risk"]}, Priority.HIGH, AssignmentStrategy.TEAM_LEAD, 4, 48),
     "Churn risk": (1, {"intents_any": ["churn_risk"]}, Priority.URGENT, AssignmentStrategy.LEAST_LOADED, 2, 24),
     "Detractors": (2, {"nps_at_most": DETRACTOR_MAX}, Priority.HIGH, AssignmentStrategy.ROUND_ROBIN, None, None),
-    "Dissatisfied": (3, {"csat_at_most": CSAT_DISSATISFIED_MAX}, Priority.NORMAL, AssignmentStrategy.DEFAULT_OWNER,
-                     None, None),
+    "Dissatisfied": (
+        3,
+        {"csat_at_most": CSAT_DISSATISFIED_MAX},
+        Priority.NORMAL,
+        AssignmentStrategy.DEFAULT_OWNER,
+        None,
+        None,
+    ),
     "High effort": (4, {"ces_at_most": 2}, Priority.NORMAL, AssignmentStrategy.LEAST_LOADED, None, None),
-    "Complaints": (5, {"intents_any": ["complaint", "high_effort"]}, Priority.NORMAL,
-                   AssignmentStrategy.LEAST_LOADED, None, None),
+    "Complaints": (
+        5,
+        {"intents_any": ["complaint", "high_effort"]},
+        Priority.NORMAL,
+        AssignmentStrategy.LEAST_LOADED,
+        None,
+        None,
+    ),
 }
 # Rules of earlier demos, replaced by the ones above: switched off when the demo is seeded again.
 RETIRED_RULES = ["Risk of leaving", "Strongly negative comments"]
 
-NEGATIVE = ["The engineer never turned up and nobody called back.", "I waited two hours on hold, awful service.",
-            "My connection keeps dropping every evening, really frustrating.",
-            "The agent was rude and did not fix anything.", "I was billed twice and I'm thinking of switching.",
-            "Slow speeds for weeks, I want to cancel my contract.", "Confusing website, checkout failed twice."]
-POSITIVE = ["Quick and friendly help, thank you!", "The install was smooth and the engineer was great.",
-            "Easy to order in the app, love it.", "Fast connection, very happy with the service."]
+NEGATIVE = [
+    "The engineer never turned up and nobody called back.",
+    "I waited two hours on hold, awful service.",
+    "My connection keeps dropping every evening, really frustrating.",
+    "The agent was rude and did not fix anything.",
+    "I was billed twice and I'm thinking of switching.",
+    "Slow speeds for weeks, I want to cancel my contract.",
+    "Confusing website, checkout failed twice.",
+]
+POSITIVE = [
+    "Quick and friendly help, thank you!",
+    "The install was smooth and the engineer was great.",
+    "Easy to order in the app, love it.",
+    "Fast connection, very happy with the service.",
+]
 NEUTRAL = ["Got what I needed.", "It was okay.", "Average experience overall."]
 # Social listening: text with no score, routed by what the comment says.
-SOCIAL = ["Internet down again tonight, third time this week.", "40 minutes on hold just to report a fault",
-          "Had to explain my problem to four different people, still not sorted",
-          "Fed up, moving to another provider as soon as my contract ends",
-          "Shout out to the engineer who fixed my line today, brilliant", "New router arrived, setup took five minutes"]
+SOCIAL = [
+    "Internet down again tonight, third time this week.",
+    "40 minutes on hold just to report a fault",
+    "Had to explain my problem to four different people, still not sorted",
+    "Fed up, moving to another provider as soon as my contract ends",
+    "Shout out to the engineer who fixed my line today, brilliant",
+    "New router arrived, setup took five minutes",
+]
 
 
 def seed_cases(people: SeedResult, *, history: int = 240) -> int:
@@ -65,9 +89,18 @@ def seed_cases(people: SeedResult, *, history: int = 240) -> int:
         for child in children:
             RootCause.objects.get_or_create(parent=top, name=child)
     for name, (position, conditions, priority, strategy, first, resolve) in RULES.items():
-        RoutingRule.objects.update_or_create(name=name, defaults={
-            "position": position, "active": True, "priority": priority, "strategy": strategy,
-            "first_contact_sla_hours": first, "resolution_sla_hours": resolve, **conditions})
+        RoutingRule.objects.update_or_create(
+            name=name,
+            defaults={
+                "position": position,
+                "active": True,
+                "priority": priority,
+                "strategy": strategy,
+                "first_contact_sla_hours": first,
+                "resolution_sla_hours": resolve,
+                **conditions,
+            },
+        )
     RoutingRule.objects.filter(name__in=RETIRED_RULES).update(active=False)
     created = _history(people, history)
     if created:
@@ -88,10 +121,17 @@ def _history(people: SeedResult, count: int) -> int:
         comment = rnd.choice({"detractor": NEGATIVE, "passive": NEUTRAL, "promoter": POSITIVE}[category])
         # Effort follows mood: detractors often worked hard, promoters rarely.
         ces = rnd.randint(*{"detractor": (1, 5), "passive": (2, 7), "promoter": (5, 7)}[category])
-        item = {"touchpoint": rnd.choice(slugs), "source": "demo", "external_id": f"demo-{n}", "nps": nps,
-                "csat": max(CSAT_RANGE[0], min(CSAT_RANGE[1], round(nps / 2))), "ces": ces, "comment": comment,
-                "occurred_at": now - timedelta(days=rnd.uniform(0, 90)),
-                "customer": {"email": f"customer{rnd.randint(1, 120)}@example.com"}}
+        item = {
+            "touchpoint": rnd.choice(slugs),
+            "source": "demo",
+            "external_id": f"demo-{n}",
+            "nps": nps,
+            "csat": max(CSAT_RANGE[0], min(CSAT_RANGE[1], round(nps / 2))),
+            "ces": ces,
+            "comment": comment,
+            "occurred_at": now - timedelta(days=rnd.uniform(0, 90)),
+            "customer": {"email": f"customer{rnd.randint(1, 120)}@example.com"},
+        }
         if n % 8 == 7:
             item.update(source="social", kind="indirect", nps=None, csat=None, ces=None, comment=rnd.choice(SOCIAL))
         items.append(item)
@@ -110,9 +150,17 @@ def _work_some_cases() -> None:
         services.case_acknowledge(case_id=case.pk, actor=owner)
         if roll < 0.45:
             continue
-        services.case_log_contact(case_id=case.pk, actor=owner, channel=rnd.choice(ContactChannel.values),
-                                  note="Called the customer, apologised and agreed the next step.")
+        services.case_log_contact(
+            case_id=case.pk,
+            actor=owner,
+            channel=rnd.choice(ContactChannel.values),
+            note="Called the customer, apologised and agreed the next step.",
+        )
         if roll < 0.7:
             continue
-        services.case_resolve(case_id=case.pk, actor=owner, root_cause=rnd.choice(causes),
-                              note="Fixed the underlying problem and confirmed with the customer.")
+        services.case_resolve(
+            case_id=case.pk,
+            actor=owner,
+            root_cause=rnd.choice(causes),
+            note="Fixed the underlying problem and confirmed with the customer.",
+        )

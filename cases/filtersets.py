@@ -24,7 +24,8 @@ class CaseFilterSet(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=CaseStatus.choices, distinct=False)
     priority = django_filters.MultipleChoiceFilter(choices=Priority.choices, distinct=False)
     owner = django_filters.CharFilter(
-        method="by_owner", help_text="`me`, `none`, or a user id.",
+        method="by_owner",
+        help_text="`me`, `none`, or a user id.",
         validators=[_owner_value],
     )
     team = django_filters.CharFilter(field_name="team__slug")

@@ -14,25 +14,32 @@ from cases.services.transitions import NOTE_MAX_CHARS
 
 
 def _note(required: bool, label: str = "Note") -> forms.CharField:
-    return forms.CharField(label=label, required=required, max_length=NOTE_MAX_CHARS,
-                           widget=forms.Textarea(attrs={"rows": 3}))
+    return forms.CharField(
+        label=label, required=required, max_length=NOTE_MAX_CHARS, widget=forms.Textarea(attrs={"rows": 3})
+    )
 
 
 def _owner_field(param: policy.Param, case) -> forms.ModelChoiceField:
     """Active members of the case's team."""
-    members = (case.team.members.filter(is_active=True).order_by("username") if case is not None
-               else get_user_model().objects.none())
+    members = (
+        case.team.members.filter(is_active=True).order_by("username")
+        if case is not None
+        else get_user_model().objects.none()
+    )
     return forms.ModelChoiceField(queryset=members, label=param.label, required=param.required)
 
 
 # The form field of each parameter an action of the state table may take.
 _FIELDS = {
     "note": lambda param, case: _note(param.required, param.label),
-    "channel": lambda param, case: forms.ChoiceField(choices=ContactChannel.choices, label=param.label,
-                                                     required=param.required),
+    "channel": lambda param, case: forms.ChoiceField(
+        choices=ContactChannel.choices, label=param.label, required=param.required
+    ),
     "root_cause": lambda param, case: forms.ModelChoiceField(
-        queryset=RootCause.objects.filter(active=True).select_related("parent"), label=param.label,
-        required=param.required),
+        queryset=RootCause.objects.filter(active=True).select_related("parent"),
+        label=param.label,
+        required=param.required,
+    ),
     "owner": _owner_field,
 }
 
@@ -72,10 +79,12 @@ class AuditFilterForm(forms.Form):
 
 
 class BulkReassignForm(forms.Form):
-    case = forms.TypedMultipleChoiceField(coerce=int, choices=[], error_messages={
-        "required": "Select at least one case."})
-    owner = forms.ModelChoiceField(queryset=get_user_model().objects.filter(is_active=True).order_by("username"),
-                                   label="Reassign selected to")
+    case = forms.TypedMultipleChoiceField(
+        coerce=int, choices=[], error_messages={"required": "Select at least one case."}
+    )
+    owner = forms.ModelChoiceField(
+        queryset=get_user_model().objects.filter(is_active=True).order_by("username"), label="Reassign selected to"
+    )
     note = _note(False)
 
     def __init__(self, *args, case_ids=(), **kwargs):

@@ -43,8 +43,9 @@ class RootCause(models.Model):
         ordering = ["parent__name", "name"]
         constraints = [
             models.UniqueConstraint(fields=["parent", "name"], name="root_cause_unique_in_parent"),
-            models.UniqueConstraint(fields=["name"], condition=Q(parent__isnull=True),
-                                    name="root_cause_unique_top_level"),
+            models.UniqueConstraint(
+                fields=["name"], condition=Q(parent__isnull=True), name="root_cause_unique_top_level"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -74,32 +75,58 @@ class RoutingRule(models.Model):
     # Conditions: each one that is set must hold.
     nps_at_most = models.PositiveSmallIntegerField(null=True, blank=True, validators=[MaxValueValidator(NPS_RANGE[1])])
     csat_at_most = models.PositiveSmallIntegerField(
-        null=True, blank=True, validators=[MinValueValidator(CSAT_RANGE[0]), MaxValueValidator(CSAT_RANGE[1])])
+        null=True, blank=True, validators=[MinValueValidator(CSAT_RANGE[0]), MaxValueValidator(CSAT_RANGE[1])]
+    )
     ces_at_most = models.PositiveSmallIntegerField(
-        null=True, blank=True, validators=[MinValueValidator(CES_RANGE[0]), MaxValueValidator(CES_RANGE[1])],
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(CES_RANGE[0]), MaxValueValidator(CES_RANGE[1])],
         help_text=f"Effort scores at or below this match ({band_text('ces')}, {CES_RANGE[1]} = least effort: "
-                  "high effort is a low score).")
+        "high effort is a low score).",
+    )
     sentiment_at_most = models.FloatField(
-        null=True, blank=True, validators=[MinValueValidator(-1), MaxValueValidator(1)],
-        help_text="VADER compound, -1 to 1; e.g. -0.5 for strongly negative comments.")
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(-1), MaxValueValidator(1)],
+        help_text="VADER compound, -1 to 1; e.g. -0.5 for strongly negative comments.",
+    )
     intents_any = models.JSONField(
-        default=list, blank=True, validators=[ChoiceListValidator(Intent.values)],
-        help_text="The comment shows any one of these intents (as the CX text layer read it).")
-    keywords = models.TextField(blank=True, help_text="One per line or comma-separated; any one in the comment matches.")
+        default=list,
+        blank=True,
+        validators=[ChoiceListValidator(Intent.values)],
+        help_text="The comment shows any one of these intents (as the CX text layer read it).",
+    )
+    keywords = models.TextField(
+        blank=True, help_text="One per line or comma-separated; any one in the comment matches."
+    )
     # Actions.
     priority = models.CharField(max_length=10, choices=Priority.choices, default=Priority.NORMAL)
-    team = models.ForeignKey(Team, on_delete=models.PROTECT, null=True, blank=True, related_name="routing_rules",
-                             help_text="Empty: the touchpoint's team.")
-    strategy = models.CharField(max_length=20, choices=AssignmentStrategy.choices,
-                                default=AssignmentStrategy.DEFAULT_OWNER)
+    team = models.ForeignKey(
+        Team,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="routing_rules",
+        help_text="Empty: the touchpoint's team.",
+    )
+    strategy = models.CharField(
+        max_length=20, choices=AssignmentStrategy.choices, default=AssignmentStrategy.DEFAULT_OWNER
+    )
     first_contact_sla_hours = models.PositiveIntegerField(
-        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(MAX_SLA_HOURS)],
-        help_text="Empty: the touchpoint's.")
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_SLA_HOURS)],
+        help_text="Empty: the touchpoint's.",
+    )
     resolution_sla_hours = models.PositiveIntegerField(
-        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(MAX_SLA_HOURS)],
-        help_text="Empty: the touchpoint's.")
-    round_robin_cursor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
-                                           blank=True, editable=False, related_name="+")
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_SLA_HOURS)],
+        help_text="Empty: the touchpoint's.",
+    )
+    round_robin_cursor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, editable=False, related_name="+"
+    )
     notes = models.TextField(blank=True, help_text="For admins: why the rule exists, what changed it.")
 
     class Meta:
@@ -112,8 +139,10 @@ class RoutingRule(models.Model):
         return [k.strip().lower() for k in self.keywords.replace("\n", ",").split(",") if k.strip()]
 
     def clean(self) -> None:
-        if self.first_contact_sla_hours and self.resolution_sla_hours and (
-            self.resolution_sla_hours < self.first_contact_sla_hours
+        if (
+            self.first_contact_sla_hours
+            and self.resolution_sla_hours
+            and (self.resolution_sla_hours < self.first_contact_sla_hours)
         ):
             raise ValidationError({"resolution_sla_hours": "Resolution cannot be due before first contact."})
 
@@ -122,13 +151,18 @@ class Case(models.Model):
     """A customer to win back. Changed only by `cases.services`."""
 
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, null=True, blank=True, related_name="cases")
-    feedback = models.OneToOneField(FeedbackResponse, on_delete=models.PROTECT, related_name="opened_case",
-                                    help_text="The response that opened the case.")
+    feedback = models.OneToOneField(
+        FeedbackResponse,
+        on_delete=models.PROTECT,
+        related_name="opened_case",
+        help_text="The response that opened the case.",
+    )
     touchpoint = models.ForeignKey(Touchpoint, on_delete=models.PROTECT, related_name="cases")
     journey = models.ForeignKey(Journey, on_delete=models.PROTECT, related_name="cases")
     team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="cases")
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-                              related_name="owned_cases")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="owned_cases"
+    )
     status = models.CharField(max_length=20, choices=CaseStatus.choices, default=CaseStatus.NEW)
     priority = models.CharField(max_length=10, choices=Priority.choices, default=Priority.NORMAL)
     outcome = models.CharField(max_length=15, choices=CaseOutcome.choices, null=True, blank=True)
@@ -154,8 +188,10 @@ class Case(models.Model):
 
     class Meta:
         ordering = ["due_at", "id"]
-        permissions = [("act_on_all_cases", "Can see and act on the cases of every team"),
-                       ("view_all_cases", "Can see the cases and loop metrics of every team")]
+        permissions = [
+            ("act_on_all_cases", "Can see and act on the cases of every team"),
+            ("view_all_cases", "Can see the cases and loop metrics of every team"),
+        ]
         indexes = [
             models.Index(fields=["owner", "due_at", "id"], condition=_OPEN, name="case_open_owner_due"),
             models.Index(fields=["team", "due_at", "id"], condition=_OPEN, name="case_open_team_due"),
@@ -224,8 +260,14 @@ class CaseEvent(AppendOnlyModel):
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events", db_index=False)
     seq = models.PositiveIntegerField()
     kind = models.CharField(max_length=40, choices=EventKind.choices)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-                              related_name="+", help_text="Empty: the system.")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Empty: the system.",
+    )
     at = models.DateTimeField()
     changes = models.JSONField(default=dict, blank=True, help_text="field: [before, after]")
     note = models.TextField(blank=True)
@@ -260,7 +302,8 @@ class AuditCheckpoint(AppendOnlyModel):
     event_count = models.PositiveBigIntegerField()
     max_event_id = models.PositiveBigIntegerField()
     legacy_max_event_id = models.PositiveBigIntegerField(
-        help_text="The highest id of an unkeyed (version 1) event; none may come after it.")
+        help_text="The highest id of an unkeyed (version 1) event; none may come after it."
+    )
     root = models.CharField(max_length=64)
     prev = models.CharField(max_length=64, help_text="The previous checkpoint's signature.")
     key_id = models.CharField(max_length=16, help_text="Which CVX_AUDIT_KEY signed it (not the key).")
@@ -289,6 +332,9 @@ class AuditCheckpointHead(AppendOnlyModel):
         constraints = [models.UniqueConstraint(fields=["checkpoint", "case_id"], name="checkpoint_head_unique")]
         indexes = [models.Index(fields=["case_id", "checkpoint"], name="checkpoint_head_case")]
 
+    def __str__(self) -> str:
+        return f"case {self.case_id} at event #{self.seq} (checkpoint {self.checkpoint_id})"
+
 
 class VerificationRun(models.Model):
     """One verification of the audit trail in the background (django-q2),
@@ -309,17 +355,35 @@ class VerificationRun(models.Model):
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.QUEUED)
     # Set while queued or running; the unique constraint lets one run at a time.
     active = models.BooleanField(default=True, null=True)
-    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                                     related_name="+", help_text="Empty: the schedule.")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Empty: the schedule.",
+    )
     created_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True, help_text="Last progress saved.")
     claimed_until = models.DateTimeField(null=True, blank=True, help_text="A task works on it until then.")
     finished_at = models.DateTimeField(null=True, blank=True)
-    checkpoint = models.ForeignKey(AuditCheckpoint, on_delete=models.PROTECT, null=True, blank=True,
-                                   related_name="+", help_text="The checkpoint the run verified the trail against.")
-    baseline = models.ForeignKey(AuditCheckpoint, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
-                                 help_text="Incremental runs: the last good checkpoint they started from.")
+    checkpoint = models.ForeignKey(
+        AuditCheckpoint,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The checkpoint the run verified the trail against.",
+    )
+    baseline = models.ForeignKey(
+        AuditCheckpoint,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Incremental runs: the last good checkpoint they started from.",
+    )
     total = models.PositiveIntegerField(default=0)
     done = models.PositiveIntegerField(default=0)
     cursor = models.PositiveBigIntegerField(default=0, help_text="Full runs: the last case id verified.")
@@ -345,8 +409,9 @@ class RoutedResponse(models.Model):
     """That a response was routed, and how. Its primary key is the response,
     so the database itself lets a response be routed only once."""
 
-    response = models.OneToOneField(FeedbackResponse, on_delete=models.PROTECT, primary_key=True,
-                                    related_name="routing")
+    response = models.OneToOneField(
+        FeedbackResponse, on_delete=models.PROTECT, primary_key=True, related_name="routing"
+    )
     outcome = models.CharField(max_length=10, choices=RoutingOutcome.choices)
     case = models.ForeignKey(Case, on_delete=models.PROTECT, null=True, blank=True, related_name="responses")
     rule = models.ForeignKey(RoutingRule, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
@@ -369,6 +434,9 @@ class Notification(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["event", "recipient"], name="notification_once")]
 
+    def __str__(self) -> str:
+        return f"{self.subject} (event {self.event_id})"
+
 
 class FollowUp(models.Model):
     """The follow-up survey of a resolved case: cases owns the link from the
@@ -376,8 +444,9 @@ class FollowUp(models.Model):
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="follow_ups")
     invitation = models.OneToOneField(SurveyInvitation, on_delete=models.PROTECT, related_name="follow_up")
-    answer = models.OneToOneField(FeedbackResponse, on_delete=models.PROTECT, null=True, blank=True,
-                                  related_name="follow_up_of")
+    answer = models.OneToOneField(
+        FeedbackResponse, on_delete=models.PROTECT, null=True, blank=True, related_name="follow_up_of"
+    )
     recovered = models.BooleanField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 

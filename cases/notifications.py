@@ -37,8 +37,10 @@ def message_for(event: CaseEvent) -> tuple[str, str]:
     else:
         subject = f"[CVX] {case.number} escalated"
         lead = "A case of your team has been escalated to you."
-    body = (f"{lead}\n\nCase: {case.number} ({case.get_priority_display()} priority)\n"
-            f"Touchpoint: {case.touchpoint.name}\nDue: {case.due_at:%Y-%m-%d %H:%M %Z}\n\n{link}\n")
+    body = (
+        f"{lead}\n\nCase: {case.number} ({case.get_priority_display()} priority)\n"
+        f"Touchpoint: {case.touchpoint.name}\nDue: {case.due_at:%Y-%m-%d %H:%M %Z}\n\n{link}\n"
+    )
     return subject, body
 
 

@@ -25,6 +25,6 @@ def parse_case_number(text) -> int | None:
     if not isinstance(text, str):
         return None
     digits = text.strip()
-    if digits[:len(PREFIX)].upper() == PREFIX:
-        digits = digits[len(PREFIX):]
+    if digits[: len(PREFIX)].upper() == PREFIX:
+        digits = digits[len(PREFIX) :]
     return parse_id(digits)

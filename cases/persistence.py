@@ -121,7 +121,9 @@ def _lock_plan(connection, scope: str) -> _LockPlan:
         team_fields = tuple(team_info["select_fields"])
         converters = compiler.get_converters([column for column, _, _ in select])
         plan = _LockPlan(
-            sql=sql, params=tuple(params), case_at=case_at,
+            sql=sql,
+            params=tuple(params),
+            case_at=case_at,
             actor_at=tuple(i for i, p in enumerate(params) if p == _ACTOR_ID),
             converters=tuple((i, tuple(found), expression) for i, (found, expression) in converters.items()),
             case_columns=(case_fields, tuple(select[i][0].target.attname for i in case_fields)),

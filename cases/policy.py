@@ -61,25 +61,82 @@ def _note(label: str = "Note", missing: str | None = None) -> Param:
 
 TRANSITIONS: dict[str, Transition] = {
     # What people do: one service each in cases.services.transitions.
-    "acknowledge": Transition(EventKind.ACKNOWLEDGED, frozenset({S.NEW, S.REOPENED}), S.ACKNOWLEDGED,
-                              frontline="own", label="Acknowledge", done="acknowledged", params=(_note(),)),
-    "log_contact": Transition(EventKind.CONTACTED, OPEN, S.CONTACTED, frontline="own", label="Log contact",
-                              done="contacted", params=(
-                                  Param("channel", "Channel", f"Choose one of: {', '.join(ContactChannel.values)}."),
-                                  _note("What was agreed", "Say what was agreed with the customer."))),
-    "note": Transition(EventKind.NOTE, ANY_STATUS, None, frontline="own", label="Add note", done="noted",
-                       params=(_note(missing="A note cannot be empty."),)),
-    "reassign": Transition(EventKind.ASSIGNED, OPEN, None, frontline="take", label="Reassign", done="reassigned",
-                           params=(Param("owner", "New owner", "Choose an existing user."), _note())),
-    "escalate": Transition(EventKind.ESCALATED, OPEN - {S.ESCALATED}, S.ESCALATED, frontline="own",
-                           label="Escalate", done="escalated", params=(_note(),)),
-    "resolve": Transition(EventKind.RESOLVED, OPEN, S.RESOLVED, frontline="own", label="Resolve", done="resolved",
-                          params=(Param("root_cause", "Root cause", "Choose the root cause."),
-                                  _note("Resolution summary", "Summarise what was done for the customer."))),
-    "reopen": Transition(EventKind.REOPENED, frozenset({S.RESOLVED, S.AWAITING_FOLLOW_UP, S.CLOSED}), S.REOPENED,
-                         label="Reopen", done="reopened", params=(_note("Reason", "Say why the case is reopened."),)),
-    "cancel": Transition(EventKind.CANCELLED, OPEN, S.CANCELLED, label="Cancel case", done="cancelled",
-                         params=(_note("Reason", "Say why the case is cancelled."),)),
+    "acknowledge": Transition(
+        EventKind.ACKNOWLEDGED,
+        frozenset({S.NEW, S.REOPENED}),
+        S.ACKNOWLEDGED,
+        frontline="own",
+        label="Acknowledge",
+        done="acknowledged",
+        params=(_note(),),
+    ),
+    "log_contact": Transition(
+        EventKind.CONTACTED,
+        OPEN,
+        S.CONTACTED,
+        frontline="own",
+        label="Log contact",
+        done="contacted",
+        params=(
+            Param("channel", "Channel", f"Choose one of: {', '.join(ContactChannel.values)}."),
+            _note("What was agreed", "Say what was agreed with the customer."),
+        ),
+    ),
+    "note": Transition(
+        EventKind.NOTE,
+        ANY_STATUS,
+        None,
+        frontline="own",
+        label="Add note",
+        done="noted",
+        params=(_note(missing="A note cannot be empty."),),
+    ),
+    "reassign": Transition(
+        EventKind.ASSIGNED,
+        OPEN,
+        None,
+        frontline="take",
+        label="Reassign",
+        done="reassigned",
+        params=(Param("owner", "New owner", "Choose an existing user."), _note()),
+    ),
+    "escalate": Transition(
+        EventKind.ESCALATED,
+        OPEN - {S.ESCALATED},
+        S.ESCALATED,
+        frontline="own",
+        label="Escalate",
+        done="escalated",
+        params=(_note(),),
+    ),
+    "resolve": Transition(
+        EventKind.RESOLVED,
+        OPEN,
+        S.RESOLVED,
+        frontline="own",
+        label="Resolve",
+        done="resolved",
+        params=(
+            Param("root_cause", "Root cause", "Choose the root cause."),
+            _note("Resolution summary", "Summarise what was done for the customer."),
+        ),
+    ),
+    "reopen": Transition(
+        EventKind.REOPENED,
+        frozenset({S.RESOLVED, S.AWAITING_FOLLOW_UP, S.CLOSED}),
+        S.REOPENED,
+        label="Reopen",
+        done="reopened",
+        params=(_note("Reason", "Say why the case is reopened."),),
+    ),
+    "cancel": Transition(
+        EventKind.CANCELLED,
+        OPEN,
+        S.CANCELLED,
+        label="Cancel case",
+        done="cancelled",
+        params=(_note("Reason", "Say why the case is cancelled."),),
+    ),
     # What the system does: routing (cases.services.routing), the SLA sweep
     # (.sla), the follow-up survey, its answer and its expiry (.follow_up).
     "open": Transition(EventKind.OPENED, frozenset({NO_CASE}), S.NEW, by=SYSTEM),
@@ -120,8 +177,11 @@ def check_recorded(case: Case, kind: str, by: str, before: str | None, after: st
     """Raise Conflict unless recorded_allows(...): record()'s gate."""
     if not recorded_allows(kind, by, before, after):
         shown = dict(S.choices)
-        what = (f"move it from {shown.get(before, 'no case')} to {shown.get(after, after)}" if before != after
-                else f"record it while it is {shown.get(before, 'no case')}")
+        what = (
+            f"move it from {shown.get(before, 'no case')} to {shown.get(after, after)}"
+            if before != after
+            else f"record it while it is {shown.get(before, 'no case')}"
+        )
         raise Conflict(f"Case {case.number}: the state table lets no {by} event {kind} {what}.")
 
 

@@ -39,8 +39,7 @@ PREVIEW_MAX_ROWS = 20_000
 PREVIEW_MAX_DAYS = 365
 EXAMPLES = 20
 # What rule_matches reads of a response; the comment only when a rule has keywords.
-_FIELDS = ("id", "touchpoint_id", "customer_id", "kind", "nps", "csat", "ces", "sentiment", "intents",
-           "received_at")
+_FIELDS = ("id", "touchpoint_id", "customer_id", "kind", "nps", "csat", "ces", "sentiment", "intents", "received_at")
 
 OPENS, ATTACHES, TAKEN = "opens", "attaches", "taken"
 
@@ -81,9 +80,14 @@ class RulePreview:
         return len(self.opened) + len(self.attached)
 
 
-def routing_rule_preview(*, rule: RoutingRule, days: int = 30, max_rows: int = PREVIEW_MAX_ROWS,
-                         examples_from: QuerySet[FeedbackResponse] | None = None,
-                         now: datetime | None = None) -> RulePreview:
+def routing_rule_preview(
+    *,
+    rule: RoutingRule,
+    days: int = 30,
+    max_rows: int = PREVIEW_MAX_ROWS,
+    examples_from: QuerySet[FeedbackResponse] | None = None,
+    now: datetime | None = None,
+) -> RulePreview:
     """What `rule` would have done to the responses received in the last
     `days` days (module docstring). Examples, newest first, come from
     `examples_from` (the caller's visible feedback; none when None); counts
@@ -156,9 +160,13 @@ def _customers_with_open_cases_before(start: datetime, rows: list[FeedbackRespon
     customers = sorted({r.customer_id for r in rows if r.customer_id is not None})
     found: set[int] = set()
     for chunk in range(0, len(customers), 500):
-        found.update(Case.objects.filter(
-            status__in=OPEN_STATUSES, feedback__received_at__lt=start,
-            customer_id__in=customers[chunk:chunk + 500]).values_list("customer_id", flat=True))
+        found.update(
+            Case.objects.filter(
+                status__in=OPEN_STATUSES,
+                feedback__received_at__lt=start,
+                customer_id__in=customers[chunk : chunk + 500],
+            ).values_list("customer_id", flat=True)
+        )
     return found
 
 
@@ -170,10 +178,14 @@ def _examples(preview: RulePreview, visible: QuerySet[FeedbackResponse]) -> list
     ordered = sorted(outcomes, reverse=True) + sorted(preview.taken, reverse=True)
     found: dict[int, FeedbackResponse] = {}
     for chunk in range(0, len(ordered), 500):
-        ids = ordered[chunk:chunk + 500]
+        ids = ordered[chunk : chunk + 500]
         found.update(visible.filter(pk__in=ids).select_related("touchpoint").in_bulk(ids))
         if len(found) >= EXAMPLES:
             break
     shown = [pk for pk in ordered if pk in found][:EXAMPLES]
-    return [PreviewExample(found[pk], outcomes[pk].outcome) if pk in outcomes
-            else PreviewExample(found[pk], TAKEN, preview.taken[pk]) for pk in shown]
+    return [
+        PreviewExample(found[pk], outcomes[pk].outcome)
+        if pk in outcomes
+        else PreviewExample(found[pk], TAKEN, preview.taken[pk])
+        for pk in shown
+    ]

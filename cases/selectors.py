@@ -8,8 +8,7 @@ import binascii
 from collections import Counter
 from collections.abc import Collection
 from dataclasses import dataclass, field
-from datetime import datetime
-from datetime import timezone as dt_timezone
+from datetime import UTC, datetime
 
 from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet, Value
 from django.utils import timezone
@@ -19,7 +18,6 @@ from cases.models import Case, CaseEvent
 from cases.policy import is_case_admin
 from cvx_site.inputs import parse_id
 from journeys.selectors import teams_of
-
 
 # Which branch of the case visibility rule applies to a user (case_scope).
 NO_CASES, ALL_CASES, TEAM_CASES = "none", "all", "teams"
@@ -70,8 +68,7 @@ def cases_to_act_on(user, *, scope: str | None = None) -> QuerySet[Case]:
     reads. `scope`: case_scope(user), when the caller has it."""
     scope = case_scope(user) if scope is None else scope
     # Every case the team branch lets a user see is one of their teams'.
-    in_team = Value(True) if scope == TEAM_CASES else ExpressionWrapper(in_teams_of(user),
-                                                                        output_field=BooleanField())
+    in_team = Value(True) if scope == TEAM_CASES else ExpressionWrapper(in_teams_of(user), output_field=BooleanField())
     return cases_in_scope(user, scope).select_related("team").annotate(actor_in_team=in_team)
 
 
@@ -185,6 +182,6 @@ def decode_cursor(cursor: str | None) -> tuple[datetime, int] | None:
         due, pk = datetime.fromisoformat(due), parse_id(pk)
         if due.tzinfo is None or pk is None:
             return None
-        return due.astimezone(dt_timezone.utc), pk
+        return due.astimezone(UTC), pk
     except (ValueError, binascii.Error, UnicodeDecodeError, OverflowError):
         return None

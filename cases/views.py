@@ -11,9 +11,9 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.timezone import localtime
-from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from cases import policy, services
@@ -40,8 +40,17 @@ from cvx_site.inputs import parse_id
 PAGE_SIZE = 25
 QUEUES = {"mine": "My queue", "team": "Team queue", "all": "All cases"}
 # What a queue row shows (cases_tags.queue_rows), and no more: 25 rows of 4 tables.
-QUEUE_COLUMNS = ("id", "status", "priority", "due_at", "first_contact_breached_at", "resolution_breached_at",
-                 "owner__username", "touchpoint__name", "journey__name")
+QUEUE_COLUMNS = (
+    "id",
+    "status",
+    "priority",
+    "due_at",
+    "first_contact_breached_at",
+    "resolution_breached_at",
+    "owner__username",
+    "touchpoint__name",
+    "journey__name",
+)
 
 
 def _manager_only(user) -> None:
@@ -61,27 +70,47 @@ def queue_view(request, name: str):
     if name == "all":
         _manager_only(request.user)
     base = queue(request.user, name)
-    filters = CaseFilterSet(request.GET, queryset=base.select_related("owner", "touchpoint", "journey")
-                            .only(*QUEUE_COLUMNS), request=request)
+    filters = CaseFilterSet(
+        request.GET,
+        queryset=base.select_related("owner", "touchpoint", "journey").only(*QUEUE_COLUMNS),
+        request=request,
+    )
     cases = filters.qs if filters.is_valid() else base.none()
     page = keyset_page(cases, after=request.GET.get("after"), size=PAGE_SIZE)
     query = request.GET.copy()
     query.pop("after", None)
     counts = status_counts(base)
-    return render(request, "cases/queue.html", {
-        "queue_name": name, "title": QUEUES[name], "queues": QUEUES, "filters": filters, "page": page,
-        "counts": [(value, label, counts.shown(value)) for value, label in CaseStatus.choices
-                   if counts.counts.get(value)],
-        "counts_capped": counts.capped, "count_cap": f"{counts.cap:,}", "query": query.urlencode(),
-        "selectable": name == "all", "bulk_form": BulkReassignForm() if name == "all" else None,
-    })
+    return render(
+        request,
+        "cases/queue.html",
+        {
+            "queue_name": name,
+            "title": QUEUES[name],
+            "queues": QUEUES,
+            "filters": filters,
+            "page": page,
+            "counts": [
+                (value, label, counts.shown(value)) for value, label in CaseStatus.choices if counts.counts.get(value)
+            ],
+            "counts_capped": counts.capped,
+            "count_cap": f"{counts.cap:,}",
+            "query": query.urlencode(),
+            "selectable": name == "all",
+            "bulk_form": BulkReassignForm() if name == "all" else None,
+        },
+    )
 
 
 def _case_for(user, pk: int) -> Case:
     """The case if `user` may see it, with `actor_in_team` as the services' lock has it."""
-    case = (cases_to_act_on(user).select_related("owner", "team__lead", "touchpoint__stage__journey", "customer",
-                                                  "feedback", "root_cause", "rule")
-            .filter(pk=pk).first())
+    case = (
+        cases_to_act_on(user)
+        .select_related(
+            "owner", "team__lead", "touchpoint__stage__journey", "customer", "feedback", "root_cause", "rule"
+        )
+        .filter(pk=pk)
+        .first()
+    )
     if case is None:
         raise Http404("No such case, or not one you can see.")
     return case
@@ -94,14 +123,27 @@ def case_detail(request, pk: int, *, forms=None, status: int = 200):
     allowed = policy.allowed_actions(request.user, case, member=member)
     forms = forms or {}
     action_forms = [(a, policy.TRANSITIONS[a].label, forms.get(a) or ActionForm(a, case=case)) for a in allowed]
-    attached = (RoutedResponse.objects.filter(case=case).exclude(response_id=case.feedback_id)
-                .select_related("response__touchpoint").order_by("routed_at"))
+    attached = (
+        RoutedResponse.objects.filter(case=case)
+        .exclude(response_id=case.feedback_id)
+        .select_related("response__touchpoint")
+        .order_by("routed_at")
+    )
     history = _customer_history(request.user, case)
     events = readable(list(case.events.select_related("actor").order_by("seq")))
-    return render(request, "cases/case_detail.html", {
-        "case": case, "action_forms": action_forms, "attached": attached, "events": events,
-        "can_take": "reassign" in allowed and case.owner_id is None and member, **history,
-    }, status=status)
+    return render(
+        request,
+        "cases/case_detail.html",
+        {
+            "case": case,
+            "action_forms": action_forms,
+            "attached": attached,
+            "events": events,
+            "can_take": "reassign" in allowed and case.owner_id is None and member,
+            **history,
+        },
+        status=status,
+    )
 
 
 # Bookkeeping fields that the timeline need not show a person.
@@ -121,8 +163,9 @@ def readable(events: list) -> list:
             ids[name].update(v for v in event.changes.get(name, []) if v)
     names = {
         "owner": dict(get_user_model().objects.filter(pk__in=ids["owner"]).values_list("pk", "username")),
-        "root_cause": {c.pk: str(c) for c in RootCause.objects.filter(pk__in=ids["root_cause"])
-                       .select_related("parent")},
+        "root_cause": {
+            c.pk: str(c) for c in RootCause.objects.filter(pk__in=ids["root_cause"]).select_related("parent")
+        },
     }
     names["status"] = dict(CaseStatus.choices)
     names["priority"] = dict(Priority.choices)
@@ -130,7 +173,8 @@ def readable(events: list) -> list:
     for event in events:
         event.shown_changes = [
             (field.replace("_", " "), _shown(names, field, before), _shown(names, field, after))
-            for field, (before, after) in event.changes.items() if field not in HIDDEN_CHANGES
+            for field, (before, after) in event.changes.items()
+            if field not in HIDDEN_CHANGES
         ]
     return events
 
@@ -156,10 +200,19 @@ def _customer_history(user, case: Case) -> dict:
     customer = case.customer
     return {
         "identities": list(customer.identities.all()),
-        "earlier_feedback": list(feedback_visible_to(user).filter(customer_id=case.customer_id)
-                                 .exclude(pk=case.feedback_id).order_by("-occurred_at")[:20]),
-        "other_cases": list(cases_visible_to(user).filter(customer_id=case.customer_id).exclude(pk=case.pk)
-                            .select_related("touchpoint").order_by("-created_at")[:20]),
+        "earlier_feedback": list(
+            feedback_visible_to(user)
+            .filter(customer_id=case.customer_id)
+            .exclude(pk=case.feedback_id)
+            .order_by("-occurred_at")[:20]
+        ),
+        "other_cases": list(
+            cases_visible_to(user)
+            .filter(customer_id=case.customer_id)
+            .exclude(pk=case.pk)
+            .select_related("touchpoint")
+            .order_by("-created_at")[:20]
+        ),
     }
 
 
@@ -190,14 +243,18 @@ def case_act(request, pk: int, action: str):
 
 # --- managers -------------------------------------------------------------------
 
+
 def _audit_events(request):
     form = AuditFilterForm(request.GET or None)
     events = case_events_visible_to(request.user).select_related("actor", "case").order_by("-at", "-id")
     if form.is_bound and form.is_valid():
         data = form.cleaned_data
         if data["actor"]:
-            events = (events.filter(actor__isnull=True) if data["actor"] == "system"
-                      else events.filter(actor__username=data["actor"]))
+            events = (
+                events.filter(actor__isnull=True)
+                if data["actor"] == "system"
+                else events.filter(actor__username=data["actor"])
+            )
         if data["case"]:
             events = events.filter(case_id=data["case"])
         if data["kind"]:
@@ -215,9 +272,16 @@ def _audit_events(request):
 def audit_trail(request):
     _manager_only(request.user)
     form, events = _audit_events(request)
-    return render(request, "cases/audit.html", {
-        "form": form, "events": readable(list(events[:200])), "query": request.GET.urlencode(), "nav_section": "audit",
-    })
+    return render(
+        request,
+        "cases/audit.html",
+        {
+            "form": form,
+            "events": readable(list(events[:200])),
+            "query": request.GET.urlencode(),
+            "nav_section": "audit",
+        },
+    )
 
 
 @csv_export
@@ -226,9 +290,21 @@ def audit_export(request):
     _manager_only(request.user)
     form, events = _audit_events(request)
     header = ["case", "seq", "at", "kind", "actor", "changes", "note", "data", "prev_hash", "hash"]
-    rows = ([e.case.number, e.seq, e.at.isoformat(), e.kind, e.actor.get_username() if e.actor_id else "system",
-             json.dumps(e.changes, sort_keys=True), e.note, json.dumps(e.data, sort_keys=True), e.prev_hash, e.hash]
-            for e in events.iterator(chunk_size=2000))
+    rows = (
+        [
+            e.case.number,
+            e.seq,
+            e.at.isoformat(),
+            e.kind,
+            e.actor.get_username() if e.actor_id else "system",
+            json.dumps(e.changes, sort_keys=True),
+            e.note,
+            json.dumps(e.data, sort_keys=True),
+            e.prev_hash,
+            e.hash,
+        ]
+        for e in events.iterator(chunk_size=2000)
+    )
     return csv_response("cvx-audit-trail.csv", header, rows)
 
 
@@ -263,12 +339,19 @@ def _verification(user) -> dict:
     result = runs.filter(active__isnull=True).order_by("-finished_at", "-id").first()
     breaks = [ChainBreak(**item) for item in result.breaks] if result else []
     # Breaks in cases the manager may not see are counted, not shown.
-    visible = set(cases_visible_to(user).filter(pk__in={b.case_id for b in breaks if b.case_id})
-                  .values_list("pk", flat=True))
+    visible = set(
+        cases_visible_to(user).filter(pk__in={b.case_id for b in breaks if b.case_id}).values_list("pk", flat=True)
+    )
     shown = [b for b in breaks if b.case_id is None or b.case_id in visible]
-    return {"run": active, "result": result, "breaks": shown, "hidden_breaks": len(breaks) - len(shown),
-            "unlisted_breaks": result.break_count - len(breaks) if result else 0,
-            "good": last_good_checkpoint(), "checkpoint": latest_checkpoint()}
+    return {
+        "run": active,
+        "result": result,
+        "breaks": shown,
+        "hidden_breaks": len(breaks) - len(shown),
+        "unlisted_breaks": result.break_count - len(breaks) if result else 0,
+        "good": last_good_checkpoint(),
+        "checkpoint": latest_checkpoint(),
+    }
 
 
 @login_required
@@ -284,8 +367,9 @@ def bulk_reassign(request):
     done, failed = 0, []
     for case_id in form.cleaned_data["case"]:
         try:
-            services.case_reassign(case_id=case_id, actor=request.user, owner=form.cleaned_data["owner"],
-                                   note=form.cleaned_data["note"])
+            services.case_reassign(
+                case_id=case_id, actor=request.user, owner=form.cleaned_data["owner"], note=form.cleaned_data["note"]
+            )
             done += 1
         except DomainError as exc:
             failed.append(f"{case_number(case_id)}: {exc.message}")

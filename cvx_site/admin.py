@@ -47,7 +47,8 @@ class ScopedAdmin(ScopedChoicesMixin):
             raise ImproperlyConfigured(f"{type(self).__name__} needs visible_to: the model's selector.")
         rows = self.visible_to(request.user)
         if rows.model is not self.model:
-            raise ImproperlyConfigured(f"{type(self).__name__}.visible_to gives {rows.model.__name__} rows, "
-                                       f"not {self.model.__name__}.")
+            raise ImproperlyConfigured(
+                f"{type(self).__name__}.visible_to gives {rows.model.__name__} rows, not {self.model.__name__}."
+            )
         ordering = self.get_ordering(request)
         return rows.order_by(*ordering) if ordering else rows

@@ -45,12 +45,19 @@ class Router(SimpleRouter):
             viewset = type(viewset.__name__, (viewset,), {"lookup_value_regex": ANY_SEGMENT})
         return super().get_lookup_regex(viewset, lookup_prefix)
 
-_DETAIL = {"type": "object", "properties": {"detail": {"type": "string"}, "code": {"type": "string"}},
-           "required": ["detail"]}
+
+_DETAIL = {
+    "type": "object",
+    "properties": {"detail": {"type": "string"}, "code": {"type": "string"}},
+    "required": ["detail"],
+}
 # DRF's validation errors: field name -> messages (nested for nested input), or
 # `non_field_errors`; a DomainError without a field gives `detail` and `code`.
-_FIELD_ERRORS = {"type": "object", "additionalProperties": True,
-                 "description": "Field name -> list of messages; `non_field_errors` for the whole input."}
+_FIELD_ERRORS = {
+    "type": "object",
+    "additionalProperties": True,
+    "description": "Field name -> list of messages; `non_field_errors` for the whole input.",
+}
 _ERRORS = {
     400: ("Invalid input: field-level messages.", _FIELD_ERRORS),
     401: ("Not authenticated.", _DETAIL),
@@ -85,5 +92,6 @@ class ErrorsDocumentedSchema(AutoSchema):
         for code in sorted(codes):
             description, schema = _ERRORS[code]
             operation["responses"].setdefault(
-                str(code), {"content": {"application/json": {"schema": schema}}, "description": description})
+                str(code), {"content": {"application/json": {"schema": schema}}, "description": description}
+            )
         return operation

@@ -23,9 +23,11 @@ def check_console_email(app_configs=None, **kwargs) -> list[CheckMessage]:
         Error(
             "DJANGO_DEBUG is off but emails are written to the console, not sent (DJANGO_EMAIL_HOST is empty): "
             "customers get no survey links, and the worker's log would hold what the emails carry.",
-            hint=("Set DJANGO_EMAIL_HOST (and DJANGO_EMAIL_HOST_USER / DJANGO_EMAIL_HOST_PASSWORD) to send email, "
-                  "or CVX_ALLOW_CONSOLE_EMAIL=true where no email should go out (addresses and links are then "
-                  "masked in the output)."),
+            hint=(
+                "Set DJANGO_EMAIL_HOST (and DJANGO_EMAIL_HOST_USER / DJANGO_EMAIL_HOST_PASSWORD) to send email, "
+                "or CVX_ALLOW_CONSOLE_EMAIL=true where no email should go out (addresses and links are then "
+                "masked in the output)."
+            ),
             id="cvx.E001",
         )
     ]

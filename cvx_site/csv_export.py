@@ -73,8 +73,10 @@ def csv_response(filename: str, header: Sequence[str], rows: Iterable[Mapping | 
     a mapping (read in the header's order) or a sequence. Rows are read as
     the response is sent, so a lazy iterator streams without being held."""
     if not _in_export.get():
-        raise ImproperlyConfigured("csv_response() is called from a view not marked @csv_export, so the test of "
-                                   "every CSV export would not cover it.")
+        raise ImproperlyConfigured(
+            "csv_response() is called from a view not marked @csv_export, so the test of "
+            "every CSV export would not cover it."
+        )
     writer = csv.writer(_Echo())
 
     def lines():

@@ -22,12 +22,18 @@ class Seconds(Func):
         super().__init__(F(end), F(start), **extra)
 
     def as_postgresql(self, compiler, connection, **extra):
-        return self.as_sql(compiler, connection, template="EXTRACT(EPOCH FROM (%(expressions)s))",
-                           arg_joiner=" - ", **extra)
+        return self.as_sql(
+            compiler, connection, template="EXTRACT(EPOCH FROM (%(expressions)s))", arg_joiner=" - ", **extra
+        )
 
     def as_sqlite(self, compiler, connection, **extra):
-        return self.as_sql(compiler, connection, template="((julianday(%(expressions)s)) * 86400.0)",
-                           arg_joiner=") - julianday(", **extra)
+        return self.as_sql(
+            compiler,
+            connection,
+            template="((julianday(%(expressions)s)) * 86400.0)",
+            arg_joiner=") - julianday(",
+            **extra,
+        )
 
 
 class PercentileCont(Aggregate):
@@ -61,9 +67,22 @@ def grouped(queryset: QuerySet, keys: list[str], **aggregates) -> list[dict]:
 
 # Field types whose Python value psycopg dumps as-is for the column's type.
 _COPY_AS_IS = {
-    "AutoField", "BigAutoField", "BigIntegerField", "BooleanField", "CharField", "DateTimeField", "FloatField",
-    "ForeignKey", "IntegerField", "JSONField", "OneToOneField", "PositiveIntegerField",
-    "PositiveSmallIntegerField", "SlugField", "SmallIntegerField", "TextField",
+    "AutoField",
+    "BigAutoField",
+    "BigIntegerField",
+    "BooleanField",
+    "CharField",
+    "DateTimeField",
+    "FloatField",
+    "ForeignKey",
+    "IntegerField",
+    "JSONField",
+    "OneToOneField",
+    "PositiveIntegerField",
+    "PositiveSmallIntegerField",
+    "SlugField",
+    "SmallIntegerField",
+    "TextField",
 }
 
 
@@ -100,8 +119,10 @@ def bulk_insert(objs: Sequence[M]) -> Sequence[M]:
     _take_related_ids(objs, [f for f in fields if f.is_relation])
     values = operator.attrgetter(*(f.attname for f in fields))
     with connection.wrap_database_errors, connection.cursor() as cursor:
-        cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-                       [meta.db_table, meta.pk.column, len(objs)])
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            [meta.db_table, meta.pk.column, len(objs)],
+        )
         ids = [row[0] for row in cursor.fetchall()]
         with cursor.copy(f"COPY {quote(meta.db_table)} ({columns}) FROM STDIN (FORMAT BINARY)") as copy:
             copy.set_types(types)

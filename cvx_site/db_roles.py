@@ -74,10 +74,13 @@ def grant_app_role(connection, role: str | None = None) -> None:
         cursor.execute("SELECT current_schema()")
         schema = sql.Identifier(cursor.fetchone()[0])
         statements = [s.format(schema, grantee) for s in statements]
-        statements += [sql.SQL("REVOKE UPDATE, DELETE, TRUNCATE ON {} FROM {}").format(sql.Identifier(table), grantee)
-                       for table in append_only_tables()]
-        statements.append(sql.SQL("REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON django_migrations FROM {}").format(
-            grantee))
+        statements += [
+            sql.SQL("REVOKE UPDATE, DELETE, TRUNCATE ON {} FROM {}").format(sql.Identifier(table), grantee)
+            for table in append_only_tables()
+        ]
+        statements.append(
+            sql.SQL("REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON django_migrations FROM {}").format(grantee)
+        )
         for statement in statements:
             # Identifiers quoted by psycopg; no values.
             cursor.execute(statement.as_string(connection.connection))

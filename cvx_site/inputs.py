@@ -96,8 +96,11 @@ def _scalar_problem(item) -> str | None:
     if isinstance(item, str):
         return text_problem(item)
     if isinstance(item, int):
-        return (None if abs(item) <= MAX_JSON_INTEGER
-                else f"a whole number beyond ±{MAX_JSON_INTEGER:,}, which JSON readers round (send it as text)")
+        return (
+            None
+            if abs(item) <= MAX_JSON_INTEGER
+            else f"a whole number beyond ±{MAX_JSON_INTEGER:,}, which JSON readers round (send it as text)"
+        )
     if isinstance(item, float):
         return None if math.isfinite(item) else "a number too large to represent"
     if isinstance(item, Decimal):

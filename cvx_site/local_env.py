@@ -103,8 +103,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     path = data_dir() / FILENAME
     if write(path, base_url=args.base_url):
-        print(f"Wrote {path} (mode 0600): DJANGO_DEBUG=true and this install's own random DJANGO_SECRET_KEY and "
-              "CVX_AUDIT_KEY. manage.py reads it, so commands run by hand use the same settings.")
+        print(
+            f"Wrote {path} (mode 0600): DJANGO_DEBUG=true and this install's own random DJANGO_SECRET_KEY and "
+            "CVX_AUDIT_KEY. manage.py reads it, so commands run by hand use the same settings."
+        )
     return 0
 
 

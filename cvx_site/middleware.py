@@ -23,5 +23,6 @@ class RequestSizeLimitMiddleware:
             return JsonResponse({"detail": "Content-Length is not a number."}, status=400)
         if limit is not None and length > limit:
             return JsonResponse(
-                {"detail": f"The request body is {length} bytes; at most {limit} are accepted."}, status=413)
+                {"detail": f"The request body is {length} bytes; at most {limit} are accepted."}, status=413
+            )
         return self.get_response(request)

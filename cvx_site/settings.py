@@ -113,7 +113,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # or disable the audit trail's triggers; `migrate` runs as the role of
 # DATABASE_OWNER_URL, which owns the tables (cvx_site.db_roles).
 CVX_DATABASE_OWNER = database_owner_from_url(
-    "DATABASE_OWNER_URL", env_str("DATABASE_OWNER_URL"), app=DATABASES["default"])
+    "DATABASE_OWNER_URL", env_str("DATABASE_OWNER_URL"), app=DATABASES["default"]
+)
 CVX_DATABASE_APP_ROLE = DATABASES["default"].get("USER", "")
 
 # The audit trail's HMAC key (event hashes, checkpoint signatures): never in
@@ -301,8 +302,9 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     # Customer emails and phone numbers never reach the log output.
     "filters": {"mask_personal_data": {"()": "cvx_site.logging.MaskPersonalData"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain",
-                             "filters": ["mask_personal_data"]}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["mask_personal_data"]}
+    },
     # Django's defaults give these loggers handlers of their own (a console
     # when DEBUG, the admins' error mail, runserver's access log) that would
     # write unmasked: they go through the root's console instead.

@@ -44,10 +44,25 @@ class CustomerAdmin(ScopedAdmin, admin.ModelAdmin):
 @admin.register(FeedbackResponse)
 class FeedbackResponseAdmin(ScopedAdmin, ReadOnlyAdmin):
     visible_to = staticmethod(feedback_visible_to)
-    list_display = ["__str__", "touchpoint", "kind", "nps", "csat", "ces", "sentiment_label", "intent_list",
-                    "occurred_at"]
-    list_filter = ["kind", "nps_category", "csat_band", "sentiment_label", "touchpoint__channel",
-                   "touchpoint__stage__journey"]
+    list_display = [
+        "__str__",
+        "touchpoint",
+        "kind",
+        "nps",
+        "csat",
+        "ces",
+        "sentiment_label",
+        "intent_list",
+        "occurred_at",
+    ]
+    list_filter = [
+        "kind",
+        "nps_category",
+        "csat_band",
+        "sentiment_label",
+        "touchpoint__channel",
+        "touchpoint__stage__journey",
+    ]
     search_fields = ["external_id", "comment", "customer__identities__value"]
     list_select_related = ["touchpoint", "customer"]
     date_hierarchy = "occurred_at"
@@ -82,10 +97,12 @@ class SurveyInvitationAdmin(ScopedAdmin, ReadOnlyAdmin):
 
 # --- the CX lexicon ---------------------------------------------------------------------
 
-LEXICON_HELP = ("Rows add to or override the built-in CX lexicon (feedback/text/defaults.py), matched by their "
-                "words; an inactive row switches its entry off, the built-in one included. A change scores the "
-                "next comment in every process; stored responses keep their scores until "
-                "`manage.py rescore_feedback --since DATE`.")
+LEXICON_HELP = (
+    "Rows add to or override the built-in CX lexicon (feedback/text/defaults.py), matched by their "
+    "words; an inactive row switches its entry off, the built-in one included. A change scores the "
+    "next comment in every process; stored responses keep their scores until "
+    "`manage.py rescore_feedback --since DATE`."
+)
 
 
 def _field_errors(form: forms.Form, exc: ValidationError, present: set[str]) -> None:
@@ -104,8 +121,9 @@ class LexiconTermForm(forms.ModelForm):
         cleaned = super().clean()
         present = {name for name in ("term", "valence") if cleaned.get(name) is not None}
         try:
-            cleaned["term"], cleaned["valence"] = validate_term(cleaned.get("term") or "word",
-                                                                cleaned.get("valence") or 0.0)
+            cleaned["term"], cleaned["valence"] = validate_term(
+                cleaned.get("term") or "word", cleaned.get("valence") or 0.0
+            )
         except ValidationError as exc:
             _field_errors(self, exc, present)
         return cleaned
@@ -121,7 +139,8 @@ class IntentPhraseForm(forms.ModelForm):
         present = {name for name in ("intent", "phrase") if cleaned.get(name)}
         try:
             cleaned["intent"], cleaned["phrase"] = lexicon.validate_intent_phrase(
-                cleaned.get("intent") or "complaint", cleaned.get("phrase") or "word")
+                cleaned.get("intent") or "complaint", cleaned.get("phrase") or "word"
+            )
         except ValidationError as exc:
             _field_errors(self, exc, present)
         return cleaned
@@ -152,8 +171,14 @@ class LexiconTermAdmin(LexiconAdmin):
 
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data
-        saved = lexicon.lexicon_term_save(actor=request.user, term=data["term"], valence=data["valence"],
-                                          note=data["note"], active=data["active"], term_id=obj.pk if change else None)
+        saved = lexicon.lexicon_term_save(
+            actor=request.user,
+            term=data["term"],
+            valence=data["valence"],
+            note=data["note"],
+            active=data["active"],
+            term_id=obj.pk if change else None,
+        )
         obj.pk, obj.term, obj.valence = saved.pk, saved.term, saved.valence
 
     def delete_model(self, request, obj):
@@ -169,8 +194,15 @@ class LexiconTermAdmin(LexiconAdmin):
             raise PermissionDenied
         query = request.GET.get("q", "")[:100]
         terms, phrases = lexicon.builtin_entries(query)
-        context = {**self.admin_site.each_context(request), "title": "Built-in CX lexicon", "query": query,
-                   "terms": terms, "phrases": phrases, "opts": self.model._meta, "lexicon_help": LEXICON_HELP}
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Built-in CX lexicon",
+            "query": query,
+            "terms": terms,
+            "phrases": phrases,
+            "opts": self.model._meta,
+            "lexicon_help": LEXICON_HELP,
+        }
         return TemplateResponse(request, "admin/feedback/lexicon_builtin.html", context)
 
 
@@ -183,9 +215,15 @@ class IntentPhraseAdmin(LexiconAdmin):
 
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data
-        saved = lexicon.intent_phrase_save(actor=request.user, intent=data["intent"], phrase=data["phrase"],
-                                           negatable=data["negatable"], note=data["note"], active=data["active"],
-                                           phrase_id=obj.pk if change else None)
+        saved = lexicon.intent_phrase_save(
+            actor=request.user,
+            intent=data["intent"],
+            phrase=data["phrase"],
+            negatable=data["negatable"],
+            note=data["note"],
+            active=data["active"],
+            phrase_id=obj.pk if change else None,
+        )
         obj.pk, obj.intent, obj.phrase = saved.pk, saved.intent, saved.phrase
 
     def delete_model(self, request, obj):
@@ -207,8 +245,9 @@ class TopicForm(forms.ModelForm):
     phrases = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 8}),
         help_text="One phrase per line, matched word by word as lexicon phrases are (“billing error”, "
-                  "“charged ... twice”, “{number} days without {service}”); any one in a comment tags it. "
-                  "Not regular expressions.")
+        "“charged ... twice”, “{number} days without {service}”); any one in a comment tags it. "
+        "Not regular expressions.",
+    )
 
     class Meta:
         model = Topic
@@ -243,9 +282,14 @@ class TopicAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data
-        saved = lexicon.topic_save(actor=request.user, name=data["name"], phrases=data["phrases"],
-                                   touchpoint_ids=[t.pk for t in data["touchpoints"]], active=data["active"],
-                                   topic_id=obj.pk if change else None)
+        saved = lexicon.topic_save(
+            actor=request.user,
+            name=data["name"],
+            phrases=data["phrases"],
+            touchpoint_ids=[t.pk for t in data["touchpoints"]],
+            active=data["active"],
+            topic_id=obj.pk if change else None,
+        )
         obj.pk, obj.name = saved.pk, saved.name
 
     def save_related(self, request, form, formsets, change):

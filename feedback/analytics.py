@@ -25,8 +25,7 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Sequence
-from datetime import date, datetime, time, timedelta
-from datetime import timezone as dt_timezone
+from datetime import UTC, date, datetime, time, timedelta
 from functools import reduce
 
 from django.db.models import Count, DateField, F, Q, QuerySet, Sum
@@ -38,13 +37,27 @@ from feedback.models import DailyScore, FeedbackResponse, WeeklyScore
 from feedback.scores import CES_LOW_EFFORT_MIN, CSAT_SATISFIED_MIN, DETRACTOR_MAX, PROMOTER_MIN
 from journeys.models import Touchpoint
 
-UTC = dt_timezone.utc
+UTC = UTC
 # Paths that hold from a FeedbackResponse and from a DailyScore alike.
-GROUPS = {"touchpoint": "touchpoint__slug", "journey": "touchpoint__stage__journey__slug",
-          "team": "touchpoint__team__slug", "stage": "touchpoint__stage_id"}
+GROUPS = {
+    "touchpoint": "touchpoint__slug",
+    "journey": "touchpoint__stage__journey__slug",
+    "team": "touchpoint__team__slug",
+    "stage": "touchpoint__stage_id",
+}
 PERIODS = {"day": TruncDay, "week": TruncWeek, "month": TruncMonth}
-COUNTERS = ("responses", "nps_responses", "promoters", "detractors", "csat_responses", "csat_satisfied",
-            "ces_responses", "ces_sum", "ces_low_effort", "negative")
+COUNTERS = (
+    "responses",
+    "nps_responses",
+    "promoters",
+    "detractors",
+    "csat_responses",
+    "csat_satisfied",
+    "ces_responses",
+    "ces_sum",
+    "ces_low_effort",
+    "negative",
+)
 WEEK = timedelta(days=7)
 
 
@@ -87,8 +100,18 @@ def _keyed(queryset: QuerySet, group_by: str | None, period: str | None, period_
 def _figures(counts: Sequence[int], row: dict) -> dict:
     """`row` (its keys) with the figures of `counts`, counters in `COUNTERS`
     order, added. Runs for every result row, hence locals and item writes."""
-    (responses, nps_responses, promoters, detractors, csat_responses, csat_satisfied, ces_responses, ces_sum,
-     ces_low_effort, negative) = counts
+    (
+        responses,
+        nps_responses,
+        promoters,
+        detractors,
+        csat_responses,
+        csat_satisfied,
+        ces_responses,
+        ces_sum,
+        ces_low_effort,
+        negative,
+    ) = counts
     row["responses"], row["nps_responses"] = responses, nps_responses
     row["promoters"], row["detractors"] = promoters, detractors
     row["nps"] = round(100.0 * (promoters - detractors) / nps_responses, 1) if nps_responses else None
@@ -103,12 +126,15 @@ def _figures(counts: Sequence[int], row: dict) -> dict:
 
 def _rows(queryset: QuerySet, keys: list[str], aggregates: dict) -> list[dict]:
     # A SUM over no rows is None: zero here.
-    return [_figures([row[name] or 0 for name in COUNTERS], {k: row[k] for k in keys})
-            for row in grouped(queryset, keys, **aggregates)]
+    return [
+        _figures([row[name] or 0 for name in COUNTERS], {k: row[k] for k in keys})
+        for row in grouped(queryset, keys, **aggregates)
+    ]
 
 
-def score_metrics(responses: QuerySet[FeedbackResponse], *, group_by: str | None = None,
-                  period: str | None = None) -> list[dict]:
+def score_metrics(
+    responses: QuerySet[FeedbackResponse], *, group_by: str | None = None, period: str | None = None
+) -> list[dict]:
     """Score figures of `responses` (already scoped and filtered), read from
     the raw table: one row per group and/or period (UTC dates, the first day
     of the period), in key order; one overall row without either.
@@ -118,14 +144,20 @@ def score_metrics(responses: QuerySet[FeedbackResponse], *, group_by: str | None
     `csat_pct`, `ces_responses`, `ces_mean` (2 decimals),
     `ces_low_effort_pct` and `negative`; a figure without answers is None.
     """
-    base, keys = _keyed(responses.order_by(), group_by, period,
-                        lambda trunc: trunc("occurred_at", output_field=DateField(), tzinfo=UTC))
+    base, keys = _keyed(
+        responses.order_by(), group_by, period, lambda trunc: trunc("occurred_at", output_field=DateField(), tzinfo=UTC)
+    )
     return _rows(base, keys, raw_counters())
 
 
-def score_metrics_from_summary(touchpoints: QuerySet[Touchpoint] | None, *, since: date | None = None,
-                               until: date | None = None, group_by: str | None = None,
-                               period: str | None = None) -> list[dict]:
+def score_metrics_from_summary(
+    touchpoints: QuerySet[Touchpoint] | None,
+    *,
+    since: date | None = None,
+    until: date | None = None,
+    group_by: str | None = None,
+    period: str | None = None,
+) -> list[dict]:
     """The rows `score_metrics(responses_between(<responses at touchpoints>,
     since, until), ...)` gives, from the summary: every touchpoint when
     `touchpoints` is None. As current as the last refresh, which runs in a
@@ -147,8 +179,13 @@ def score_metrics_from_summary(touchpoints: QuerySet[Touchpoint] | None, *, sinc
     return [_figures(counts, dict(zip(names, key))) for key, counts in totals]
 
 
-def _summary_parts(touchpoints: QuerySet[Touchpoint] | None, since: date | None, until: date | None,
-                   group_by: str | None, period: str | None) -> list[list[tuple]]:
+def _summary_parts(
+    touchpoints: QuerySet[Touchpoint] | None,
+    since: date | None,
+    until: date | None,
+    group_by: str | None,
+    period: str | None,
+) -> list[list[tuple]]:
     """Lists of (group, period start, *COUNTERS) rows (without the group or
     the period when not asked for), each in key order, that between them
     hold every response at `touchpoints` on the UTC days `since` to `until`
@@ -168,14 +205,19 @@ def _summary_parts(touchpoints: QuerySet[Touchpoint] | None, since: date | None,
         parts, edges = [], [(since, until)]
     else:
         parts = [_ordered_rows(_between(weekly, "week", first, last), group_by, period and "week")]
-        edges = [(start, end) for start, end in ((since, first and first - timedelta(days=1)),
-                                                 (last and last + WEEK, until)) if start and end and start <= end]
+        edges = [
+            (start, end)
+            for start, end in ((since, first and first - timedelta(days=1)), (last and last + WEEK, until))
+            if start and end and start <= end
+        ]
     if edges:
-        rows = _ordered_rows(daily.filter(reduce(operator.or_, (Q(day__gte=start, day__lte=end)
-                                                                for start, end in edges))),
-                             group_by, period and "day")
+        rows = _ordered_rows(
+            daily.filter(reduce(operator.or_, (Q(day__gte=start, day__lte=end) for start, end in edges))),
+            group_by,
+            period and "day",
+        )
         at = 1 if group_by else 0  # where the period is in a row; Mondays keep the days' order
-        parts.append([(*row[:at], week_start(row[at]), *row[at + 1:]) for row in rows] if period else rows)
+        parts.append([(*row[:at], week_start(row[at]), *row[at + 1 :]) for row in rows] if period else rows)
     return parts
 
 
@@ -193,8 +235,12 @@ def _ordered_rows(summary: QuerySet, group_by: str | None, field: str | None) ->
 
 def _month_rows(daily: QuerySet[DailyScore], group_by: str | None) -> list[tuple]:
     base, keys = _keyed(daily, group_by, "month", lambda trunc: trunc("day"))
-    return list(map(operator.itemgetter(*keys, *COUNTERS),
-                    base.values(*keys).annotate(**{name: Sum(name) for name in COUNTERS}).order_by(*keys)))
+    return list(
+        map(
+            operator.itemgetter(*keys, *COUNTERS),
+            base.values(*keys).annotate(**{name: Sum(name) for name in COUNTERS}).order_by(*keys),
+        )
+    )
 
 
 def _between(summary: QuerySet, field: str, first: date | None, last: date | None) -> QuerySet:
@@ -225,8 +271,9 @@ def week_start(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
-def responses_between(responses: QuerySet[FeedbackResponse], since: date | None,
-                      until: date | None) -> QuerySet[FeedbackResponse]:
+def responses_between(
+    responses: QuerySet[FeedbackResponse], since: date | None, until: date | None
+) -> QuerySet[FeedbackResponse]:
     """`responses` that occurred on UTC days `since` to `until` (both
     included; either may be None): the rows the summary holds for those days."""
     if since:

@@ -23,8 +23,7 @@ def check_vader_lexicon(app_configs=None, **kwargs) -> list[CheckMessage]:
     if refused is not None:
         return [
             Error(
-                f"NLTK will not read the VADER lexicon from {refused}: another account "
-                "owns it or can write to it.",
+                f"NLTK will not read the VADER lexicon from {refused}: another account owns it or can write to it.",
                 hint=f"Run `chmod go-w {refused}` (as its owner), or set NLTK_DATA_DIR elsewhere.",
                 id="feedback.E002",
             )

@@ -1,4 +1,4 @@
-from datetime import timezone as dt_timezone
+from datetime import UTC
 
 import django_filters
 from django import forms
@@ -16,7 +16,7 @@ class UtcDateTimeField(IsoDateTimeField):
     def to_python(self, value):
         value = super().to_python(value)
         try:
-            return value.astimezone(dt_timezone.utc) if value is not None else None
+            return value.astimezone(UTC) if value is not None else None
         except OverflowError:
             raise forms.ValidationError("Out of range once converted to UTC.", code="overflow") from None
 
@@ -37,8 +37,19 @@ class FeedbackFilterSet(django_filters.FilterSet):
 
     class Meta:
         model = FeedbackResponse
-        fields = ["touchpoint", "journey", "team", "kind", "source", "external_id", "customer",
-                  "nps_category", "sentiment_label", "occurred_after", "occurred_before"]
+        fields = [
+            "touchpoint",
+            "journey",
+            "team",
+            "kind",
+            "source",
+            "external_id",
+            "customer",
+            "nps_category",
+            "sentiment_label",
+            "occurred_after",
+            "occurred_before",
+        ]
 
 
 class CustomerFilterSet(django_filters.FilterSet):

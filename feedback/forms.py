@@ -5,19 +5,36 @@ from feedback.sentiment import COMMENT_MAX_CHARS
 
 NPS_CHOICES = [(n, str(n)) for n in scores_in(NPS_RANGE)]
 # Best first, one word per score of the scale.
-CSAT_CHOICES = list(zip(reversed(scores_in(CSAT_RANGE)),
-                        ["Very satisfied", "Satisfied", "Neither", "Dissatisfied", "Very dissatisfied"], strict=True))
+CSAT_CHOICES = list(
+    zip(
+        reversed(scores_in(CSAT_RANGE)),
+        ["Very satisfied", "Satisfied", "Neither", "Dissatisfied", "Very dissatisfied"],
+        strict=True,
+    )
+)
 
 
 class SurveyForm(forms.Form):
     """The public survey: at most three questions."""
 
     nps = forms.TypedChoiceField(
-        label="How likely are you to recommend us to a friend or colleague?", choices=NPS_CHOICES, coerce=int,
+        label="How likely are you to recommend us to a friend or colleague?",
+        choices=NPS_CHOICES,
+        coerce=int,
         widget=forms.RadioSelect,
-        error_messages={"required": f"Please choose a number from {NPS_RANGE[0]} to {NPS_RANGE[1]}."})
-    csat = forms.TypedChoiceField(label="How satisfied are you with how we handled your issue?",
-                                  choices=CSAT_CHOICES, coerce=int, widget=forms.RadioSelect, required=False,
-                                  empty_value=None)
-    comment = forms.CharField(label="Anything you would like to add? (optional)", required=False,
-                              max_length=COMMENT_MAX_CHARS, widget=forms.Textarea(attrs={"rows": 4}))
+        error_messages={"required": f"Please choose a number from {NPS_RANGE[0]} to {NPS_RANGE[1]}."},
+    )
+    csat = forms.TypedChoiceField(
+        label="How satisfied are you with how we handled your issue?",
+        choices=CSAT_CHOICES,
+        coerce=int,
+        widget=forms.RadioSelect,
+        required=False,
+        empty_value=None,
+    )
+    comment = forms.CharField(
+        label="Anything you would like to add? (optional)",
+        required=False,
+        max_length=COMMENT_MAX_CHARS,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )

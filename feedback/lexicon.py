@@ -168,7 +168,9 @@ def _builtin_phrases() -> dict[tuple[str, str], bool]:
     return {(intent, validate_phrase(phrase)): bool(negatable) for intent, phrase, negatable in builtin.INTENT_PHRASES}
 
 
-def builtin_entries(query: str = "", *, limit: int = 200) -> tuple[list[tuple[str, float]], list[tuple[str, str, bool]]]:
+def builtin_entries(
+    query: str = "", *, limit: int = 200
+) -> tuple[list[tuple[str, float]], list[tuple[str, str, bool]]]:
     """Built-in terms and phrases whose words contain `query` (all when
     blank), at most `limit` of each, for the admin's read-only search."""
     needle = " ".join(query.lower().split())
@@ -228,8 +230,12 @@ class RescoreBatch:
 def responses_to_rescore(*, since: datetime, version: str) -> QuerySet[FeedbackResponse]:
     """Responses that occurred at or after `since`, have a comment, were not
     erased, and were scored with another lexicon than `version`."""
-    return (FeedbackResponse.objects.filter(occurred_at__gte=since).exclude(comment="")
-            .exclude(content_hash=ERASED_CONTENT_HASH).exclude(lexicon_version=version))
+    return (
+        FeedbackResponse.objects.filter(occurred_at__gte=since)
+        .exclude(comment="")
+        .exclude(content_hash=ERASED_CONTENT_HASH)
+        .exclude(lexicon_version=version)
+    )
 
 
 def responses_rescore_batch(*, since: datetime, after_id: int = 0, size: int = 500) -> RescoreBatch:
@@ -246,8 +252,12 @@ def responses_rescore_batch(*, since: datetime, after_id: int = 0, size: int = 5
     alone. Nothing is routed again: no signal, no task.
     """
     lexicon = current_lexicon()
-    rows = list(responses_to_rescore(since=since, version=lexicon.version).filter(pk__gt=after_id)
-                .order_by("pk").values_list("pk", "comment")[:size])
+    rows = list(
+        responses_to_rescore(since=since, version=lexicon.version)
+        .filter(pk__gt=after_id)
+        .order_by("pk")
+        .values_list("pk", "comment")[:size]
+    )
     if not rows:
         return RescoreBatch(0, 0, None)
     readings = {pk: (comment, lexicon.analyse(comment)) for pk, comment in rows}
@@ -255,8 +265,12 @@ def responses_rescore_batch(*, since: datetime, after_id: int = 0, size: int = 5
     changed = 0
     relabelled: list[FeedbackResponse] = []
     with transaction.atomic():
-        current = list(FeedbackResponse.objects.select_for_update().filter(pk__in=readings).order_by("pk").only(
-            "pk", "touchpoint_id", "occurred_at", "comment", "sentiment", "sentiment_label", "intents"))
+        current = list(
+            FeedbackResponse.objects.select_for_update()
+            .filter(pk__in=readings)
+            .order_by("pk")
+            .only("pk", "touchpoint_id", "occurred_at", "comment", "sentiment", "sentiment_label", "intents")
+        )
         for response in current:
             comment, analysis = readings[response.pk]
             if response.comment != comment:
@@ -271,19 +285,22 @@ def responses_rescore_batch(*, since: datetime, after_id: int = 0, size: int = 5
             changed += before != (response.sentiment, response.sentiment_label, response.intents)
             written.append(response)
         FeedbackResponse.objects.bulk_update(
-            written, ["sentiment", "sentiment_label", "intents", "explanation", "lexicon_version"], batch_size=500)
+            written, ["sentiment", "sentiment_label", "intents", "explanation", "lexicon_version"], batch_size=500
+        )
         if relabelled:
             # The summary counts negative comments: the buckets of a changed label are recounted.
             summaries.refresh_daily_scores(
-                (touchpoint, date.fromisoformat(day)) for touchpoint, day in summaries.daily_score_keys(relabelled))
+                (touchpoint, date.fromisoformat(day)) for touchpoint, day in summaries.daily_score_keys(relabelled)
+            )
     return RescoreBatch(len(rows), changed, rows[-1][0])
 
 
 # --- edits ----------------------------------------------------------------------------
 
 
-def lexicon_term_save(*, actor, term: str, valence: float, note: str = "", active: bool = True,
-                      term_id: int | None = None) -> LexiconTerm:
+def lexicon_term_save(
+    *, actor, term: str, valence: float, note: str = "", active: bool = True, term_id: int | None = None
+) -> LexiconTerm:
     """Create (no `term_id`) or change a lexicon term, and log the change.
 
     `term` is validated and normalised as the engine reads it and `valence`
@@ -303,8 +320,13 @@ def lexicon_term_save(*, actor, term: str, valence: float, note: str = "", activ
         row = row or LexiconTerm()
         row.term, row.valence, row.note, row.active, row.updated_at = words, valence, note, active, timezone.now()
         row.save()
-        _log(actor, "lexicon.term.changed" if before else "lexicon.term.created", f"term “{words}”",
-             before, _term_values(row))
+        _log(
+            actor,
+            "lexicon.term.changed" if before else "lexicon.term.created",
+            f"term “{words}”",
+            before,
+            _term_values(row),
+        )
     return row
 
 
@@ -316,8 +338,16 @@ def lexicon_term_delete(*, actor, term_id: int) -> None:
         row.delete()
 
 
-def intent_phrase_save(*, actor, intent: str, phrase: str, negatable: bool = True, note: str = "",
-                       active: bool = True, phrase_id: int | None = None) -> IntentPhrase:
+def intent_phrase_save(
+    *,
+    actor,
+    intent: str,
+    phrase: str,
+    negatable: bool = True,
+    note: str = "",
+    active: bool = True,
+    phrase_id: int | None = None,
+) -> IntentPhrase:
     """Create (no `phrase_id`) or change an intent phrase, and log the change.
 
     `intent` must be an Intent and `phrase` plain words in the engine's token
@@ -338,8 +368,13 @@ def intent_phrase_save(*, actor, intent: str, phrase: str, negatable: bool = Tru
         row.intent, row.phrase, row.negatable, row.note, row.active = intent, phrase, negatable, note, active
         row.updated_at = timezone.now()
         row.save()
-        _log(actor, "lexicon.phrase.changed" if before else "lexicon.phrase.created", f"{intent} “{phrase}”",
-             before, _phrase_values(row))
+        _log(
+            actor,
+            "lexicon.phrase.changed" if before else "lexicon.phrase.created",
+            f"{intent} “{phrase}”",
+            before,
+            _phrase_values(row),
+        )
     return row
 
 
@@ -387,23 +422,40 @@ def _term_values(row: LexiconTerm) -> dict:
 
 
 def _phrase_values(row: IntentPhrase) -> dict:
-    return {"intent": row.intent, "phrase": row.phrase, "negatable": row.negatable, "note": row.note,
-            "active": row.active}
+    return {
+        "intent": row.intent,
+        "phrase": row.phrase,
+        "negatable": row.negatable,
+        "note": row.note,
+        "active": row.active,
+    }
 
 
 def _log(actor, action: str, subject: str, before: dict | None, after: dict | None) -> LexiconChange:
     """Append the change; its new token tells every process to reload."""
     return LexiconChange.objects.create(
-        actor=actor, actor_name=getattr(actor, "username", "") or "system", action=action, subject=subject[:200],
-        before=before, after=after, token=uuid.uuid4().hex,
+        actor=actor,
+        actor_name=getattr(actor, "username", "") or "system",
+        action=action,
+        subject=subject[:200],
+        before=before,
+        after=after,
+        token=uuid.uuid4().hex,
     )
 
 
 # --- topics -------------------------------------------------------------------------------
 
 
-def topic_save(*, actor, name: str, phrases: Iterable[str], touchpoint_ids: Iterable[int] = (),
-               active: bool = True, topic_id: int | None = None) -> Topic:
+def topic_save(
+    *,
+    actor,
+    name: str,
+    phrases: Iterable[str],
+    touchpoint_ids: Iterable[int] = (),
+    active: bool = True,
+    topic_id: int | None = None,
+) -> Topic:
     """Create (no `topic_id`) or change a topic, and log the change. Each
     phrase is validated as a lexicon phrase (ValidationError under
     ``phrases`` naming the line); a blank or taken `name` is refused under
@@ -427,8 +479,7 @@ def topic_save(*, actor, name: str, phrases: Iterable[str], touchpoint_ids: Iter
         row.name, row.phrases, row.active, row.updated_at = clean_name, clean_phrases, active, timezone.now()
         row.save()
         row.touchpoints.set(touchpoints)
-        _log(actor, "topic.changed" if before else "topic.created", f"topic “{clean_name}”", before,
-             _topic_values(row))
+        _log(actor, "topic.changed" if before else "topic.created", f"topic “{clean_name}”", before, _topic_values(row))
     return row
 
 
@@ -460,8 +511,12 @@ def topics_locked(ids: Iterable[int]) -> set[int]:
 
 
 def _topic_values(row: Topic) -> dict:
-    return {"name": row.name, "phrases": list(row.phrases), "active": row.active,
-            "touchpoints": sorted(row.touchpoints.values_list("pk", flat=True))}
+    return {
+        "name": row.name,
+        "phrases": list(row.phrases),
+        "active": row.active,
+        "touchpoints": sorted(row.touchpoints.values_list("pk", flat=True)),
+    }
 
 
 def responses_retag_batch(*, since: datetime, after_id: int = 0, size: int = 500) -> RescoreBatch:
@@ -470,9 +525,13 @@ def responses_retag_batch(*, since: datetime, after_id: int = 0, size: int = 500
     replacing their tags, in one transaction. `changed` counts responses
     whose tags changed. Idempotent; nothing is routed."""
     topics = current_topics()
-    rows = list(FeedbackResponse.objects.filter(occurred_at__gte=since, pk__gt=after_id).exclude(comment="")
-                .exclude(content_hash=ERASED_CONTENT_HASH).order_by("pk")
-                .values_list("pk", "comment", "touchpoint_id")[:size])
+    rows = list(
+        FeedbackResponse.objects.filter(occurred_at__gte=since, pk__gt=after_id)
+        .exclude(comment="")
+        .exclude(content_hash=ERASED_CONTENT_HASH)
+        .order_by("pk")
+        .values_list("pk", "comment", "touchpoint_id")[:size]
+    )
     if not rows:
         return RescoreBatch(0, 0, None)
     wanted = {pk: set(topics.topics(comment, touchpoint)) for pk, comment, touchpoint in rows}
@@ -480,13 +539,17 @@ def responses_retag_batch(*, since: datetime, after_id: int = 0, size: int = 500
         live = topics_locked(set().union(*wanted.values()))
         wanted = {pk: ids & live for pk, ids in wanted.items()}
         have: dict[int, set[int]] = {pk: set() for pk in wanted}
-        for response, topic in ResponseTopic.objects.filter(response_id__in=wanted).values_list("response_id", "topic_id"):
+        for response, topic in ResponseTopic.objects.filter(response_id__in=wanted).values_list(
+            "response_id", "topic_id"
+        ):
             have[response].add(topic)
         stale = [(pk, topic) for pk in wanted for topic in have[pk] - wanted[pk]]
         if stale:
             ResponseTopic.objects.filter(
-                reduce(operator.or_, (Q(response_id=pk, topic_id=topic) for pk, topic in stale))).delete()
-        bulk_insert([ResponseTopic(response_id=pk, topic_id=topic)
-                     for pk in wanted for topic in sorted(wanted[pk] - have[pk])])
+                reduce(operator.or_, (Q(response_id=pk, topic_id=topic) for pk, topic in stale))
+            ).delete()
+        bulk_insert(
+            [ResponseTopic(response_id=pk, topic_id=topic) for pk in wanted for topic in sorted(wanted[pk] - have[pk])]
+        )
     changed = sum(wanted[pk] != have[pk] for pk in wanted)
     return RescoreBatch(len(rows), changed, rows[-1][0])

@@ -6,7 +6,13 @@ from django.db.models import Q
 from django.utils import timezone
 
 from feedback.choices import (
-    CsatBand, FeedbackKind, IdentityKind, Intent, NpsCategory, SentimentLabel, SurveyPurpose,
+    CsatBand,
+    FeedbackKind,
+    IdentityKind,
+    Intent,
+    NpsCategory,
+    SentimentLabel,
+    SurveyPurpose,
 )
 from feedback.scores import CES_RANGE, CSAT_RANGE, NPS_RANGE
 from journeys.models import Touchpoint
@@ -18,8 +24,11 @@ class Customer(models.Model):
     name = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     erased_at = models.DateTimeField(
-        null=True, blank=True, editable=False,
-        help_text="When their personal data was erased on request (feedback.privacy); empty: never.")
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="When their personal data was erased on request (feedback.privacy); empty: never.",
+    )
 
     class Meta:
         ordering = ["-id"]
@@ -56,9 +65,7 @@ class FeedbackResponse(models.Model):
     and erasure (`feedback.privacy`)."""
 
     touchpoint = models.ForeignKey(Touchpoint, on_delete=models.PROTECT, related_name="responses")
-    customer = models.ForeignKey(
-        Customer, on_delete=models.PROTECT, null=True, blank=True, related_name="responses"
-    )
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, null=True, blank=True, related_name="responses")
     kind = models.CharField(max_length=10, choices=FeedbackKind.choices, default=FeedbackKind.DIRECT)
     source = models.CharField(max_length=40, help_text="Where it came from: survey, social, chat, ops...")
     external_id = models.CharField(max_length=200, help_text="The idempotency key, unique per source.")
@@ -74,18 +81,27 @@ class FeedbackResponse(models.Model):
     sentiment = models.FloatField(null=True, blank=True, help_text="VADER compound, -1 to 1.")
     sentiment_label = models.CharField(max_length=8, choices=SentimentLabel.choices, null=True, blank=True)
     intents = models.JSONField(
-        default=list, blank=True,
-        help_text="What the comment is about: a sorted list of Intent values (feedback.text).")
+        default=list, blank=True, help_text="What the comment is about: a sorted list of Intent values (feedback.text)."
+    )
     explanation = models.JSONField(
-        default=list, blank=True,
+        default=list,
+        blank=True,
         help_text="The terms that drove the label and intents: [term as written, effect] pairs, where the "
-                  "effect is a sentiment label or an intent.")
+        "effect is a sentiment label or an intent.",
+    )
     lexicon_version = models.CharField(
-        max_length=40, blank=True, default="",
-        help_text="The CX lexicon that scored the comment; empty: no comment, or scored before the CX layer.")
+        max_length=40,
+        blank=True,
+        default="",
+        help_text="The CX lexicon that scored the comment; empty: no comment, or scored before the CX layer.",
+    )
     content_hash = models.CharField(max_length=64, editable=False, help_text="Tells a replay from a conflict.")
     invitation = models.OneToOneField(
-        "SurveyInvitation", on_delete=models.PROTECT, null=True, blank=True, related_name="answer",
+        "SurveyInvitation",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="answer",
         help_text="The invitation this response answers; one answer per invitation.",
     )
     topics = models.ManyToManyField("Topic", through="ResponseTopic", blank=True, related_name="responses")
@@ -125,8 +141,9 @@ class FeedbackResponse(models.Model):
         from feedback.text import Analysis  # the engine loads NLTK: only when asked
 
         explanation = tuple((str(term), str(effect)) for term, effect in self.explanation or ())
-        return Analysis(self.sentiment or 0.0, self.sentiment_label, tuple(self.intents or ()), explanation,
-                        self.lexicon_version).reasons()
+        return Analysis(
+            self.sentiment or 0.0, self.sentiment_label, tuple(self.intents or ()), explanation, self.lexicon_version
+        ).reasons()
 
 
 class ContactRule(models.Model):
@@ -136,10 +153,12 @@ class ContactRule(models.Model):
     name = models.CharField(max_length=120, default="Default")
     active = models.BooleanField(default=True)
     max_surveys = models.PositiveSmallIntegerField(
-        default=2, help_text="At most this many invitations (follow-ups included) per customer...")
+        default=2, help_text="At most this many invitations (follow-ups included) per customer..."
+    )
     period_days = models.PositiveSmallIntegerField(default=30, help_text="...in this many days.")
     no_survey_while_case_open = models.BooleanField(
-        default=True, help_text="No ordinary survey while the customer has an open case (follow-ups still go).")
+        default=True, help_text="No ordinary survey while the customer has an open case (follow-ups still go)."
+    )
 
     class Meta:
         ordering = ["id"]
@@ -156,8 +175,9 @@ class SurveyInvitation(models.Model):
     expiring link. Created and answered only by `feedback.services`."""
 
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="invitations")
-    touchpoint = models.ForeignKey(Touchpoint, on_delete=models.PROTECT, related_name="invitations",
-                                   help_text="Where the answer is recorded.")
+    touchpoint = models.ForeignKey(
+        Touchpoint, on_delete=models.PROTECT, related_name="invitations", help_text="Where the answer is recorded."
+    )
     purpose = models.CharField(max_length=10, choices=SurveyPurpose.choices, default=SurveyPurpose.SURVEY)
     email = models.EmailField()
     created_at = models.DateTimeField(default=timezone.now)
@@ -232,14 +252,17 @@ class WeeklyScore(ScoreCounters):
 
 # --- the CX lexicon a CX admin tunes (feedback.lexicon) -------------------------------
 
+
 class LexiconTerm(models.Model):
     """A word or phrase with a sentiment valence, on top of VADER's lexicon.
     Written only by `feedback.lexicon`; `term` is stored normalised."""
 
     term = models.CharField(
-        max_length=100, unique=True,
+        max_length=100,
+        unique=True,
         help_text="Words matched token by token, lowercase; {number}, {duration}... stand for one word of a "
-                  "kind and ... for a gap of a few words. Not a regular expression.")
+        "kind and ... for a gap of a few words. Not a regular expression.",
+    )
     valence = models.FloatField(help_text="From -4 (most negative) to 4 (most positive), as in VADER's lexicon.")
     note = models.CharField(max_length=300, blank=True, help_text="Why this entry exists, for the next admin.")
     active = models.BooleanField(default=True)
@@ -248,8 +271,11 @@ class LexiconTerm(models.Model):
     class Meta:
         ordering = ["term"]
         constraints = [
-            models.CheckConstraint(condition=Q(valence__gte=-4, valence__lte=4), name="lexicon_term_valence_range",
-                                   violation_error_message="The valence must be from -4 to 4."),
+            models.CheckConstraint(
+                condition=Q(valence__gte=-4, valence__lte=4),
+                name="lexicon_term_valence_range",
+                violation_error_message="The valence must be from -4 to 4.",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -264,9 +290,11 @@ class IntentPhrase(models.Model):
     phrase = models.CharField(
         max_length=100,
         help_text="Words matched token by token, lowercase; {number}, {duration}... stand for one word of a "
-                  "kind and ... for a gap of a few words. Not a regular expression.")
+        "kind and ... for a gap of a few words. Not a regular expression.",
+    )
     negatable = models.BooleanField(
-        default=True, help_text="A negation just before it cancels the intent (“I don't want to cancel”).")
+        default=True, help_text="A negation just before it cancels the intent (“I don't want to cancel”)."
+    )
     note = models.CharField(max_length=300, blank=True, help_text="Why this entry exists, for the next admin.")
     active = models.BooleanField(default=True)
     updated_at = models.DateTimeField(default=timezone.now, editable=False)
@@ -286,8 +314,9 @@ class LexiconChange(models.Model):
     with its cached lexicon."""
 
     at = models.DateTimeField(default=timezone.now)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                              related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     actor_name = models.CharField(max_length=150, blank=True, help_text="The actor's username when it was made.")
     action = models.CharField(max_length=40, help_text="Dotted: lexicon.term.created, lexicon.phrase.deleted...")
     subject = models.CharField(max_length=200, help_text="The entry, as it reads.")
@@ -310,10 +339,11 @@ class Topic(models.Model):
 
     name = models.CharField(max_length=80, unique=True)
     phrases = models.JSONField(
-        default=list,
-        help_text="Words matched token by token, as lexicon phrases are: any one in a comment tags it.")
+        default=list, help_text="Words matched token by token, as lexicon phrases are: any one in a comment tags it."
+    )
     touchpoints = models.ManyToManyField(
-        Touchpoint, blank=True, related_name="topics", help_text="Only feedback at these touchpoints; none: all.")
+        Touchpoint, blank=True, related_name="topics", help_text="Only feedback at these touchpoints; none: all."
+    )
     active = models.BooleanField(default=True, help_text="Inactive: tags no new response; past tags stay.")
     updated_at = models.DateTimeField(default=timezone.now, editable=False)
 

@@ -50,8 +50,11 @@ class ErasureResult:
 def customer_find(*, kind: str, value: str) -> int | None:
     """The id of the customer with this identity (normalised as ingestion
     stores it), or None."""
-    return (CustomerIdentity.objects.filter(kind=kind, value=normalise_identity(kind, value))
-            .values_list("customer_id", flat=True).first())
+    return (
+        CustomerIdentity.objects.filter(kind=kind, value=normalise_identity(kind, value))
+        .values_list("customer_id", flat=True)
+        .first()
+    )
 
 
 def customer_erase(*, customer_id: int, actor_label: str) -> ErasureResult:
@@ -80,16 +83,27 @@ def customer_erase(*, customer_id: int, actor_label: str) -> ErasureResult:
         # The explanation quotes the comment's words, so it goes with the comment.
         erased = {"metadata": {}, "content_hash": ERASED_CONTENT_HASH, "explanation": []}
         blanked = responses.filter(scored).exclude(comment="", **erased).update(comment="", **erased)
-        blanked += (responses.exclude(scored).exclude(comment=ERASED_COMMENT, **erased)
-                    .update(comment=ERASED_COMMENT, **erased))
+        blanked += (
+            responses.exclude(scored).exclude(comment=ERASED_COMMENT, **erased).update(comment=ERASED_COMMENT, **erased)
+        )
         invitations = SurveyInvitation.objects.filter(customer=customer)
         closed = invitations.filter(answered_at__isnull=True, expires_at__gt=now).update(expires_at=now)
         invitations_blanked = invitations.exclude(email="").update(email="")
         Customer.objects.filter(pk=customer.pk).update(name="", erased_at=customer.erased_at or now)
     result = ErasureResult(
-        customer_id=customer.pk, erased_at=customer.erased_at or now, identities_deleted=identities_deleted,
-        responses_blanked=blanked, invitations_blanked=invitations_blanked, invitations_closed=closed,
+        customer_id=customer.pk,
+        erased_at=customer.erased_at or now,
+        identities_deleted=identities_deleted,
+        responses_blanked=blanked,
+        invitations_blanked=invitations_blanked,
+        invitations_closed=closed,
     )
-    logger.info("customer %s: personal data erased at the request of %s (%s identities, %s responses, "
-                "%s invitations)", customer.pk, actor_label, identities_deleted, blanked, invitations_blanked)
+    logger.info(
+        "customer %s: personal data erased at the request of %s (%s identities, %s responses, %s invitations)",
+        customer.pk,
+        actor_label,
+        identities_deleted,
+        blanked,
+        invitations_blanked,
+    )
     return result

@@ -275,4 +275,3 @@ def _write_atomically(target: Path, content: bytes) -> None:
     except BaseException:
         Path(temp_name).unlink(missing_ok=True)
         raise
-

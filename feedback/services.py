@@ -10,9 +10,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
-from rest_framework.exceptions import ValidationError
 from django.utils import timezone
 from django_q.tasks import async_task
+from rest_framework.exceptions import ValidationError
 
 from cvx_site.db import bulk_insert
 from feedback.lexicon import read_comments, topics_locked
@@ -28,8 +28,10 @@ CREATED, DUPLICATE, CONFLICT, GONE, ERROR = "created", "duplicate", "conflict", 
 BULK_MAX_ITEMS = 1000
 _SLUG = re.compile(r"[-a-zA-Z0-9_]{1,80}")
 CONFLICT_MESSAGE = "This source already sent a different response with this external_id."
-GONE_MESSAGE = ("The response stored under this source and external_id was erased at the customer's request; "
-                "the key cannot be used again.")
+GONE_MESSAGE = (
+    "The response stored under this source and external_id was erased at the customer's request; "
+    "the key cannot be used again."
+)
 
 
 @dataclass
@@ -83,8 +85,9 @@ def feedback_ingest_many(*, items: Sequence[Mapping], attach: Mapping[int, dict]
     return outcomes  # type: ignore[return-value]
 
 
-def _validate(items: Sequence[Mapping], touchpoints: dict, outcomes: list,
-              trusted: set[int]) -> list[tuple[int, dict, str]]:
+def _validate(
+    items: Sequence[Mapping], touchpoints: dict, outcomes: list, trusted: set[int]
+) -> list[tuple[int, dict, str]]:
     # One validator for the batch (and one for its trusted items): building a
     # DRF serializer per item costs more than validating it.
     validator = FeedbackInSerializer(context={"touchpoints": touchpoints})
@@ -103,8 +106,9 @@ def _validate(items: Sequence[Mapping], touchpoints: dict, outcomes: list,
     return valid
 
 
-def _store(valid: list[tuple[int, dict, str]], outcomes: list, stored: dict, scores: dict,
-           attach: Mapping[int, dict]) -> None:
+def _store(
+    valid: list[tuple[int, dict, str]], outcomes: list, stored: dict, scores: dict, attach: Mapping[int, dict]
+) -> None:
     # `stored` was looked up before scoring; a key stored since then by a
     # concurrent request fails the insert below and becomes a replay there.
     fresh: dict[tuple[str, str], tuple[int, dict, str]] = {}
@@ -114,14 +118,17 @@ def _store(valid: list[tuple[int, dict, str]], outcomes: list, stored: dict, sco
             fresh[key] = (index, data, digest)
     created_at: set[int] = set()
     if fresh:
-        for (key, (index, _data, _digest)), response in zip(fresh.items(), _create_responses(list(fresh.values()), scores, attach)):
+        for (key, (index, _data, _digest)), response in zip(
+            fresh.items(), _create_responses(list(fresh.values()), scores, attach)
+        ):
             if response.pk is None:  # lost a race with a concurrent request
                 response = FeedbackResponse.objects.get(source=key[0], external_id=key[1])
             else:
                 created_at.add(index)
             stored[key] = response
-        _tag_topics([(stored[key].pk, scores[index].topics) for key, (index, _d, _h) in fresh.items()
-                     if index in created_at])
+        _tag_topics(
+            [(stored[key].pk, scores[index].topics) for key, (index, _d, _h) in fresh.items() if index in created_at]
+        )
     for index, data, digest in valid:
         response = stored[(data["source"], data["external_id"])]
         outcomes[index] = (
@@ -139,8 +146,9 @@ def _store(valid: list[tuple[int, dict, str]], outcomes: list, stored: dict, sco
 def _tag_topics(tags: list[tuple[int, list[int]]]) -> None:
     # Topics read before the transaction may have been deleted since.
     live = topics_locked({topic for _pk, topics in tags for topic in topics})
-    bulk_insert([ResponseTopic(response_id=pk, topic_id=topic) for pk, topics in tags for topic in topics
-                 if topic in live])
+    bulk_insert(
+        [ResponseTopic(response_id=pk, topic_id=topic) for pk, topics in tags for topic in topics if topic in live]
+    )
 
 
 def _replay_outcome(response: FeedbackResponse, digest: str) -> IngestOutcome:
@@ -157,8 +165,12 @@ def _touchpoints_for(items: Sequence[Mapping]) -> dict[str, Touchpoint]:
     # Only strings that could be a slug are looked up: anything else (an
     # object, NUL or surrogate characters) cannot name a touchpoint, and
     # validation then says why.
-    slugs = {t for item in items if isinstance(item, Mapping)
-             if isinstance(t := item.get("touchpoint"), str) and _SLUG.fullmatch(t)}
+    slugs = {
+        t
+        for item in items
+        if isinstance(item, Mapping)
+        if isinstance(t := item.get("touchpoint"), str) and _SLUG.fullmatch(t)
+    }
     return {t.slug: t for t in Touchpoint.objects.filter(slug__in=slugs).select_related("stage", "team")}
 
 
@@ -169,25 +181,39 @@ def _existing_responses(valid) -> dict[tuple[str, str], FeedbackResponse]:
     return {(r.source, r.external_id): r for r in rows}
 
 
-def _create_responses(fresh: list[tuple[int, dict, str]], scores: dict,
-                      attach: Mapping[int, dict]) -> list[FeedbackResponse]:
+def _create_responses(
+    fresh: list[tuple[int, dict, str]], scores: dict, attach: Mapping[int, dict]
+) -> list[FeedbackResponse]:
     customers = _resolve_customers([data.get("customer") for _i, data, _h in fresh])
     now = timezone.now()
     rows = []
     for (index, data, digest), customer in zip(fresh, customers):
         score = scores[index].analysis if data["comment"] else None
-        rows.append(FeedbackResponse(
-            touchpoint=data["touchpoint"], customer=customer, kind=data["kind"], source=data["source"],
-            external_id=data["external_id"], occurred_at=data.get("occurred_at") or now, received_at=now,
-            nps=data.get("nps"), csat=data.get("csat"), ces=data.get("ces"), comment=data["comment"],
-            metadata=data["metadata"], nps_category=nps_category(data.get("nps")),
-            csat_band=csat_band(data.get("csat")),
-            sentiment=score.compound if score else None, sentiment_label=score.label if score else None,
-            intents=list(score.intents) if score else [],
-            explanation=[list(pair) for pair in score.explanation] if score else [],
-            lexicon_version=score.lexicon_version if score else "",
-            content_hash=digest, **attach.get(index, {}),
-        ))
+        rows.append(
+            FeedbackResponse(
+                touchpoint=data["touchpoint"],
+                customer=customer,
+                kind=data["kind"],
+                source=data["source"],
+                external_id=data["external_id"],
+                occurred_at=data.get("occurred_at") or now,
+                received_at=now,
+                nps=data.get("nps"),
+                csat=data.get("csat"),
+                ces=data.get("ces"),
+                comment=data["comment"],
+                metadata=data["metadata"],
+                nps_category=nps_category(data.get("nps")),
+                csat_band=csat_band(data.get("csat")),
+                sentiment=score.compound if score else None,
+                sentiment_label=score.label if score else None,
+                intents=list(score.intents) if score else [],
+                explanation=[list(pair) for pair in score.explanation] if score else [],
+                lexicon_version=score.lexicon_version if score else "",
+                content_hash=digest,
+                **attach.get(index, {}),
+            )
+        )
     try:
         with transaction.atomic():
             return bulk_insert(rows)
@@ -282,7 +308,9 @@ def _content_hash(data: dict) -> str:
         "customer": customer["identities"] if customer else None,
         "kind": data["kind"],
         "occurred_at": data["occurred_at"].isoformat() if data.get("occurred_at") else None,
-        "nps": data.get("nps"), "csat": data.get("csat"), "ces": data.get("ces"),
+        "nps": data.get("nps"),
+        "csat": data.get("csat"),
+        "ces": data.get("ces"),
         "comment": data["comment"],
         "metadata": data["metadata"],
     }

@@ -65,10 +65,21 @@ def refresh_daily_scores(keys: Iterable[Key]) -> int:
         lock_touchpoints({touchpoint for touchpoint, _day in keys})
         counters: dict[Key, dict] = {}
         for start in range(0, len(days), REFRESH_DAYS_PER_QUERY):
-            counters.update(_bucket_counters(reduce(operator.or_, (
-                Q(occurred_at__gte=utc_midnight(day), occurred_at__lt=utc_midnight(day + timedelta(days=1)),
-                  touchpoint_id__in=by_day[day])
-                for day in days[start:start + REFRESH_DAYS_PER_QUERY]))))
+            counters.update(
+                _bucket_counters(
+                    reduce(
+                        operator.or_,
+                        (
+                            Q(
+                                occurred_at__gte=utc_midnight(day),
+                                occurred_at__lt=utc_midnight(day + timedelta(days=1)),
+                                touchpoint_id__in=by_day[day],
+                            )
+                            for day in days[start : start + REFRESH_DAYS_PER_QUERY]
+                        ),
+                    )
+                )
+            )
         # A superset of the keys, then only the keys: an OR of one term per
         # key costs Django more to build than the database to run.
         touchpoints = {touchpoint for touchpoint, _day in keys}
@@ -104,8 +115,9 @@ def rebuild_daily_scores(*, since: date | None = None, chunk_days: int = 31) -> 
         end = min(first + timedelta(days=chunk_days - 1), last)
         with transaction.atomic():
             lock_touchpoints(None)
-            counters = _bucket_counters(Q(occurred_at__gte=utc_midnight(first),
-                                          occurred_at__lt=utc_midnight(end + timedelta(days=1))))
+            counters = _bucket_counters(
+                Q(occurred_at__gte=utc_midnight(first), occurred_at__lt=utc_midnight(end + timedelta(days=1)))
+            )
             existing = _existing_buckets(DailyScore, Q(day__gte=first, day__lte=end))
             _write_buckets(DailyScore, counters, existing)
             _roll_up_weeks(first, end)
@@ -149,14 +161,19 @@ def lock_touchpoints(ids: set[int] | None) -> None:
 
 
 def _bucket_counters(where: Q) -> dict[Key, dict]:
-    rows = (FeedbackResponse.objects.order_by().filter(where)
-            .annotate(day=TruncDate("occurred_at", tzinfo=UTC))
-            .values("touchpoint_id", "day").annotate(**raw_counters()))
+    rows = (
+        FeedbackResponse.objects.order_by()
+        .filter(where)
+        .annotate(day=TruncDate("occurred_at", tzinfo=UTC))
+        .values("touchpoint_id", "day")
+        .annotate(**raw_counters())
+    )
     return {(row["touchpoint_id"], row["day"]): {name: row[name] or 0 for name in COUNTERS} for row in rows}
 
 
-def _roll_up_weeks(first: date, last: date, touchpoints: set[int] | None = None, *,
-                   only: set[Key] | None = None) -> None:
+def _roll_up_weeks(
+    first: date, last: date, touchpoints: set[int] | None = None, *, only: set[Key] | None = None
+) -> None:
     """Recompute the weekly buckets of the weeks holding the days `first` to
     `last` from the daily buckets: of `touchpoints` (None: every one), and
     only the `only` (touchpoint id, Monday) keys when given. The caller
@@ -166,8 +183,13 @@ def _roll_up_weeks(first: date, last: date, touchpoints: set[int] | None = None,
     if touchpoints is not None:
         days &= Q(touchpoint_id__in=touchpoints)
         weeks &= Q(touchpoint_id__in=touchpoints)
-    rows = (DailyScore.objects.order_by().filter(days).annotate(week=TruncWeek("day"))
-            .values("touchpoint_id", "week").annotate(**{name: Sum(name) for name in COUNTERS}))
+    rows = (
+        DailyScore.objects.order_by()
+        .filter(days)
+        .annotate(week=TruncWeek("day"))
+        .values("touchpoint_id", "week")
+        .annotate(**{name: Sum(name) for name in COUNTERS})
+    )
     counters = {(row["touchpoint_id"], row["week"]): {name: row[name] for name in COUNTERS} for row in rows}
     existing = _existing_buckets(WeeklyScore, weeks)
     if only is not None:
@@ -181,18 +203,24 @@ def _existing_buckets(model: type[DailyScore | WeeklyScore], where: Q) -> dict[K
     return {(touchpoint, start): pk for touchpoint, start, pk in rows}
 
 
-def _write_buckets(model: type[DailyScore | WeeklyScore], counters: dict[Key, dict],
-                   existing: dict[Key, int]) -> None:
+def _write_buckets(model: type[DailyScore | WeeklyScore], counters: dict[Key, dict], existing: dict[Key, int]) -> None:
     """Upsert `counters`; delete the `existing` buckets not among them."""
     gone = [pk for key, pk in existing.items() if key not in counters]
     if gone:
         model.objects.filter(pk__in=gone).delete()
     if counters:
         field = _period_field(model)
-        rows = [model(touchpoint_id=touchpoint, **{field: start}, **counts)
-                for (touchpoint, start), counts in sorted(counters.items())]
-        model.objects.bulk_create(rows, batch_size=1000, update_conflicts=True,
-                                  unique_fields=["touchpoint", field], update_fields=list(COUNTERS))
+        rows = [
+            model(touchpoint_id=touchpoint, **{field: start}, **counts)
+            for (touchpoint, start), counts in sorted(counters.items())
+        ]
+        model.objects.bulk_create(
+            rows,
+            batch_size=1000,
+            update_conflicts=True,
+            unique_fields=["touchpoint", field],
+            update_fields=list(COUNTERS),
+        )
 
 
 def _period_field(model: type[DailyScore | WeeklyScore]) -> str:

@@ -46,8 +46,9 @@ class BadLink(DomainError):
         self.reason = reason
 
 
-def invitation_create(*, customer: Customer, touchpoint: Touchpoint, purpose: str,
-                      now: datetime | None = None) -> SurveyInvitation:
+def invitation_create(
+    *, customer: Customer, touchpoint: Touchpoint, purpose: str, now: datetime | None = None
+) -> SurveyInvitation:
     """Create an invitation, or raise SurveyNotAllowed with the reason (no
     email address, the contact cap, a guard). Every invitation counts
     against the cap, follow-ups included."""
@@ -55,13 +56,21 @@ def invitation_create(*, customer: Customer, touchpoint: Touchpoint, purpose: st
     with transaction.atomic():
         # The customer's row lock makes the cap hold under concurrent sends.
         Customer.objects.select_for_update().filter(pk=customer.pk).first()
-        email = (CustomerIdentity.objects.filter(customer=customer, kind=IdentityKind.EMAIL)
-                 .order_by("-id").values_list("value", flat=True).first())
+        email = (
+            CustomerIdentity.objects.filter(customer=customer, kind=IdentityKind.EMAIL)
+            .order_by("-id")
+            .values_list("value", flat=True)
+            .first()
+        )
         if not email:
             raise SurveyNotAllowed("The customer has no email address.")
         _check_contact_rules(customer, purpose, now)
         return SurveyInvitation.objects.create(
-            customer=customer, touchpoint=touchpoint, purpose=purpose, email=email, created_at=now,
+            customer=customer,
+            touchpoint=touchpoint,
+            purpose=purpose,
+            email=email,
+            created_at=now,
             expires_at=now + timedelta(days=settings.CVX_SURVEY_VALID_DAYS),
         )
 
@@ -70,11 +79,13 @@ def _check_contact_rules(customer: Customer, purpose: str, now: datetime) -> Non
     rule = ContactRule.objects.filter(active=True).order_by("id").first()
     if rule is None:
         return
-    recent = SurveyInvitation.objects.filter(customer=customer,
-                                             created_at__gt=now - timedelta(days=rule.period_days)).count()
+    recent = SurveyInvitation.objects.filter(
+        customer=customer, created_at__gt=now - timedelta(days=rule.period_days)
+    ).count()
     if recent >= rule.max_surveys:
-        raise SurveyNotAllowed(f"Contact cap reached: {recent} survey(s) in the last {rule.period_days} days "
-                               f"(at most {rule.max_surveys}).")
+        raise SurveyNotAllowed(
+            f"Contact cap reached: {recent} survey(s) in the last {rule.period_days} days (at most {rule.max_surveys})."
+        )
     if purpose == SurveyPurpose.SURVEY and rule.no_survey_while_case_open:
         for guard in ordinary_survey_guards:
             reason = guard(customer)
@@ -124,19 +135,34 @@ def survey_answer(*, token: str, nps: int | None, csat: int | None, comment: str
             raise BadLink("used", "This survey has been answered already. Thank you!")
         source, external_id = SURVEY_SOURCES[invitation.purpose], f"invitation-{invitation.pk}"
         outcome = feedback_ingest(
-            item={"touchpoint": invitation.touchpoint.slug, "source": source, "external_id": external_id,
-                  "kind": "direct", "nps": nps, "csat": csat, "comment": comment,
-                  "customer": {"email": invitation.email}, "metadata": {"invitation": invitation.pk}},
+            item={
+                "touchpoint": invitation.touchpoint.slug,
+                "source": source,
+                "external_id": external_id,
+                "kind": "direct",
+                "nps": nps,
+                "csat": csat,
+                "comment": comment,
+                "customer": {"email": invitation.email},
+                "metadata": {"invitation": invitation.pk},
+            },
             invitation=invitation,
         )
         if outcome.status == ERROR:
             return outcome
         if outcome.response is None or outcome.response.invitation_id != invitation.pk:
-            logger.error("survey invitation %s: the answer was not recorded: %s:%s is %s (stored response %s)",
-                         invitation.pk, source, external_id, outcome.status,
-                         outcome.response.pk if outcome.response is not None else None)
-            raise SurveyAnswerNotRecorded("Sorry, we could not record your answer because of a problem on our "
-                                          "side. We have been alerted and will look into it.")
+            logger.error(
+                "survey invitation %s: the answer was not recorded: %s:%s is %s (stored response %s)",
+                invitation.pk,
+                source,
+                external_id,
+                outcome.status,
+                outcome.response.pk if outcome.response is not None else None,
+            )
+            raise SurveyAnswerNotRecorded(
+                "Sorry, we could not record your answer because of a problem on our "
+                "side. We have been alerted and will look into it."
+            )
         SurveyInvitation.objects.filter(pk=invitation.pk).update(answered_at=timezone.now())
     return outcome
 
@@ -144,14 +170,17 @@ def survey_answer(*, token: str, nps: int | None, csat: int | None, comment: str
 def invitation_send(*, invitation_id: int, reminder: bool = False) -> bool:
     """Email the link (or the one reminder) once; True if this call sent it."""
     field = "reminded_at" if reminder else "sent_at"
-    claimed = SurveyInvitation.objects.filter(pk=invitation_id, answered_at__isnull=True,
-                                              **{f"{field}__isnull": True}).update(**{field: timezone.now()})
+    claimed = SurveyInvitation.objects.filter(
+        pk=invitation_id, answered_at__isnull=True, **{f"{field}__isnull": True}
+    ).update(**{field: timezone.now()})
     if not claimed:
         return False
     invitation = SurveyInvitation.objects.select_related("touchpoint").get(pk=invitation_id)
     subject = ("Reminder: " if reminder else "") + "How did we do? Two quick questions"
-    body = (f"Hello,\n\nYou recently contacted us about {invitation.touchpoint.name}. Would you tell us how it "
-            f"went? It takes less than a minute:\n\n{invitation_url(invitation)}\n\n"
-            f"The link works once, until {invitation.expires_at:%d %B %Y}.\n")
+    body = (
+        f"Hello,\n\nYou recently contacted us about {invitation.touchpoint.name}. Would you tell us how it "
+        f"went? It takes less than a minute:\n\n{invitation_url(invitation)}\n\n"
+        f"The link works once, until {invitation.expires_at:%d %B %Y}.\n"
+    )
     send_mail(subject, body, None, [invitation.email])
     return True

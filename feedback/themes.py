@@ -16,8 +16,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date
-from datetime import timezone as dt_timezone
+from datetime import UTC, date
 
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import TruncWeek
@@ -83,11 +82,7 @@ def comment_themes(comment: str) -> set[str]:
 
 def is_term(token: str) -> bool:
     """Whether a lowercase token counts toward themes."""
-    return (
-        len(token) >= MIN_TERM_LENGTH
-        and any(char.isalpha() for char in token)
-        and token not in STOP_WORDS
-    )
+    return len(token) >= MIN_TERM_LENGTH and any(char.isalpha() for char in token) and token not in STOP_WORDS
 
 
 def _tokens(comment: str) -> Iterator[str]:
@@ -96,7 +91,7 @@ def _tokens(comment: str) -> Iterator[str]:
     yield from _TOKENIZER.tokenize(text)
 
 
-UTC = dt_timezone.utc
+UTC = UTC
 
 
 # --- topics ------------------------------------------------------------------------------
@@ -205,18 +200,24 @@ def topic_figures(responses: QuerySet, *, top: int = 20) -> list[TopicFigures]:
     links = ResponseTopic.objects.filter(response__in=responses.values("pk"))
     totals = list(
         links.values("topic_id", "topic__name")
-        .annotate(volume=Count("pk"),
-                  negative=Count("pk", filter=Q(response__sentiment_label=SentimentLabel.NEGATIVE)))
+        .annotate(volume=Count("pk"), negative=Count("pk", filter=Q(response__sentiment_label=SentimentLabel.NEGATIVE)))
         .order_by("-volume", "topic__name")[:top]
     )
     ids = [row["topic_id"] for row in totals]
     trend: dict[int, list[tuple[date, int]]] = {topic: [] for topic in ids}
-    weekly = (links.filter(topic_id__in=ids).annotate(week=TruncWeek("response__occurred_at", tzinfo=UTC))
-              .values("topic_id", "week").annotate(volume=Count("pk")).order_by("topic_id", "week"))
+    weekly = (
+        links.filter(topic_id__in=ids)
+        .annotate(week=TruncWeek("response__occurred_at", tzinfo=UTC))
+        .values("topic_id", "week")
+        .annotate(volume=Count("pk"))
+        .order_by("topic_id", "week")
+    )
     for row in weekly:
         trend[row["topic_id"]].append((row["week"].date(), row["volume"]))
-    return [TopicFigures(row["topic_id"], row["topic__name"], row["volume"], row["negative"], trend[row["topic_id"]])
-            for row in totals]
+    return [
+        TopicFigures(row["topic_id"], row["topic__name"], row["volume"], row["negative"], trend[row["topic_id"]])
+        for row in totals
+    ]
 
 
 def unassigned_terms(responses: QuerySet, *, top: int = 10, limit: int = 5000) -> tuple[list[Theme], int]:
@@ -224,7 +225,9 @@ def unassigned_terms(responses: QuerySet, *, top: int = 10, limit: int = 5000) -
     topic caught, and how many comments were read (the latest `limit`): what
     an admin might add a topic for."""
     comments = list(
-        responses.filter(sentiment_label=SentimentLabel.NEGATIVE, topic_links__isnull=True).exclude(comment="")
-        .order_by("-occurred_at").values_list("comment", flat=True)[:limit]
+        responses.filter(sentiment_label=SentimentLabel.NEGATIVE, topic_links__isnull=True)
+        .exclude(comment="")
+        .order_by("-occurred_at")
+        .values_list("comment", flat=True)[:limit]
     )
     return extract_themes(comments, top=top), len(comments)

@@ -81,9 +81,7 @@ class CustomerInSerializer(serializers.Serializer):
 
     def validate(self, attrs: dict) -> dict:
         identities = {
-            kind: normalise_identity(kind, attrs[kind])
-            for kind in IdentityKind.values
-            if attrs.get(kind, "").strip()
+            kind: normalise_identity(kind, attrs[kind]) for kind in IdentityKind.values if attrs.get(kind, "").strip()
         }
         if not identities:
             raise serializers.ValidationError(
@@ -122,8 +120,12 @@ class FeedbackInSerializer(serializers.Serializer):
         # before any field reads it: DRF's messages echo the input, and a
         # reply with an unpaired surrogate in it cannot even be encoded.
         if isinstance(data, Mapping):
-            problems = {name: [_sentence(problem)] for name in self.fields if name in data
-                        if (problem := json_problem(data[name], max_chars=_JSON_MAX_CHARS.get(name))) is not None}
+            problems = {
+                name: [_sentence(problem)]
+                for name in self.fields
+                if name in data
+                if (problem := json_problem(data[name], max_chars=_JSON_MAX_CHARS.get(name))) is not None
+            }
             if problems:
                 raise serializers.ValidationError(problems)
         return super().to_internal_value(data)
@@ -131,7 +133,8 @@ class FeedbackInSerializer(serializers.Serializer):
     def validate_source(self, value: str) -> str:
         if value.lower() in RESERVED_SOURCES and not self.context.get("trusted"):
             raise serializers.ValidationError(
-                f"{value!r} is reserved for the answers to CVX's own surveys; use another source.")
+                f"{value!r} is reserved for the answers to CVX's own surveys; use another source."
+            )
         return value
 
     def validate_touchpoint(self, slug: str):

@@ -63,8 +63,12 @@ def survey(request, token: str):
 
 
 def _bad_link(request, exc: BadLink):
-    return render(request, "feedback/survey_closed.html", {"reason": exc.reason, "message": exc.message},
-                  status=_BAD_LINK_STATUS[exc.reason])
+    return render(
+        request,
+        "feedback/survey_closed.html",
+        {"reason": exc.reason, "message": exc.message},
+        status=_BAD_LINK_STATUS[exc.reason],
+    )
 
 
 _TOO_MANY = """{% extends "feedback/_survey_base.html" %}

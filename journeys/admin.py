@@ -49,8 +49,16 @@ class TouchpointInline(nested_admin.NestedTabularInline):
     extra = 0
     sortable_field_name = "position"
     fields = [
-        "position", "name", "slug", "channel", "team", "default_owner", "value_dimensions",
-        "listening_post", "first_contact_sla_hours", "resolution_sla_hours",
+        "position",
+        "name",
+        "slug",
+        "channel",
+        "team",
+        "default_owner",
+        "value_dimensions",
+        "listening_post",
+        "first_contact_sla_hours",
+        "resolution_sla_hours",
     ]
     autocomplete_fields = ["team", "default_owner"]
 
@@ -86,8 +94,10 @@ class JourneyAdmin(nested_admin.NestedModelAdmin):
         if copied:
             self.message_user(
                 request,
-                ngettext("Copied %d journey as a future-state draft.",
-                         "Copied %d journeys as future-state drafts.", copied) % copied,
+                ngettext(
+                    "Copied %d journey as a future-state draft.", "Copied %d journeys as future-state drafts.", copied
+                )
+                % copied,
                 messages.SUCCESS,
             )
 

@@ -42,7 +42,9 @@ JOURNEYS = {
         "Get connected",
         "From first hearing of us to a working connection at home.",
         {
-            "Discover": [("gc-social-ads", "Social media ads", Channel.SOCIAL, "digital", "agent.social", [S], 48, 120)],
+            "Discover": [
+                ("gc-social-ads", "Social media ads", Channel.SOCIAL, "digital", "agent.social", [S], 48, 120)
+            ],
             "Research / compare": [
                 ("gc-website", "Plans & coverage pages", Channel.WEB, "digital", "agent.web", [F, E], 24, 72),
                 ("gc-chat-presales", "Pre-sales chat", Channel.CHAT, "care", "agent.chat", [F, X], 4, 24),
@@ -52,7 +54,16 @@ JOURNEYS = {
                 ("gc-store-signup", "Store sign-up", Channel.STORE, "stores", "agent.store", [X], 24, 72),
             ],
             "Use": [
-                ("gc-install-visit", "Engineer install visit", Channel.FIELD_VISIT, "stores", "agent.field", [F, X], 8, 48),
+                (
+                    "gc-install-visit",
+                    "Engineer install visit",
+                    Channel.FIELD_VISIT,
+                    "stores",
+                    "agent.field",
+                    [F, X],
+                    8,
+                    48,
+                ),
                 ("gc-welcome-email", "Welcome email", Channel.EMAIL, "digital", None, [X], 48, 120),
             ],
             "Get help": [("gc-setup-line", "Set-up help line", Channel.CALL_CENTER, "care", "agent.phone", [F], 4, 24)],
@@ -64,14 +75,29 @@ JOURNEYS = {
         "When the connection drops: reporting, diagnosing and fixing it.",
         {
             "Discover": [("ff-status-page", "Service status page", Channel.WEB, "digital", "agent.web", [F], 24, 72)],
-            "Research / compare": [("ff-app-diagnostics", "App line test", Channel.MOBILE_APP, "digital", None, [F], 24, 72)],
-            "Purchase": [("ff-kiosk-swap", "Router swap kiosk", Channel.KIOSK, "stores", "agent.store", [F, E], 24, 72)],
+            "Research / compare": [
+                ("ff-app-diagnostics", "App line test", Channel.MOBILE_APP, "digital", None, [F], 24, 72)
+            ],
+            "Purchase": [
+                ("ff-kiosk-swap", "Router swap kiosk", Channel.KIOSK, "stores", "agent.store", [F, E], 24, 72)
+            ],
             "Use": [("ff-ivr", "Fault line IVR", Channel.IVR, "care", None, [F], 8, 48)],
             "Get help": [
                 ("ff-call-center", "Fault call center", Channel.CALL_CENTER, "care", "agent.phone", [F, X], 4, 24),
-                ("ff-engineer-visit", "Repair engineer visit", Channel.FIELD_VISIT, "stores", "agent.field", [F], 8, 48),
+                (
+                    "ff-engineer-visit",
+                    "Repair engineer visit",
+                    Channel.FIELD_VISIT,
+                    "stores",
+                    "agent.field",
+                    [F],
+                    8,
+                    48,
+                ),
             ],
-            "Evangelize": [("ff-social-mentions", "Outage mentions", Channel.SOCIAL, "digital", "agent.social", [S], 2, 24)],
+            "Evangelize": [
+                ("ff-social-mentions", "Outage mentions", Channel.SOCIAL, "digital", "agent.social", [S], 2, 24)
+            ],
         },
     ),
     "move-home": (
@@ -79,9 +105,15 @@ JOURNEYS = {
         "Taking the service to a new address.",
         {
             "Discover": [("mh-email-reminder", "Moving reminder email", Channel.EMAIL, "digital", None, [X], 48, 120)],
-            "Research / compare": [("mh-web-checker", "New address checker", Channel.WEB, "digital", "agent.web", [F], 24, 72)],
-            "Purchase": [("mh-app-order", "Move order in the app", Channel.MOBILE_APP, "digital", None, [F, E], 24, 72)],
-            "Use": [("mh-store-pickup", "Store equipment pick-up", Channel.STORE, "stores", "agent.store", [F], 24, 72)],
+            "Research / compare": [
+                ("mh-web-checker", "New address checker", Channel.WEB, "digital", "agent.web", [F], 24, 72)
+            ],
+            "Purchase": [
+                ("mh-app-order", "Move order in the app", Channel.MOBILE_APP, "digital", None, [F, E], 24, 72)
+            ],
+            "Use": [
+                ("mh-store-pickup", "Store equipment pick-up", Channel.STORE, "stores", "agent.store", [F], 24, 72)
+            ],
             "Get help": [("mh-chat", "Moving help chat", Channel.CHAT, "care", "agent.chat", [F, X], 4, 24)],
             "Evangelize": [("mh-survey", "After-move survey", Channel.SURVEY, "care", None, [S, X], 72, 168)],
         },
@@ -107,21 +139,34 @@ def seed_journeys(*, reset_passwords: bool = False) -> SeedResult:
     for position, (slug, (name, description, stages)) in enumerate(JOURNEYS.items()):
         journey, _ = Journey.objects.update_or_create(
             slug=slug,
-            defaults={"name": name, "description": description, "state": JourneyState.CURRENT,
-                      "active": True, "position": position},
+            defaults={
+                "name": name,
+                "description": description,
+                "state": JourneyState.CURRENT,
+                "active": True,
+                "position": position,
+            },
         )
         for stage_pos, stage_name in enumerate(STAGES):
             stage, _ = Stage.objects.update_or_create(
                 journey=journey, name=stage_name, defaults={"position": stage_pos}
             )
-            for tp_pos, (tp_slug, tp_name, channel, team, owner, dims, fc, res) in enumerate(stages.get(stage_name, [])):
+            for tp_pos, (tp_slug, tp_name, channel, team, owner, dims, fc, res) in enumerate(
+                stages.get(stage_name, [])
+            ):
                 result.touchpoints[tp_slug], _ = Touchpoint.objects.update_or_create(
                     slug=tp_slug,
                     defaults={
-                        "stage": stage, "name": tp_name, "position": tp_pos, "channel": channel,
-                        "team": result.teams[team], "default_owner": result.users.get(owner),
-                        "value_dimensions": sorted(dims), "listening_post": True,
-                        "first_contact_sla_hours": fc, "resolution_sla_hours": res,
+                        "stage": stage,
+                        "name": tp_name,
+                        "position": tp_pos,
+                        "channel": channel,
+                        "team": result.teams[team],
+                        "default_owner": result.users.get(owner),
+                        "value_dimensions": sorted(dims),
+                        "listening_post": True,
+                        "first_contact_sla_hours": fc,
+                        "resolution_sla_hours": res,
                     },
                 )
     return result

@@ -21,4 +21,3 @@ CX_ADMIN = "CX admin"
 # Not a person: the service account behind an integration's API token.
 INTEGRATION = "Integration"
 ALL_ROLES = (FRONTLINE, TEAM_LEAD, CX_ADMIN, INTEGRATION)
-

@@ -1,4 +1,6 @@
-"""Run the whole suite twice: on SQLite, then on a throwaway PostgreSQL server.
+"""Check the code with ruff, then run the whole suite twice: on SQLite, then
+on a throwaway PostgreSQL server. A ruff finding fails the run (the tests
+still run, so one report shows everything).
 
 Extra arguments go to pytest on both runs. Under CI=true a PostgreSQL server
 that cannot be started fails the run; elsewhere it is reported loudly and the
@@ -74,8 +76,11 @@ def ensure_chromium() -> None:
     if CHROMIUM.exists():
         return
     if os.geteuid() != 0 or not shutil.which("apt-get"):
-        print(f"{CHROMIUM} is missing and cannot be installed here (needs root and apt-get); "
-              "the browser tests will say so.", flush=True)
+        print(
+            f"{CHROMIUM} is missing and cannot be installed here (needs root and apt-get); "
+            "the browser tests will say so.",
+            flush=True,
+        )
         return
     print(f"{CHROMIUM} is missing: installing Debian's chromium with apt-get for the browser tests.", flush=True)
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
@@ -85,9 +90,19 @@ def ensure_chromium() -> None:
         print("Installing chromium failed; the browser tests will fail (CI=true) or skip.", flush=True)
 
 
+def lint() -> int:
+    """ruff's lint and format check over the whole tree (config in pyproject.toml)."""
+    banner("ruff check and ruff format --check")
+    ruff = [sys.executable, "-m", "ruff"]
+    checked = subprocess.run([*ruff, "check", "."], cwd=ROOT).returncode
+    formatted = subprocess.run([*ruff, "format", "--check", "."], cwd=ROOT).returncode
+    return checked or formatted
+
+
 def main(args: list[str]) -> int:
     in_ci = os.environ.get("CI", "").lower() == "true"
     tally = Tally()
+    lint_rc = lint()
     ensure_chromium()
     with tempfile.TemporaryDirectory(prefix="cvx-test-") as data_dir:
         banner("CVX test suite on SQLite")
@@ -104,8 +119,12 @@ def main(args: list[str]) -> int:
         with throwaway_postgres_roles() as (app_url, owner_url):
             with tempfile.TemporaryDirectory(prefix="cvx-test-") as data_dir:
                 pg_rc = pytest(
-                    {"CVX_DATA_DIR": data_dir, "DATABASE_URL": app_url, "DATABASE_OWNER_URL": owner_url,
-                     "CVX_EXPECT_DB": "postgresql"},
+                    {
+                        "CVX_DATA_DIR": data_dir,
+                        "DATABASE_URL": app_url,
+                        "DATABASE_OWNER_URL": owner_url,
+                        "CVX_EXPECT_DB": "postgresql",
+                    },
                     ["-m", "not sqlite", *args],
                     tally,
                 )
@@ -117,10 +136,13 @@ def main(args: list[str]) -> int:
         print("WARNING: the PostgreSQL run did NOT happen (not in CI).", file=sys.stderr)
         pg_rc = 0
 
-    banner(f"SQLite run: {'passed' if sqlite_rc == 0 else 'FAILED'}; "
-           f"PostgreSQL run: {'passed' if pg_rc == 0 else 'FAILED'}")
+    banner(
+        f"ruff: {'clean' if lint_rc == 0 else 'FAILED'}; "
+        f"SQLite run: {'passed' if sqlite_rc == 0 else 'FAILED'}; "
+        f"PostgreSQL run: {'passed' if pg_rc == 0 else 'FAILED'}"
+    )
     print(f"total: {tally.passed} passed, {tally.failed} failed, {tally.skipped} skipped")
-    return 0 if sqlite_rc == 0 and pg_rc == 0 else 1
+    return 0 if lint_rc == 0 and sqlite_rc == 0 and pg_rc == 0 else 1
 
 
 if __name__ == "__main__":

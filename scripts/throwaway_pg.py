@@ -75,12 +75,34 @@ def throwaway_postgres_roles(dbname: str = "cvx", *, tuned_for_tests: bool = Tru
         server, _, _ = url.rpartition("/")
         bindir = _ensure_binaries()
         host, port = server.rsplit("@", 1)[1].split(":")
-        sql = (f"CREATE ROLE {OWNER_ROLE} LOGIN CREATEDB; CREATE ROLE {APP_ROLE} LOGIN; "
-               f"ALTER DATABASE {dbname} OWNER TO {OWNER_ROLE};")
+        sql = (
+            f"CREATE ROLE {OWNER_ROLE} LOGIN CREATEDB; CREATE ROLE {APP_ROLE} LOGIN; "
+            f"ALTER DATABASE {dbname} OWNER TO {OWNER_ROLE};"
+        )
         try:
-            subprocess.run(_as_server_user([str(bindir / "psql"), "-h", host, "-p", port, "-U", "postgres",
-                                            "-d", dbname, "-v", "ON_ERROR_STOP=1", "-q", "-c", sql]),
-                           check=True, capture_output=True, text=True)
+            subprocess.run(
+                _as_server_user(
+                    [
+                        str(bindir / "psql"),
+                        "-h",
+                        host,
+                        "-p",
+                        port,
+                        "-U",
+                        "postgres",
+                        "-d",
+                        dbname,
+                        "-v",
+                        "ON_ERROR_STOP=1",
+                        "-q",
+                        "-c",
+                        sql,
+                    ]
+                ),
+                check=True,
+                capture_output=True,
+                text=True,
+            )
         except subprocess.CalledProcessError as exc:
             raise PostgresUnavailable(f"creating the roles failed: {exc.stderr}") from None
         yield (f"postgres://{APP_ROLE}@{host}:{port}/{dbname}", f"postgres://{OWNER_ROLE}@{host}:{port}/{dbname}")
@@ -101,13 +123,40 @@ def throwaway_postgres(dbname: str = "cvx", *, tuned_for_tests: bool = True) -> 
         options += ["-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off"]
     started = False
     try:
+
         def run(cmd):
             return subprocess.run(_as_server_user(cmd), check=True, capture_output=True, text=True)
 
-        run([str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres",
-             "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"])
-        run([str(bindir / "pg_ctl"), "-D", str(data), "-l", str(log), "-w", "-t", "60",
-             "-o", " ".join(options), "start"])
+        run(
+            [
+                str(bindir / "initdb"),
+                "-D",
+                str(data),
+                "-A",
+                "trust",
+                "-U",
+                "postgres",
+                "-E",
+                "UTF8",
+                "--locale=C.UTF-8",
+                "--no-sync",
+            ]
+        )
+        run(
+            [
+                str(bindir / "pg_ctl"),
+                "-D",
+                str(data),
+                "-l",
+                str(log),
+                "-w",
+                "-t",
+                "60",
+                "-o",
+                " ".join(options),
+                "start",
+            ]
+        )
         started = True
         run([str(bindir / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", dbname])
         yield f"postgres://postgres@127.0.0.1:{port}/{dbname}"

@@ -65,6 +65,7 @@ def _tasks_run_inline(monkeypatch):
 
 # --- people, by role ------------------------------------------------------------
 
+
 def _make_user(username: str, role: str | None, *, staff: bool = False):
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Group
@@ -145,6 +146,7 @@ def integration(db):
 
 # --- clients ------------------------------------------------------------------
 
+
 @pytest.fixture
 def api():
     """An APIClient factory: api(user) logs in by session, api(token=key) by token, api() is anonymous."""
@@ -162,6 +164,7 @@ def api():
 
 
 # --- journeys -----------------------------------------------------------------
+
 
 @pytest.fixture
 def journey(db):
@@ -182,8 +185,14 @@ def touchpoint(stage, team, agent):
     from journeys.models import Touchpoint
 
     return Touchpoint.objects.create(
-        stage=stage, name="Fault line", slug="fault-line", channel="call_center", team=team,
-        default_owner=agent, first_contact_sla_hours=4, resolution_sla_hours=24,
+        stage=stage,
+        name="Fault line",
+        slug="fault-line",
+        channel="call_center",
+        team=team,
+        default_owner=agent,
+        first_contact_sla_hours=4,
+        resolution_sla_hours=24,
     )
 
 
@@ -262,8 +271,13 @@ def owner_connection():
 
     db = connections["default"].settings_dict
     credentials = django_settings.CVX_DATABASE_OWNER or {key: db.get(key) for key in _CREDENTIALS}
-    return psycopg.connect(dbname=db["NAME"], user=credentials["USER"], password=credentials["PASSWORD"] or None,
-                           host=credentials["HOST"] or None, port=credentials["PORT"] or None)
+    return psycopg.connect(
+        dbname=db["NAME"],
+        user=credentials["USER"],
+        password=credentials["PASSWORD"] or None,
+        host=credentials["HOST"] or None,
+        port=credentials["PORT"] or None,
+    )
 
 
 def _append_only(action: str) -> list[str]:
@@ -341,8 +355,15 @@ def pg_audit_cleanup(transactional_db):
 # --- the browser (Playwright driving Debian's Chromium) ---------------------------
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def _no_browser(reason: str):

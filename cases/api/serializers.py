@@ -19,9 +19,29 @@ class CaseSerializer(serializers.ModelSerializer):
     class Meta:
         model = Case
         fields = [
-            "id", "number", "status", "outcome", "priority", "owner", "team", "customer", "touchpoint", "journey",
-            "feedback", "first_contact_due", "resolve_due", "due_at", "breached", "first_contact_at",
-            "resolved_at", "closed_at", "root_cause", "resolution_summary", "created_at", "updated_at", "actions",
+            "id",
+            "number",
+            "status",
+            "outcome",
+            "priority",
+            "owner",
+            "team",
+            "customer",
+            "touchpoint",
+            "journey",
+            "feedback",
+            "first_contact_due",
+            "resolve_due",
+            "due_at",
+            "breached",
+            "first_contact_at",
+            "resolved_at",
+            "closed_at",
+            "root_cause",
+            "resolution_summary",
+            "created_at",
+            "updated_at",
+            "actions",
         ]
         read_only_fields = fields
 
@@ -54,9 +74,14 @@ class TransitionSerializer(serializers.Serializer):
     """One of people's actions and its parameters (cases.policy.TRANSITIONS)."""
 
     action = serializers.ChoiceField(choices=policy.ACTIONS)
-    note = serializers.CharField(required=False, allow_blank=True, max_length=NOTE_MAX_CHARS,
-                                 help_text=_taken_by("note", "The note, reason or summary"))
+    note = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=NOTE_MAX_CHARS,
+        help_text=_taken_by("note", "The note, reason or summary"),
+    )
     owner = serializers.IntegerField(required=False, help_text=_taken_by("owner", "The new owner's user id"))
     root_cause = serializers.IntegerField(required=False, help_text=_taken_by("root_cause", "The root cause's id"))
-    channel = serializers.ChoiceField(choices=ContactChannel.choices, required=False,
-                                      help_text=_taken_by("channel", "How the customer was reached"))
+    channel = serializers.ChoiceField(
+        choices=ContactChannel.choices, required=False, help_text=_taken_by("channel", "How the customer was reached")
+    )

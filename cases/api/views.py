@@ -21,10 +21,29 @@ class DueTimeCursor(CursorPagination):
 
 
 CASE_COLUMNS = (
-    "id", "status", "outcome", "priority", "owner__username", "team__slug", "team__lead_id", "customer_id",
-    "touchpoint__slug", "journey__slug", "feedback_id", "first_contact_due", "resolve_due", "due_at",
-    "first_contact_at", "resolved_at", "closed_at", "first_contact_breached_at", "resolution_breached_at",
-    "root_cause_id", "resolution_summary", "created_at", "updated_at",
+    "id",
+    "status",
+    "outcome",
+    "priority",
+    "owner__username",
+    "team__slug",
+    "team__lead_id",
+    "customer_id",
+    "touchpoint__slug",
+    "journey__slug",
+    "feedback_id",
+    "first_contact_due",
+    "resolve_due",
+    "due_at",
+    "first_contact_at",
+    "resolved_at",
+    "closed_at",
+    "first_contact_breached_at",
+    "resolution_breached_at",
+    "root_cause_id",
+    "resolution_summary",
+    "created_at",
+    "updated_at",
 )
 
 
@@ -39,9 +58,12 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         # Root causes are prefetched, not joined: two more joins cost the
         # planner more than the two small queries, which open cases skip.
         # Only the columns CaseSerializer and the policy read are loaded.
-        return (cases_visible_to(self.request.user, team_ids=self.team_ids)
-                .select_related("owner", "team", "touchpoint", "journey").only(*CASE_COLUMNS)
-                .prefetch_related("root_cause__parent"))
+        return (
+            cases_visible_to(self.request.user, team_ids=self.team_ids)
+            .select_related("owner", "team", "touchpoint", "journey")
+            .only(*CASE_COLUMNS)
+            .prefetch_related("root_cause__parent")
+        )
 
     @cached_property
     def team_ids(self) -> list[int]:
@@ -61,8 +83,10 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         events = case.events.select_related("actor").order_by("seq")
         return Response(CaseEventSerializer(events, many=True).data)
 
-    @extend_schema(request=TransitionSerializer, responses={
-        200: CaseSerializer, 409: OpenApiResponse(description="The case's state forbids the action.")})
+    @extend_schema(
+        request=TransitionSerializer,
+        responses={200: CaseSerializer, 409: OpenApiResponse(description="The case's state forbids the action.")},
+    )
     @action(detail=True, methods=["post"], pagination_class=None)
     def transitions(self, request, pk=None):
         case = self.get_object()  # 404 outside the caller's scope

@@ -26,8 +26,21 @@ from cases.audit.verify import ChainBreak, Verifier
 from cases.models import Case
 
 __all__ = [
-    "GENESIS", "KEYED", "TRACKED", "UNKEYED", "VERSION", "ChainBreak", "Verifier", "append_event", "audit_key",
-    "canonical", "chain_event", "event_hash", "key_id", "verify_all", "verify_case",
+    "GENESIS",
+    "KEYED",
+    "TRACKED",
+    "UNKEYED",
+    "VERSION",
+    "ChainBreak",
+    "Verifier",
+    "append_event",
+    "audit_key",
+    "canonical",
+    "chain_event",
+    "event_hash",
+    "key_id",
+    "verify_all",
+    "verify_case",
 ]
 
 

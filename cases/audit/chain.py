@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from datetime import datetime, timezone as dt_timezone
+from datetime import UTC, datetime
 
 from django.conf import settings
 
@@ -29,9 +29,21 @@ UNKEYED, KEYED = 1, 2
 VERSION = KEYED  # what new events get
 # Case fields whose before/after values an event's `changes` records, under
 # the name without `_id`; the only fields a case row is checked on.
-TRACKED = ("status", "owner_id", "priority", "outcome", "root_cause_id", "resolution_summary", "due_at",
-           "first_contact_at", "resolved_at", "closed_at", "first_contact_breached_at",
-           "resolution_breached_at", "contact_count")
+TRACKED = (
+    "status",
+    "owner_id",
+    "priority",
+    "outcome",
+    "root_cause_id",
+    "resolution_summary",
+    "due_at",
+    "first_contact_at",
+    "resolved_at",
+    "closed_at",
+    "first_contact_breached_at",
+    "resolution_breached_at",
+    "contact_count",
+)
 CHANGE_NAMES = {field: field.removesuffix("_id") for field in TRACKED}
 
 
@@ -45,12 +57,31 @@ def key_id(key: bytes | None = None) -> str:
     return hmac.new(key or audit_key(), b"cvx audit key id", hashlib.sha256).hexdigest()[:16]
 
 
-def canonical(*, case_id: int, seq: int, kind: str, actor_id: int | None, at: datetime, changes: dict,
-              note: str, data: dict, prev_hash: str, version: int = UNKEYED) -> bytes:
+def canonical(
+    *,
+    case_id: int,
+    seq: int,
+    kind: str,
+    actor_id: int | None,
+    at: datetime,
+    changes: dict,
+    note: str,
+    data: dict,
+    prev_hash: str,
+    version: int = UNKEYED,
+) -> bytes:
     """The exact bytes that are hashed: sorted-key JSON, UTC microsecond time."""
-    content = {"case": case_id, "seq": seq, "kind": kind, "actor": actor_id,
-               "at": at.astimezone(dt_timezone.utc).isoformat(timespec="microseconds"),
-               "changes": changes, "note": note, "data": data, "prev": prev_hash}
+    content = {
+        "case": case_id,
+        "seq": seq,
+        "kind": kind,
+        "actor": actor_id,
+        "at": at.astimezone(UTC).isoformat(timespec="microseconds"),
+        "changes": changes,
+        "note": note,
+        "data": data,
+        "prev": prev_hash,
+    }
     if version != UNKEYED:
         content["v"] = version
     return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str).encode()
@@ -66,14 +97,27 @@ def digest(version: int, content: bytes, key: bytes) -> str:
 
 def event_hash(event: CaseEvent, key: bytes | None = None) -> str:
     version = event.version or UNKEYED
-    return digest(version, canonical(
-        case_id=event.case_id, seq=event.seq, kind=event.kind, actor_id=event.actor_id, at=event.at,
-        changes=event.changes, note=event.note, data=event.data, prev_hash=event.prev_hash, version=version,
-    ), key or audit_key())
+    return digest(
+        version,
+        canonical(
+            case_id=event.case_id,
+            seq=event.seq,
+            kind=event.kind,
+            actor_id=event.actor_id,
+            at=event.at,
+            changes=event.changes,
+            note=event.note,
+            data=event.data,
+            prev_hash=event.prev_hash,
+            version=version,
+        ),
+        key or audit_key(),
+    )
 
 
-def chain_event(case: Case, *, kind: str, actor, at: datetime, changes: dict | None = None, note: str = "",
-                data: dict | None = None) -> CaseEvent:
+def chain_event(
+    case: Case, *, kind: str, actor, at: datetime, changes: dict | None = None, note: str = "", data: dict | None = None
+) -> CaseEvent:
     """The next event of `case`'s chain, hashed but not saved, and the head
     moved on `case`.
 
@@ -81,17 +125,25 @@ def chain_event(case: Case, *, kind: str, actor, at: datetime, changes: dict | N
     (with `audit_seq` and `audit_head`) in the same transaction.
     """
     event = CaseEvent(
-        case=case, seq=case.audit_seq + 1, kind=kind, actor=actor, at=at,
-        changes=jsonable(changes) if changes else {}, note=note, data=jsonable(data) if data else {},
-        prev_hash=case.audit_head or GENESIS, version=VERSION,
+        case=case,
+        seq=case.audit_seq + 1,
+        kind=kind,
+        actor=actor,
+        at=at,
+        changes=jsonable(changes) if changes else {},
+        note=note,
+        data=jsonable(data) if data else {},
+        prev_hash=case.audit_head or GENESIS,
+        version=VERSION,
     )
     event.hash = event_hash(event)
     case.audit_seq, case.audit_head = event.seq, event.hash
     return event
 
 
-def append_event(case: Case, *, kind: str, actor, at: datetime, changes: dict | None = None, note: str = "",
-                 data: dict | None = None) -> CaseEvent:
+def append_event(
+    case: Case, *, kind: str, actor, at: datetime, changes: dict | None = None, note: str = "", data: dict | None = None
+) -> CaseEvent:
     """chain_event, and the event saved; the caller saves the case."""
     event = chain_event(case, kind=kind, actor=actor, at=at, changes=changes, note=note, data=data)
     event.save(force_insert=True)
@@ -123,7 +175,7 @@ def jsonable(value):
 
 def _plain(value):
     if isinstance(value, datetime):
-        return value.astimezone(dt_timezone.utc).isoformat(timespec="microseconds")
+        return value.astimezone(UTC).isoformat(timespec="microseconds")
     if hasattr(value, "pk"):
         return value.pk
     return str(value)

@@ -30,7 +30,7 @@ import itertools
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone as dt_timezone
+from datetime import UTC, datetime
 
 from django.db.models import Exists, OuterRef, Subquery
 
@@ -39,8 +39,17 @@ from cases.audit.verify import ChainBreak
 from cases.models import AuditCheckpoint, AuditCheckpointHead, Case, CaseEvent
 
 MODULUS = 2**256
-SIGNED_FIELDS = ("number", "created_at", "case_count", "event_count", "max_event_id", "legacy_max_event_id",
-                 "root", "prev", "key_id")
+SIGNED_FIELDS = (
+    "number",
+    "created_at",
+    "case_count",
+    "event_count",
+    "max_event_id",
+    "legacy_max_event_id",
+    "root",
+    "prev",
+    "key_id",
+)
 BATCH = 500
 
 
@@ -79,8 +88,9 @@ def sign(fields: dict, key: bytes) -> str:
     return hmac.new(key, payload.encode(), hashlib.sha256).hexdigest()
 
 
-def check_chain_of(checkpoints: Iterable[dict], key: bytes, *, label: str = "checkpoint",
-                   complete: bool = True) -> list[ChainBreak]:
+def check_chain_of(
+    checkpoints: Iterable[dict], key: bytes, *, label: str = "checkpoint", complete: bool = True
+) -> list[ChainBreak]:
     """Breaks in a sequence of checkpoints (dicts of the signed fields and
     `signature`, by number): a gap, a broken link to the previous signature,
     another key, a signature that does not verify, counts that go down, a
@@ -94,8 +104,15 @@ def check_chain_of(checkpoints: Iterable[dict], key: bytes, *, label: str = "che
 
         expected = previous["number"] + 1 if previous else (1 if complete else number)
         if number != expected:
-            breaks.append(ChainBreak(None, None, None, f"missing (deleted or never copied out): the next one is "
-                                     f"#{number}", where=f"{label} #{expected}"))
+            breaks.append(
+                ChainBreak(
+                    None,
+                    None,
+                    None,
+                    f"missing (deleted or never copied out): the next one is #{number}",
+                    where=f"{label} #{expected}",
+                )
+            )
         elif fields["prev"] != (previous["signature"] if previous else GENESIS) and (previous or complete):
             broken("does not follow the previous checkpoint's signature (one before it was removed or replaced)")
         if fields["key_id"] != mine:
@@ -105,11 +122,15 @@ def check_chain_of(checkpoints: Iterable[dict], key: bytes, *, label: str = "che
         if previous:
             for name in ("case_count", "event_count", "max_event_id"):
                 if fields[name] < previous[name]:
-                    broken(f"records {name.replace('_', ' ')} {fields[name]}, fewer than #{previous['number']}'s "
-                           f"{previous[name]}")
+                    broken(
+                        f"records {name.replace('_', ' ')} {fields[name]}, fewer than #{previous['number']}'s "
+                        f"{previous[name]}"
+                    )
             if fields["legacy_max_event_id"] != previous["legacy_max_event_id"]:
-                broken("moves the bound of unkeyed (version 1) events: only events from before keyed hashing "
-                       "may be unkeyed")
+                broken(
+                    "moves the bound of unkeyed (version 1) events: only events from before keyed hashing "
+                    "may be unkeyed"
+                )
         previous = fields
     return breaks
 
@@ -121,8 +142,11 @@ def stored_checkpoints() -> list[dict]:
 def latest_heads(checkpoint: AuditCheckpoint) -> Iterator[tuple[int, Head]]:
     """Per case, in case order, the latest head stored at or before
     `checkpoint`: what it saw (streamed, one index scan)."""
-    rows = (AuditCheckpointHead.objects.filter(checkpoint_id__lte=checkpoint.pk).order_by("case_id", "checkpoint_id")
-            .values_list("case_id", "seq", "hash", "state", "checkpoint__number"))
+    rows = (
+        AuditCheckpointHead.objects.filter(checkpoint_id__lte=checkpoint.pk)
+        .order_by("case_id", "checkpoint_id")
+        .values_list("case_id", "seq", "hash", "state", "checkpoint__number")
+    )
     last = None
     for row in rows.iterator(5000):
         if last is not None and last[0] != row[0]:
@@ -153,11 +177,15 @@ def merged(ids_in_order: Iterable[tuple], heads: Iterator[tuple[int, Head]]) -> 
 def every_stored_head(checkpoint: AuditCheckpoint) -> Iterator[tuple[int, Head]]:
     """Every head stored at or before `checkpoint`, by case and then
     checkpoint, with what the database holds now at each (one query)."""
-    rows = (AuditCheckpointHead.objects.filter(checkpoint_id__lte=checkpoint.pk).order_by("case_id", "checkpoint_id")
-            .annotate(now=Subquery(CaseEvent.objects.filter(case_id=OuterRef("case_id"), seq=OuterRef("seq"))
-                                   .values("hash")[:1]),
-                      case_exists=Exists(Case.objects.filter(pk=OuterRef("case_id"))))
-            .values_list("case_id", "seq", "hash", "state", "checkpoint__number", "now", "case_exists"))
+    rows = (
+        AuditCheckpointHead.objects.filter(checkpoint_id__lte=checkpoint.pk)
+        .order_by("case_id", "checkpoint_id")
+        .annotate(
+            now=Subquery(CaseEvent.objects.filter(case_id=OuterRef("case_id"), seq=OuterRef("seq")).values("hash")[:1]),
+            case_exists=Exists(Case.objects.filter(pk=OuterRef("case_id"))),
+        )
+        .values_list("case_id", "seq", "hash", "state", "checkpoint__number", "now", "case_exists")
+    )
     for case_id, *head in rows.iterator(5000):
         yield case_id, Head(*head)
 
@@ -166,15 +194,19 @@ def with_current(heads: list[tuple[int, Head]]) -> Iterator[tuple[int, Head]]:
     """`heads` (by case) with what the database holds now at each: the
     event's hash at that seq and whether the case exists."""
     for start in range(0, len(heads), BATCH):
-        batch = heads[start:start + BATCH]
+        batch = heads[start : start + BATCH]
         ids = {case_id for case_id, _head in batch}
         existing = set(Case.objects.filter(pk__in=ids).values_list("pk", flat=True))
         wanted = {(case_id, head.seq) for case_id, head in batch}
         events = CaseEvent.objects.filter(case_id__in=ids, seq__in={seq for _c, seq in wanted})
         current = {(c, s): h for c, s, h in events.values_list("case_id", "seq", "hash") if (c, s) in wanted}
         for case_id, head in batch:
-            yield case_id, Head(head.seq, head.hash, head.state, head.number, current.get((case_id, head.seq)),
-                                case_id in existing)
+            yield (
+                case_id,
+                Head(
+                    head.seq, head.hash, head.state, head.number, current.get((case_id, head.seq)), case_id in existing
+                ),
+            )
 
 
 @dataclass
@@ -190,8 +222,9 @@ class HeadsSummary:
         self.cases, self.events = self.cases + 1, self.events + head.seq
 
 
-def check_heads(heads: Iterable[tuple[int, Head]], key: bytes, *,
-                label: str = "checkpoint") -> tuple[HeadsSummary, list[ChainBreak]]:
+def check_heads(
+    heads: Iterable[tuple[int, Head]], key: bytes, *, label: str = "checkpoint"
+) -> tuple[HeadsSummary, list[ChainBreak]]:
     """Every head a checkpoint saw must still be in its case's trail: one
     break per case, at the newest head that is not. `heads` come in case
     order (with what the database holds now); the summary is of the latest
@@ -215,15 +248,21 @@ def check_heads(heads: Iterable[tuple[int, Head]], key: bytes, *,
 def _head_break(case_id: int, head: Head, label: str) -> ChainBreak | None:
     seen = f"{label} #{head.number} recorded {head.seq} event(s) ending in {head.hash[:12]}…"
     if not head.exists:
-        return ChainBreak(case_id, head.seq, None, f"the case is gone with its trail; {seen} (vanished)",
-                          where="whole case")
+        return ChainBreak(
+            case_id, head.seq, None, f"the case is gone with its trail; {seen} (vanished)", where="whole case"
+        )
     if head.seq == 0:
         return None
     if head.current is None:
         return ChainBreak(case_id, head.seq, None, f"is gone: {seen} (truncated tail)", where=f"event #{head.seq}")
     if head.current != head.hash:
-        return ChainBreak(case_id, head.seq, None, f"is not the one {label} #{head.number} recorded (rewritten)",
-                          where=f"event #{head.seq}")
+        return ChainBreak(
+            case_id,
+            head.seq,
+            None,
+            f"is not the one {label} #{head.number} recorded (rewritten)",
+            where=f"event #{head.seq}",
+        )
     return None
 
 
@@ -232,26 +271,41 @@ def check_root(fields: dict, summary: HeadsSummary, *, label: str = "checkpoint"
     counts = (summary.cases, summary.events)
     if root_of(summary.total) == fields["root"] and counts == (fields["case_count"], fields["event_count"]):
         return []
-    return [ChainBreak(None, None, None, f"the case heads kept for it ({counts[0]} cases, {counts[1]} events) do "
-                       f"not add up to its signed root ({fields['case_count']} cases, {fields['event_count']} "
-                       "events): heads were altered or removed", where=f"{label} #{fields['number']}")]
+    return [
+        ChainBreak(
+            None,
+            None,
+            None,
+            f"the case heads kept for it ({counts[0]} cases, {counts[1]} events) do "
+            f"not add up to its signed root ({fields['case_count']} cases, {fields['event_count']} "
+            "events): heads were altered or removed",
+            where=f"{label} #{fields['number']}",
+        )
+    ]
 
 
 def check_event_count(fields: dict, *, label: str = "checkpoint") -> list[ChainBreak]:
     count = CaseEvent.objects.count()
     if count >= fields["event_count"]:
         return []
-    return [ChainBreak(None, None, None, f"recorded {fields['event_count']} events; the trail now holds {count} "
-                       "(events were removed)", where=f"{label} #{fields['number']}")]
+    return [
+        ChainBreak(
+            None,
+            None,
+            None,
+            f"recorded {fields['event_count']} events; the trail now holds {count} (events were removed)",
+            where=f"{label} #{fields['number']}",
+        )
+    ]
 
 
 # --- the auditor's archive: JSON lines ------------------------------------------------
 
+
 def export_lines(checkpoints) -> Iterator[str]:
     """Each checkpoint as one line, then one line per head it stored."""
     for checkpoint in checkpoints:
-        yield json.dumps({"checkpoint": {**fields_of(checkpoint), "signature": checkpoint.signature}},
-                         sort_keys=True)
+        yield json.dumps({"checkpoint": {**fields_of(checkpoint), "signature": checkpoint.signature}}, sort_keys=True)
         heads = checkpoint.heads.order_by("case_id").values_list("case_id", "seq", "hash", "state")
         for case_id, seq, head, state in heads.iterator(5000):
             yield json.dumps({"head": [checkpoint.number, case_id, seq, head, state]})
@@ -276,8 +330,9 @@ def read_archive(lines: Iterable[str]) -> tuple[list[dict], list[tuple[int, Head
                 if missing:
                     raise ArchiveError(f"line {number}: the checkpoint lacks {', '.join(missing)}")
                 if checkpoints.setdefault(fields["number"], fields) != fields:
-                    raise ArchiveError(f"line {number}: checkpoint #{fields['number']} is in the archive twice, "
-                                       "different")
+                    raise ArchiveError(
+                        f"line {number}: checkpoint #{fields['number']} is in the archive twice, different"
+                    )
             elif "head" in record:
                 at, case_id, seq, head, state = record["head"]
                 heads.append((int(case_id), Head(int(seq), str(head), str(state), int(at))))
@@ -307,8 +362,9 @@ def check_archive(checkpoints: list[dict], heads: list[tuple[int, Head]], key: b
             breaks.append(ChainBreak(None, None, None, "is missing from the database (deleted)", where=where))
         elif here != fields:
             differ = ", ".join(name for name in fields if here.get(name) != fields[name])
-            breaks.append(ChainBreak(None, None, None, f"differs from the database's ({differ}): replaced",
-                                     where=where))
+            breaks.append(
+                ChainBreak(None, None, None, f"differs from the database's ({differ}): replaced", where=where)
+            )
     latest = checkpoints[-1]
     heads = [(case_id, head) for case_id, head in heads if head.number <= latest["number"]]
     summary, found = check_heads(with_current(heads), key, label="archived checkpoint")
@@ -320,4 +376,4 @@ def check_archive(checkpoints: list[dict], heads: list[tuple[int, Head]], key: b
 
 
 def _time(value: datetime) -> str:
-    return value.astimezone(dt_timezone.utc).isoformat(timespec="microseconds")
+    return value.astimezone(UTC).isoformat(timespec="microseconds")

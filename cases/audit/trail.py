@@ -41,8 +41,12 @@ def latest_checkpoint() -> AuditCheckpoint | None:
 
 def last_good_checkpoint() -> AuditCheckpoint | None:
     """The checkpoint the latest passed verification ended on."""
-    run = (VerificationRun.objects.filter(status=VerificationRun.Status.PASSED, checkpoint__isnull=False)
-           .select_related("checkpoint").order_by("-finished_at", "-id").first())
+    run = (
+        VerificationRun.objects.filter(status=VerificationRun.Status.PASSED, checkpoint__isnull=False)
+        .select_related("checkpoint")
+        .order_by("-finished_at", "-id")
+        .first()
+    )
     return run.checkpoint if run else None
 
 
@@ -65,8 +69,11 @@ def changed_between(baseline: AuditCheckpoint, through: AuditCheckpoint) -> set[
     at its start from every case row) reads: those with heads stored after
     `baseline` (a new event, a moved head, a tracked field changed in the
     table) and those with events newer than it saw."""
-    changed = set(AuditCheckpointHead.objects.filter(checkpoint_id__gt=baseline.pk, checkpoint_id__lte=through.pk)
-                  .values_list("case_id", flat=True))
+    changed = set(
+        AuditCheckpointHead.objects.filter(checkpoint_id__gt=baseline.pk, checkpoint_id__lte=through.pk).values_list(
+            "case_id", flat=True
+        )
+    )
     return changed | _with_newer_events(baseline)
 
 
@@ -77,11 +84,14 @@ def changed_since(baseline: AuditCheckpoint) -> set[int]:
     changed = _with_newer_events(baseline)
     rows = Case.objects.order_by("pk").values_list(*_ROW).iterator(5000)
     for case_id, row, head in merged(rows, latest_heads(baseline)):
-        if row is not None and (head is None or (head.seq, head.hash) != row[1:3] or head.state != state_digest(row[3:])):
+        if row is not None and (
+            head is None or (head.seq, head.hash) != row[1:3] or head.state != state_digest(row[3:])
+        ):
             changed.add(case_id)
     return changed
 
 
 def _with_newer_events(baseline: AuditCheckpoint) -> set[int]:
-    return set(CaseEvent.objects.filter(pk__gt=baseline.max_event_id).order_by()
-               .values_list("case_id", flat=True).distinct())
+    return set(
+        CaseEvent.objects.filter(pk__gt=baseline.max_event_id).order_by().values_list("case_id", flat=True).distinct()
+    )

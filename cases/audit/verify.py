@@ -36,8 +36,20 @@ from cases.models import Case, CaseEvent
 from cases.numbers import case_number
 
 CASE_FIELDS = ("id", "audit_seq", "audit_head", *CHANGE_NAMES)
-EVENT_FIELDS = ("case_id", "id", "seq", "kind", "actor_id", "at", "changes", "note", "data", "prev_hash", "hash",
-                "version")
+EVENT_FIELDS = (
+    "case_id",
+    "id",
+    "seq",
+    "kind",
+    "actor_id",
+    "at",
+    "changes",
+    "note",
+    "data",
+    "prev_hash",
+    "hash",
+    "version",
+)
 BATCH = 500
 _NAMES = frozenset(CHANGE_NAMES.values())
 
@@ -83,7 +95,7 @@ class Verifier:
         """Every case of `case_ids` that still exists, in batches."""
         ids, breaks = sorted(set(case_ids)), []
         for start in range(0, len(ids), BATCH):
-            rows = list(Case.objects.filter(pk__in=ids[start:start + BATCH]).order_by("pk").values(*CASE_FIELDS))
+            rows = list(Case.objects.filter(pk__in=ids[start : start + BATCH]).order_by("pk").values(*CASE_FIELDS))
             breaks += self.verify_rows(rows)
         return breaks
 
@@ -113,8 +125,8 @@ class Verifier:
     def check_chain(self, row: dict, events: list[tuple]) -> list[ChainBreak]:
         case_id, breaks = row["id"], []
         prev, expected_seq, newest_version = GENESIS, 1, UNKEYED
-        for (_case, event_id, seq, kind, actor_id, at, changes, note, data, prev_hash, stored,
-             version) in events:
+        for _case, event_id, seq, kind, actor_id, at, changes, note, data, prev_hash, stored, version in events:
+
             def broken(reason: str, seq=seq, event_id=event_id) -> None:
                 breaks.append(ChainBreak(case_id, seq, event_id, reason))
 
@@ -123,9 +135,22 @@ class Verifier:
             if prev_hash != prev:
                 broken("does not follow the previous event's hash")
             try:
-                computed = digest(version, canonical(
-                    case_id=case_id, seq=seq, kind=kind, actor_id=actor_id, at=at, changes=changes, note=note,
-                    data=data, prev_hash=prev_hash, version=version), self.key)
+                computed = digest(
+                    version,
+                    canonical(
+                        case_id=case_id,
+                        seq=seq,
+                        kind=kind,
+                        actor_id=actor_id,
+                        at=at,
+                        changes=changes,
+                        note=note,
+                        data=data,
+                        prev_hash=prev_hash,
+                        version=version,
+                    ),
+                    self.key,
+                )
             except ValueError as exc:
                 computed = None
                 broken(str(exc))
@@ -134,13 +159,22 @@ class Verifier:
             if version == UNKEYED and newest_version != UNKEYED:
                 broken("an unkeyed (version 1) hash after keyed ones (downgraded to dodge the key)")
             elif version == UNKEYED and self.legacy_max_event_id is not None and event_id > self.legacy_max_event_id:
-                broken(f"an unkeyed (version 1) hash on an event newer than the last legacy event the checkpoints "
-                       f"recorded (id {self.legacy_max_event_id}): downgraded to dodge the key")
+                broken(
+                    f"an unkeyed (version 1) hash on an event newer than the last legacy event the checkpoints "
+                    f"recorded (id {self.legacy_max_event_id}): downgraded to dodge the key"
+                )
             prev, expected_seq, newest_version = stored, seq + 1, max(newest_version, version)
         head = row["audit_head"] or GENESIS
         if (row["audit_seq"], head) != (expected_seq - 1, prev):
-            breaks.append(ChainBreak(case_id, None, None, f"the case records {row['audit_seq']} events ending in "
-                                     f"{head[:12]}…, the trail has {expected_seq - 1} ending in {prev[:12]}…"))
+            breaks.append(
+                ChainBreak(
+                    case_id,
+                    None,
+                    None,
+                    f"the case records {row['audit_seq']} events ending in "
+                    f"{head[:12]}…, the trail has {expected_seq - 1} ending in {prev[:12]}…",
+                )
+            )
         return breaks
 
     def _recheck_locked(self, case_id: int) -> list[ChainBreak]:
@@ -160,7 +194,7 @@ def check_row(row: dict, events: list[tuple]) -> list[ChainBreak]:
     empty); before that (version 1 trails) a field is known from its first
     change on. Each change's "before" must be what the earlier events left."""
     case_id, state, breaks = row["id"], {}, []
-    for (_case, event_id, seq, _kind, _actor, _at, changes, *_rest, version) in events:
+    for _case, event_id, seq, _kind, _actor, _at, changes, *_rest, version in events:
         if seq == 1 and version >= KEYED:
             state = dict.fromkeys(_NAMES)
         if not isinstance(changes, dict):
@@ -170,22 +204,36 @@ def check_row(row: dict, events: list[tuple]) -> list[ChainBreak]:
                 continue
             before, after = pair
             if name in state and state[name] != before:
-                breaks.append(ChainBreak(case_id, seq, event_id, f"says {name} was {before!r}, but the events "
-                                         f"before it leave {state[name]!r}"))
+                breaks.append(
+                    ChainBreak(
+                        case_id,
+                        seq,
+                        event_id,
+                        f"says {name} was {before!r}, but the events before it leave {state[name]!r}",
+                    )
+                )
             state[name] = after
     actual = row_state(row)
     for name, implied in state.items():
         if actual[name] != implied:
-            breaks.append(ChainBreak(case_id, None, None, f"{name} is {actual[name]!r}, but its events leave "
-                                     f"{implied!r} (changed outside the audit trail)", where="case row"))
+            breaks.append(
+                ChainBreak(
+                    case_id,
+                    None,
+                    None,
+                    f"{name} is {actual[name]!r}, but its events leave {implied!r} (changed outside the audit trail)",
+                    where="case row",
+                )
+            )
     return breaks
 
 
 def _trails(case_ids: list[int]) -> dict[int, list[tuple]]:
     trails: dict[int, list[tuple]] = defaultdict(list)
     if case_ids:
-        events = (CaseEvent.objects.filter(case_id__in=case_ids).order_by("case_id", "seq", "id")
-                  .values_list(*EVENT_FIELDS))
+        events = (
+            CaseEvent.objects.filter(case_id__in=case_ids).order_by("case_id", "seq", "id").values_list(*EVENT_FIELDS)
+        )
         for event in events:
             trails[event[0]].append(event)
     return trails

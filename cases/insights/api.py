@@ -68,8 +68,8 @@ class MetricsReplySerializer(serializers.Serializer):
     period = serializers.CharField(allow_null=True)
     loop = LoopRowSerializer(many=True)
     scores = ScoreRowSerializer(
-        many=True, allow_null=True,
-        help_text="Null when group_by is owner or root_cause, which feedback does not have.")
+        many=True, allow_null=True, help_text="Null when group_by is owner or root_cause, which feedback does not have."
+    )
 
 
 class MetricsView(APIView):
@@ -79,15 +79,19 @@ class MetricsView(APIView):
     from the daily summary by UTC day (so a response counts a moment after it
     is stored). `scores` is null when grouping by owner or root_cause."""
 
-
     @extend_schema(parameters=[MetricsQuerySerializer], responses={200: MetricsReplySerializer})
     def get(self, request):
         query = MetricsQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         params = query.validated_data
-        return Response({"group_by": params.get("group_by"), "period": params.get("period"),
-                         "loop": queries.loop_rows(request.user, **params),
-                         "scores": queries.score_rows(request.user, **params)})
+        return Response(
+            {
+                "group_by": params.get("group_by"),
+                "period": params.get("period"),
+                "loop": queries.loop_rows(request.user, **params),
+                "scores": queries.score_rows(request.user, **params),
+            }
+        )
 
 
 class ParetoRowSerializer(serializers.Serializer):
@@ -107,13 +111,13 @@ class RootCauseParetoView(APIView):
     """The Pareto of root causes: cases resolved in the period per cause, most
     first, with cumulative share, recovery rate, touchpoints and what worked."""
 
-
     @extend_schema(parameters=[RootCauseQuerySerializer], responses={200: ParetoRowSerializer(many=True)})
     def get(self, request):
         query = RootCauseQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        rows = queries.root_causes_of(request.user, query.validated_data.get("since"),
-                                      query.validated_data.get("until"))
+        rows = queries.root_causes_of(
+            request.user, query.validated_data.get("since"), query.validated_data.get("until")
+        )
         return Response(ParetoRowSerializer(rows, many=True).data)
 
 
@@ -142,7 +146,6 @@ class ValueChainSerializer(serializers.Serializer):
 class ValueChainView(APIView):
     """The chain of CX value of one touchpoint: what followed for customers
     whose case here was recovered, not recovered, or who had no case here."""
-
 
     @extend_schema(responses={200: ValueChainSerializer})
     def get(self, request, slug: str):

@@ -26,8 +26,9 @@ _HEX = re.compile(r"#[0-9a-fA-F]{3}(?:[0-9a-fA-F]{3})?")
 _ids = itertools.count(1)
 
 
-def line_chart(points: Sequence[tuple[object, float | None]], *, y_min: float, y_max: float, title: str,
-               unit: str = "") -> SafeString:
+def line_chart(
+    points: Sequence[tuple[object, float | None]], *, y_min: float, y_max: float, title: str, unit: str = ""
+) -> SafeString:
     """A line over `points` (label, value); a None value leaves a gap in the
     line. Values are clamped to [y_min, y_max]; a dashed line marks zero when
     the range crosses it."""
@@ -45,23 +46,30 @@ def line_chart(points: Sequence[tuple[object, float | None]], *, y_min: float, y
 
     parts = _y_axis(y_min, y_max, y, unit)
     if y_min < 0 < y_max:
-        parts.append(f'<line class="zero" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y(0):.1f}" y2="{y(0):.1f}" '
-                     'stroke="#5b6475" stroke-dasharray="4 3"/>')
+        parts.append(
+            f'<line class="zero" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y(0):.1f}" y2="{y(0):.1f}" '
+            'stroke="#5b6475" stroke-dasharray="4 3"/>'
+        )
     parts += _x_labels([label for label, _ in points], x)
     for run in _runs(points):
         if len(run) > 1:
             coords = " ".join(f"{x(i):.1f},{y(v):.1f}" for i, v in run)
-            parts.append(f'<polyline points="{coords}" fill="none" stroke="{LINE_COLOUR}" stroke-width="2.5" '
-                         'stroke-linejoin="round" stroke-linecap="round"/>')
+            parts.append(
+                f'<polyline points="{coords}" fill="none" stroke="{LINE_COLOUR}" stroke-width="2.5" '
+                'stroke-linejoin="round" stroke-linecap="round"/>'
+            )
     for i, (label, value) in enumerate(points):
         if value is not None:
-            parts.append(f'<circle cx="{x(i):.1f}" cy="{y(value):.1f}" r="3.5" fill="{LINE_COLOUR}">'
-                         f'<title>{escape(label)}: {_fmt(value)}{escape(unit)}</title></circle>')
+            parts.append(
+                f'<circle cx="{x(i):.1f}" cy="{y(value):.1f}" r="3.5" fill="{LINE_COLOUR}">'
+                f"<title>{escape(label)}: {_fmt(value)}{escape(unit)}</title></circle>"
+            )
     return _svg("line-chart", title, _line_desc(points, unit), parts)
 
 
-def bar_chart(bars: Sequence[tuple[object, float]], *, title: str, colours: Sequence[str] | None = None,
-              unit: str = "") -> SafeString:
+def bar_chart(
+    bars: Sequence[tuple[object, float]], *, title: str, colours: Sequence[str] | None = None, unit: str = ""
+) -> SafeString:
     """Vertical bars for a distribution: one (label, value) per bar, each
     labelled with its value; `colours` (hex, one per bar) are optional."""
     side = 8  # no y axis: the values are written on the bars
@@ -74,10 +82,13 @@ def bar_chart(bars: Sequence[tuple[object, float]], *, title: str, colours: Sequ
         colour = colours[i] if colours and i < len(colours) and _HEX.fullmatch(colours[i]) else BAR_COLOUR
         h = plot_h * value / top_value
         bx, cx = side + i * slot + slot * 0.12, side + (i + 0.5) * slot
-        parts.append(f'<rect x="{bx:.1f}" y="{TOP + plot_h - h:.1f}" width="{slot * 0.76:.1f}" height="{h:.1f}" '
-                     f'fill="{colour}" rx="2"><title>{escape(label)}: {_fmt(value)}{escape(unit)}</title></rect>')
-        parts.append(f'<text class="value" x="{cx:.1f}" y="{TOP + plot_h - h - 3:.1f}" text-anchor="middle">'
-                     f'{_fmt(value)}</text>')
+        parts.append(
+            f'<rect x="{bx:.1f}" y="{TOP + plot_h - h:.1f}" width="{slot * 0.76:.1f}" height="{h:.1f}" '
+            f'fill="{colour}" rx="2"><title>{escape(label)}: {_fmt(value)}{escape(unit)}</title></rect>'
+        )
+        parts.append(
+            f'<text class="value" x="{cx:.1f}" y="{TOP + plot_h - h - 3:.1f}" text-anchor="middle">{_fmt(value)}</text>'
+        )
         parts.append(f'<text x="{cx:.1f}" y="{HEIGHT - 10}" text-anchor="middle">{escape(label)}</text>')
     desc = "; ".join(f"{label}: {_fmt(value or 0)}{unit}" for label, value in bars) or "No data."
     return _svg("bar-chart", title, desc, parts)
@@ -90,7 +101,8 @@ def _svg(kind: str, title: str, desc: str, parts: list[str]) -> SafeString:
         f'aria-labelledby="chart-{n}-t chart-{n}-d" xmlns="http://www.w3.org/2000/svg" '
         f'font-family="system-ui, sans-serif" font-size="13" fill="#1d2430">'
         f'<title id="chart-{n}-t">{escape(title)}</title><desc id="chart-{n}-d">{escape(desc)}</desc>'
-        + "".join(parts) + "</svg>"
+        + "".join(parts)
+        + "</svg>"
     )
 
 
@@ -98,10 +110,13 @@ def _y_axis(y_min: float, y_max: float, y, unit: str) -> list[str]:
     parts = []
     for k in range(5):
         value = y_min + (y_max - y_min) * k / 4
-        parts.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y(value):.1f}" y2="{y(value):.1f}" '
-                     'stroke="#e4e8ee"/>')
-        parts.append(f'<text x="{LEFT - 6}" y="{y(value) + 4:.1f}" text-anchor="end" fill="#5b6475">'
-                     f'{_fmt(value)}{escape(unit)}</text>')
+        parts.append(
+            f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y(value):.1f}" y2="{y(value):.1f}" stroke="#e4e8ee"/>'
+        )
+        parts.append(
+            f'<text x="{LEFT - 6}" y="{y(value) + 4:.1f}" text-anchor="end" fill="#5b6475">'
+            f"{_fmt(value)}{escape(unit)}</text>"
+        )
     return parts
 
 
@@ -111,8 +126,11 @@ def _x_labels(labels: list, x) -> list[str]:
     gap = (WIDTH - LEFT - RIGHT) / last if last else 0
     # The first and the latest period always, the others unless they would touch the latest.
     shown = {i for i in range(0, last, step) if i == 0 or (last - i) * gap >= MIN_LABEL_GAP} | {last}
-    return [f'<text x="{x(i):.1f}" y="{HEIGHT - 10}" text-anchor="middle" fill="#5b6475">{escape(label)}</text>'
-            for i, label in enumerate(labels) if i in shown]
+    return [
+        f'<text x="{x(i):.1f}" y="{HEIGHT - 10}" text-anchor="middle" fill="#5b6475">{escape(label)}</text>'
+        for i, label in enumerate(labels)
+        if i in shown
+    ]
 
 
 def _runs(points) -> list[list[tuple[int, float]]]:
@@ -136,9 +154,11 @@ def _line_desc(points, unit: str) -> str:
         return f"No data in the {len(points)} periods shown."
     values = [v for _, v in known]
     latest_label, latest = known[-1]
-    return (f"{len(known)} of {len(points)} periods have data, from {points[0][0]} to {points[-1][0]}. "
-            f"Latest: {latest_label}, {_fmt(latest)}{unit}. Lowest {_fmt(min(values))}{unit}, "
-            f"highest {_fmt(max(values))}{unit}.")
+    return (
+        f"{len(known)} of {len(points)} periods have data, from {points[0][0]} to {points[-1][0]}. "
+        f"Latest: {latest_label}, {_fmt(latest)}{unit}. Lowest {_fmt(min(values))}{unit}, "
+        f"highest {_fmt(max(values))}{unit}."
+    )
 
 
 def _fmt(value: float) -> str:

@@ -13,8 +13,13 @@ from django.db.models.functions import TruncDay, TruncMonth, TruncWeek
 from cases.models import Case, FollowUp
 from cvx_site.db import PercentileCont, Seconds, grouped, percentile
 
-GROUPS = {"owner": "owner__username", "team": "team__slug", "touchpoint": "touchpoint__slug",
-          "journey": "journey__slug", "root_cause": "root_cause__name"}
+GROUPS = {
+    "owner": "owner__username",
+    "team": "team__slug",
+    "touchpoint": "touchpoint__slug",
+    "journey": "journey__slug",
+    "root_cause": "root_cause__name",
+}
 PERIODS = {"day": TruncDay, "week": TruncWeek, "month": TruncMonth}
 DURATIONS = {"first_contact": ("first_contact_at", "created_at"), "resolution": ("resolved_at", "created_at")}
 
@@ -33,18 +38,27 @@ def _keys(cases: QuerySet, group_by: str | None, period: str | None, prefix: str
 def loop_metrics(cases: QuerySet[Case], *, group_by: str | None = None, period: str | None = None) -> list[dict]:
     """One row per group (and period), in key order. Durations in hours."""
     answered = FollowUp.objects.filter(case=OuterRef("pk"), answer__isnull=False)
-    base, keys = _keys(cases.order_by().annotate(
-        has_follow_up=Exists(FollowUp.objects.filter(case=OuterRef("pk"))),
-        has_answer=Exists(answered),
-        was_recovered=Exists(answered.filter(recovered=True)),
-    ), group_by, period)
+    base, keys = _keys(
+        cases.order_by().annotate(
+            has_follow_up=Exists(FollowUp.objects.filter(case=OuterRef("pk"))),
+            has_answer=Exists(answered),
+            was_recovered=Exists(answered.filter(recovered=True)),
+        ),
+        group_by,
+        period,
+    )
     resolved = Q(resolved_at__isnull=False)
     rows = grouped(
-        base, keys, cases=Count("id"), resolved=Count("id", filter=resolved),
-        sla_met=Count("id", filter=resolved & Q(first_contact_breached_at__isnull=True,
-                                                resolution_breached_at__isnull=True)),
+        base,
+        keys,
+        cases=Count("id"),
+        resolved=Count("id", filter=resolved),
+        sla_met=Count(
+            "id", filter=resolved & Q(first_contact_breached_at__isnull=True, resolution_breached_at__isnull=True)
+        ),
         fcr=Count("id", filter=resolved & Q(contact_count=1)),
-        followed_up=Count("id", filter=Q(has_follow_up=True)), responded=Count("id", filter=Q(has_answer=True)),
+        followed_up=Count("id", filter=Q(has_follow_up=True)),
+        responded=Count("id", filter=Q(has_answer=True)),
         recovered=Count("id", filter=Q(was_recovered=True)),
         **{f"{name}_mean_s": Avg(Seconds(end, start)) for name, (end, start) in DURATIONS.items()},
     )
@@ -59,10 +73,12 @@ def _rates(row: dict) -> dict:
         return round(100.0 * part / whole, 1) if whole else None
 
     out = {k: row[k] for k in ("cases", "resolved", "followed_up", "responded", "recovered")}
-    out.update(sla_met_pct=pct(row["sla_met"], row["resolved"]),
-               first_contact_resolution_pct=pct(row["fcr"], row["resolved"]),
-               follow_up_response_rate=pct(row["responded"], row["followed_up"]),
-               recovery_rate=pct(row["recovered"], row["responded"]))
+    out.update(
+        sla_met_pct=pct(row["sla_met"], row["resolved"]),
+        first_contact_resolution_pct=pct(row["fcr"], row["resolved"]),
+        follow_up_response_rate=pct(row["responded"], row["followed_up"]),
+        recovery_rate=pct(row["recovered"], row["responded"]),
+    )
     for name in DURATIONS:
         mean = row[f"{name}_mean_s"]
         out[f"{name}_mean_h"] = _hours(mean)
@@ -86,10 +102,18 @@ def _add_percentiles(result: dict, base: QuerySet, keys: list[str]) -> None:
 
 
 def _add_score_changes(result: dict, cases: QuerySet[Case], group_by: str | None, period: str | None) -> None:
-    answers, keys = _keys(FollowUp.objects.filter(case__in=cases.values("pk"), answer__isnull=False).order_by(),
-                          group_by, period, prefix="case__")
-    changes = grouped(answers, keys, nps=Avg(F("answer__nps") - F("case__feedback__nps")),
-                      csat=Avg(F("answer__csat") - F("case__feedback__csat")))
+    answers, keys = _keys(
+        FollowUp.objects.filter(case__in=cases.values("pk"), answer__isnull=False).order_by(),
+        group_by,
+        period,
+        prefix="case__",
+    )
+    changes = grouped(
+        answers,
+        keys,
+        nps=Avg(F("answer__nps") - F("case__feedback__nps")),
+        csat=Avg(F("answer__csat") - F("case__feedback__csat")),
+    )
     found = {tuple(r[k] for k in keys): r for r in changes}
     for key, row in result.items():
         change = found.get(key, {})

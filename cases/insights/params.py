@@ -24,9 +24,11 @@ class MetricsQuerySerializer(DateRangeSerializer):
     group_by = serializers.ChoiceField(choices=sorted(GROUPS), required=False)
     period = serializers.ChoiceField(choices=sorted(PERIODS), required=False)
     since = serializers.DateField(
-        required=False, help_text="Cases opened on or after this day; feedback from this UTC day on.")
+        required=False, help_text="Cases opened on or after this day; feedback from this UTC day on."
+    )
     until = serializers.DateField(
-        required=False, help_text="Cases opened on or before this day; feedback up to this UTC day.")
+        required=False, help_text="Cases opened on or before this day; feedback up to this UTC day."
+    )
 
 
 class RootCauseQuerySerializer(DateRangeSerializer):

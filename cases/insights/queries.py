@@ -12,8 +12,7 @@ figures both show. The others take querysets the caller has already scoped.
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date, datetime, time, timedelta
-from datetime import timezone as dt_timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 from django.db.models import Count, F, Min, Prefetch, Q, QuerySet, Window
 from django.db.models.functions import RowNumber
@@ -38,11 +37,24 @@ GRANULARITIES = ("day", "week", "month")
 SERIES_LENGTH = 26
 EVENTS = ("churn", "repeat_purchase")
 # Colour bands of the journey map, best first: (class, lowest value in band).
-HEAT_BANDS = {"NPS": [("good", 30), ("fair", 0), ("poor", -30), ("bad", -100)],
-              "CSAT %": [("good", 80), ("fair", 60), ("poor", 40), ("bad", 0)]}
-EMPTY_SCORES = {"responses": 0, "nps_responses": 0, "promoters": 0, "detractors": 0, "nps": None,
-                "csat_responses": 0, "csat_satisfied": 0, "csat_pct": None, "ces_responses": 0, "ces_mean": None,
-                "ces_low_effort_pct": None, "negative": 0}
+HEAT_BANDS = {
+    "NPS": [("good", 30), ("fair", 0), ("poor", -30), ("bad", -100)],
+    "CSAT %": [("good", 80), ("fair", 60), ("poor", 40), ("bad", 0)],
+}
+EMPTY_SCORES = {
+    "responses": 0,
+    "nps_responses": 0,
+    "promoters": 0,
+    "detractors": 0,
+    "nps": None,
+    "csat_responses": 0,
+    "csat_satisfied": 0,
+    "csat_pct": None,
+    "ces_responses": 0,
+    "ces_mean": None,
+    "ces_low_effort_pct": None,
+    "negative": 0,
+}
 
 
 def pct(part: int, whole: int) -> float | None:
@@ -50,6 +62,7 @@ def pct(part: int, whole: int) -> float | None:
 
 
 # --- what pages and API both show, scoped to the user -------------------------------
+
 
 def visible_touchpoint(user, slug: str) -> Touchpoint | None:
     """The touchpoint `slug`, with its stage, journey and team, when the user
@@ -59,23 +72,36 @@ def visible_touchpoint(user, slug: str) -> Touchpoint | None:
     return touchpoints_visible_to(user).select_related("stage__journey", "team").filter(slug=slug).first()
 
 
-def loop_rows(user, *, since: date | None = None, until: date | None = None, group_by: str | None = None,
-              period: str | None = None) -> list[dict]:
+def loop_rows(
+    user,
+    *,
+    since: date | None = None,
+    until: date | None = None,
+    group_by: str | None = None,
+    period: str | None = None,
+) -> list[dict]:
     """`loop_metrics` of the cases the user may see opened on the (local)
     days `since` to `until`, either may be None."""
     cases = opened_between(cases_visible_to(user), since, until)
     return loop_metrics(cases, group_by=group_by, period=period)
 
 
-def score_rows(user, *, since: date | None = None, until: date | None = None, group_by: str | None = None,
-               period: str | None = None) -> list[dict] | None:
+def score_rows(
+    user,
+    *,
+    since: date | None = None,
+    until: date | None = None,
+    group_by: str | None = None,
+    period: str | None = None,
+) -> list[dict] | None:
     """Score figures of the feedback the user may see on the UTC days
     `since` to `until`, from the score summary; None for a grouping that
     feedback has not (owner, root cause)."""
     if group_by and group_by not in SCORE_GROUPS:
         return None
-    return score_metrics_from_summary(scored_touchpoints_of(user), since=since, until=until, group_by=group_by,
-                                      period=period)
+    return score_metrics_from_summary(
+        scored_touchpoints_of(user), since=since, until=until, group_by=group_by, period=period
+    )
 
 
 def root_causes_of(user, since: date | None, until: date | None) -> list[dict]:
@@ -89,6 +115,7 @@ def value_chain_of(user, touchpoint: Touchpoint) -> dict:
 
 
 # --- periods ---------------------------------------------------------------------
+
 
 def period_starts(granularity: str, *, today: date, count: int = SERIES_LENGTH) -> list[date]:
     """The first days of the last `count` periods, oldest first, the current
@@ -134,21 +161,24 @@ def _on_days(cases: QuerySet[Case], field: str, since: date | None, until: date 
     return cases
 
 
-def score_series(responses: QuerySet[FeedbackResponse], granularity: str, *, today: date | None = None,
-                 count: int = SERIES_LENGTH) -> list[dict]:
+def score_series(
+    responses: QuerySet[FeedbackResponse], granularity: str, *, today: date | None = None, count: int = SERIES_LENGTH
+) -> list[dict]:
     """score_metrics for each of the last `count` periods, oldest first; a
     period without responses is present with empty scores. Periods are UTC
     days, weeks and months, as score_metrics truncates them."""
-    today = today or timezone.now().astimezone(dt_timezone.utc).date()
+    today = today or timezone.now().astimezone(UTC).date()
     starts = period_starts(granularity, today=today, count=count)
-    rows = score_metrics(responses.filter(occurred_at__gte=start_of(starts[0], dt_timezone.utc)),
-                         period=granularity)
+    rows = score_metrics(responses.filter(occurred_at__gte=start_of(starts[0], UTC)), period=granularity)
     found = {_as_date(row["period"]): row for row in rows}
-    return [{**EMPTY_SCORES, **found.get(start, {}), "period": start, "label": period_label(start, granularity)}
-            for start in starts]
+    return [
+        {**EMPTY_SCORES, **found.get(start, {}), "period": start, "label": period_label(start, granularity)}
+        for start in starts
+    ]
 
 
 # --- the journey map ----------------------------------------------------------------
+
 
 def headline(row: dict | None) -> tuple[str | None, float | None]:
     """What a touchpoint card is coloured by: NPS, or CSAT % without NPS answers."""
@@ -183,13 +213,26 @@ def touchpoint_card(touchpoint: Touchpoint, now: dict | None, before: dict | Non
     if measure is not None and before:
         earlier = before.get("nps" if measure == "NPS" else "csat_pct")
     delta = round(value - earlier, 1) if value is not None and earlier is not None else None
-    return {"touchpoint": touchpoint, "measure": measure, "value": value, "heat": heat(measure, value),
-            "responses": (now or {}).get("responses", 0), "previous": earlier, "delta": delta,
-            "trend": None if delta is None else "up" if delta > 0 else "down" if delta < 0 else "flat"}
+    return {
+        "touchpoint": touchpoint,
+        "measure": measure,
+        "value": value,
+        "heat": heat(measure, value),
+        "responses": (now or {}).get("responses", 0),
+        "previous": earlier,
+        "delta": delta,
+        "trend": None if delta is None else "up" if delta > 0 else "down" if delta < 0 else "flat",
+    }
 
 
-def journey_map(journey: Journey, responses: QuerySet[FeedbackResponse], cases: QuerySet[Case], *, days: int,
-                now: datetime | None = None) -> list[dict]:
+def journey_map(
+    journey: Journey,
+    responses: QuerySet[FeedbackResponse],
+    cases: QuerySet[Case],
+    *,
+    days: int,
+    now: datetime | None = None,
+) -> list[dict]:
     """The stages of `journey` in order, each with a card per touchpoint:
     scores over the last `days` days and their change against the `days`
     before; open cases and the breached ones among them (as of now)."""
@@ -202,28 +245,43 @@ def journey_map(journey: Journey, responses: QuerySet[FeedbackResponse], cases: 
     open_counts, breached_counts = _count_by_touchpoint(open_cases), _count_by_touchpoint(breached(open_cases))
     ordered = Touchpoint.objects.order_by("position", "id").select_related("team")
     stages = journey.stages.order_by("position", "id").prefetch_related(Prefetch("touchpoints", queryset=ordered))
-    return [{"stage": stage, "cards": [
-        {**touchpoint_card(tp, current.get(tp.slug), previous.get(tp.slug)),
-         "open_cases": open_counts.get(tp.pk, 0), "breached_cases": breached_counts.get(tp.pk, 0)}
-        for tp in stage.touchpoints.all()]} for stage in stages]
+    return [
+        {
+            "stage": stage,
+            "cards": [
+                {
+                    **touchpoint_card(tp, current.get(tp.slug), previous.get(tp.slug)),
+                    "open_cases": open_counts.get(tp.pk, 0),
+                    "breached_cases": breached_counts.get(tp.pk, 0),
+                }
+                for tp in stage.touchpoints.all()
+            ],
+        }
+        for stage in stages
+    ]
 
 
 # --- a touchpoint's page ---------------------------------------------------------------
 
+
 def score_distribution(responses: QuerySet[FeedbackResponse], field: str, low: int, high: int) -> list[tuple]:
     """How many responses gave each score from `low` to `high`."""
-    counts = dict(responses.filter(**{f"{field}__isnull": False}).order_by().values_list(field)
-                  .annotate(n=Count("id")))
+    counts = dict(responses.filter(**{f"{field}__isnull": False}).order_by().values_list(field).annotate(n=Count("id")))
     return [(score, counts.get(score, 0)) for score in range(low, high + 1)]
 
 
-def theme_examples(responses: QuerySet[FeedbackResponse], themes: list[Theme], *, per_theme: int = 2,
-                   sample: int = 500) -> list[dict]:
+def theme_examples(
+    responses: QuerySet[FeedbackResponse], themes: list[Theme], *, per_theme: int = 2, sample: int = 500
+) -> list[dict]:
     """Each theme with up to `per_theme` of the newest negative comments that
     contain it (a comment repeated word for word is shown once)."""
     examples: dict[str, list[dict]] = {theme.phrase: [] for theme in themes}
-    negative = (responses.filter(sentiment_label=SentimentLabel.NEGATIVE).exclude(comment="")
-                .order_by("-occurred_at", "-id").values("id", "comment", "occurred_at")[:sample])
+    negative = (
+        responses.filter(sentiment_label=SentimentLabel.NEGATIVE)
+        .exclude(comment="")
+        .order_by("-occurred_at", "-id")
+        .values("id", "comment", "occurred_at")[:sample]
+    )
     for response in negative:
         for phrase in comment_themes(response["comment"][:COMMENT_MAX_CHARS]) & examples.keys():
             found = examples[phrase]
@@ -234,8 +292,7 @@ def theme_examples(responses: QuerySet[FeedbackResponse], themes: list[Theme], *
     return [{"phrase": t.phrase, "count": t.count, "examples": examples[t.phrase]} for t in themes]
 
 
-def touchpoint_cases(cases: QuerySet[Case], touchpoint: Touchpoint, *, since: datetime,
-                     latest: int = 20) -> dict:
+def touchpoint_cases(cases: QuerySet[Case], touchpoint: Touchpoint, *, since: datetime, latest: int = 20) -> dict:
     """The touchpoint's cases opened since `since`: how many per outcome
     (None: no outcome yet) and the latest ones."""
     opened = cases.filter(touchpoint=touchpoint, created_at__gte=since)
@@ -248,6 +305,7 @@ def touchpoint_cases(cases: QuerySet[Case], touchpoint: Touchpoint, *, since: da
 
 # --- root causes ---------------------------------------------------------------------
 
+
 def root_cause_pareto(cases_qs: QuerySet[Case], since: date | None, until: date | None) -> list[dict]:
     """Cases resolved in the period, per root cause, most cases first (ties by
     name), with the share and running (cumulative) share of all of them; the
@@ -257,55 +315,77 @@ def root_cause_pareto(cases_qs: QuerySet[Case], since: date | None, until: date 
     resolved = resolved_between(cases_qs, since, until).filter(root_cause__isnull=False)
     counts = dict(resolved.order_by().values_list("root_cause").annotate(n=Count("id")))
     causes = {c.pk: str(c) for c in RootCause.objects.select_related("parent").filter(pk__in=counts)}
-    follow_ups = {row["case__root_cause"]: row for row in
-                  FollowUp.objects.filter(case__in=resolved.values("pk"), answer__isnull=False).order_by()
-                  .values("case__root_cause").annotate(answered=Count("id"),
-                                                       recovered=Count("id", filter=Q(recovered=True)))}
+    follow_ups = {
+        row["case__root_cause"]: row
+        for row in FollowUp.objects.filter(case__in=resolved.values("pk"), answer__isnull=False)
+        .order_by()
+        .values("case__root_cause")
+        .annotate(answered=Count("id"), recovered=Count("id", filter=Q(recovered=True)))
+    }
     touchpoints, notes = _cause_touchpoints(resolved), _recovered_notes(resolved)
     total, running, rows = sum(counts.values()), 0, []
     for cause_id in sorted(counts, key=lambda pk: (-counts[pk], causes[pk].lower(), pk)):
         running += counts[cause_id]
         answered = follow_ups.get(cause_id, {}).get("answered", 0)
         recovered = follow_ups.get(cause_id, {}).get("recovered", 0)
-        rows.append({"root_cause_id": cause_id, "root_cause": causes[cause_id], "cases": counts[cause_id],
-                     "share_pct": pct(counts[cause_id], total), "cumulative_pct": pct(running, total),
-                     "answered": answered, "recovered": recovered, "recovery_rate": pct(recovered, answered),
-                     "touchpoints": touchpoints.get(cause_id, [])[:3], "notes": notes.get(cause_id, [])})
+        rows.append(
+            {
+                "root_cause_id": cause_id,
+                "root_cause": causes[cause_id],
+                "cases": counts[cause_id],
+                "share_pct": pct(counts[cause_id], total),
+                "cumulative_pct": pct(running, total),
+                "answered": answered,
+                "recovered": recovered,
+                "recovery_rate": pct(recovered, answered),
+                "touchpoints": touchpoints.get(cause_id, [])[:3],
+                "notes": notes.get(cause_id, []),
+            }
+        )
     return rows
 
 
 def _cause_touchpoints(resolved: QuerySet[Case]) -> dict[int, list[dict]]:
     found = defaultdict(list)
-    rows = (resolved.order_by().values("root_cause", "touchpoint__slug", "touchpoint__name")
-            .annotate(cases=Count("id")))
+    rows = resolved.order_by().values("root_cause", "touchpoint__slug", "touchpoint__name").annotate(cases=Count("id"))
     for row in sorted(rows, key=lambda r: (-r["cases"], r["touchpoint__name"])):
-        found[row["root_cause"]].append({"slug": row["touchpoint__slug"], "name": row["touchpoint__name"],
-                                         "cases": row["cases"]})
+        found[row["root_cause"]].append(
+            {"slug": row["touchpoint__slug"], "name": row["touchpoint__name"], "cases": row["cases"]}
+        )
     return found
 
 
 def _recovered_notes(resolved: QuerySet[Case], per_cause: int = 3) -> dict[int, list[dict]]:
-    ranked = (resolved.filter(outcome=CaseOutcome.RECOVERED).exclude(resolution_summary="")
-              .annotate(rank=Window(RowNumber(), partition_by=[F("root_cause")],
-                                    order_by=[F("resolved_at").desc(), F("id").desc()]))
-              .filter(rank__lte=per_cause).order_by("root_cause", "rank"))
+    ranked = (
+        resolved.filter(outcome=CaseOutcome.RECOVERED)
+        .exclude(resolution_summary="")
+        .annotate(
+            rank=Window(RowNumber(), partition_by=[F("root_cause")], order_by=[F("resolved_at").desc(), F("id").desc()])
+        )
+        .filter(rank__lte=per_cause)
+        .order_by("root_cause", "rank")
+    )
     found = defaultdict(list)
     for case in ranked.values("root_cause", "pk", "resolution_summary"):
-        found[case["root_cause"]].append({"case_id": case["pk"], "number": case_number(case["pk"]),
-                                          "summary": case["resolution_summary"]})
+        found[case["root_cause"]].append(
+            {"case_id": case["pk"], "number": case_number(case["pk"]), "summary": case["resolution_summary"]}
+        )
     return found
 
 
 # --- the chain of CX value ------------------------------------------------------------
 
-COHORTS = [("recovered", "Had a case here that was recovered"),
-           ("not_recovered", "Had a case here that was not recovered (or no answer)"),
-           ("no_case", "Gave feedback here, had no case here")]
+COHORTS = [
+    ("recovered", "Had a case here that was recovered"),
+    ("not_recovered", "Had a case here that was not recovered (or no answer)"),
+    ("no_case", "Gave feedback here, had no case here"),
+]
 NOT_RECOVERED = {CaseOutcome.NOT_RECOVERED, CaseOutcome.NO_RESPONSE}
 
 
-def value_chain(touchpoint: Touchpoint, responses_qs: QuerySet[FeedbackResponse], cases_qs: QuerySet[Case], *,
-                window_days: int = 90) -> dict:
+def value_chain(
+    touchpoint: Touchpoint, responses_qs: QuerySet[FeedbackResponse], cases_qs: QuerySet[Case], *, window_days: int = 90
+) -> dict:
     """Customers who gave feedback at `touchpoint`, in three cohorts by the
     outcome of their first case here: recovered; not recovered or no answer;
     no case here (customers whose first case is still open or was cancelled
@@ -334,14 +414,22 @@ def value_chain(touchpoint: Touchpoint, responses_qs: QuerySet[FeedbackResponse]
         for signal, found in _signals(anchor, anchor + window, first_here, cases[customer], later[customer]).items():
             counts[signal] += found
     has_events = responses.filter(kind=FeedbackKind.INFERRED, metadata__event__in=EVENTS).exists()
-    return {"window_days": window_days, "customers": len(anchors), "undecided": undecided, "has_events": has_events,
-            "cohorts": [_cohort_row(key, label, tally[key], has_events) for key, label in COHORTS]}
+    return {
+        "window_days": window_days,
+        "customers": len(anchors),
+        "undecided": undecided,
+        "has_events": has_events,
+        "cohorts": [_cohort_row(key, label, tally[key], has_events) for key, label in COHORTS],
+    }
 
 
 def _customer_cases(cases_qs: QuerySet[Case], who) -> dict[int, list[dict]]:
     found = defaultdict(list)
-    for case in (cases_qs.filter(customer__in=who).order_by("created_at", "id")
-                 .values("id", "customer", "touchpoint", "created_at", "outcome", "feedback")):
+    for case in (
+        cases_qs.filter(customer__in=who)
+        .order_by("created_at", "id")
+        .values("id", "customer", "touchpoint", "created_at", "outcome", "feedback")
+    ):
         found[case["customer"]].append(case)
     return found
 
@@ -349,8 +437,11 @@ def _customer_cases(cases_qs: QuerySet[Case], who) -> dict[int, list[dict]]:
 def _later_signals(responses: QuerySet[FeedbackResponse], who) -> dict[int, list[dict]]:
     wanted = Q(nps_category=NpsCategory.DETRACTOR) | Q(kind=FeedbackKind.INFERRED, metadata__event__in=EVENTS)
     found = defaultdict(list)
-    for row in (responses.filter(wanted, customer__in=who).order_by()
-                .values("id", "customer", "occurred_at", "nps_category", "kind", "metadata__event")):
+    for row in (
+        responses.filter(wanted, customer__in=who)
+        .order_by()
+        .values("id", "customer", "occurred_at", "nps_category", "kind", "metadata__event")
+    ):
         found[row["customer"]].append(row)
     return found
 
@@ -363,8 +454,9 @@ def _cohort(first_case: dict | None) -> str | None:
     return "not_recovered" if first_case["outcome"] in NOT_RECOVERED else None
 
 
-def _signals(anchor: datetime, end: datetime, first_case: dict | None, cases: list[dict],
-             responses: list[dict]) -> dict[str, bool]:
+def _signals(
+    anchor: datetime, end: datetime, first_case: dict | None, cases: list[dict], responses: list[dict]
+) -> dict[str, bool]:
     def within(at: datetime) -> bool:
         return anchor < at <= end
 
@@ -372,10 +464,11 @@ def _signals(anchor: datetime, end: datetime, first_case: dict | None, cases: li
     after = first_case["created_at"] if first_case else anchor
     inferred = [r for r in responses if r["kind"] == FeedbackKind.INFERRED and within(r["occurred_at"])]
     return {
-        "later_detractor": any(r["nps_category"] == NpsCategory.DETRACTOR and r["id"] != opened_by
-                               and within(r["occurred_at"]) for r in responses),
-        "repeat_case": any(c is not first_case and c["created_at"] > after and within(c["created_at"])
-                           for c in cases),
+        "later_detractor": any(
+            r["nps_category"] == NpsCategory.DETRACTOR and r["id"] != opened_by and within(r["occurred_at"])
+            for r in responses
+        ),
+        "repeat_case": any(c is not first_case and c["created_at"] > after and within(c["created_at"]) for c in cases),
         "churn": any(r["metadata__event"] == "churn" for r in inferred),
         "repeat_purchase": any(r["metadata__event"] == "repeat_purchase" for r in inferred),
     }

@@ -6,8 +6,7 @@ selectors and render."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-from datetime import timezone as dt_timezone
+from datetime import UTC, timedelta
 from functools import wraps
 
 from django import forms
@@ -44,14 +43,30 @@ from journeys.models import Journey
 ROOT_CAUSE_DAYS = 90
 SERIES_COLUMNS = ["period", *insights.EMPTY_SCORES]
 METRIC_COLUMNS = [
-    ("cases", "Cases"), ("resolved", "Resolved"), ("first_contact_median_h", "1st contact median h"),
-    ("first_contact_p90_h", "1st contact p90 h"), ("resolution_median_h", "Resolution median h"),
-    ("resolution_p90_h", "Resolution p90 h"), ("sla_met_pct", "SLA met %"),
-    ("first_contact_resolution_pct", "First-contact resolution %"), ("follow_up_response_rate", "Follow-up response %"),
-    ("recovery_rate", "Recovery %"), ("nps_change", "NPS change"), ("csat_change", "CSAT change"),
+    ("cases", "Cases"),
+    ("resolved", "Resolved"),
+    ("first_contact_median_h", "1st contact median h"),
+    ("first_contact_p90_h", "1st contact p90 h"),
+    ("resolution_median_h", "Resolution median h"),
+    ("resolution_p90_h", "Resolution p90 h"),
+    ("sla_met_pct", "SLA met %"),
+    ("first_contact_resolution_pct", "First-contact resolution %"),
+    ("follow_up_response_rate", "Follow-up response %"),
+    ("recovery_rate", "Recovery %"),
+    ("nps_change", "NPS change"),
+    ("csat_change", "CSAT change"),
 ]
-PARETO_COLUMNS = ["root_cause", "cases", "share_pct", "cumulative_pct", "answered", "recovered", "recovery_rate",
-                  "touchpoints", "recovered_notes"]
+PARETO_COLUMNS = [
+    "root_cause",
+    "cases",
+    "share_pct",
+    "cumulative_pct",
+    "answered",
+    "recovered",
+    "recovery_rate",
+    "touchpoints",
+    "recovered_notes",
+]
 RED, AMBER, GREEN = "#c4320a", "#b8860b", "#15803d"
 
 
@@ -66,8 +81,9 @@ CES_COLOURS = _band_colours(CES_RANGE, CES_HIGH_EFFORT_MAX, CES_LOW_EFFORT_MIN)
 
 
 class MapQuery(forms.Form):
-    period = forms.TypedChoiceField(choices=[(d, f"{d} days") for d in insights.MAP_DAYS], coerce=int,
-                                    required=False, empty_value=30)
+    period = forms.TypedChoiceField(
+        choices=[(d, f"{d} days") for d in insights.MAP_DAYS], coerce=int, required=False, empty_value=30
+    )
 
 
 class SeriesQuery(forms.Form):
@@ -90,13 +106,15 @@ def _query(form_class, request, fallback: dict) -> tuple[dict, list[str]]:
     form = form_class(request.GET)
     if form.is_valid():
         return {k: v or fallback.get(k) for k, v in form.cleaned_data.items()}, []
-    messages = [f"{form.fields[name].label or name.capitalize()}: {' '.join(errors)}"
-                for name, errors in form.errors.items()]
+    messages = [
+        f"{form.fields[name].label or name.capitalize()}: {' '.join(errors)}" for name, errors in form.errors.items()
+    ]
     return fallback, [*messages, "Showing the default view instead."]
 
 
 def managers_only(view):
     """Log in first; then team leads and CX admins only (403 for anyone else)."""
+
     @login_required
     @wraps(view)
     def guarded(request, *args, **kwargs):
@@ -127,11 +145,20 @@ def metrics(request):
     if request.GET.get("download") == "csv" and not errors:
         return csv_response("cvx-loop-metrics.csv", ["group", "period", *[k for k, _ in METRIC_COLUMNS]], rows)
     table = [(row.get("group"), row.get("period"), [row.get(k) for k, _ in METRIC_COLUMNS]) for row in rows]
-    return render(request, "cases/metrics.html", {
-        "table": table, "columns": METRIC_COLUMNS, "errors": errors, "params": request.GET,
-        "groups": list(GROUPS), "periods": list(PERIODS),
-        "nav_section": "metrics", "query": request.GET.urlencode(),
-    })
+    return render(
+        request,
+        "cases/metrics.html",
+        {
+            "table": table,
+            "columns": METRIC_COLUMNS,
+            "errors": errors,
+            "params": request.GET,
+            "groups": list(GROUPS),
+            "periods": list(PERIODS),
+            "nav_section": "metrics",
+            "query": request.GET.urlencode(),
+        },
+    )
 
 
 @managers_only
@@ -144,16 +171,26 @@ def index(request):
 def journey_map(request, slug: str):
     journey = _journey_for(request.user, slug)
     query, errors = _query(MapQuery, request, {"period": 30})
-    stages = insights.journey_map(journey, feedback_visible_to(request.user), cases_visible_to(request.user),
-                                  days=query["period"])
+    stages = insights.journey_map(
+        journey, feedback_visible_to(request.user), cases_visible_to(request.user), days=query["period"]
+    )
     linked = set(touchpoints_visible_to(request.user).values_list("pk", flat=True))
     for stage in stages:
         for card in stage["cards"]:
             card["linked"] = card["touchpoint"].pk in linked
-    return render(request, "insights/journey_map.html", {
-        "journey": journey, "stages": stages, "days": query["period"], "choices": insights.MAP_DAYS,
-        "errors": errors, "nav_section": "insights", "bands": insights.HEAT_BANDS,
-    })
+    return render(
+        request,
+        "insights/journey_map.html",
+        {
+            "journey": journey,
+            "stages": stages,
+            "days": query["period"],
+            "choices": insights.MAP_DAYS,
+            "errors": errors,
+            "nav_section": "insights",
+            "bands": insights.HEAT_BANDS,
+        },
+    )
 
 
 @csv_export
@@ -164,11 +201,20 @@ def journey_detail(request, slug: str):
     scores, errors, download = _series_page(request, responses, f"journey-{journey.slug}")
     if download:
         return download
-    touchpoints = touchpoints_visible_to(request.user).select_related("stage__journey", "team").filter(
-        stage__journey=journey)
-    return render(request, "insights/journey.html", {
-        "journey": journey, "touchpoints": touchpoints, "errors": errors, "nav_section": "insights", **scores,
-    })
+    touchpoints = (
+        touchpoints_visible_to(request.user).select_related("stage__journey", "team").filter(stage__journey=journey)
+    )
+    return render(
+        request,
+        "insights/journey.html",
+        {
+            "journey": journey,
+            "touchpoints": touchpoints,
+            "errors": errors,
+            "nav_section": "insights",
+            **scores,
+        },
+    )
 
 
 @csv_export
@@ -181,11 +227,18 @@ def touchpoint_detail(request, slug: str):
     scores, errors, download = _series_page(request, responses, f"touchpoint-{touchpoint.slug}")
     if download:
         return download
-    return render(request, "insights/touchpoint.html", {
-        "touchpoint": touchpoint, "errors": errors, "nav_section": "insights", **scores,
-        "cases": insights.touchpoint_cases(cases_visible_to(request.user), touchpoint, since=scores["since"]),
-        "chain": insights.value_chain_of(request.user, touchpoint),
-    })
+    return render(
+        request,
+        "insights/touchpoint.html",
+        {
+            "touchpoint": touchpoint,
+            "errors": errors,
+            "nav_section": "insights",
+            **scores,
+            "cases": insights.touchpoint_cases(cases_visible_to(request.user), touchpoint, since=scores["since"]),
+            "chain": insights.value_chain_of(request.user, touchpoint),
+        },
+    )
 
 
 def _series_page(request, responses, name: str) -> tuple[dict, dict, HttpResponse | None]:
@@ -203,45 +256,84 @@ def _scores(responses, granularity: str) -> dict:
     """The time series of `responses` and its charts, the score distributions
     and the topics and unassigned terms over the same periods."""
     series = insights.score_series(responses, granularity)
-    since = insights.start_of(series[0]["period"], dt_timezone.utc)
+    since = insights.start_of(series[0]["period"], UTC)
     window = responses.filter(occurred_at__gte=since)
     per = f"per {granularity}, last {len(series)}"
     charts = [
         ("NPS", line_chart([(r["label"], r["nps"]) for r in series], y_min=-100, y_max=100, title=f"NPS {per}")),
-        ("CSAT %", line_chart([(r["label"], r["csat_pct"]) for r in series], y_min=0, y_max=100, unit="%",
-                              title=f"CSAT % {per}")),
-        ("CES mean", line_chart([(r["label"], r["ces_mean"]) for r in series], y_min=CES_RANGE[0],
-                                y_max=CES_RANGE[1],
-                                title=f"CES mean ({band_text('ces')}, {CES_RANGE[1]} = least effort) {per}")),
+        (
+            "CSAT %",
+            line_chart(
+                [(r["label"], r["csat_pct"]) for r in series], y_min=0, y_max=100, unit="%", title=f"CSAT % {per}"
+            ),
+        ),
+        (
+            "CES mean",
+            line_chart(
+                [(r["label"], r["ces_mean"]) for r in series],
+                y_min=CES_RANGE[0],
+                y_max=CES_RANGE[1],
+                title=f"CES mean ({band_text('ces')}, {CES_RANGE[1]} = least effort) {per}",
+            ),
+        ),
     ]
     distributions = [
-        (f"{name} answers", bar_chart(insights.score_distribution(window, field, *scale), colours=colours,
-                                      title=f"How many answered each {name} score, {band_text(field)}, "
-                                            f"since {series[0]['label']}"))
-        for name, field, scale, colours in (("NPS", "nps", NPS_RANGE, NPS_COLOURS),
-                                            ("CSAT", "csat", CSAT_RANGE, CSAT_COLOURS),
-                                            ("CES", "ces", CES_RANGE, CES_COLOURS))
+        (
+            f"{name} answers",
+            bar_chart(
+                insights.score_distribution(window, field, *scale),
+                colours=colours,
+                title=f"How many answered each {name} score, {band_text(field)}, since {series[0]['label']}",
+            ),
+        )
+        for name, field, scale, colours in (
+            ("NPS", "nps", NPS_RANGE, NPS_COLOURS),
+            ("CSAT", "csat", CSAT_RANGE, CSAT_COLOURS),
+            ("CES", "ces", CES_RANGE, CES_COLOURS),
+        )
     ]
     themes, read = unassigned_terms(window, top=8)
-    return {"series": series, "granularity": granularity, "granularities": insights.GRANULARITIES,
-            "since": since, "charts": charts, "distributions": distributions, "topics": topic_figures(window),
-            "themes": insights.theme_examples(window.filter(topic_links__isnull=True), themes),
-            "comments_read": read}
+    return {
+        "series": series,
+        "granularity": granularity,
+        "granularities": insights.GRANULARITIES,
+        "since": since,
+        "charts": charts,
+        "distributions": distributions,
+        "topics": topic_figures(window),
+        "themes": insights.theme_examples(window.filter(topic_links__isnull=True), themes),
+        "comments_read": read,
+    }
 
 
 @csv_export
 @managers_only
 def root_causes(request):
     today = timezone.localdate()
-    query, errors = _query(PeriodQuery, request, {"since": today - timedelta(days=ROOT_CAUSE_DAYS - 1),
-                                                  "until": today})
+    query, errors = _query(PeriodQuery, request, {"since": today - timedelta(days=ROOT_CAUSE_DAYS - 1), "until": today})
     rows = insights.root_causes_of(request.user, query["since"], query["until"])
     if request.GET.get("download") == "csv" and not errors:
-        return csv_response("cvx-root-causes.csv", PARETO_COLUMNS, [{
-            **row, "touchpoints": "; ".join(f"{t['name']} ({t['cases']})" for t in row["touchpoints"]),
-            "recovered_notes": " | ".join(f"{n['number']}: {n['summary']}" for n in row["notes"]),
-        } for row in rows])
-    return render(request, "insights/root_causes.html", {
-        "rows": rows, "since": query["since"], "until": query["until"], "errors": errors,
-        "total": sum(row["cases"] for row in rows), "nav_section": "insights",
-    })
+        return csv_response(
+            "cvx-root-causes.csv",
+            PARETO_COLUMNS,
+            [
+                {
+                    **row,
+                    "touchpoints": "; ".join(f"{t['name']} ({t['cases']})" for t in row["touchpoints"]),
+                    "recovered_notes": " | ".join(f"{n['number']}: {n['summary']}" for n in row["notes"]),
+                }
+                for row in rows
+            ],
+        )
+    return render(
+        request,
+        "insights/root_causes.html",
+        {
+            "rows": rows,
+            "since": query["since"],
+            "until": query["until"],
+            "errors": errors,
+            "total": sum(row["cases"] for row in rows),
+            "nav_section": "insights",
+        },
+    )

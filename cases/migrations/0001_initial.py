@@ -27,185 +27,513 @@ class ChoiceListValidator:
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('feedback', '0002_roles'),
-        ('journeys', '0002_roles'),
+        ("feedback", "0002_roles"),
+        ("journeys", "0002_roles"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Case',
+            name="Case",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status', models.CharField(choices=[('new', 'New'), ('acknowledged', 'Acknowledged'), ('contacted', 'Contacted'), ('escalated', 'Escalated'), ('reopened', 'Reopened'), ('resolved', 'Resolved'), ('awaiting_follow_up', 'Awaiting follow-up'), ('closed', 'Closed'), ('cancelled', 'Cancelled')], default='new', max_length=20)),
-                ('priority', models.CharField(choices=[('low', 'Low'), ('normal', 'Normal'), ('high', 'High'), ('urgent', 'Urgent')], default='normal', max_length=10)),
-                ('outcome', models.CharField(blank=True, choices=[('recovered', 'Recovered'), ('not_recovered', 'Not recovered'), ('no_response', 'No response'), ('cancelled', 'Cancelled')], max_length=15, null=True)),
-                ('resolution_summary', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('updated_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('first_contact_due', models.DateTimeField()),
-                ('resolve_due', models.DateTimeField()),
-                ('due_at', models.DateTimeField()),
-                ('first_contact_at', models.DateTimeField(blank=True, null=True)),
-                ('resolved_at', models.DateTimeField(blank=True, null=True)),
-                ('closed_at', models.DateTimeField(blank=True, null=True)),
-                ('first_contact_breached_at', models.DateTimeField(blank=True, null=True)),
-                ('resolution_breached_at', models.DateTimeField(blank=True, null=True)),
-                ('contact_count', models.PositiveIntegerField(default=0)),
-                ('audit_seq', models.PositiveIntegerField(default=0, editable=False)),
-                ('audit_head', models.CharField(default='', editable=False, max_length=64)),
-                ('customer', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='cases', to='feedback.customer')),
-                ('feedback', models.OneToOneField(help_text='The response that opened the case.', on_delete=django.db.models.deletion.PROTECT, related_name='opened_case', to='feedback.feedbackresponse')),
-                ('journey', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='cases', to='journeys.journey')),
-                ('owner', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='owned_cases', to=settings.AUTH_USER_MODEL)),
-                ('team', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='cases', to='journeys.team')),
-                ('touchpoint', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='cases', to='journeys.touchpoint')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("new", "New"),
+                            ("acknowledged", "Acknowledged"),
+                            ("contacted", "Contacted"),
+                            ("escalated", "Escalated"),
+                            ("reopened", "Reopened"),
+                            ("resolved", "Resolved"),
+                            ("awaiting_follow_up", "Awaiting follow-up"),
+                            ("closed", "Closed"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        default="new",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "priority",
+                    models.CharField(
+                        choices=[("low", "Low"), ("normal", "Normal"), ("high", "High"), ("urgent", "Urgent")],
+                        default="normal",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "outcome",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("recovered", "Recovered"),
+                            ("not_recovered", "Not recovered"),
+                            ("no_response", "No response"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        max_length=15,
+                        null=True,
+                    ),
+                ),
+                ("resolution_summary", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("updated_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("first_contact_due", models.DateTimeField()),
+                ("resolve_due", models.DateTimeField()),
+                ("due_at", models.DateTimeField()),
+                ("first_contact_at", models.DateTimeField(blank=True, null=True)),
+                ("resolved_at", models.DateTimeField(blank=True, null=True)),
+                ("closed_at", models.DateTimeField(blank=True, null=True)),
+                ("first_contact_breached_at", models.DateTimeField(blank=True, null=True)),
+                ("resolution_breached_at", models.DateTimeField(blank=True, null=True)),
+                ("contact_count", models.PositiveIntegerField(default=0)),
+                ("audit_seq", models.PositiveIntegerField(default=0, editable=False)),
+                ("audit_head", models.CharField(default="", editable=False, max_length=64)),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="cases",
+                        to="feedback.customer",
+                    ),
+                ),
+                (
+                    "feedback",
+                    models.OneToOneField(
+                        help_text="The response that opened the case.",
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="opened_case",
+                        to="feedback.feedbackresponse",
+                    ),
+                ),
+                (
+                    "journey",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="cases", to="journeys.journey"
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="owned_cases",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "team",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="cases", to="journeys.team"
+                    ),
+                ),
+                (
+                    "touchpoint",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="cases", to="journeys.touchpoint"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['due_at', 'id'],
-                'permissions': [('act_on_all_cases', 'Can see and act on the cases of every team')],
+                "ordering": ["due_at", "id"],
+                "permissions": [("act_on_all_cases", "Can see and act on the cases of every team")],
             },
         ),
         migrations.CreateModel(
-            name='CaseEvent',
+            name="CaseEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('seq', models.PositiveIntegerField()),
-                ('kind', models.CharField(choices=[('case.opened', 'Opened'), ('case.feedback_attached', 'Feedback attached'), ('case.assigned', 'Assigned'), ('case.acknowledged', 'Acknowledged'), ('case.contacted', 'Contact logged'), ('case.note', 'Note'), ('case.escalated', 'Escalated'), ('case.sla_breached', 'SLA breached'), ('case.resolved', 'Resolved'), ('case.reopened', 'Reopened'), ('case.cancelled', 'Cancelled'), ('case.follow_up_sent', 'Follow-up sent'), ('case.follow_up_skipped', 'Follow-up not sent'), ('case.follow_up_answered', 'Follow-up answered'), ('case.closed', 'Closed')], max_length=40)),
-                ('at', models.DateTimeField()),
-                ('changes', models.JSONField(blank=True, default=dict, help_text='field: [before, after]')),
-                ('note', models.TextField(blank=True)),
-                ('data', models.JSONField(blank=True, default=dict)),
-                ('prev_hash', models.CharField(max_length=64)),
-                ('hash', models.CharField(max_length=64)),
-                ('actor', models.ForeignKey(blank=True, help_text='Empty: the system.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('case', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='events', to='cases.case')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("seq", models.PositiveIntegerField()),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("case.opened", "Opened"),
+                            ("case.feedback_attached", "Feedback attached"),
+                            ("case.assigned", "Assigned"),
+                            ("case.acknowledged", "Acknowledged"),
+                            ("case.contacted", "Contact logged"),
+                            ("case.note", "Note"),
+                            ("case.escalated", "Escalated"),
+                            ("case.sla_breached", "SLA breached"),
+                            ("case.resolved", "Resolved"),
+                            ("case.reopened", "Reopened"),
+                            ("case.cancelled", "Cancelled"),
+                            ("case.follow_up_sent", "Follow-up sent"),
+                            ("case.follow_up_skipped", "Follow-up not sent"),
+                            ("case.follow_up_answered", "Follow-up answered"),
+                            ("case.closed", "Closed"),
+                        ],
+                        max_length=40,
+                    ),
+                ),
+                ("at", models.DateTimeField()),
+                ("changes", models.JSONField(blank=True, default=dict, help_text="field: [before, after]")),
+                ("note", models.TextField(blank=True)),
+                ("data", models.JSONField(blank=True, default=dict)),
+                ("prev_hash", models.CharField(max_length=64)),
+                ("hash", models.CharField(max_length=64)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Empty: the system.",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "case",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="events", to="cases.case"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['case', 'seq'],
+                "ordering": ["case", "seq"],
             },
         ),
         migrations.CreateModel(
-            name='Notification',
+            name="Notification",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('recipient', models.EmailField(max_length=254)),
-                ('subject', models.CharField(max_length=200)),
-                ('claimed_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('sent_at', models.DateTimeField(blank=True, null=True)),
-                ('event', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='notifications', to='cases.caseevent')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("recipient", models.EmailField(max_length=254)),
+                ("subject", models.CharField(max_length=200)),
+                ("claimed_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("sent_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "event",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="notifications", to="cases.caseevent"
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='RootCause',
+            name="RootCause",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=120)),
-                ('description', models.TextField(blank=True)),
-                ('active', models.BooleanField(default=True)),
-                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='children', to='cases.rootcause')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=120)),
+                ("description", models.TextField(blank=True)),
+                ("active", models.BooleanField(default=True)),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="children",
+                        to="cases.rootcause",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['parent__name', 'name'],
+                "ordering": ["parent__name", "name"],
             },
         ),
         migrations.AddField(
-            model_name='case',
-            name='root_cause',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='cases', to='cases.rootcause'),
+            model_name="case",
+            name="root_cause",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="cases",
+                to="cases.rootcause",
+            ),
         ),
         migrations.CreateModel(
-            name='RoutingRule',
+            name="RoutingRule",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=160)),
-                ('position', models.PositiveIntegerField(default=0, help_text='Rules are tried in this order, lowest first.')),
-                ('active', models.BooleanField(default=True)),
-                ('channels', models.JSONField(blank=True, default=list, validators=[ChoiceListValidator(['web', 'mobile_app', 'store', 'call_center', 'chat', 'email', 'social', 'ivr', 'kiosk', 'field_visit', 'survey'])])),
-                ('kinds', models.JSONField(blank=True, default=list, validators=[ChoiceListValidator(['direct', 'indirect', 'inferred'])])),
-                ('nps_at_most', models.PositiveSmallIntegerField(blank=True, null=True, validators=[django.core.validators.MaxValueValidator(10)])),
-                ('csat_at_most', models.PositiveSmallIntegerField(blank=True, null=True, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(5)])),
-                ('ces_at_least', models.PositiveSmallIntegerField(blank=True, help_text='Effort scores at or above this (1–7, 7 = least effort) match.', null=True, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(7)])),
-                ('sentiment_at_most', models.FloatField(blank=True, help_text='VADER compound, -1 to 1; e.g. -0.5 for strongly negative comments.', null=True, validators=[django.core.validators.MinValueValidator(-1), django.core.validators.MaxValueValidator(1)])),
-                ('keywords', models.TextField(blank=True, help_text='One per line or comma-separated; any one in the comment matches.')),
-                ('priority', models.CharField(choices=[('low', 'Low'), ('normal', 'Normal'), ('high', 'High'), ('urgent', 'Urgent')], default='normal', max_length=10)),
-                ('strategy', models.CharField(choices=[('default_owner', "Touchpoint's default owner"), ('round_robin', 'Round-robin over active team members'), ('least_loaded', 'Member with the fewest open cases')], default='default_owner', max_length=20)),
-                ('first_contact_sla_hours', models.PositiveIntegerField(blank=True, help_text="Empty: the touchpoint's.", null=True, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(8760)])),
-                ('resolution_sla_hours', models.PositiveIntegerField(blank=True, help_text="Empty: the touchpoint's.", null=True, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(8760)])),
-                ('journeys', models.ManyToManyField(blank=True, related_name='routing_rules', to='journeys.journey')),
-                ('round_robin_cursor', models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('team', models.ForeignKey(blank=True, help_text="Empty: the touchpoint's team.", null=True, on_delete=django.db.models.deletion.PROTECT, related_name='routing_rules', to='journeys.team')),
-                ('touchpoints', models.ManyToManyField(blank=True, related_name='routing_rules', to='journeys.touchpoint')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=160)),
+                (
+                    "position",
+                    models.PositiveIntegerField(default=0, help_text="Rules are tried in this order, lowest first."),
+                ),
+                ("active", models.BooleanField(default=True)),
+                (
+                    "channels",
+                    models.JSONField(
+                        blank=True,
+                        default=list,
+                        validators=[
+                            ChoiceListValidator(
+                                [
+                                    "web",
+                                    "mobile_app",
+                                    "store",
+                                    "call_center",
+                                    "chat",
+                                    "email",
+                                    "social",
+                                    "ivr",
+                                    "kiosk",
+                                    "field_visit",
+                                    "survey",
+                                ]
+                            )
+                        ],
+                    ),
+                ),
+                (
+                    "kinds",
+                    models.JSONField(
+                        blank=True, default=list, validators=[ChoiceListValidator(["direct", "indirect", "inferred"])]
+                    ),
+                ),
+                (
+                    "nps_at_most",
+                    models.PositiveSmallIntegerField(
+                        blank=True, null=True, validators=[django.core.validators.MaxValueValidator(10)]
+                    ),
+                ),
+                (
+                    "csat_at_most",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(5),
+                        ],
+                    ),
+                ),
+                (
+                    "ces_at_least",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        help_text="Effort scores at or above this (1–7, 7 = least effort) match.",
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(7),
+                        ],
+                    ),
+                ),
+                (
+                    "sentiment_at_most",
+                    models.FloatField(
+                        blank=True,
+                        help_text="VADER compound, -1 to 1; e.g. -0.5 for strongly negative comments.",
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(-1),
+                            django.core.validators.MaxValueValidator(1),
+                        ],
+                    ),
+                ),
+                (
+                    "keywords",
+                    models.TextField(
+                        blank=True, help_text="One per line or comma-separated; any one in the comment matches."
+                    ),
+                ),
+                (
+                    "priority",
+                    models.CharField(
+                        choices=[("low", "Low"), ("normal", "Normal"), ("high", "High"), ("urgent", "Urgent")],
+                        default="normal",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "strategy",
+                    models.CharField(
+                        choices=[
+                            ("default_owner", "Touchpoint's default owner"),
+                            ("round_robin", "Round-robin over active team members"),
+                            ("least_loaded", "Member with the fewest open cases"),
+                        ],
+                        default="default_owner",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "first_contact_sla_hours",
+                    models.PositiveIntegerField(
+                        blank=True,
+                        help_text="Empty: the touchpoint's.",
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(8760),
+                        ],
+                    ),
+                ),
+                (
+                    "resolution_sla_hours",
+                    models.PositiveIntegerField(
+                        blank=True,
+                        help_text="Empty: the touchpoint's.",
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(8760),
+                        ],
+                    ),
+                ),
+                ("journeys", models.ManyToManyField(blank=True, related_name="routing_rules", to="journeys.journey")),
+                (
+                    "round_robin_cursor",
+                    models.ForeignKey(
+                        blank=True,
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "team",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Empty: the touchpoint's team.",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="routing_rules",
+                        to="journeys.team",
+                    ),
+                ),
+                (
+                    "touchpoints",
+                    models.ManyToManyField(blank=True, related_name="routing_rules", to="journeys.touchpoint"),
+                ),
             ],
             options={
-                'ordering': ['position', 'id'],
+                "ordering": ["position", "id"],
             },
         ),
         migrations.CreateModel(
-            name='RoutedResponse',
+            name="RoutedResponse",
             fields=[
-                ('response', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, primary_key=True, related_name='routing', serialize=False, to='feedback.feedbackresponse')),
-                ('outcome', models.CharField(choices=[('opened', 'Opened a case'), ('attached', "Attached to the customer's open case"), ('no_match', 'No rule matched'), ('follow_up', 'Answered a follow-up survey')], max_length=10)),
-                ('routed_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('case', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='responses', to='cases.case')),
-                ('rule', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='cases.routingrule')),
+                (
+                    "response",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        primary_key=True,
+                        related_name="routing",
+                        serialize=False,
+                        to="feedback.feedbackresponse",
+                    ),
+                ),
+                (
+                    "outcome",
+                    models.CharField(
+                        choices=[
+                            ("opened", "Opened a case"),
+                            ("attached", "Attached to the customer's open case"),
+                            ("no_match", "No rule matched"),
+                            ("follow_up", "Answered a follow-up survey"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("routed_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "case",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="responses",
+                        to="cases.case",
+                    ),
+                ),
+                (
+                    "rule",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="cases.routingrule",
+                    ),
+                ),
             ],
         ),
         migrations.AddField(
-            model_name='case',
-            name='rule',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='cases', to='cases.routingrule'),
+            model_name="case",
+            name="rule",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="cases",
+                to="cases.routingrule",
+            ),
         ),
         migrations.AddIndex(
-            model_name='caseevent',
-            index=models.Index(fields=['at', 'id'], name='cases_casee_at_fed687_idx'),
+            model_name="caseevent",
+            index=models.Index(fields=["at", "id"], name="cases_casee_at_fed687_idx"),
         ),
         migrations.AddIndex(
-            model_name='caseevent',
-            index=models.Index(fields=['kind', 'at'], name='cases_casee_kind_736884_idx'),
+            model_name="caseevent",
+            index=models.Index(fields=["kind", "at"], name="cases_casee_kind_736884_idx"),
         ),
         migrations.AddConstraint(
-            model_name='caseevent',
-            constraint=models.UniqueConstraint(fields=('case', 'seq'), name='case_event_seq_unique'),
+            model_name="caseevent",
+            constraint=models.UniqueConstraint(fields=("case", "seq"), name="case_event_seq_unique"),
         ),
         migrations.AddConstraint(
-            model_name='notification',
-            constraint=models.UniqueConstraint(fields=('event', 'recipient'), name='notification_once'),
+            model_name="notification",
+            constraint=models.UniqueConstraint(fields=("event", "recipient"), name="notification_once"),
         ),
         migrations.AddConstraint(
-            model_name='rootcause',
-            constraint=models.UniqueConstraint(fields=('parent', 'name'), name='root_cause_unique_in_parent'),
+            model_name="rootcause",
+            constraint=models.UniqueConstraint(fields=("parent", "name"), name="root_cause_unique_in_parent"),
         ),
         migrations.AddConstraint(
-            model_name='rootcause',
-            constraint=models.UniqueConstraint(condition=models.Q(('parent__isnull', True)), fields=('name',), name='root_cause_unique_top_level'),
+            model_name="rootcause",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("parent__isnull", True)), fields=("name",), name="root_cause_unique_top_level"
+            ),
         ),
         migrations.AddIndex(
-            model_name='case',
-            index=models.Index(condition=models.Q(('status__in', ('new', 'acknowledged', 'contacted', 'escalated', 'reopened'))), fields=['owner', 'due_at', 'id'], name='case_open_owner_due'),
+            model_name="case",
+            index=models.Index(
+                condition=models.Q(("status__in", ("new", "acknowledged", "contacted", "escalated", "reopened"))),
+                fields=["owner", "due_at", "id"],
+                name="case_open_owner_due",
+            ),
         ),
         migrations.AddIndex(
-            model_name='case',
-            index=models.Index(condition=models.Q(('status__in', ('new', 'acknowledged', 'contacted', 'escalated', 'reopened'))), fields=['team', 'due_at', 'id'], name='case_open_team_due'),
+            model_name="case",
+            index=models.Index(
+                condition=models.Q(("status__in", ("new", "acknowledged", "contacted", "escalated", "reopened"))),
+                fields=["team", "due_at", "id"],
+                name="case_open_team_due",
+            ),
         ),
         migrations.AddIndex(
-            model_name='case',
-            index=models.Index(condition=models.Q(('status__in', ('new', 'acknowledged', 'contacted', 'escalated', 'reopened'))), fields=['due_at', 'id'], name='case_open_due'),
+            model_name="case",
+            index=models.Index(
+                condition=models.Q(("status__in", ("new", "acknowledged", "contacted", "escalated", "reopened"))),
+                fields=["due_at", "id"],
+                name="case_open_due",
+            ),
         ),
         migrations.AddIndex(
-            model_name='case',
-            index=models.Index(fields=['team', 'due_at', 'id'], name='case_team_due'),
+            model_name="case",
+            index=models.Index(fields=["team", "due_at", "id"], name="case_team_due"),
         ),
         migrations.AddIndex(
-            model_name='case',
-            index=models.Index(fields=['customer', 'status'], name='case_customer_status'),
+            model_name="case",
+            index=models.Index(fields=["customer", "status"], name="case_customer_status"),
         ),
         migrations.AddIndex(
-            model_name='case',
-            index=models.Index(fields=['touchpoint', 'created_at'], name='case_touchpoint_created'),
+            model_name="case",
+            index=models.Index(fields=["touchpoint", "created_at"], name="case_touchpoint_created"),
         ),
     ]

@@ -46,8 +46,11 @@ CASE_READ = ["cases.view_case", "cases.view_caseevent", "cases.view_rootcause"]
 ROLE_PERMISSIONS = {
     "Frontline": CASE_READ,
     "Team lead": CASE_READ,
-    "CX admin": CASE_READ + ["cases.act_on_all_cases", "cases.view_routingrule"] + [
-        f"cases.{action}_{model}" for model in ("routingrule", "rootcause")
+    "CX admin": CASE_READ
+    + ["cases.act_on_all_cases", "cases.view_routingrule"]
+    + [
+        f"cases.{action}_{model}"
+        for model in ("routingrule", "rootcause")
         for action in ("add", "change", "delete", "view")
     ],
     "Integration": ["cases.view_case", "cases.view_caseevent"],
@@ -67,8 +70,13 @@ def forwards(apps, schema_editor):
     Schedule = apps.get_model("django_q", "Schedule")
     Schedule.objects.update_or_create(
         name="cvx: SLA sweep",
-        defaults={"func": "cases.tasks.sla_sweep", "schedule_type": "I", "minutes": 5, "repeats": -1,
-                  "next_run": timezone.now()},
+        defaults={
+            "func": "cases.tasks.sla_sweep",
+            "schedule_type": "I",
+            "minutes": 5,
+            "repeats": -1,
+            "next_run": timezone.now(),
+        },
     )
 
 

@@ -6,25 +6,45 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('cases', '0002_audit_trigger_roles_schedule'),
-        ('feedback', '0003_survey_invitations'),
+        ("cases", "0002_audit_trigger_roles_schedule"),
+        ("feedback", "0003_survey_invitations"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='FollowUp',
+            name="FollowUp",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('recovered', models.BooleanField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('answer', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='follow_up_of', to='feedback.feedbackresponse')),
-                ('case', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='follow_ups', to='cases.case')),
-                ('invitation', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='follow_up', to='feedback.surveyinvitation')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("recovered", models.BooleanField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "answer",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="follow_up_of",
+                        to="feedback.feedbackresponse",
+                    ),
+                ),
+                (
+                    "case",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="follow_ups", to="cases.case"
+                    ),
+                ),
+                (
+                    "invitation",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="follow_up",
+                        to="feedback.surveyinvitation",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
     ]

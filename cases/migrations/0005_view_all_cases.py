@@ -31,10 +31,13 @@ class Migration(migrations.Migration):
     operations = [
         migrations.AlterModelOptions(
             name="case",
-            options={"ordering": ["due_at", "id"], "permissions": [
-                ("act_on_all_cases", "Can see and act on the cases of every team"),
-                ("view_all_cases", "Can see the cases and loop metrics of every team"),
-            ]},
+            options={
+                "ordering": ["due_at", "id"],
+                "permissions": [
+                    ("act_on_all_cases", "Can see and act on the cases of every team"),
+                    ("view_all_cases", "Can see the cases and loop metrics of every team"),
+                ],
+            },
         ),
         migrations.RunPython(grant, migrations.RunPython.noop),
     ]

@@ -5,15 +5,16 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('cases', '0005_view_all_cases'),
+        ("cases", "0005_view_all_cases"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='caseevent',
-            name='case',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='events', to='cases.case'),
+            model_name="caseevent",
+            name="case",
+            field=models.ForeignKey(
+                db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name="events", to="cases.case"
+            ),
         ),
     ]

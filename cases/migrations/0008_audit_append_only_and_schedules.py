@@ -13,16 +13,25 @@ BEGIN
     RAISE EXCEPTION '% is append-only: % refused', TG_TABLE_NAME, TG_OP USING ERRCODE = 'restrict_violation';
 END
 $$ LANGUAGE plpgsql;
-""" + "".join(f"""
+""" + "".join(
+    f"""
 CREATE TRIGGER cvx_no_update_delete BEFORE UPDATE OR DELETE ON {table}
     FOR EACH ROW EXECUTE FUNCTION cvx_append_only();
 CREATE TRIGGER cvx_no_truncate BEFORE TRUNCATE ON {table}
     FOR EACH STATEMENT EXECUTE FUNCTION cvx_append_only();
-""" for table in TABLES)
-DROP_SQL = "".join(f"""
+"""
+    for table in TABLES
+)
+DROP_SQL = (
+    "".join(
+        f"""
 DROP TRIGGER IF EXISTS cvx_no_update_delete ON {table};
 DROP TRIGGER IF EXISTS cvx_no_truncate ON {table};
-""" for table in TABLES) + "DROP FUNCTION IF EXISTS cvx_append_only();"
+"""
+        for table in TABLES
+    )
+    + "DROP FUNCTION IF EXISTS cvx_append_only();"
+)
 
 # Hourly: a signed checkpoint, then the trail verified since the last good
 # one. Daily: every chain verified from its first event.
@@ -43,8 +52,10 @@ def forwards(apps, schema_editor):
         _run_sql(schema_editor, APPEND_ONLY_SQL)
     Schedule = apps.get_model("django_q", "Schedule")
     for offset, (name, fields) in enumerate(SCHEDULES.items()):
-        Schedule.objects.update_or_create(name=name, defaults={
-            **fields, "repeats": -1, "next_run": timezone.now() + timedelta(minutes=5 + 30 * offset)})
+        Schedule.objects.update_or_create(
+            name=name,
+            defaults={**fields, "repeats": -1, "next_run": timezone.now() + timedelta(minutes=5 + 30 * offset)},
+        )
 
 
 def backwards(apps, schema_editor):

@@ -38,9 +38,11 @@ _MARK = re.compile(r"\[was ces_at_least=(\d)\]")
 
 
 def _note(n: int) -> str:
-    return (f"Switched off when “CES at least” was removed [was ces_at_least={n}]: this rule matched effort "
-            f"scores of {n} or more, the easy experiences (7 = least effort). High effort is a low score: set "
-            "“CES at most”, try it with the preview, then switch the rule on again.")
+    return (
+        f"Switched off when “CES at least” was removed [was ces_at_least={n}]: this rule matched effort "
+        f"scores of {n} or more, the easy experiences (7 = least effort). High effort is a low score: set "
+        "“CES at most”, try it with the preview, then switch the rule on again."
+    )
 
 
 def ces_at_least_to_at_most(apps, schema_editor):
@@ -67,35 +69,55 @@ def ces_at_most_back(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('cases', '0008_audit_append_only_and_schedules'),
+        ("cases", "0008_audit_append_only_and_schedules"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='routingrule',
-            name='ces_at_most',
-            field=models.PositiveSmallIntegerField(blank=True, help_text='Effort scores at or below this match (1–7, 7 = least effort: high effort is a low score).', null=True, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(7)]),
+            model_name="routingrule",
+            name="ces_at_most",
+            field=models.PositiveSmallIntegerField(
+                blank=True,
+                help_text="Effort scores at or below this match (1–7, 7 = least effort: high effort is a low score).",
+                null=True,
+                validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(7)],
+            ),
         ),
         migrations.AddField(
-            model_name='routingrule',
-            name='intents_any',
-            field=models.JSONField(blank=True, default=list, help_text='The comment shows any one of these intents (as the CX text layer read it).', validators=[ChoiceListValidator(['complaint', 'churn_risk', 'high_effort', 'compliance_risk', 'praise'])]),
+            model_name="routingrule",
+            name="intents_any",
+            field=models.JSONField(
+                blank=True,
+                default=list,
+                help_text="The comment shows any one of these intents (as the CX text layer read it).",
+                validators=[
+                    ChoiceListValidator(["complaint", "churn_risk", "high_effort", "compliance_risk", "praise"])
+                ],
+            ),
         ),
         migrations.AddField(
-            model_name='routingrule',
-            name='notes',
-            field=models.TextField(blank=True, help_text='For admins: why the rule exists, what changed it.'),
+            model_name="routingrule",
+            name="notes",
+            field=models.TextField(blank=True, help_text="For admins: why the rule exists, what changed it."),
         ),
         migrations.AlterField(
-            model_name='routingrule',
-            name='strategy',
-            field=models.CharField(choices=[('default_owner', "Touchpoint's default owner"), ('round_robin', 'Round-robin over active team members'), ('least_loaded', 'Member with the fewest open cases'), ('team_lead', "The team's lead")], default='default_owner', max_length=20),
+            model_name="routingrule",
+            name="strategy",
+            field=models.CharField(
+                choices=[
+                    ("default_owner", "Touchpoint's default owner"),
+                    ("round_robin", "Round-robin over active team members"),
+                    ("least_loaded", "Member with the fewest open cases"),
+                    ("team_lead", "The team's lead"),
+                ],
+                default="default_owner",
+                max_length=20,
+            ),
         ),
         migrations.RunPython(ces_at_least_to_at_most, ces_at_most_back),
         migrations.RemoveField(
-            model_name='routingrule',
-            name='ces_at_least',
+            model_name="routingrule",
+            name="ces_at_least",
         ),
     ]

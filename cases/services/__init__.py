@@ -17,6 +17,18 @@ from cases.services.transitions import (
 )
 
 __all__ = [
-    "case_acknowledge", "case_cancel", "case_escalate", "case_log_contact", "case_note", "case_reassign",
-    "case_reopen", "follow_up_sweep", "is_recovered", "case_resolve", "case_transition", "response_route", "responses_route_pending", "sla_sweep",
+    "case_acknowledge",
+    "case_cancel",
+    "case_escalate",
+    "case_log_contact",
+    "case_note",
+    "case_reassign",
+    "case_reopen",
+    "follow_up_sweep",
+    "is_recovered",
+    "case_resolve",
+    "case_transition",
+    "response_route",
+    "responses_route_pending",
+    "sla_sweep",
 ]

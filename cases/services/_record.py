@@ -27,8 +27,9 @@ def next_due(case: Case) -> datetime:
     return case.first_contact_due if case.first_contact_at is None else case.resolve_due
 
 
-def record(case: Case, *, kind: str, actor, now: datetime, note: str = "", data: dict | None = None,
-           **changes) -> CaseEvent:
+def record(
+    case: Case, *, kind: str, actor, now: datetime, note: str = "", data: dict | None = None, **changes
+) -> CaseEvent:
     """Set `changes` on the locked `case`, append the event that records them
     and save the case, all in the caller's transaction. Emails for the event
     are queued to go out after commit.
@@ -42,16 +43,24 @@ def record(case: Case, *, kind: str, actor, now: datetime, note: str = "", data:
     record `kind` on the case in its state, and any new status is the one
     that transition leads to."""
     status = case.status if case.audit_seq else policy.NO_CASE
-    policy.check_recorded(case, kind, policy.SYSTEM if actor is None else policy.PERSON, status,
-                          changes.get("status", case.status))
+    policy.check_recorded(
+        case, kind, policy.SYSTEM if actor is None else policy.PERSON, status, changes.get("status", case.status)
+    )
     before = [getattr(case, f) for f in TRACKED] if case.audit_seq else [None] * len(TRACKED)
     for name, value in changes.items():
         setattr(case, name, value)
     case.due_at = next_due(case)
     case.updated_at = now
     diff = {f: [old, getattr(case, f)] for f, old in zip(TRACKED, before) if old != getattr(case, f)}
-    event = chain_event(case, kind=kind, actor=actor, at=now, note=note, data=data,
-                        changes={f.removesuffix("_id"): values for f, values in diff.items()})
+    event = chain_event(
+        case,
+        kind=kind,
+        actor=actor,
+        at=now,
+        note=note,
+        data=data,
+        changes={f.removesuffix("_id"): values for f, values in diff.items()},
+    )
     # Only the columns that changed are written (any change outside TRACKED
     # as given).
     columns = (*diff, *(name for name in changes if name not in TRACKED), "updated_at", "audit_seq", "audit_head")

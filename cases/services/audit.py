@@ -37,8 +37,11 @@ def audit_checkpoint_create(*, now: datetime | None = None) -> AuditCheckpoint:
     key, now = audit_key(), now or timezone.now()
     latest = AuditCheckpoint.objects.order_by("-number").first()
     max_event_id = CaseEvent.objects.aggregate(last=Max("pk"))["last"] or 0
-    legacy = (latest.legacy_max_event_id if latest
-              else CaseEvent.objects.filter(version=UNKEYED).aggregate(last=Max("pk"))["last"] or 0)
+    legacy = (
+        latest.legacy_max_event_id
+        if latest
+        else CaseEvent.objects.filter(version=UNKEYED).aggregate(last=Max("pk"))["last"] or 0
+    )
     summary, changed = HeadsSummary(), []
     rows = Case.objects.order_by("pk").values_list(*_ROW).iterator(5000)
     for case_id, row, known in merged(rows, latest_heads(latest) if latest else iter(())):
@@ -52,10 +55,16 @@ def audit_checkpoint_create(*, now: datetime | None = None) -> AuditCheckpoint:
         if known is None or (known.seq, known.hash, known.state) != (head.seq, head.hash, head.state):
             changed.append((case_id, head.seq, head.hash, head.state))
     checkpoint = AuditCheckpoint(
-        number=latest.number + 1 if latest else 1, created_at=now, case_count=summary.cases,
-        event_count=summary.events, max_event_id=max_event_id, legacy_max_event_id=legacy,
+        number=latest.number + 1 if latest else 1,
+        created_at=now,
+        case_count=summary.cases,
+        event_count=summary.events,
+        max_event_id=max_event_id,
+        legacy_max_event_id=legacy,
         root=root_of(summary.total),
-        prev=latest.signature if latest else GENESIS, key_id=key_id(key))
+        prev=latest.signature if latest else GENESIS,
+        key_id=key_id(key),
+    )
     checkpoint.signature = sign(fields_of(checkpoint), key)
     try:
         with transaction.atomic():
@@ -63,16 +72,26 @@ def audit_checkpoint_create(*, now: datetime | None = None) -> AuditCheckpoint:
             rows = iter(changed)
             while chunk := list(itertools.islice(rows, 5000)):
                 AuditCheckpointHead.objects.bulk_create(
-                    [AuditCheckpointHead(checkpoint=checkpoint, case_id=case_id, seq=seq, hash=head, state=state)
-                     for case_id, seq, head, state in chunk], batch_size=1000)
+                    [
+                        AuditCheckpointHead(checkpoint=checkpoint, case_id=case_id, seq=seq, hash=head, state=state)
+                        for case_id, seq, head, state in chunk
+                    ],
+                    batch_size=1000,
+                )
     except IntegrityError:
         raise Conflict("Another audit checkpoint was made at the same moment; make this one again.") from None
-    log.info("audit checkpoint #%d: %d cases, %d events, %d heads changed", checkpoint.number, summary.cases,
-             summary.events, len(changed))
+    log.info(
+        "audit checkpoint #%d: %d cases, %d events, %d heads changed",
+        checkpoint.number,
+        summary.cases,
+        summary.events,
+        len(changed),
+    )
     return checkpoint
 
 
 # --- verification runs in the background ----------------------------------------------
+
 
 def _slice_seconds() -> float:
     """How long one task of a full run works before handing on to the next:
@@ -90,9 +109,14 @@ def verification_abandon_stale(*, now: datetime | None = None) -> int:
     as not finished, so that another may start."""
     cutoff = (now or timezone.now()) - _stale_after()
     stale = Run.objects.filter(active=True).filter(
-        Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, created_at__lt=cutoff))
-    return stale.update(active=None, status=Run.Status.ERROR, finished_at=timezone.now(),
-                        message=f"Abandoned: no progress since {cutoff:%Y-%m-%d %H:%M} UTC (its worker stopped).")
+        Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, created_at__lt=cutoff)
+    )
+    return stale.update(
+        active=None,
+        status=Run.Status.ERROR,
+        finished_at=timezone.now(),
+        message=f"Abandoned: no progress since {cutoff:%Y-%m-%d %H:%M} UTC (its worker stopped).",
+    )
 
 
 def verification_start(*, kind: str, actor=None) -> VerificationRun:
@@ -106,7 +130,11 @@ def verification_start(*, kind: str, actor=None) -> VerificationRun:
             run = Run.objects.create(kind=kind, requested_by=actor)
     except IntegrityError:
         active = Run.objects.filter(active=True).first()
-        since = f" (#{active.pk}, {active.get_kind_display().lower()}, since {active.created_at:%H:%M} UTC)" if active else ""
+        since = (
+            f" (#{active.pk}, {active.get_kind_display().lower()}, since {active.created_at:%H:%M} UTC)"
+            if active
+            else ""
+        )
         raise Conflict(f"A verification of the audit trail is already running{since}.") from None
     transaction.on_commit(lambda: async_task("cases.tasks.audit_verification_step", run.pk))
     return run
@@ -121,9 +149,11 @@ def verification_step(*, run_id: int) -> str:
     if run is None:
         return "done"
     now = timezone.now()
-    claimed = Run.objects.filter(pk=run_id, active=True).filter(
-        Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
-    ).update(claimed_until=now + timedelta(seconds=2 * _slice_seconds()), heartbeat_at=now)
+    claimed = (
+        Run.objects.filter(pk=run_id, active=True)
+        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+        .update(claimed_until=now + timedelta(seconds=2 * _slice_seconds()), heartbeat_at=now)
+    )
     if not claimed:
         return "busy"
     try:
@@ -136,8 +166,13 @@ def verification_step(*, run_id: int) -> str:
             async_task("cases.tasks.audit_verification_step", run.pk)
     except Exception as exc:  # noqa: BLE001 - any failure ends the run visibly; the log has the traceback
         log.exception("verification run %s failed", run.pk)
-        Run.objects.filter(pk=run.pk).update(active=None, status=Run.Status.ERROR, finished_at=timezone.now(),
-                                             claimed_until=None, message=f"{type(exc).__name__}: {exc}"[:2000])
+        Run.objects.filter(pk=run.pk).update(
+            active=None,
+            status=Run.Status.ERROR,
+            finished_at=timezone.now(),
+            claimed_until=None,
+            message=f"{type(exc).__name__}: {exc}"[:2000],
+        )
         return Run.Status.ERROR
     return Run.objects.values_list("status", flat=True).get(pk=run.pk)
 
@@ -187,22 +222,28 @@ def _progress(run: VerificationRun, verifier: Verifier, breaks: list[ChainBreak]
     run.legacy_events += tally.legacy
     run.break_count += len(breaks)
     room = KEPT_BREAKS - len(run.breaks)
-    run.breaks = run.breaks + [b.as_dict() for b in breaks[:max(room, 0)]]
+    run.breaks = run.breaks + [b.as_dict() for b in breaks[: max(room, 0)]]
     Run.objects.filter(pk=run.pk).update(
-        cursor=run.cursor, done=F("done") + done, events_checked=F("events_checked") + tally.events,
-        legacy_events=F("legacy_events") + tally.legacy, break_count=F("break_count") + len(breaks),
-        breaks=run.breaks, heartbeat_at=timezone.now())
+        cursor=run.cursor,
+        done=F("done") + done,
+        events_checked=F("events_checked") + tally.events,
+        legacy_events=F("legacy_events") + tally.legacy,
+        break_count=F("break_count") + len(breaks),
+        breaks=run.breaks,
+        heartbeat_at=timezone.now(),
+    )
 
 
 def _finish(run: VerificationRun, breaks: list[ChainBreak]) -> None:
     run.refresh_from_db(fields=["done", "events_checked", "legacy_events", "break_count", "breaks"])
     if breaks:
         room = KEPT_BREAKS - len(run.breaks)
-        run.breaks = run.breaks + [b.as_dict() for b in breaks[:max(room, 0)]]
+        run.breaks = run.breaks + [b.as_dict() for b in breaks[: max(room, 0)]]
         run.break_count += len(breaks)
     run.status = Run.Status.FAILED if run.break_count else Run.Status.PASSED
     run.active, run.claimed_until, run.finished_at = None, None, timezone.now()
     run.heartbeat_at = run.finished_at
-    run.save(update_fields=["breaks", "break_count", "status", "active", "claimed_until", "finished_at",
-                            "heartbeat_at"])
+    run.save(
+        update_fields=["breaks", "break_count", "status", "active", "claimed_until", "finished_at", "heartbeat_at"]
+    )
     log.info("verification run %s: %s, %d cases, %d breaks", run.pk, run.status, run.done, run.break_count)

@@ -28,18 +28,26 @@ def start_follow_up(case: Case, *, now: datetime) -> None:
     """Invite the customer of the locked, just-resolved case to say whether
     they were won back; record why not when the contact rules forbid it."""
     if case.customer_id is None:
-        record(case, kind=EventKind.FOLLOW_UP_SKIPPED, actor=None, now=now,
-               data={"reason": "The feedback was anonymous."})
+        record(
+            case, kind=EventKind.FOLLOW_UP_SKIPPED, actor=None, now=now, data={"reason": "The feedback was anonymous."}
+        )
         return
     try:
-        invitation = invitation_create(customer=case.customer, touchpoint=case.touchpoint,
-                                       purpose=SurveyPurpose.FOLLOW_UP, now=now)
+        invitation = invitation_create(
+            customer=case.customer, touchpoint=case.touchpoint, purpose=SurveyPurpose.FOLLOW_UP, now=now
+        )
     except SurveyNotAllowed as exc:
         record(case, kind=EventKind.FOLLOW_UP_SKIPPED, actor=None, now=now, data={"reason": exc.message})
         return
     FollowUp.objects.create(case=case, invitation=invitation, created_at=now)
-    record(case, kind=EventKind.FOLLOW_UP_SENT, actor=None, now=now, status=CaseStatus.AWAITING_FOLLOW_UP,
-           data={"invitation": invitation.pk, "expires_at": invitation.expires_at})
+    record(
+        case,
+        kind=EventKind.FOLLOW_UP_SENT,
+        actor=None,
+        now=now,
+        status=CaseStatus.AWAITING_FOLLOW_UP,
+        data={"invitation": invitation.pk, "expires_at": invitation.expires_at},
+    )
     transaction.on_commit(lambda: async_task("feedback.tasks.send_invitation", invitation.pk))
 
 
@@ -52,8 +60,9 @@ def is_recovered(original: FeedbackResponse, answer: FeedbackResponse) -> bool:
     if original.csat is not None and answer.csat is not None:
         checks.append(answer.csat >= RECOVERED_CSAT)
     if not checks:
-        checks = [s >= limit for s, limit in ((answer.nps, RECOVERED_NPS), (answer.csat, RECOVERED_CSAT))
-                  if s is not None]
+        checks = [
+            s >= limit for s, limit in ((answer.nps, RECOVERED_NPS), (answer.csat, RECOVERED_CSAT)) if s is not None
+        ]
     return bool(checks) and all(checks)
 
 
@@ -68,23 +77,53 @@ def follow_up_record_answer(*, response: FeedbackResponse) -> Case | None:
     recovered = is_recovered(case.feedback, response)
     FollowUp.objects.filter(pk=follow.pk).update(answer=response, recovered=recovered)
     now = timezone.now()
-    scores = {"original": {"nps": case.feedback.nps, "csat": case.feedback.csat},
-              "follow_up": {"nps": response.nps, "csat": response.csat}, "recovered": recovered,
-              "response": response.pk}
+    scores = {
+        "original": {"nps": case.feedback.nps, "csat": case.feedback.csat},
+        "follow_up": {"nps": response.nps, "csat": response.csat},
+        "recovered": recovered,
+        "response": response.pk,
+    }
     record(case, kind=EventKind.FOLLOW_UP_ANSWERED, actor=None, now=now, data=scores)
     if case.status != CaseStatus.AWAITING_FOLLOW_UP:
         return case  # reopened or closed meanwhile: the answer is recorded, nothing more
     if recovered:
-        record(case, kind=EventKind.CLOSED, actor=None, now=now, status=CaseStatus.CLOSED,
-               outcome=CaseOutcome.RECOVERED, closed_at=now)
+        record(
+            case,
+            kind=EventKind.CLOSED,
+            actor=None,
+            now=now,
+            status=CaseStatus.CLOSED,
+            outcome=CaseOutcome.RECOVERED,
+            closed_at=now,
+        )
     elif settings.CVX_REOPEN_NOT_RECOVERED:
-        record(case, kind=EventKind.REOPENED, actor=None, now=now, note="The follow-up shows the customer "
-               "was not recovered.", status=CaseStatus.REOPENED, resolved_at=None)
-        record(case, kind=EventKind.ESCALATED, actor=None, now=now, status=CaseStatus.ESCALATED,
-               priority=raise_priority(case.priority, Priority.HIGH))
+        record(
+            case,
+            kind=EventKind.REOPENED,
+            actor=None,
+            now=now,
+            note="The follow-up shows the customer was not recovered.",
+            status=CaseStatus.REOPENED,
+            resolved_at=None,
+        )
+        record(
+            case,
+            kind=EventKind.ESCALATED,
+            actor=None,
+            now=now,
+            status=CaseStatus.ESCALATED,
+            priority=raise_priority(case.priority, Priority.HIGH),
+        )
     else:
-        record(case, kind=EventKind.CLOSED, actor=None, now=now, status=CaseStatus.CLOSED,
-               outcome=CaseOutcome.NOT_RECOVERED, closed_at=now)
+        record(
+            case,
+            kind=EventKind.CLOSED,
+            actor=None,
+            now=now,
+            status=CaseStatus.CLOSED,
+            outcome=CaseOutcome.NOT_RECOVERED,
+            closed_at=now,
+        )
     return case
 
 
@@ -94,7 +133,9 @@ def follow_up_sweep(*, now: datetime | None = None) -> dict[str, int]:
     now = now or timezone.now()
     waiting = FollowUp.objects.filter(case__status=CaseStatus.AWAITING_FOLLOW_UP, answer__isnull=True)
     reminders = waiting.filter(
-        invitation__sent_at__isnull=False, invitation__reminded_at__isnull=True, invitation__expires_at__gt=now,
+        invitation__sent_at__isnull=False,
+        invitation__reminded_at__isnull=True,
+        invitation__expires_at__gt=now,
         invitation__created_at__lte=now - timedelta(days=settings.CVX_SURVEY_REMINDER_DAYS),
     ).values_list("invitation_id", flat=True)
     reminded = sum(invitation_send(invitation_id=pk, reminder=True) for pk in list(reminders))
@@ -108,6 +149,14 @@ def _close_unanswered(case_id: int, now: datetime) -> bool:
         case = Case.objects.select_for_update(of=("self",)).get(pk=case_id)
         if case.status != CaseStatus.AWAITING_FOLLOW_UP:
             return False
-        record(case, kind=EventKind.CLOSED, actor=None, now=now, status=CaseStatus.CLOSED,
-               outcome=CaseOutcome.NO_RESPONSE, closed_at=now, data={"reason": "The follow-up expired unanswered."})
+        record(
+            case,
+            kind=EventKind.CLOSED,
+            actor=None,
+            now=now,
+            status=CaseStatus.CLOSED,
+            outcome=CaseOutcome.NO_RESPONSE,
+            closed_at=now,
+            data={"reason": "The follow-up expired unanswered."},
+        )
     return True

@@ -40,9 +40,15 @@ def load_rules(*, also: RoutingRule | None = None) -> list[LoadedRule]:
     for rule in rules.prefetch_related("journeys", "touchpoints"):
         words = rule.keyword_list()
         pattern = re.compile(r"\b(" + "|".join(map(re.escape, words)) + r")\b", re.I) if words else None
-        loaded.append(LoadedRule(rule, frozenset(j.pk for j in rule.journeys.all()),
-                                 frozenset(t.pk for t in rule.touchpoints.all()), pattern,
-                                 frozenset(rule.intents_any or ())))
+        loaded.append(
+            LoadedRule(
+                rule,
+                frozenset(j.pk for j in rule.journeys.all()),
+                frozenset(t.pk for t in rule.touchpoints.all()),
+                pattern,
+                frozenset(rule.intents_any or ()),
+            )
+        )
     return loaded
 
 
@@ -61,8 +67,10 @@ def rule_matches(loaded: LoadedRule, response: FeedbackResponse) -> bool:
         (rule.nps_at_most, lambda: response.nps is not None and response.nps <= rule.nps_at_most),
         (rule.csat_at_most, lambda: response.csat is not None and response.csat <= rule.csat_at_most),
         (rule.ces_at_most, lambda: response.ces is not None and response.ces <= rule.ces_at_most),
-        (rule.sentiment_at_most,
-         lambda: response.sentiment is not None and response.sentiment <= rule.sentiment_at_most),
+        (
+            rule.sentiment_at_most,
+            lambda: response.sentiment is not None and response.sentiment <= rule.sentiment_at_most,
+        ),
         (loaded.intents or None, lambda: not loaded.intents.isdisjoint(response.intents or ())),
         (loaded.keyword_pattern, lambda: bool(loaded.keyword_pattern.search(response.comment))),
     ]
@@ -84,8 +92,12 @@ def rule_prefilter(loaded: LoadedRule) -> Q:
         where &= Q(touchpoint__channel__in=rule.channels)
     if rule.kinds:
         where &= Q(kind__in=rule.kinds)
-    for field, bound in (("nps", rule.nps_at_most), ("csat", rule.csat_at_most), ("ces", rule.ces_at_most),
-                         ("sentiment", rule.sentiment_at_most)):
+    for field, bound in (
+        ("nps", rule.nps_at_most),
+        ("csat", rule.csat_at_most),
+        ("ces", rule.ces_at_most),
+        ("sentiment", rule.sentiment_at_most),
+    ):
         if bound is not None:
             where &= Q(**{f"{field}__lte": bound})
     return where
@@ -95,8 +107,7 @@ def response_route(*, response_id: int, rules: list[LoadedRule] | None = None) -
     """Route one response; returns its routing record, or None when another
     worker routed it first. Running it again changes nothing."""
     with transaction.atomic():
-        response = FeedbackResponse.objects.select_related("touchpoint__stage", "touchpoint__team").get(
-            pk=response_id)
+        response = FeedbackResponse.objects.select_related("touchpoint__stage", "touchpoint__team").get(pk=response_id)
         if RoutedResponse.objects.filter(response_id=response_id).exists():
             return None
         try:
@@ -130,8 +141,11 @@ def responses_route_pending(*, batch_size: int = 500) -> int:
     routed = 0
     rules = load_rules()
     while True:
-        ids = list(FeedbackResponse.objects.filter(routing__isnull=True).order_by("pk")
-                   .values_list("pk", flat=True)[:batch_size])
+        ids = list(
+            FeedbackResponse.objects.filter(routing__isnull=True)
+            .order_by("pk")
+            .values_list("pk", flat=True)[:batch_size]
+        )
         if not ids:
             return routed
         for response_id in ids:
@@ -149,9 +163,14 @@ def _open_case_of(customer_id: int | None) -> Case | None:
 
 
 def _attach(case: Case, response: FeedbackResponse, rule: RoutingRule) -> None:
-    record(case, kind=EventKind.FEEDBACK_ATTACHED, actor=None, now=timezone.now(),
-           data={"response": response.pk, "rule": rule.name, "nps": response.nps, "csat": response.csat},
-           priority=raise_priority(case.priority, rule.priority))
+    record(
+        case,
+        kind=EventKind.FEEDBACK_ATTACHED,
+        actor=None,
+        now=timezone.now(),
+        data={"response": response.pk, "rule": rule.name, "nps": response.nps, "csat": response.csat},
+        priority=raise_priority(case.priority, rule.priority),
+    )
 
 
 def _open(response: FeedbackResponse, rule: RoutingRule) -> Case:
@@ -161,19 +180,46 @@ def _open(response: FeedbackResponse, rule: RoutingRule) -> Case:
     first_hours = rule.first_contact_sla_hours or tp.first_contact_sla_hours
     resolve_hours = rule.resolution_sla_hours or tp.resolution_sla_hours
     now = timezone.now()
-    case = Case(customer_id=response.customer_id, feedback=response, touchpoint=tp, journey_id=tp.stage.journey_id,
-                team=team, status=CaseStatus.NEW, priority=rule.priority, rule=rule,
-                first_contact_due=start + timedelta(hours=first_hours),
-                resolve_due=start + timedelta(hours=resolve_hours), created_at=now, updated_at=now)
+    case = Case(
+        customer_id=response.customer_id,
+        feedback=response,
+        touchpoint=tp,
+        journey_id=tp.stage.journey_id,
+        team=team,
+        status=CaseStatus.NEW,
+        priority=rule.priority,
+        rule=rule,
+        first_contact_due=start + timedelta(hours=first_hours),
+        resolve_due=start + timedelta(hours=resolve_hours),
+        created_at=now,
+        updated_at=now,
+    )
     case.due_at = case.first_contact_due
     case.save(force_insert=True)
-    record(case, kind=EventKind.OPENED, actor=None, now=now,
-           data={"response": response.pk, "rule": rule.name, "nps": response.nps, "csat": response.csat,
-                 "first_contact_due": case.first_contact_due, "resolve_due": case.resolve_due})
+    record(
+        case,
+        kind=EventKind.OPENED,
+        actor=None,
+        now=now,
+        data={
+            "response": response.pk,
+            "rule": rule.name,
+            "nps": response.nps,
+            "csat": response.csat,
+            "first_contact_due": case.first_contact_due,
+            "resolve_due": case.resolve_due,
+        },
+    )
     owner = pick_owner(rule, tp, team)
     if owner is not None:
-        record(case, kind=EventKind.ASSIGNED, actor=None, now=now,
-               data={"owner": owner.get_username(), "strategy": rule.strategy}, owner_id=owner.pk)
+        record(
+            case,
+            kind=EventKind.ASSIGNED,
+            actor=None,
+            now=now,
+            data={"owner": owner.get_username(), "strategy": rule.strategy},
+            owner_id=owner.pk,
+        )
     return case
 
 
@@ -188,9 +234,11 @@ def pick_owner(rule: RoutingRule, touchpoint: Touchpoint, team: Team):
         owner_id = touchpoint.default_owner_id
         return members.filter(pk=owner_id).first() if owner_id else None
     if rule.strategy == AssignmentStrategy.LEAST_LOADED:
-        return members.annotate(
-            open_cases=Count("owned_cases", filter=Q(owned_cases__status__in=OPEN_STATUSES))
-        ).order_by("open_cases", "pk").first()
+        return (
+            members.annotate(open_cases=Count("owned_cases", filter=Q(owned_cases__status__in=OPEN_STATUSES)))
+            .order_by("open_cases", "pk")
+            .first()
+        )
     # Round-robin: the rule's row lock keeps two workers from picking the same next member.
     locked = RoutingRule.objects.select_for_update().get(pk=rule.pk)
     owner = members.filter(pk__gt=locked.round_robin_cursor_id or 0).first() or members.first()

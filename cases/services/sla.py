@@ -43,6 +43,12 @@ def _mark(case_id: int, sla: str, now: datetime) -> bool:
         changes = {breached_at: now}
         if case.status != CaseStatus.ESCALATED:
             changes.update(status=CaseStatus.ESCALATED, priority=raise_priority(case.priority, Priority.HIGH))
-        record(case, kind=EventKind.SLA_BREACHED, actor=None, now=now,
-               data={"sla": sla, "due": getattr(case, due), "lead": case.team.lead_id}, **changes)
+        record(
+            case,
+            kind=EventKind.SLA_BREACHED,
+            actor=None,
+            now=now,
+            data={"sla": sla, "due": getattr(case, due), "lead": case.team.lead_id},
+            **changes,
+        )
     return True

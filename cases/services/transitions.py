@@ -49,8 +49,14 @@ def case_acknowledge(*, case_id: int, actor, note: str = "") -> Case:
     """new or reopened -> acknowledged."""
     note = _note("acknowledge", note)
     with _acting_on(case_id, actor, "acknowledge") as case:
-        record(case, kind=EventKind.ACKNOWLEDGED, actor=actor, now=timezone.now(), note=note,
-               status=CaseStatus.ACKNOWLEDGED)
+        record(
+            case,
+            kind=EventKind.ACKNOWLEDGED,
+            actor=actor,
+            now=timezone.now(),
+            note=note,
+            status=CaseStatus.ACKNOWLEDGED,
+        )
     return case
 
 
@@ -62,9 +68,17 @@ def case_log_contact(*, case_id: int, actor, channel: str, note: str) -> Case:
     note = _note("log_contact", note)
     with _acting_on(case_id, actor, "log_contact") as case:
         now = timezone.now()
-        record(case, kind=EventKind.CONTACTED, actor=actor, now=now, note=note, data={"channel": channel},
-               status=CaseStatus.CONTACTED, first_contact_at=case.first_contact_at or now,
-               contact_count=case.contact_count + 1)
+        record(
+            case,
+            kind=EventKind.CONTACTED,
+            actor=actor,
+            now=now,
+            note=note,
+            data={"channel": channel},
+            status=CaseStatus.CONTACTED,
+            first_contact_at=case.first_contact_at or now,
+            contact_count=case.contact_count + 1,
+        )
     return case
 
 
@@ -87,8 +101,15 @@ def case_reassign(*, case_id: int, actor, owner, note: str = "") -> Case:
             raise Conflict(f"{owner.get_username()} already owns case {case.number}.")
         if not owner.is_active or not case.team.members.filter(pk=owner.pk).exists():
             raise InvalidInput(f"{owner.get_username()} is not an active member of {case.team}.", field="owner")
-        record(case, kind=EventKind.ASSIGNED, actor=actor, now=timezone.now(), note=note,
-               data={"owner": owner.get_username()}, owner_id=owner.pk)
+        record(
+            case,
+            kind=EventKind.ASSIGNED,
+            actor=actor,
+            now=timezone.now(),
+            note=note,
+            data={"owner": owner.get_username()},
+            owner_id=owner.pk,
+        )
     return case
 
 
@@ -96,8 +117,15 @@ def case_escalate(*, case_id: int, actor, note: str = "") -> Case:
     """Escalate to the team lead: status escalated, priority at least high."""
     note = _note("escalate", note)
     with _acting_on(case_id, actor, "escalate") as case:
-        record(case, kind=EventKind.ESCALATED, actor=actor, now=timezone.now(), note=note,
-               status=CaseStatus.ESCALATED, priority=raise_priority(case.priority, Priority.HIGH))
+        record(
+            case,
+            kind=EventKind.ESCALATED,
+            actor=actor,
+            now=timezone.now(),
+            note=note,
+            status=CaseStatus.ESCALATED,
+            priority=raise_priority(case.priority, Priority.HIGH),
+        )
     return case
 
 
@@ -109,9 +137,18 @@ def case_resolve(*, case_id: int, actor, root_cause, note: str) -> Case:
     cause = _root_cause(root_cause)
     with _acting_on(case_id, actor, "resolve") as case:
         now = timezone.now()
-        record(case, kind=EventKind.RESOLVED, actor=actor, now=now, note=note,
-               data={"root_cause": str(cause)}, status=CaseStatus.RESOLVED, root_cause_id=cause.pk,
-               resolution_summary=note, resolved_at=now)
+        record(
+            case,
+            kind=EventKind.RESOLVED,
+            actor=actor,
+            now=now,
+            note=note,
+            data={"root_cause": str(cause)},
+            status=CaseStatus.RESOLVED,
+            root_cause_id=cause.pk,
+            resolution_summary=note,
+            resolved_at=now,
+        )
         start_follow_up(case, now=now)
     return case
 
@@ -120,8 +157,17 @@ def case_reopen(*, case_id: int, actor, note: str) -> Case:
     """resolved, awaiting follow-up or closed -> reopened (reason required)."""
     note = _note("reopen", note)
     with _acting_on(case_id, actor, "reopen") as case:
-        record(case, kind=EventKind.REOPENED, actor=actor, now=timezone.now(), note=note,
-               status=CaseStatus.REOPENED, outcome=None, resolved_at=None, closed_at=None)
+        record(
+            case,
+            kind=EventKind.REOPENED,
+            actor=actor,
+            now=timezone.now(),
+            note=note,
+            status=CaseStatus.REOPENED,
+            outcome=None,
+            resolved_at=None,
+            closed_at=None,
+        )
     return case
 
 
@@ -129,15 +175,28 @@ def case_cancel(*, case_id: int, actor, note: str) -> Case:
     """Any open state -> cancelled, outcome cancelled (reason required)."""
     note = _note("cancel", note)
     with _acting_on(case_id, actor, "cancel") as case:
-        record(case, kind=EventKind.CANCELLED, actor=actor, now=timezone.now(), note=note,
-               status=CaseStatus.CANCELLED, outcome=CaseOutcome.CANCELLED, closed_at=timezone.now())
+        record(
+            case,
+            kind=EventKind.CANCELLED,
+            actor=actor,
+            now=timezone.now(),
+            note=note,
+            status=CaseStatus.CANCELLED,
+            outcome=CaseOutcome.CANCELLED,
+            closed_at=timezone.now(),
+        )
     return case
 
 
 # The service of each of people's actions; what each takes is in the state table.
 _SERVICES = {
-    "acknowledge": case_acknowledge, "log_contact": case_log_contact, "note": case_note,
-    "reassign": case_reassign, "escalate": case_escalate, "resolve": case_resolve, "reopen": case_reopen,
+    "acknowledge": case_acknowledge,
+    "log_contact": case_log_contact,
+    "note": case_note,
+    "reassign": case_reassign,
+    "escalate": case_escalate,
+    "resolve": case_resolve,
+    "reopen": case_reopen,
     "cancel": case_cancel,
 }
 

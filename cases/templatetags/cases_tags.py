@@ -14,14 +14,19 @@ register = template.Library()
 STATUS_LABELS, PRIORITY_LABELS = dict(CaseStatus.choices), dict(Priority.choices)
 INTENT_LABELS, SENTIMENT_LABELS = dict(Intent.choices), dict(SentimentLabel.choices)
 _SELECT = '<td><input type="checkbox" name="case" value="{}" aria-label="Select {}"></td>'
-_ROW = ('<tr>{}<td><a href="{}">{}</a></td>'
-        '<td><span class="badge status-{}">{}</span> <span class="badge prio-{}">{}</span>{}</td>'
-        '<td><time datetime="{}">{}</time></td>'
-        '<td>{}<small class="muted"> · {}</small></td>'
-        '<td>{}</td></tr>\n')
+_ROW = (
+    '<tr>{}<td><a href="{}">{}</a></td>'
+    '<td><span class="badge status-{}">{}</span> <span class="badge prio-{}">{}</span>{}</td>'
+    '<td><time datetime="{}">{}</time></td>'
+    '<td>{}<small class="muted"> · {}</small></td>'
+    "<td>{}</td></tr>\n"
+)
 # Literal markup, no data in it.
-_SLA = {"breached": SafeString(' <span class="badge sla-breached">SLA breached</span>'),
-        "soon": SafeString(' <span class="badge sla-soon">Due soon</span>'), "": ""}
+_SLA = {
+    "breached": SafeString(' <span class="badge sla-breached">SLA breached</span>'),
+    "soon": SafeString(' <span class="badge sla-soon">Due soon</span>'),
+    "": "",
+}
 
 
 @register.simple_tag
@@ -41,12 +46,20 @@ def _row(case, selectable: bool) -> SafeString:
     sla = "breached" if case.is_breached else "soon" if case.due_soon else ""
     owner = case.owner.get_username() if case.owner_id else ""
     return format_html(
-        _ROW, format_html(_SELECT, case.pk, case.number) if selectable else "",
-        reverse("cases:detail", args=[case.pk]), case.number,
-        case.status, STATUS_LABELS.get(case.status, case.status),
-        case.priority, PRIORITY_LABELS.get(case.priority, case.priority), _SLA[sla],
-        due.isoformat(), date_format(due, "D j M, H:i"),
-        case.touchpoint.name, case.journey.name, owner or "— unassigned",
+        _ROW,
+        format_html(_SELECT, case.pk, case.number) if selectable else "",
+        reverse("cases:detail", args=[case.pk]),
+        case.number,
+        case.status,
+        STATUS_LABELS.get(case.status, case.status),
+        case.priority,
+        PRIORITY_LABELS.get(case.priority, case.priority),
+        _SLA[sla],
+        due.isoformat(),
+        date_format(due, "D j M, H:i"),
+        case.touchpoint.name,
+        case.journey.name,
+        owner or "— unassigned",
     )
 
 
@@ -58,15 +71,21 @@ def feedback_explanation(response, *, compact: bool = False) -> SafeString:
     called back"); `compact` gives the badges only. A response's
     explanation pairs each term with its effect, a label or an intent."""
     pairs = [(str(term), str(effect)) for term, effect in response.explanation or ()]
-    badges = format_html_join(" ", '<span class="badge intent intent-{}" title="{}">{}</span>', (
-        (intent, ", ".join(term for term, effect in pairs if effect == intent), INTENT_LABELS.get(intent, intent))
-        for intent in response.intents or ()))
+    badges = format_html_join(
+        " ",
+        '<span class="badge intent intent-{}" title="{}">{}</span>',
+        (
+            (intent, ", ".join(term for term, effect in pairs if effect == intent), INTENT_LABELS.get(intent, intent))
+            for intent in response.intents or ()
+        ),
+    )
     drivers = [term for term, effect in pairs if effect == response.sentiment_label]
     if compact or not drivers:
         return format_html('<span class="intents">{}</span>', badges) if badges else ""
     label = SENTIMENT_LABELS.get(response.sentiment_label, response.sentiment_label)
-    return format_html('<p class="intents">{}</p><p class="why small">{} because: {}</p>', badges, label,
-                       ", ".join(drivers))
+    return format_html(
+        '<p class="intents">{}</p><p class="why small">{} because: {}</p>', badges, label, ", ".join(drivers)
+    )
 
 
 @register.simple_tag

@@ -24,19 +24,39 @@ class FeedbackSerializer(serializers.ModelSerializer):
     touchpoint = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     customer = CustomerSerializer(read_only=True, allow_null=True)  # null: anonymous feedback
     intents = serializers.ListField(
-        child=serializers.ChoiceField(choices=Intent.choices), read_only=True,
-        help_text="What the comment is about (complaint, churn_risk, high_effort, compliance_risk, praise).")
+        child=serializers.ChoiceField(choices=Intent.choices),
+        read_only=True,
+        help_text="What the comment is about (complaint, churn_risk, high_effort, compliance_risk, praise).",
+    )
     explanation = serializers.ListField(
-        child=serializers.ListField(child=serializers.CharField(), min_length=2, max_length=2), read_only=True,
+        child=serializers.ListField(child=serializers.CharField(), min_length=2, max_length=2),
+        read_only=True,
         help_text="The terms that drove the sentiment label and the intents: [term as written, effect] pairs; "
-                  "the effect is a sentiment label or an intent.")
+        "the effect is a sentiment label or an intent.",
+    )
 
     class Meta:
         model = FeedbackResponse
         fields = [
-            "id", "touchpoint", "customer", "kind", "source", "external_id", "occurred_at", "received_at",
-            "nps", "csat", "ces", "comment", "metadata", "nps_category", "csat_band", "sentiment",
-            "sentiment_label", "intents", "explanation",
+            "id",
+            "touchpoint",
+            "customer",
+            "kind",
+            "source",
+            "external_id",
+            "occurred_at",
+            "received_at",
+            "nps",
+            "csat",
+            "ces",
+            "comment",
+            "metadata",
+            "nps_category",
+            "csat_band",
+            "sentiment",
+            "sentiment_label",
+            "intents",
+            "explanation",
         ]
         read_only_fields = fields
 

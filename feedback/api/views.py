@@ -27,8 +27,13 @@ from feedback.services import (
 from feedback.themes import topic_figures, unassigned_terms
 from feedback.validation import FeedbackInSerializer
 
-_SINGLE_STATUS = {CREATED: status.HTTP_201_CREATED, DUPLICATE: status.HTTP_200_OK,
-                  CONFLICT: status.HTTP_409_CONFLICT, GONE: status.HTTP_410_GONE, ERROR: status.HTTP_400_BAD_REQUEST}
+_SINGLE_STATUS = {
+    CREATED: status.HTTP_201_CREATED,
+    DUPLICATE: status.HTTP_200_OK,
+    CONFLICT: status.HTTP_409_CONFLICT,
+    GONE: status.HTTP_410_GONE,
+    ERROR: status.HTTP_400_BAD_REQUEST,
+}
 
 
 class CanIngest(permissions.BasePermission):
@@ -59,11 +64,15 @@ class FeedbackViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
 
     @extend_schema(
         request=FeedbackInSerializer,
-        responses={201: FeedbackSerializer, 200: OpenApiResponse(FeedbackSerializer, "A replay: stored already."),
-                   400: OpenApiResponse(description="Field errors."),
-                   409: OpenApiResponse(description="external_id reused with different content."),
-                   410: OpenApiResponse(description="external_id of a response erased at the customer's request: "
-                                                    "refused whatever the content.")},
+        responses={
+            201: FeedbackSerializer,
+            200: OpenApiResponse(FeedbackSerializer, "A replay: stored already."),
+            400: OpenApiResponse(description="Field errors."),
+            409: OpenApiResponse(description="external_id reused with different content."),
+            410: OpenApiResponse(
+                description="external_id of a response erased at the customer's request: refused whatever the content."
+            ),
+        },
     )
     def create(self, request):
         if not isinstance(request.data, dict):
@@ -97,7 +106,8 @@ class FeedbackViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         return Response({**counts, "results": results})
 
     @extend_schema(
-        responses={200: ThemesReplySerializer}, filters=True,
+        responses={200: ThemesReplySerializer},
+        filters=True,
         parameters=[OpenApiParameter("top", int, description="How many themes, 1 to 100; 10 by default.")],
     )
     @action(detail=False, methods=["get"], pagination_class=None)
@@ -110,11 +120,25 @@ class FeedbackViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
             return Response({"top": ["A whole number from 1 to 100."]}, status=400)
         responses = self.filter_queryset(self.get_queryset())
         themes, read = unassigned_terms(responses, top=top)
-        topics = [{"name": t.name, "volume": t.volume, "negative": t.negative, "share_negative": t.share_negative,
-                   "trend": [{"week": week, "volume": volume} for week, volume in t.trend]}
-                  for t in topic_figures(responses, top=top)]
-        return Response(ThemesReplySerializer({"comments_read": read, "topics": topics,
-                                               "themes": [{"phrase": t.phrase, "count": t.count} for t in themes]}).data)
+        topics = [
+            {
+                "name": t.name,
+                "volume": t.volume,
+                "negative": t.negative,
+                "share_negative": t.share_negative,
+                "trend": [{"week": week, "volume": volume} for week, volume in t.trend],
+            }
+            for t in topic_figures(responses, top=top)
+        ]
+        return Response(
+            ThemesReplySerializer(
+                {
+                    "comments_read": read,
+                    "topics": topics,
+                    "themes": [{"phrase": t.phrase, "count": t.count} for t in themes],
+                }
+            ).data
+        )
 
 
 class CustomerViewSet(viewsets.ReadOnlyModelViewSet):

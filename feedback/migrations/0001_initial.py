@@ -6,66 +6,184 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('journeys', '0002_roles'),
+        ("journeys", "0002_roles"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Customer',
+            name="Customer",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(blank=True, max_length=200)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(blank=True, max_length=200)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now, editable=False)),
             ],
             options={
-                'ordering': ['-id'],
+                "ordering": ["-id"],
             },
         ),
         migrations.CreateModel(
-            name='CustomerIdentity',
+            name="CustomerIdentity",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('external_id', 'External id'), ('email', 'Email'), ('phone', 'Phone'), ('social', 'Social handle')], max_length=20)),
-                ('value', models.CharField(help_text='Normalised: lower-case email, +digits phone.', max_length=254)),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='identities', to='feedback.customer')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("external_id", "External id"),
+                            ("email", "Email"),
+                            ("phone", "Phone"),
+                            ("social", "Social handle"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("value", models.CharField(help_text="Normalised: lower-case email, +digits phone.", max_length=254)),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="identities", to="feedback.customer"
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'customer identities',
-                'ordering': ['kind', 'value'],
-                'constraints': [models.UniqueConstraint(fields=('kind', 'value'), name='identity_unique')],
+                "verbose_name_plural": "customer identities",
+                "ordering": ["kind", "value"],
+                "constraints": [models.UniqueConstraint(fields=("kind", "value"), name="identity_unique")],
             },
         ),
         migrations.CreateModel(
-            name='FeedbackResponse',
+            name="FeedbackResponse",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('direct', 'Direct (survey)'), ('indirect', 'Indirect (social, reviews)'), ('inferred', 'Inferred (operational signal)')], default='direct', max_length=10)),
-                ('source', models.CharField(help_text='Where it came from: survey, social, chat, ops...', max_length=40)),
-                ('external_id', models.CharField(help_text='The idempotency key, unique per source.', max_length=200)),
-                ('occurred_at', models.DateTimeField()),
-                ('received_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('nps', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('csat', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('ces', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('comment', models.TextField(blank=True)),
-                ('metadata', models.JSONField(blank=True, default=dict)),
-                ('nps_category', models.CharField(blank=True, choices=[('promoter', 'Promoter'), ('passive', 'Passive'), ('detractor', 'Detractor')], max_length=10, null=True)),
-                ('csat_band', models.CharField(blank=True, choices=[('satisfied', 'Satisfied (4–5)'), ('neutral', 'Neutral (3)'), ('dissatisfied', 'Dissatisfied (1–2)')], max_length=12, null=True)),
-                ('sentiment', models.FloatField(blank=True, help_text='VADER compound, -1 to 1.', null=True)),
-                ('sentiment_label', models.CharField(blank=True, choices=[('negative', 'Negative'), ('neutral', 'Neutral'), ('positive', 'Positive')], max_length=8, null=True)),
-                ('content_hash', models.CharField(editable=False, help_text='Tells a replay from a conflict.', max_length=64)),
-                ('customer', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='responses', to='feedback.customer')),
-                ('touchpoint', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='responses', to='journeys.touchpoint')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("direct", "Direct (survey)"),
+                            ("indirect", "Indirect (social, reviews)"),
+                            ("inferred", "Inferred (operational signal)"),
+                        ],
+                        default="direct",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "source",
+                    models.CharField(help_text="Where it came from: survey, social, chat, ops...", max_length=40),
+                ),
+                ("external_id", models.CharField(help_text="The idempotency key, unique per source.", max_length=200)),
+                ("occurred_at", models.DateTimeField()),
+                ("received_at", models.DateTimeField(default=django.utils.timezone.now, editable=False)),
+                ("nps", models.PositiveSmallIntegerField(blank=True, null=True)),
+                ("csat", models.PositiveSmallIntegerField(blank=True, null=True)),
+                ("ces", models.PositiveSmallIntegerField(blank=True, null=True)),
+                ("comment", models.TextField(blank=True)),
+                ("metadata", models.JSONField(blank=True, default=dict)),
+                (
+                    "nps_category",
+                    models.CharField(
+                        blank=True,
+                        choices=[("promoter", "Promoter"), ("passive", "Passive"), ("detractor", "Detractor")],
+                        max_length=10,
+                        null=True,
+                    ),
+                ),
+                (
+                    "csat_band",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("satisfied", "Satisfied (4–5)"),
+                            ("neutral", "Neutral (3)"),
+                            ("dissatisfied", "Dissatisfied (1–2)"),
+                        ],
+                        max_length=12,
+                        null=True,
+                    ),
+                ),
+                ("sentiment", models.FloatField(blank=True, help_text="VADER compound, -1 to 1.", null=True)),
+                (
+                    "sentiment_label",
+                    models.CharField(
+                        blank=True,
+                        choices=[("negative", "Negative"), ("neutral", "Neutral"), ("positive", "Positive")],
+                        max_length=8,
+                        null=True,
+                    ),
+                ),
+                (
+                    "content_hash",
+                    models.CharField(editable=False, help_text="Tells a replay from a conflict.", max_length=64),
+                ),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="responses",
+                        to="feedback.customer",
+                    ),
+                ),
+                (
+                    "touchpoint",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="responses", to="journeys.touchpoint"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-occurred_at', '-id'],
-                'permissions': [('view_all_feedback', 'Can see the feedback of every team')],
-                'indexes': [models.Index(fields=['touchpoint', 'occurred_at'], name='feedback_fe_touchpo_c6d30c_idx'), models.Index(fields=['customer', 'occurred_at'], name='feedback_fe_custome_9e6f6f_idx'), models.Index(fields=['received_at'], name='feedback_fe_receive_231e01_idx')],
-                'constraints': [models.UniqueConstraint(fields=('source', 'external_id'), name='feedback_source_external_id_unique'), models.CheckConstraint(condition=models.Q(('nps__isnull', True), models.Q(('nps__gte', 0), ('nps__lte', 10)), _connector='OR'), name='feedback_nps_range'), models.CheckConstraint(condition=models.Q(('csat__isnull', True), models.Q(('csat__gte', 1), ('csat__lte', 5)), _connector='OR'), name='feedback_csat_range'), models.CheckConstraint(condition=models.Q(('ces__isnull', True), models.Q(('ces__gte', 1), ('ces__lte', 7)), _connector='OR'), name='feedback_ces_range'), models.CheckConstraint(condition=models.Q(('nps__isnull', False), ('csat__isnull', False), ('ces__isnull', False), models.Q(('comment', ''), _negated=True), _connector='OR'), name='feedback_has_score_or_comment'), models.CheckConstraint(condition=models.Q(('sentiment__isnull', True), models.Q(('sentiment__gte', -1), ('sentiment__lte', 1)), _connector='OR'), name='feedback_sentiment_range')],
+                "ordering": ["-occurred_at", "-id"],
+                "permissions": [("view_all_feedback", "Can see the feedback of every team")],
+                "indexes": [
+                    models.Index(fields=["touchpoint", "occurred_at"], name="feedback_fe_touchpo_c6d30c_idx"),
+                    models.Index(fields=["customer", "occurred_at"], name="feedback_fe_custome_9e6f6f_idx"),
+                    models.Index(fields=["received_at"], name="feedback_fe_receive_231e01_idx"),
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("source", "external_id"), name="feedback_source_external_id_unique"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("nps__isnull", True), models.Q(("nps__gte", 0), ("nps__lte", 10)), _connector="OR"
+                        ),
+                        name="feedback_nps_range",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("csat__isnull", True), models.Q(("csat__gte", 1), ("csat__lte", 5)), _connector="OR"
+                        ),
+                        name="feedback_csat_range",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("ces__isnull", True), models.Q(("ces__gte", 1), ("ces__lte", 7)), _connector="OR"
+                        ),
+                        name="feedback_ces_range",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("nps__isnull", False),
+                            ("csat__isnull", False),
+                            ("ces__isnull", False),
+                            models.Q(("comment", ""), _negated=True),
+                            _connector="OR",
+                        ),
+                        name="feedback_has_score_or_comment",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("sentiment__isnull", True),
+                            models.Q(("sentiment__gte", -1), ("sentiment__lte", 1)),
+                            _connector="OR",
+                        ),
+                        name="feedback_sentiment_range",
+                    ),
+                ],
             },
         ),
     ]

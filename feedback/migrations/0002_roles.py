@@ -27,11 +27,18 @@ ROLE_PERMISSIONS = {
     "Frontline": ["feedback.view_feedbackresponse", "feedback.view_customer"],
     "Team lead": ["feedback.view_feedbackresponse", "feedback.view_customer"],
     "CX admin": [
-        "feedback.view_feedbackresponse", "feedback.add_feedbackresponse", "feedback.view_all_feedback",
-        "feedback.view_customer", "feedback.change_customer", "feedback.view_customeridentity",
+        "feedback.view_feedbackresponse",
+        "feedback.add_feedbackresponse",
+        "feedback.view_all_feedback",
+        "feedback.view_customer",
+        "feedback.change_customer",
+        "feedback.view_customeridentity",
     ],
-    "Integration": JOURNEY_READ + [
-        "feedback.view_feedbackresponse", "feedback.add_feedbackresponse", "feedback.view_all_feedback",
+    "Integration": JOURNEY_READ
+    + [
+        "feedback.view_feedbackresponse",
+        "feedback.add_feedbackresponse",
+        "feedback.view_all_feedback",
         "feedback.view_customer",
     ],
 }

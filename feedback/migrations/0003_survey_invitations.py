@@ -6,57 +6,99 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('feedback', '0002_roles'),
-        ('journeys', '0002_roles'),
+        ("feedback", "0002_roles"),
+        ("journeys", "0002_roles"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ContactRule',
+            name="ContactRule",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(default='Default', max_length=120)),
-                ('active', models.BooleanField(default=True)),
-                ('max_surveys', models.PositiveSmallIntegerField(default=2, help_text='At most this many invitations (follow-ups included) per customer...')),
-                ('period_days', models.PositiveSmallIntegerField(default=30, help_text='...in this many days.')),
-                ('no_survey_while_case_open', models.BooleanField(default=True, help_text='No ordinary survey while the customer has an open case (follow-ups still go).')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(default="Default", max_length=120)),
+                ("active", models.BooleanField(default=True)),
+                (
+                    "max_surveys",
+                    models.PositiveSmallIntegerField(
+                        default=2, help_text="At most this many invitations (follow-ups included) per customer..."
+                    ),
+                ),
+                ("period_days", models.PositiveSmallIntegerField(default=30, help_text="...in this many days.")),
+                (
+                    "no_survey_while_case_open",
+                    models.BooleanField(
+                        default=True,
+                        help_text="No ordinary survey while the customer has an open case (follow-ups still go).",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['id'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('max_surveys__gte', 1), ('period_days__gte', 1)), name='contact_rule_positive')],
+                "ordering": ["id"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("max_surveys__gte", 1), ("period_days__gte", 1)),
+                        name="contact_rule_positive",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='SurveyInvitation',
+            name="SurveyInvitation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('purpose', models.CharField(choices=[('survey', 'Ordinary survey'), ('follow_up', 'Follow-up of a case')], default='survey', max_length=10)),
-                ('email', models.EmailField(max_length=254)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('expires_at', models.DateTimeField()),
-                ('sent_at', models.DateTimeField(blank=True, null=True)),
-                ('reminded_at', models.DateTimeField(blank=True, null=True)),
-                ('answered_at', models.DateTimeField(blank=True, null=True)),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='invitations', to='feedback.customer')),
-                ('touchpoint', models.ForeignKey(help_text='Where the answer is recorded.', on_delete=django.db.models.deletion.PROTECT, related_name='invitations', to='journeys.touchpoint')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "purpose",
+                    models.CharField(
+                        choices=[("survey", "Ordinary survey"), ("follow_up", "Follow-up of a case")],
+                        default="survey",
+                        max_length=10,
+                    ),
+                ),
+                ("email", models.EmailField(max_length=254)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("expires_at", models.DateTimeField()),
+                ("sent_at", models.DateTimeField(blank=True, null=True)),
+                ("reminded_at", models.DateTimeField(blank=True, null=True)),
+                ("answered_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="invitations", to="feedback.customer"
+                    ),
+                ),
+                (
+                    "touchpoint",
+                    models.ForeignKey(
+                        help_text="Where the answer is recorded.",
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="invitations",
+                        to="journeys.touchpoint",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
         migrations.AddField(
-            model_name='feedbackresponse',
-            name='invitation',
-            field=models.OneToOneField(blank=True, help_text='The invitation this response answers; one answer per invitation.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='answer', to='feedback.surveyinvitation'),
+            model_name="feedbackresponse",
+            name="invitation",
+            field=models.OneToOneField(
+                blank=True,
+                help_text="The invitation this response answers; one answer per invitation.",
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="answer",
+                to="feedback.surveyinvitation",
+            ),
         ),
         migrations.AddIndex(
-            model_name='surveyinvitation',
-            index=models.Index(fields=['customer', 'created_at'], name='feedback_su_custome_0c816a_idx'),
+            model_name="surveyinvitation",
+            index=models.Index(fields=["customer", "created_at"], name="feedback_su_custome_0c816a_idx"),
         ),
         migrations.AddIndex(
-            model_name='surveyinvitation',
-            index=models.Index(fields=['expires_at'], name='feedback_su_expires_f2d263_idx'),
+            model_name="surveyinvitation",
+            index=models.Index(fields=["expires_at"], name="feedback_su_expires_f2d263_idx"),
         ),
     ]

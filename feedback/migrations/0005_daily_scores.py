@@ -5,34 +5,40 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('feedback', '0004_default_contact_rule'),
-        ('journeys', '0002_roles'),
+        ("feedback", "0004_default_contact_rule"),
+        ("journeys", "0002_roles"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='DailyScore',
+            name="DailyScore",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('day', models.DateField(help_text="UTC date of the responses' occurred_at.")),
-                ('responses', models.PositiveIntegerField(default=0)),
-                ('nps_responses', models.PositiveIntegerField(default=0)),
-                ('promoters', models.PositiveIntegerField(default=0)),
-                ('detractors', models.PositiveIntegerField(default=0)),
-                ('csat_responses', models.PositiveIntegerField(default=0)),
-                ('csat_satisfied', models.PositiveIntegerField(default=0)),
-                ('ces_responses', models.PositiveIntegerField(default=0)),
-                ('ces_sum', models.PositiveIntegerField(default=0)),
-                ('ces_low_effort', models.PositiveIntegerField(default=0)),
-                ('negative', models.PositiveIntegerField(default=0)),
-                ('touchpoint', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='daily_scores', to='journeys.touchpoint')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("day", models.DateField(help_text="UTC date of the responses' occurred_at.")),
+                ("responses", models.PositiveIntegerField(default=0)),
+                ("nps_responses", models.PositiveIntegerField(default=0)),
+                ("promoters", models.PositiveIntegerField(default=0)),
+                ("detractors", models.PositiveIntegerField(default=0)),
+                ("csat_responses", models.PositiveIntegerField(default=0)),
+                ("csat_satisfied", models.PositiveIntegerField(default=0)),
+                ("ces_responses", models.PositiveIntegerField(default=0)),
+                ("ces_sum", models.PositiveIntegerField(default=0)),
+                ("ces_low_effort", models.PositiveIntegerField(default=0)),
+                ("negative", models.PositiveIntegerField(default=0)),
+                (
+                    "touchpoint",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="daily_scores",
+                        to="journeys.touchpoint",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-day', 'touchpoint'],
-                'indexes': [models.Index(fields=['day', 'touchpoint'], name='daily_score_day_touchpoint')],
-                'constraints': [models.UniqueConstraint(fields=('touchpoint', 'day'), name='daily_score_unique')],
+                "ordering": ["-day", "touchpoint"],
+                "indexes": [models.Index(fields=["day", "touchpoint"], name="daily_score_day_touchpoint")],
+                "constraints": [models.UniqueConstraint(fields=("touchpoint", "day"), name="daily_score_unique")],
             },
         ),
     ]

@@ -4,15 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('feedback', '0005_daily_scores'),
+        ("feedback", "0005_daily_scores"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='customer',
-            name='erased_at',
-            field=models.DateTimeField(blank=True, editable=False, help_text='When their personal data was erased on request (feedback.privacy); empty: never.', null=True),
+            model_name="customer",
+            name="erased_at",
+            field=models.DateTimeField(
+                blank=True,
+                editable=False,
+                help_text="When their personal data was erased on request (feedback.privacy); empty: never.",
+                null=True,
+            ),
         ),
     ]

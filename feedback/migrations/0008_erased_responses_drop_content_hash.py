@@ -11,14 +11,16 @@ def drop_hashes_of_erased_responses(apps, schema_editor):
     """Responses erased before erasure replaced their content hash: the hash
     of the erased text goes now, and replays of their keys become `gone`."""
     FeedbackResponse = apps.get_model("feedback", "FeedbackResponse")
-    (FeedbackResponse.objects.filter(customer__erased_at__isnull=False)
-     .exclude(content_hash=ERASED_CONTENT_HASH).update(content_hash=ERASED_CONTENT_HASH))
+    (
+        FeedbackResponse.objects.filter(customer__erased_at__isnull=False)
+        .exclude(content_hash=ERASED_CONTENT_HASH)
+        .update(content_hash=ERASED_CONTENT_HASH)
+    )
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('feedback', '0007_weekly_scores'),
+        ("feedback", "0007_weekly_scores"),
     ]
 
     operations = [

@@ -4,25 +4,37 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('feedback', '0008_erased_responses_drop_content_hash'),
+        ("feedback", "0008_erased_responses_drop_content_hash"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='feedbackresponse',
-            name='explanation',
-            field=models.JSONField(blank=True, default=list, help_text='The terms that drove the label and intents: [term as written, effect] pairs, where the effect is a sentiment label or an intent.'),
+            model_name="feedbackresponse",
+            name="explanation",
+            field=models.JSONField(
+                blank=True,
+                default=list,
+                help_text="The terms that drove the label and intents: [term as written, effect] pairs, where the effect is a sentiment label or an intent.",
+            ),
         ),
         migrations.AddField(
-            model_name='feedbackresponse',
-            name='intents',
-            field=models.JSONField(blank=True, default=list, help_text='What the comment is about: a sorted list of Intent values (feedback.text).'),
+            model_name="feedbackresponse",
+            name="intents",
+            field=models.JSONField(
+                blank=True,
+                default=list,
+                help_text="What the comment is about: a sorted list of Intent values (feedback.text).",
+            ),
         ),
         migrations.AddField(
-            model_name='feedbackresponse',
-            name='lexicon_version',
-            field=models.CharField(blank=True, default='', help_text='The CX lexicon that scored the comment; empty: no comment, or scored before the CX layer.', max_length=40),
+            model_name="feedbackresponse",
+            name="lexicon_version",
+            field=models.CharField(
+                blank=True,
+                default="",
+                help_text="The CX lexicon that scored the comment; empty: no comment, or scored before the CX layer.",
+                max_length=40,
+            ),
         ),
     ]

@@ -28,9 +28,11 @@ def grant_role_permissions(apps, role_permissions: dict[str, list[str]]) -> None
 
 CX_ADMIN_PERMISSIONS = {
     "CX admin": [
-        f"feedback.{action}_{model}" for model in ("lexiconterm", "intentphrase")
+        f"feedback.{action}_{model}"
+        for model in ("lexiconterm", "intentphrase")
         for action in ("view", "add", "change", "delete")
-    ] + ["feedback.view_lexiconchange"],
+    ]
+    + ["feedback.view_lexiconchange"],
 }
 
 
@@ -39,59 +41,125 @@ def grant_cx_admin(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('feedback', '0009_response_intents_explanation'),
+        ("feedback", "0009_response_intents_explanation"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='IntentPhrase',
+            name="IntentPhrase",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('intent', models.CharField(choices=[('complaint', 'Complaint'), ('churn_risk', 'Churn risk'), ('high_effort', 'High effort'), ('compliance_risk', 'Compliance risk'), ('praise', 'Praise')], max_length=20)),
-                ('phrase', models.CharField(help_text='Words matched token by token, lowercase; {number}, {duration}... stand for one word of a kind and ... for a gap of a few words. Not a regular expression.', max_length=100)),
-                ('negatable', models.BooleanField(default=True, help_text="A negation just before it cancels the intent (“I don't want to cancel”).")),
-                ('note', models.CharField(blank=True, help_text='Why this entry exists, for the next admin.', max_length=300)),
-                ('active', models.BooleanField(default=True)),
-                ('updated_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "intent",
+                    models.CharField(
+                        choices=[
+                            ("complaint", "Complaint"),
+                            ("churn_risk", "Churn risk"),
+                            ("high_effort", "High effort"),
+                            ("compliance_risk", "Compliance risk"),
+                            ("praise", "Praise"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "phrase",
+                    models.CharField(
+                        help_text="Words matched token by token, lowercase; {number}, {duration}... stand for one word of a kind and ... for a gap of a few words. Not a regular expression.",
+                        max_length=100,
+                    ),
+                ),
+                (
+                    "negatable",
+                    models.BooleanField(
+                        default=True,
+                        help_text="A negation just before it cancels the intent (“I don't want to cancel”).",
+                    ),
+                ),
+                (
+                    "note",
+                    models.CharField(
+                        blank=True, help_text="Why this entry exists, for the next admin.", max_length=300
+                    ),
+                ),
+                ("active", models.BooleanField(default=True)),
+                ("updated_at", models.DateTimeField(default=django.utils.timezone.now, editable=False)),
             ],
             options={
-                'ordering': ['intent', 'phrase'],
-                'constraints': [models.UniqueConstraint(fields=('intent', 'phrase'), name='intent_phrase_unique')],
+                "ordering": ["intent", "phrase"],
+                "constraints": [models.UniqueConstraint(fields=("intent", "phrase"), name="intent_phrase_unique")],
             },
         ),
         migrations.CreateModel(
-            name='LexiconChange',
+            name="LexiconChange",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('actor_name', models.CharField(blank=True, help_text="The actor's username when it was made.", max_length=150)),
-                ('action', models.CharField(help_text='Dotted: lexicon.term.created, lexicon.phrase.deleted...', max_length=40)),
-                ('subject', models.CharField(help_text='The entry, as it reads.', max_length=200)),
-                ('before', models.JSONField(blank=True, null=True)),
-                ('after', models.JSONField(blank=True, null=True)),
-                ('token', models.CharField(editable=False, help_text='Random; new with every change.', max_length=32)),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "actor_name",
+                    models.CharField(blank=True, help_text="The actor's username when it was made.", max_length=150),
+                ),
+                (
+                    "action",
+                    models.CharField(
+                        help_text="Dotted: lexicon.term.created, lexicon.phrase.deleted...", max_length=40
+                    ),
+                ),
+                ("subject", models.CharField(help_text="The entry, as it reads.", max_length=200)),
+                ("before", models.JSONField(blank=True, null=True)),
+                ("after", models.JSONField(blank=True, null=True)),
+                ("token", models.CharField(editable=False, help_text="Random; new with every change.", max_length=32)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-id'],
+                "ordering": ["-id"],
             },
         ),
         migrations.CreateModel(
-            name='LexiconTerm',
+            name="LexiconTerm",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('term', models.CharField(help_text='Words matched token by token, lowercase; {number}, {duration}... stand for one word of a kind and ... for a gap of a few words. Not a regular expression.', max_length=100, unique=True)),
-                ('valence', models.FloatField(help_text="From -4 (most negative) to 4 (most positive), as in VADER's lexicon.")),
-                ('note', models.CharField(blank=True, help_text='Why this entry exists, for the next admin.', max_length=300)),
-                ('active', models.BooleanField(default=True)),
-                ('updated_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "term",
+                    models.CharField(
+                        help_text="Words matched token by token, lowercase; {number}, {duration}... stand for one word of a kind and ... for a gap of a few words. Not a regular expression.",
+                        max_length=100,
+                        unique=True,
+                    ),
+                ),
+                (
+                    "valence",
+                    models.FloatField(help_text="From -4 (most negative) to 4 (most positive), as in VADER's lexicon."),
+                ),
+                (
+                    "note",
+                    models.CharField(
+                        blank=True, help_text="Why this entry exists, for the next admin.", max_length=300
+                    ),
+                ),
+                ("active", models.BooleanField(default=True)),
+                ("updated_at", models.DateTimeField(default=django.utils.timezone.now, editable=False)),
             ],
             options={
-                'ordering': ['term'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('valence__gte', -4), ('valence__lte', 4)), name='lexicon_term_valence_range', violation_error_message='The valence must be from -4 to 4.')],
+                "ordering": ["term"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("valence__gte", -4), ("valence__lte", 4)),
+                        name="lexicon_term_valence_range",
+                        violation_error_message="The valence must be from -4 to 4.",
+                    )
+                ],
             },
         ),
         migrations.RunPython(grant_cx_admin, migrations.RunPython.noop),

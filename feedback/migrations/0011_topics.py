@@ -26,51 +26,83 @@ def grant_role_permissions(apps, role_permissions: dict[str, list[str]]) -> None
 
 
 def grant_cx_admin(apps, schema_editor):
-    grant_role_permissions(apps, {"CX admin": [f"feedback.{action}_topic" for action in ("view", "add", "change", "delete")]})
+    grant_role_permissions(
+        apps, {"CX admin": [f"feedback.{action}_topic" for action in ("view", "add", "change", "delete")]}
+    )
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('feedback', '0010_cx_lexicon'),
-        ('journeys', '0002_roles'),
+        ("feedback", "0010_cx_lexicon"),
+        ("journeys", "0002_roles"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Topic',
+            name="Topic",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=80, unique=True)),
-                ('phrases', models.JSONField(default=list, help_text='Words matched token by token, as lexicon phrases are: any one in a comment tags it.')),
-                ('active', models.BooleanField(default=True, help_text='Inactive: tags no new response; past tags stay.')),
-                ('updated_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('touchpoints', models.ManyToManyField(blank=True, help_text='Only feedback at these touchpoints; none: all.', related_name='topics', to='journeys.touchpoint')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=80, unique=True)),
+                (
+                    "phrases",
+                    models.JSONField(
+                        default=list,
+                        help_text="Words matched token by token, as lexicon phrases are: any one in a comment tags it.",
+                    ),
+                ),
+                (
+                    "active",
+                    models.BooleanField(default=True, help_text="Inactive: tags no new response; past tags stay."),
+                ),
+                ("updated_at", models.DateTimeField(default=django.utils.timezone.now, editable=False)),
+                (
+                    "touchpoints",
+                    models.ManyToManyField(
+                        blank=True,
+                        help_text="Only feedback at these touchpoints; none: all.",
+                        related_name="topics",
+                        to="journeys.touchpoint",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='ResponseTopic',
+            name="ResponseTopic",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('response', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='topic_links', to='feedback.feedbackresponse')),
-                ('topic', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='response_links', to='feedback.topic')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "response",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="topic_links",
+                        to="feedback.feedbackresponse",
+                    ),
+                ),
+                (
+                    "topic",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="response_links", to="feedback.topic"
+                    ),
+                ),
             ],
         ),
         migrations.AddField(
-            model_name='feedbackresponse',
-            name='topics',
-            field=models.ManyToManyField(blank=True, related_name='responses', through='feedback.ResponseTopic', to='feedback.topic'),
+            model_name="feedbackresponse",
+            name="topics",
+            field=models.ManyToManyField(
+                blank=True, related_name="responses", through="feedback.ResponseTopic", to="feedback.topic"
+            ),
         ),
         migrations.AddIndex(
-            model_name='responsetopic',
-            index=models.Index(fields=['response'], name='response_topic_response'),
+            model_name="responsetopic",
+            index=models.Index(fields=["response"], name="response_topic_response"),
         ),
         migrations.AddConstraint(
-            model_name='responsetopic',
-            constraint=models.UniqueConstraint(fields=('topic', 'response'), name='response_topic_unique'),
+            model_name="responsetopic",
+            constraint=models.UniqueConstraint(fields=("topic", "response"), name="response_topic_unique"),
         ),
         migrations.RunPython(grant_cx_admin, migrations.RunPython.noop),
     ]

@@ -58,10 +58,9 @@ from nltk.sentiment.vader import SentimentIntensityAnalyzer
 from feedback.sentiment import COMMENT_MAX_CHARS, get_analyzer, sentiment_label
 from feedback.text import defaults
 from feedback.text.patterns import (
-    INTENTS,
     Entry,
-    Matcher,
     Match,
+    Matcher,
     check_intent,
     check_valence,
     parse_phrase,
@@ -388,7 +387,7 @@ class _Reading:
         """Whether one of the RESOLUTION_WINDOW words before token `index`
         makes it a wish ("need it fixed", "until the outage is sorted")
         rather than a fact."""
-        before = self.tokens.words[max(0, index - RESOLUTION_WINDOW):index]
+        before = self.tokens.words[max(0, index - RESOLUTION_WINDOW) : index]
         return any(word in self.lexicon.wishes for word in before)
 
     def _negation(self, start: int, *, double: bool = True) -> int | None:
@@ -546,5 +545,3 @@ def analyse_many(texts: Iterable[str], *, lexicon: CXLexicon | None = None) -> l
     """`analyse` each text, in order, with one lexicon."""
     chosen = lexicon or default_lexicon()
     return [chosen.analyse(text) for text in texts]
-
-

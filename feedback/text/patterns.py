@@ -83,9 +83,7 @@ def parse_phrase(
             name = slot.group(1)
             if name != "end" and name not in known:
                 names = ", ".join(f"{{{s}}}" for s in sorted(known | {"end"}))
-                raise _error(
-                    field_name, f"{field_name}: “{piece}” is not a known slot; use one of {names}.", "invalid"
-                )
+                raise _error(field_name, f"{field_name}: “{piece}” is not a known slot; use one of {names}.", "invalid")
             items.append(piece)
             continue
         if WORD_RE.fullmatch(piece) is None:
@@ -142,9 +140,7 @@ def check_valence(valence: object, *, field_name: str = "valence") -> float:
 
 def check_intent(intent: object, *, field_name: str = "intent") -> str:
     if intent not in INTENTS:
-        raise _error(
-            field_name, f"{field_name} “{intent}” is not one of {', '.join(INTENTS)}.", "invalid_choice"
-        )
+        raise _error(field_name, f"{field_name} “{intent}” is not one of {', '.join(INTENTS)}.", "invalid_choice")
     return str(intent)
 
 

@@ -123,7 +123,7 @@ class EmojiTable:
                     spans.append((start, start + len(description), ch))
             else:
                 continue
-            pieces.append(text[last:match.start()])
+            pieces.append(text[last : match.start()])
             pieces.append(replacement)
             length += (match.start() - last) + len(replacement)
             last = match.end()

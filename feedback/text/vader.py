@@ -40,8 +40,8 @@ def _strip_mark(token: str) -> str:
         if token.endswith(mark) and _bare(token[: -len(mark)]):
             return token[: -len(mark)]
     for mark in _MARKS:
-        if token.startswith(mark) and _bare(token[len(mark):]):
-            return token[len(mark):]
+        if token.startswith(mark) and _bare(token[len(mark) :]):
+            return token[len(mark) :]
     return token
 
 

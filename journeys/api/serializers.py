@@ -29,8 +29,19 @@ class TouchpointSerializer(serializers.ModelSerializer):
     class Meta:
         model = Touchpoint
         fields = [
-            "id", "slug", "name", "journey", "stage", "position", "channel", "team", "default_owner",
-            "value_dimensions", "listening_post", "first_contact_sla_hours", "resolution_sla_hours",
+            "id",
+            "slug",
+            "name",
+            "journey",
+            "stage",
+            "position",
+            "channel",
+            "team",
+            "default_owner",
+            "value_dimensions",
+            "listening_post",
+            "first_contact_sla_hours",
+            "resolution_sla_hours",
         ]
 
     def to_representation(self, instance):
@@ -52,8 +63,10 @@ class TouchpointSerializer(serializers.ModelSerializer):
     def _current_values(self) -> dict:
         if self.instance is None:
             return {}
-        return {f: getattr(self.instance, f) for f in ("stage", "team", "default_owner",
-                                                       "first_contact_sla_hours", "resolution_sla_hours")}
+        return {
+            f: getattr(self.instance, f)
+            for f in ("stage", "team", "default_owner", "first_contact_sla_hours", "resolution_sla_hours")
+        }
 
 
 class StageSerializer(serializers.ModelSerializer):

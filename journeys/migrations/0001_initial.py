@@ -26,7 +26,6 @@ class ChoiceListValidator:
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -35,77 +34,178 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Journey',
+            name="Journey",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=160)),
-                ('slug', models.SlugField(max_length=80, unique=True)),
-                ('description', models.TextField(blank=True)),
-                ('state', models.CharField(choices=[('current', 'Current state'), ('future', 'Future state')], default='current', max_length=10)),
-                ('active', models.BooleanField(default=True)),
-                ('position', models.PositiveIntegerField(default=0, help_text='Order in lists; lower first.')),
-                ('based_on', models.ForeignKey(blank=True, help_text='The current-state journey this future-state design was copied from.', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='future_versions', to='journeys.journey')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=160)),
+                ("slug", models.SlugField(max_length=80, unique=True)),
+                ("description", models.TextField(blank=True)),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[("current", "Current state"), ("future", "Future state")],
+                        default="current",
+                        max_length=10,
+                    ),
+                ),
+                ("active", models.BooleanField(default=True)),
+                ("position", models.PositiveIntegerField(default=0, help_text="Order in lists; lower first.")),
+                (
+                    "based_on",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="The current-state journey this future-state design was copied from.",
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="future_versions",
+                        to="journeys.journey",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['position', 'name'],
+                "ordering": ["position", "name"],
             },
         ),
         migrations.CreateModel(
-            name='Stage',
+            name="Stage",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=120)),
-                ('position', models.PositiveIntegerField(default=0)),
-                ('journey', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='stages', to='journeys.journey')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=120)),
+                ("position", models.PositiveIntegerField(default=0)),
+                (
+                    "journey",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="stages", to="journeys.journey"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['journey', 'position', 'id'],
+                "ordering": ["journey", "position", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Team',
+            name="Team",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=120, unique=True)),
-                ('slug', models.SlugField(max_length=80, unique=True)),
-                ('active', models.BooleanField(default=True)),
-                ('lead', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='led_teams', to=settings.AUTH_USER_MODEL)),
-                ('members', models.ManyToManyField(blank=True, related_name='teams', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=120, unique=True)),
+                ("slug", models.SlugField(max_length=80, unique=True)),
+                ("active", models.BooleanField(default=True)),
+                (
+                    "lead",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="led_teams",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                ("members", models.ManyToManyField(blank=True, related_name="teams", to=settings.AUTH_USER_MODEL)),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Touchpoint',
+            name="Touchpoint",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=160)),
-                ('slug', models.SlugField(help_text='Integrations name the touchpoint by this.', max_length=80, unique=True)),
-                ('position', models.PositiveIntegerField(default=0)),
-                ('channel', models.CharField(choices=[('web', 'Web'), ('mobile_app', 'Mobile app'), ('store', 'Store / branch'), ('call_center', 'Call center'), ('chat', 'Chat'), ('email', 'Email'), ('social', 'Social'), ('ivr', 'IVR'), ('kiosk', 'Kiosk'), ('field_visit', 'Field visit'), ('survey', 'Survey')], max_length=20)),
-                ('value_dimensions', models.JSONField(blank=True, default=list, help_text='Which kinds of value this touchpoint mainly serves.', validators=[ChoiceListValidator(['functional', 'economic', 'experiential', 'symbolic'])])),
-                ('listening_post', models.BooleanField(default=True, help_text='Collects customer feedback.')),
-                ('first_contact_sla_hours', models.PositiveIntegerField(default=24, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(8760)])),
-                ('resolution_sla_hours', models.PositiveIntegerField(default=72, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(8760)])),
-                ('default_owner', models.ForeignKey(blank=True, help_text="Receives this touchpoint's cases by default; must be a member of the team.", null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='default_touchpoints', to=settings.AUTH_USER_MODEL)),
-                ('stage', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='touchpoints', to='journeys.stage')),
-                ('team', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='touchpoints', to='journeys.team')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=160)),
+                (
+                    "slug",
+                    models.SlugField(help_text="Integrations name the touchpoint by this.", max_length=80, unique=True),
+                ),
+                ("position", models.PositiveIntegerField(default=0)),
+                (
+                    "channel",
+                    models.CharField(
+                        choices=[
+                            ("web", "Web"),
+                            ("mobile_app", "Mobile app"),
+                            ("store", "Store / branch"),
+                            ("call_center", "Call center"),
+                            ("chat", "Chat"),
+                            ("email", "Email"),
+                            ("social", "Social"),
+                            ("ivr", "IVR"),
+                            ("kiosk", "Kiosk"),
+                            ("field_visit", "Field visit"),
+                            ("survey", "Survey"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "value_dimensions",
+                    models.JSONField(
+                        blank=True,
+                        default=list,
+                        help_text="Which kinds of value this touchpoint mainly serves.",
+                        validators=[ChoiceListValidator(["functional", "economic", "experiential", "symbolic"])],
+                    ),
+                ),
+                ("listening_post", models.BooleanField(default=True, help_text="Collects customer feedback.")),
+                (
+                    "first_contact_sla_hours",
+                    models.PositiveIntegerField(
+                        default=24,
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(8760),
+                        ],
+                    ),
+                ),
+                (
+                    "resolution_sla_hours",
+                    models.PositiveIntegerField(
+                        default=72,
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(8760),
+                        ],
+                    ),
+                ),
+                (
+                    "default_owner",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Receives this touchpoint's cases by default; must be a member of the team.",
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="default_touchpoints",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "stage",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="touchpoints", to="journeys.stage"
+                    ),
+                ),
+                (
+                    "team",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="touchpoints", to="journeys.team"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['stage__journey', 'stage__position', 'position', 'id'],
+                "ordering": ["stage__journey", "stage__position", "position", "id"],
             },
         ),
         migrations.AddConstraint(
-            model_name='stage',
-            constraint=models.UniqueConstraint(fields=('journey', 'name'), name='stage_name_unique_in_journey'),
+            model_name="stage",
+            constraint=models.UniqueConstraint(fields=("journey", "name"), name="stage_name_unique_in_journey"),
         ),
         migrations.AddIndex(
-            model_name='touchpoint',
-            index=models.Index(fields=['channel'], name='journeys_to_channel_061bc2_idx'),
+            model_name="touchpoint",
+            index=models.Index(fields=["channel"], name="journeys_to_channel_061bc2_idx"),
         ),
         migrations.AddConstraint(
-            model_name='touchpoint',
-            constraint=models.CheckConstraint(condition=models.Q(('first_contact_sla_hours__gte', 1), ('resolution_sla_hours__gte', 1)), name='touchpoint_sla_hours_positive'),
+            model_name="touchpoint",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("first_contact_sla_hours__gte", 1), ("resolution_sla_hours__gte", 1)),
+                name="touchpoint_sla_hours_positive",
+            ),
         ),
     ]

@@ -33,10 +33,14 @@ ROLE_PERMISSIONS = {
     "CX admin": [
         f"{app}.{action}_{model}"
         for app, model in [
-            ("journeys", "journey"), ("journeys", "stage"), ("journeys", "touchpoint"), ("journeys", "team"),
+            ("journeys", "journey"),
+            ("journeys", "stage"),
+            ("journeys", "touchpoint"),
+            ("journeys", "team"),
         ]
         for action in ("add", "change", "delete", "view")
-    ] + ["auth.view_user", "authtoken.view_token", "authtoken.add_token", "authtoken.delete_token"],
+    ]
+    + ["auth.view_user", "authtoken.view_token", "authtoken.add_token", "authtoken.delete_token"],
 }
 
 

@@ -44,8 +44,9 @@ def care_viewer(team):
     from journeys.roles import FRONTLINE
 
     user = _make_user("care_viewer", FRONTLINE, staff=True)
-    user.user_permissions.add(*Permission.objects.filter(
-        codename__in=[f"view_{model._meta.model_name}" for model in apps.get_models()]))
+    user.user_permissions.add(
+        *Permission.objects.filter(codename__in=[f"view_{model._meta.model_name}" for model in apps.get_models()])
+    )
     team.members.add(user)
     return user
 
@@ -63,8 +64,14 @@ def stores_touchpoint(stage, other_team, other_agent):
     from journeys.models import Touchpoint
 
     return Touchpoint.objects.create(
-        stage=stage, name="Store till", slug="store-till", channel="store", team=other_team,
-        default_owner=other_agent, first_contact_sla_hours=4, resolution_sla_hours=24,
+        stage=stage,
+        name="Store till",
+        slug="store-till",
+        channel="store",
+        team=other_team,
+        default_owner=other_agent,
+        first_contact_sla_hours=4,
+        resolution_sla_hours=24,
     )
 
 
@@ -74,8 +81,9 @@ def negative_rule(db):
     from cases.choices import AssignmentStrategy
     from cases.models import RoutingRule
 
-    return RoutingRule.objects.create(name="Detractors", position=10, nps_at_most=6,
-                                      strategy=AssignmentStrategy.DEFAULT_OWNER)
+    return RoutingRule.objects.create(
+        name="Detractors", position=10, nps_at_most=6, strategy=AssignmentStrategy.DEFAULT_OWNER
+    )
 
 
 def ingest(*, touchpoint, marker: str, n: int, nps: int, customer: dict | None = None, route: bool = True):
@@ -83,9 +91,14 @@ def ingest(*, touchpoint, marker: str, n: int, nps: int, customer: dict | None =
     from cases.services import response_route
     from feedback.services import feedback_ingest
 
-    item = {"touchpoint": touchpoint.slug, "source": "survey", "external_id": f"{marker}-{n}", "nps": nps,
-            "comment": f"{marker} feedback number {n}",
-            "customer": customer or {"email": f"{marker}@example.com", "name": f"{marker.capitalize()} Person"}}
+    item = {
+        "touchpoint": touchpoint.slug,
+        "source": "survey",
+        "external_id": f"{marker}-{n}",
+        "nps": nps,
+        "comment": f"{marker} feedback number {n}",
+        "customer": customer or {"email": f"{marker}@example.com", "name": f"{marker.capitalize()} Person"},
+    }
     outcome = feedback_ingest(item=item)
     assert outcome.status == "created", outcome.errors
     if route:

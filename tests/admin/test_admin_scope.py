@@ -29,24 +29,43 @@ pytestmark = pytest.mark.django_db
 CUSTOMER_DATA_ROOTS = {"feedback.Customer", "feedback.FeedbackResponse"}
 # Registered models that hold no customer data, each with the reason.
 NO_CUSTOMER_DATA = {
-    "auth.Group": "roles", "auth.User": "staff accounts", "authtoken.TokenProxy": "integration tokens",
-    "django_q.Schedule": "task schedules", "django_q.Success": "tasks: their arguments are ids",
-    "django_q.Failure": "tasks: their arguments are ids", "django_q.OrmQ": "queued tasks: ids",
-    "axes.AccessAttempt": "staff login attempts", "axes.AccessLog": "staff logins",
+    "auth.Group": "roles",
+    "auth.User": "staff accounts",
+    "authtoken.TokenProxy": "integration tokens",
+    "django_q.Schedule": "task schedules",
+    "django_q.Success": "tasks: their arguments are ids",
+    "django_q.Failure": "tasks: their arguments are ids",
+    "django_q.OrmQ": "queued tasks: ids",
+    "axes.AccessAttempt": "staff login attempts",
+    "axes.AccessLog": "staff logins",
     "axes.AccessFailureLog": "staff login failures",
-    "journeys.Journey": "configuration", "journeys.Stage": "configuration", "journeys.Touchpoint": "configuration",
-    "journeys.Team": "configuration", "feedback.ContactRule": "configuration", "cases.RoutingRule": "configuration",
+    "journeys.Journey": "configuration",
+    "journeys.Stage": "configuration",
+    "journeys.Touchpoint": "configuration",
+    "journeys.Team": "configuration",
+    "feedback.ContactRule": "configuration",
+    "cases.RoutingRule": "configuration",
     "cases.RootCause": "configuration",
-    "feedback.LexiconTerm": "configuration", "feedback.IntentPhrase": "configuration",
-    "feedback.Topic": "configuration", "feedback.LexiconChange": "who changed the lexicon: staff only",
+    "feedback.LexiconTerm": "configuration",
+    "feedback.IntentPhrase": "configuration",
+    "feedback.Topic": "configuration",
+    "feedback.LexiconChange": "who changed the lexicon: staff only",
 }
 ALL = frozenset(MARKERS)
 NOT_STAFF = None
 # Role fixture -> the teams whose data it may see in the admin (NOT_STAFF: no admin at all).
 ROLES = {
-    "superuser": ALL, "cx_admin": ALL, "lead": {"care"}, "other_lead": {"stores"}, "care_viewer": {"care"},
-    "teamless_staff": set(), "agent": NOT_STAFF, "other_agent": NOT_STAFF, "outsider": NOT_STAFF,
-    "integration": NOT_STAFF, "anonymous": NOT_STAFF,
+    "superuser": ALL,
+    "cx_admin": ALL,
+    "lead": {"care"},
+    "other_lead": {"stores"},
+    "care_viewer": {"care"},
+    "teamless_staff": set(),
+    "agent": NOT_STAFF,
+    "other_agent": NOT_STAFF,
+    "outsider": NOT_STAFF,
+    "integration": NOT_STAFF,
+    "anonymous": NOT_STAFF,
 }
 
 
@@ -82,8 +101,13 @@ def test_every_registered_model_is_scoped_or_holds_no_customer_data():
             unclassified.append(label)
     assert not unscoped, f"these admins show customer data unscoped (use cvx_site.admin.ScopedAdmin): {unscoped}"
     assert not unclassified, f"classify these admin models in NO_CUSTOMER_DATA or CUSTOMER_DATA_ROOTS: {unclassified}"
-    assert {"cases.Case", "cases.CaseEvent", "feedback.Customer", "feedback.FeedbackResponse",
-            "feedback.SurveyInvitation"} <= set(SCOPED)
+    assert {
+        "cases.Case",
+        "cases.CaseEvent",
+        "feedback.Customer",
+        "feedback.FeedbackResponse",
+        "feedback.SurveyInvitation",
+    } <= set(SCOPED)
 
 
 @pytest.fixture
@@ -127,15 +151,27 @@ def _refused(response) -> bool:
 
 def _autocomplete_sources(model) -> list:
     """Every foreign key (of any model) whose autocomplete would list `model`."""
-    return sorted(((f.model, f) for m in apps.get_models() for f in _forward_relations(m)
-                   if f.related_model is model and (f.many_to_one or f.one_to_one)),
-                  key=lambda pair: (pair[0]._meta.label, pair[1].name))
+    return sorted(
+        (
+            (f.model, f)
+            for m in apps.get_models()
+            for f in _forward_relations(m)
+            if f.related_model is model and (f.many_to_one or f.one_to_one)
+        ),
+        key=lambda pair: (pair[0]._meta.label, pair[1].name),
+    )
 
 
 def _autocomplete(client, source_model, field, term: str):
-    return client.get("/admin/autocomplete/", {"app_label": source_model._meta.app_label,
-                                                "model_name": source_model._meta.model_name,
-                                                "field_name": field.name, "term": term})
+    return client.get(
+        "/admin/autocomplete/",
+        {
+            "app_label": source_model._meta.app_label,
+            "model_name": source_model._meta.model_name,
+            "field_name": field.name,
+            "term": term,
+        },
+    )
 
 
 @pytest.mark.parametrize("label", SCOPED)
@@ -162,8 +198,10 @@ def test_admin_shows_a_role_only_its_scope(role, label, as_role, world_of):
         return
 
     opts = model._meta
-    if not (user.has_perm(f"{opts.app_label}.view_{opts.model_name}")
-            or user.has_perm(f"{opts.app_label}.change_{opts.model_name}")):
+    if not (
+        user.has_perm(f"{opts.app_label}.view_{opts.model_name}")
+        or user.has_perm(f"{opts.app_label}.change_{opts.model_name}")
+    ):
         assert client.get(urls[0]).status_code == 403
         for url in urls:
             assert _refused(client.get(url)), url
@@ -229,14 +267,16 @@ def test_form_choices_to_scoped_models_offer_only_the_users_scope(world_of, lead
             if formfield is None:
                 continue
             label = db_field.related_model._meta.label
-            assert set(formfield.queryset.values_list("pk", flat=True)) == world.of(label, {"care"}), \
+            assert set(formfield.queryset.values_list("pk", flat=True)) == world.of(label, {"care"}), (
                 f"{type(model_admin).__name__}.{db_field.name}"
+            )
             checked.append(f"{model_admin.model._meta.label}.{db_field.name}")
     assert "cases.Case.customer" in checked and "cases.CaseEvent.case" in checked
 
 
-def test_customer_of_a_case_routed_to_my_team_is_in_my_admin_and_api(negative_rule, touchpoint, other_team,
-                                                                      other_lead, lead, client, api):
+def test_customer_of_a_case_routed_to_my_team_is_in_my_admin_and_api(
+    negative_rule, touchpoint, other_team, other_lead, lead, client, api
+):
     """A rule may send a touchpoint's feedback to another team: that team's
     lead then sees the customer (admin and API alike), not the feedback of
     the touchpoint; the touchpoint's own team still sees the feedback."""

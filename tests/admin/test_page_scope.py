@@ -26,8 +26,9 @@ def shared_customer_case(negative_rule, touchpoint, stores_touchpoint, other_lea
     stores_case = RoutedResponse.objects.get(response=complaint).case
     case_transition(case_id=stores_case.pk, actor=other_lead, action="cancel", note="Sorted in the store.")
     earlier = ingest(touchpoint=touchpoint, marker=CARE, n=1, nps=8, customer=SHARED)
-    care_case = RoutedResponse.objects.get(response=ingest(touchpoint=touchpoint, marker=CARE, n=2, nps=1,
-                                                           customer=SHARED)).case
+    care_case = RoutedResponse.objects.get(
+        response=ingest(touchpoint=touchpoint, marker=CARE, n=2, nps=1, customer=SHARED)
+    ).case
     assert care_case.customer_id == stores_case.customer_id is not None
     return {"case": care_case, "stores_case": stores_case, "praise": praise, "earlier": earlier}
 
@@ -35,13 +36,16 @@ def shared_customer_case(negative_rule, touchpoint, stores_touchpoint, other_lea
 def _history(client, case) -> dict:
     response = client.get(f"/cases/{case.pk}/")
     assert response.status_code == 200
-    return {"feedback": {r.pk for r in response.context["earlier_feedback"]},
-            "cases": {c.pk for c in response.context["other_cases"]},
-            "body": response.content.decode()}
+    return {
+        "feedback": {r.pk for r in response.context["earlier_feedback"]},
+        "cases": {c.pk for c in response.context["other_cases"]},
+        "body": response.content.decode(),
+    }
 
 
 def test_case_page_lists_only_the_customers_feedback_and_cases_the_viewer_may_see(
-        shared_customer_case, agent, client, api):
+    shared_customer_case, agent, client, api
+):
     world = shared_customer_case
     client.force_login(agent)
     seen = _history(client, world["case"])
@@ -68,15 +72,22 @@ def _body(response) -> str:
     return raw.decode()
 
 
-MANAGER_PAGES = ["/cases/queue/all/", "/cases/audit/", "/cases/audit/export.csv", "/cases/audit/verify/",
-                 "/cases/metrics/?group_by=touchpoint", "/cases/insights/", "/cases/insights/journeys/{journey}/",
-                 "/cases/insights/journeys/{journey}/map/", "/cases/insights/touchpoints/fault-line/",
-                 "/cases/insights/root-causes/"]
+MANAGER_PAGES = [
+    "/cases/queue/all/",
+    "/cases/audit/",
+    "/cases/audit/export.csv",
+    "/cases/audit/verify/",
+    "/cases/metrics/?group_by=touchpoint",
+    "/cases/insights/",
+    "/cases/insights/journeys/{journey}/",
+    "/cases/insights/journeys/{journey}/map/",
+    "/cases/insights/touchpoints/fault-line/",
+    "/cases/insights/root-causes/",
+]
 
 
 @pytest.mark.parametrize("path", MANAGER_PAGES)
-def test_manager_pages_show_a_lead_nothing_of_another_team(path, shared_customer_case, journey, lead, cx_admin,
-                                                           client):
+def test_manager_pages_show_a_lead_nothing_of_another_team(path, shared_customer_case, journey, lead, cx_admin, client):
     """The stores marker is in the cancelled case's note and the stores
     comments; a CX admin's audit page shows it, a care lead's pages never."""
     from cases.services import case_transition

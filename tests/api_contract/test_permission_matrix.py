@@ -27,8 +27,14 @@ LOGIN = "to login"  # a redirect to /accounts/login/
 ADMIN_LOGIN = "to admin login"  # a redirect to /admin/login/
 DONE = "302 done"  # a page action that worked and redirects elsewhere than a login
 
-FEEDBACK_ITEM = {"touchpoint": "fault-line", "source": "matrix", "external_id": "m-1", "nps": 3,
-                 "comment": "Still no line", "customer": {"email": "matrix@example.com"}}
+FEEDBACK_ITEM = {
+    "touchpoint": "fault-line",
+    "source": "matrix",
+    "external_id": "m-1",
+    "nps": 3,
+    "comment": "Still no line",
+    "customer": {"email": "matrix@example.com"},
+}
 
 
 def _row(*expected) -> dict:
@@ -81,8 +87,12 @@ PAGES = [
     ("GET", "/cases/audit/export.csv", None, MANAGERS),
     ("GET", "/cases/audit/verify/", None, MANAGERS),
     ("GET", "/cases/metrics/", None, MANAGERS),
-    ("POST", "/cases/bulk-reassign/", {"case": "{case}", "owner": "{agent}"},
-     _row(LOGIN, LOGIN, 403, 403, DONE, DONE, 403)),
+    (
+        "POST",
+        "/cases/bulk-reassign/",
+        {"case": "{case}", "owner": "{agent}"},
+        _row(LOGIN, LOGIN, 403, 403, DONE, DONE, 403),
+    ),
     ("GET", "/cases/insights/", None, MANAGERS),
     ("GET", "/cases/insights/journeys/{journey}/map/", None, MANAGERS),
     ("GET", "/cases/insights/journeys/{journey}/", None, MANAGERS),
@@ -108,14 +118,18 @@ def world(make_case, root_cause, agent, other_agent, lead, cx_admin, outsider, i
     from feedback.surveys import invitation_create, invitation_token
 
     case = make_case()
-    invitation = invitation_create(customer=case.customer, touchpoint=case.touchpoint,
-                                   purpose=SurveyPurpose.FOLLOW_UP)
+    invitation = invitation_create(customer=case.customer, touchpoint=case.touchpoint, purpose=SurveyPurpose.FOLLOW_UP)
     return {
-        "ids": {"case": case.pk, "feedback": case.feedback_id, "customer": case.customer_id,
-                "journey": case.journey.slug, "touchpoint": case.touchpoint.slug, "agent": agent.pk,
-                "token": invitation_token(invitation)},
-        "users": {"agent": agent, "other_agent": other_agent, "lead": lead, "cx_admin": cx_admin,
-                  "outsider": outsider},
+        "ids": {
+            "case": case.pk,
+            "feedback": case.feedback_id,
+            "customer": case.customer_id,
+            "journey": case.journey.slug,
+            "touchpoint": case.touchpoint.slug,
+            "agent": agent.pk,
+            "token": invitation_token(invitation),
+        },
+        "users": {"agent": agent, "other_agent": other_agent, "lead": lead, "cx_admin": cx_admin, "outsider": outsider},
         "token": integration,
     }
 
@@ -173,6 +187,7 @@ def test_access(world, kind, role, method, path, body, expected):
 
 # --- lists and details agree ------------------------------------------------------
 
+
 @pytest.fixture
 def crowd(make_case, root_cause, agent, other_agent, lead, cx_admin, outsider, integration):
     """Cases of both teams, owned and unassigned, plus feedback that opened no
@@ -181,19 +196,36 @@ def crowd(make_case, root_cause, agent, other_agent, lead, cx_admin, outsider, i
     from journeys.models import Team, Touchpoint
 
     fault_line = Touchpoint.objects.get(slug="fault-line")
-    Touchpoint.objects.create(stage=fault_line.stage, name="Store", slug="store", channel="store",
-                              team=Team.objects.get(slug="stores"), default_owner=other_agent)
+    Touchpoint.objects.create(
+        stage=fault_line.stage,
+        name="Store",
+        slug="store",
+        channel="store",
+        team=Team.objects.get(slug="stores"),
+        default_owner=other_agent,
+    )
     make_case()
     make_case(owner=None)
     make_case(touchpoint="store", customer={"email": "both@example.com"})
     make_case(customer={"email": "both@example.com"}, comment="And the line too")
-    for n, (slug, customer) in enumerate([("fault-line", {"phone": "+441234567"}), ("store", None),
-                                          ("store", {"email": "stores-only@example.com"})]):
-        outcome = feedback_ingest(item={"touchpoint": slug, "source": "crowd", "external_id": f"c{n}", "nps": 10,
-                                        "comment": "Lovely", "customer": customer})
+    for n, (slug, customer) in enumerate(
+        [("fault-line", {"phone": "+441234567"}), ("store", None), ("store", {"email": "stores-only@example.com"})]
+    ):
+        outcome = feedback_ingest(
+            item={
+                "touchpoint": slug,
+                "source": "crowd",
+                "external_id": f"c{n}",
+                "nps": 10,
+                "comment": "Lovely",
+                "customer": customer,
+            }
+        )
         assert outcome.status == "created", outcome.errors
-    return {"users": {"agent": agent, "other_agent": other_agent, "lead": lead, "cx_admin": cx_admin,
-                      "outsider": outsider}, "token": integration}
+    return {
+        "users": {"agent": agent, "other_agent": other_agent, "lead": lead, "cx_admin": cx_admin, "outsider": outsider},
+        "token": integration,
+    }
 
 
 def _listed(client, url: str) -> list[int]:

@@ -43,14 +43,16 @@ MAX_EXAMPLES = 100
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 SUMMARY = Path(__file__).resolve().parents[2] / "artifacts" / "schemathesis.json"
 
-CONFIG = schemathesis.Config.from_dict({
-    # Deterministic: the same examples every run, so a failure reproduces;
-    # no example database in the working tree.
-    "generation": {"max-examples": MAX_EXAMPLES, "deterministic": True, "database": "none"},
-    # A request runs real queries (tens of ms): Hypothesis' too-slow checks
-    # would stop the run, not find anything.
-    "suppress-health-check": ["all"],
-})
+CONFIG = schemathesis.Config.from_dict(
+    {
+        # Deterministic: the same examples every run, so a failure reproduces;
+        # no example database in the working tree.
+        "generation": {"max-examples": MAX_EXAMPLES, "deterministic": True, "database": "none"},
+        # A request runs real queries (tens of ms): Hypothesis' too-slow checks
+        # would stop the run, not find anything.
+        "suppress-health-check": ["all"],
+    }
+)
 
 # Loaded at import (pytest-django has configured Django by then); serving the
 # schema touches no database.
@@ -64,8 +66,14 @@ REAL: dict = {}
 STATS: dict[str, dict[str, Counter]] = defaultdict(lambda: {"examples": Counter(), "statuses": Counter()})
 FAILURES: dict[str, set[str]] = defaultdict(set)
 
-_BODY_FIELDS = {"touchpoint": "touchpoints", "team": "teams", "stage": "stages", "owner": "users",
-                "default_owner": "usernames", "root_cause": "root_causes"}
+_BODY_FIELDS = {
+    "touchpoint": "touchpoints",
+    "team": "teams",
+    "stage": "stages",
+    "owner": "users",
+    "default_owner": "usernames",
+    "root_cause": "root_causes",
+}
 
 
 def _real(kind: str, value):
@@ -122,18 +130,20 @@ def token(db):
     seed_cases(people, history=40)
     users = get_user_model().objects.order_by("pk")
     REAL.clear()
-    REAL.update({
-        "cases": Case.objects.order_by("pk").values_list("pk", flat=True),
-        "customers": Customer.objects.order_by("pk").values_list("pk", flat=True),
-        "feedback": FeedbackResponse.objects.order_by("pk").values_list("pk", flat=True),
-        "journeys": Journey.objects.order_by("pk").values_list("slug", flat=True),
-        "touchpoints": Touchpoint.objects.order_by("pk").values_list("slug", flat=True),
-        "teams": Team.objects.order_by("pk").values_list("slug", flat=True),
-        "stages": Stage.objects.order_by("pk").values_list("pk", flat=True),
-        "root_causes": RootCause.objects.order_by("pk").values_list("pk", flat=True),
-        "users": users.values_list("pk", flat=True),
-        "usernames": users.values_list("username", flat=True),
-    })
+    REAL.update(
+        {
+            "cases": Case.objects.order_by("pk").values_list("pk", flat=True),
+            "customers": Customer.objects.order_by("pk").values_list("pk", flat=True),
+            "feedback": FeedbackResponse.objects.order_by("pk").values_list("pk", flat=True),
+            "journeys": Journey.objects.order_by("pk").values_list("slug", flat=True),
+            "touchpoints": Touchpoint.objects.order_by("pk").values_list("slug", flat=True),
+            "teams": Team.objects.order_by("pk").values_list("slug", flat=True),
+            "stages": Stage.objects.order_by("pk").values_list("pk", flat=True),
+            "root_causes": RootCause.objects.order_by("pk").values_list("pk", flat=True),
+            "users": users.values_list("pk", flat=True),
+            "usernames": users.values_list("username", flat=True),
+        }
+    )
     # schemathesis calls the real WSGI handler, whose request signals would
     # close the test's connection mid-transaction; Django's test client
     # disconnects them the same way.
@@ -154,24 +164,33 @@ def _summary():
         return sum(n for key, n in stats["examples"].items() if key.startswith(name))
 
     operations = {
-        label: {"examples": sum(stats["examples"].values()), "fuzzing": phase(stats, "fuzzing"),
-                "coverage": phase(stats, "coverage"), "by_phase_and_mode": dict(sorted(stats["examples"].items())),
-                "statuses": {str(k): v for k, v in sorted(stats["statuses"].items())}}
+        label: {
+            "examples": sum(stats["examples"].values()),
+            "fuzzing": phase(stats, "fuzzing"),
+            "coverage": phase(stats, "coverage"),
+            "by_phase_and_mode": dict(sorted(stats["examples"].items())),
+            "statuses": {str(k): v for k, v in sorted(stats["statuses"].items())},
+        }
         for label, stats in sorted(STATS.items())
     }
     summary = {
-        "schemathesis": schemathesis.__version__, "max_examples_per_operation": MAX_EXAMPLES,
-        "checks": [check.__name__ for check in CHECKS], "operations_tested": len(operations),
+        "schemathesis": schemathesis.__version__,
+        "max_examples_per_operation": MAX_EXAMPLES,
+        "checks": [check.__name__ for check in CHECKS],
+        "operations_tested": len(operations),
         "examples_total": sum(op["examples"] for op in operations.values()),
         "min_examples_per_operation": min((op["examples"] for op in operations.values()), default=0),
         "min_fuzzing_examples_per_operation": min((op["fuzzing"] for op in operations.values()), default=0),
-        "failures": {label: sorted(found) for label, found in sorted(FAILURES.items())}, "operations": operations,
+        "failures": {label: sorted(found) for label, found in sorted(FAILURES.items())},
+        "operations": operations,
     }
     SUMMARY.parent.mkdir(exist_ok=True)
     SUMMARY.write_text(json.dumps(summary, indent=2) + "\n")
-    print(f"\nschemathesis: {summary['operations_tested']} operations, {summary['examples_total']} examples, "
-          f"at least {summary['min_examples_per_operation']} per operation "
-          f"({summary['min_fuzzing_examples_per_operation']} fuzzed), {len(FAILURES)} failing; see {SUMMARY}")
+    print(
+        f"\nschemathesis: {summary['operations_tested']} operations, {summary['examples_total']} examples, "
+        f"at least {summary['min_examples_per_operation']} per operation "
+        f"({summary['min_fuzzing_examples_per_operation']} fuzzed), {len(FAILURES)} failing; see {SUMMARY}"
+    )
 
 
 @schema.parametrize()
@@ -185,8 +204,9 @@ def test_api_matches_its_schema(case, token):
         case.validate_response(response, checks=CHECKS, headers={"Authorization": f"Token {token}"})
     except (Exception, FailureGroup) as exc:  # a FailureGroup is a BaseExceptionGroup
         found = exc.exceptions if isinstance(exc, FailureGroup) else [exc]
-        FAILURES[case.operation.label].update(f"{getattr(f, 'code', type(f).__name__)} {f}".splitlines()[0]
-                                              for f in found)
+        FAILURES[case.operation.label].update(
+            f"{getattr(f, 'code', type(f).__name__)} {f}".splitlines()[0] for f in found
+        )
         raise
 
 
@@ -195,31 +215,43 @@ def test_api_matches_its_schema(case, token):
 # PostgreSQL only (NUL characters, time-zone offsets past ±15:59), so these
 # run on both databases like the rest of the suite.
 
-ITEM = {"touchpoint": "fault-line", "source": "fuzz", "external_id": "f1", "nps": 3,
-        "customer": {"email": "fuzz@example.com"}}
+ITEM = {
+    "touchpoint": "fault-line",
+    "source": "fuzz",
+    "external_id": "f1",
+    "nps": 3,
+    "customer": {"email": "fuzz@example.com"},
+}
 
 
-@pytest.mark.parametrize(("method", "url", "body", "status"), [
-    # The ingestion service gathered touchpoint slugs in a set before validating.
-    ("post", "/api/v1/feedback/", {**ITEM, "touchpoint": {}}, 400),
-    ("post", "/api/v1/feedback/", {**ITEM, "touchpoint": ["fault-line"]}, 400),
-    ("post", "/api/v1/feedback/", {**ITEM, "touchpoint": "fault\x00line"}, 400),
-    # jsonb refuses \u0000.
-    ("post", "/api/v1/feedback/", {**ITEM, "metadata": {"note": "a\x00b"}}, 400),
-    # PostgreSQL refuses offsets beyond ±15:59; the filter now hands it UTC.
-    ("get", "/api/v1/feedback/?occurred_before=0487-09-26T13:02:23-17:02", None, 200),
-    ("get", "/api/v1/feedback/themes/?occurred_after=1155-06-28T21:11:34%2B21:38", None, 200),
-    ("get", "/api/v1/feedback/?occurred_after=0001-01-01T00:00:00%2B05:00", None, 400),
-    # A NUL in a slug reached the database.
-    ("get", "/api/v1/journeys/get%00connected/", None, 404),
-    ("get", "/api/v1/touchpoints/fault%00line/", None, 404),
-    ("get", "/api/v1/metrics/touchpoints/fault%00line/value-chain/", None, 404),
-    ("post", "/api/v1/touchpoints/", {"slug": "nul", "name": "Nul", "stage": 0, "channel": "web", "team": "ca\x00re"},
-     400),
-    # A dot in an id or slug missed the router: Django's HTML 404, not the API's JSON.
-    ("get", "/api/v1/cases/0.5/", None, 404),
-    ("get", "/api/v1/journeys/get.connected/", None, 404),
-])
+@pytest.mark.parametrize(
+    ("method", "url", "body", "status"),
+    [
+        # The ingestion service gathered touchpoint slugs in a set before validating.
+        ("post", "/api/v1/feedback/", {**ITEM, "touchpoint": {}}, 400),
+        ("post", "/api/v1/feedback/", {**ITEM, "touchpoint": ["fault-line"]}, 400),
+        ("post", "/api/v1/feedback/", {**ITEM, "touchpoint": "fault\x00line"}, 400),
+        # jsonb refuses \u0000.
+        ("post", "/api/v1/feedback/", {**ITEM, "metadata": {"note": "a\x00b"}}, 400),
+        # PostgreSQL refuses offsets beyond ±15:59; the filter now hands it UTC.
+        ("get", "/api/v1/feedback/?occurred_before=0487-09-26T13:02:23-17:02", None, 200),
+        ("get", "/api/v1/feedback/themes/?occurred_after=1155-06-28T21:11:34%2B21:38", None, 200),
+        ("get", "/api/v1/feedback/?occurred_after=0001-01-01T00:00:00%2B05:00", None, 400),
+        # A NUL in a slug reached the database.
+        ("get", "/api/v1/journeys/get%00connected/", None, 404),
+        ("get", "/api/v1/touchpoints/fault%00line/", None, 404),
+        ("get", "/api/v1/metrics/touchpoints/fault%00line/value-chain/", None, 404),
+        (
+            "post",
+            "/api/v1/touchpoints/",
+            {"slug": "nul", "name": "Nul", "stage": 0, "channel": "web", "team": "ca\x00re"},
+            400,
+        ),
+        # A dot in an id or slug missed the router: Django's HTML 404, not the API's JSON.
+        ("get", "/api/v1/cases/0.5/", None, 404),
+        ("get", "/api/v1/journeys/get.connected/", None, 404),
+    ],
+)
 def test_inputs_the_fuzzing_found_are_refused_in_json(api, cx_admin, touchpoint, method, url, body, status):
     response = getattr(api(cx_admin), method)(url, body, format="json")
     assert response.status_code == status, response.content[:300]
@@ -249,8 +281,12 @@ def test_nullable_fields_are_null_in_the_schema_and_the_reply(api, cx_admin, tou
     """Anonymous feedback, an unassigned case without root cause and a journey
     based on none reply null where the schema said string or object."""
     schema_doc = api().get("/api/v1/schema/?format=json").json()["components"]["schemas"]
-    for component, field in [("Feedback", "customer"), ("Case", "owner"), ("Case", "root_cause"),
-                             ("Journey", "based_on")]:
+    for component, field in [
+        ("Feedback", "customer"),
+        ("Case", "owner"),
+        ("Case", "root_cause"),
+        ("Journey", "based_on"),
+    ]:
         assert schema_doc[component]["properties"][field]["nullable"] is True, (component, field)
     reply = api(cx_admin).post("/api/v1/feedback/", {**ITEM, "customer": None}, format="json")
     assert reply.status_code == 201 and reply.json()["customer"] is None

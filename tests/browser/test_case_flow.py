@@ -67,8 +67,7 @@ def event_kinds(case, **filters) -> list[str]:
     return list(case.events.filter(**filters).order_by("seq").values_list("kind", flat=True))
 
 
-def test_frontline_user_contacts_and_resolves_a_case(page, live_server, agent, make_case, root_cause,
-                                                     screenshots):
+def test_frontline_user_contacts_and_resolves_a_case(page, live_server, agent, make_case, root_cause, screenshots):
     case = make_case(comment="The line dropped again during my video call")
 
     log_in(page, live_server, agent)
@@ -91,7 +90,8 @@ def test_frontline_user_contacts_and_resolves_a_case(page, live_server, agent, m
     page.get_by_role("link", name=case.number).click()
     expect(page.get_by_role("heading", name=case.number)).to_be_visible()
     expect(page.get_by_role("region", name="What the customer said")).to_contain_text(
-        "The line dropped again during my video call")
+        "The line dropped again during my video call"
+    )
 
     # Log the contact.
     contact = action(page, "Log contact")
@@ -102,7 +102,8 @@ def test_frontline_user_contacts_and_resolves_a_case(page, live_server, agent, m
     expect(page.locator(".case-head .badge").first).to_have_text("Contacted")
     timeline = page.get_by_role("region", name="Timeline")
     expect(timeline.get_by_role("listitem").filter(has_text="Contact logged by agent")).to_contain_text(
-        "Called back; an engineer visits on Friday.")
+        "Called back; an engineer visits on Friday."
+    )
 
     # Resolve it with a root cause.
     resolve = action(page, "Resolve")
@@ -114,7 +115,8 @@ def test_frontline_user_contacts_and_resolves_a_case(page, live_server, agent, m
     expect(page.locator(".case-head .badge").first).to_have_text(case.get_status_display())
     expect(page.locator(".facts")).to_contain_text("Network › Line fault")
     expect(timeline.get_by_role("listitem").filter(has_text="Resolved by agent")).to_contain_text(
-        "Engineer replaced the faulty line card.")
+        "Engineer replaced the faulty line card."
+    )
     page.screenshot(path=str(screenshots / "case.png"), full_page=True)
 
     # The services ran: the audit trail has both events, by the agent.
@@ -159,8 +161,11 @@ def test_lead_reassigns_a_case(page, live_server, lead, agent, team, make_case):
 
     expect(page.get_by_role("status")).to_contain_text(f"{case.number}: reassign — done.")
     expect(page.locator(".facts")).to_contain_text("colleague")
-    expect(page.get_by_role("region", name="Timeline").get_by_role("listitem").filter(
-        has_text="Agent is on leave this week.")).to_contain_text("owner: agent → colleague")
+    expect(
+        page.get_by_role("region", name="Timeline")
+        .get_by_role("listitem")
+        .filter(has_text="Agent is on leave this week.")
+    ).to_contain_text("owner: agent → colleague")
     case.refresh_from_db()
     assert case.owner == colleague
     assigned = case.events.filter(kind="case.assigned").order_by("seq").last()
@@ -168,16 +173,15 @@ def test_lead_reassigns_a_case(page, live_server, lead, agent, team, make_case):
     assert assigned.note == "Agent is on leave this week."
 
 
-def test_manager_finds_and_exports_the_events(page, live_server, lead, agent, make_case, root_cause,
-                                              screenshots):
+def test_manager_finds_and_exports_the_events(page, live_server, lead, agent, make_case, root_cause, screenshots):
     from cases.services import case_transition
 
     case = make_case()
     other = make_case()
-    case_transition(case_id=case.pk, actor=agent, action="log_contact", channel="email",
-                    note="Emailed an apology and a fix date.")
-    case_transition(case_id=case.pk, actor=agent, action="resolve", root_cause=root_cause.pk,
-                    note="Line repaired.")
+    case_transition(
+        case_id=case.pk, actor=agent, action="log_contact", channel="email", note="Emailed an apology and a fix date."
+    )
+    case_transition(case_id=case.pk, actor=agent, action="resolve", root_cause=root_cause.pk, note="Line repaired.")
 
     log_in(page, live_server, lead)
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Audit trail").click()

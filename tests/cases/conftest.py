@@ -27,8 +27,9 @@ def detractor_rule(db):
     from cases.choices import AssignmentStrategy
     from cases.models import RoutingRule
 
-    return RoutingRule.objects.create(name="Detractors", position=10, nps_at_most=6,
-                                      strategy=AssignmentStrategy.DEFAULT_OWNER)
+    return RoutingRule.objects.create(
+        name="Detractors", position=10, nps_at_most=6, strategy=AssignmentStrategy.DEFAULT_OWNER
+    )
 
 
 @pytest.fixture
@@ -51,9 +52,15 @@ def make_case(detractor_rule, touchpoint):
 
     def make(*, owner=_TOUCHPOINT_DEFAULT, **item):
         n = next(numbers)
-        item = {"touchpoint": "fault-line", "source": "survey", "external_id": f"make-case-{n}", "nps": 2,
-                "comment": "The line dropped again", "customer": {"email": f"make-case-{n}@example.com"},
-                **item}
+        item = {
+            "touchpoint": "fault-line",
+            "source": "survey",
+            "external_id": f"make-case-{n}",
+            "nps": 2,
+            "comment": "The line dropped again",
+            "customer": {"email": f"make-case-{n}@example.com"},
+            **item,
+        }
         default_owner_id = touchpoint.default_owner_id
         connection = connections["default"]
         queued_before = len(connection.run_on_commit)
@@ -80,8 +87,17 @@ def make_case(detractor_rule, touchpoint):
 # The people of tests/conftest.py, and those the rule must also get right: a
 # lead who is not a member of the team they lead, the integration's service
 # user, staff in no team, and no one signed in.
-ROLES = ("agent", "other_agent", "lead", "lead_only", "cx_admin", "outsider", "integration_user",
-         "staff_without_team", "anonymous")
+ROLES = (
+    "agent",
+    "other_agent",
+    "lead",
+    "lead_only",
+    "cx_admin",
+    "outsider",
+    "integration_user",
+    "staff_without_team",
+    "anonymous",
+)
 
 
 @pytest.fixture

@@ -27,23 +27,40 @@ def test_a_case_outside_the_scope_is_404_for_detail_events_and_transitions(api, 
     client = api(other_agent)
     assert client.get(f"{URL}{case.pk}/").status_code == 404
     assert client.get(f"{URL}{case.pk}/events/").status_code == 404
-    assert client.post(f"{URL}{case.pk}/transitions/", {"action": "note", "note": "hi"}, format="json").status_code == 404
+    assert (
+        client.post(f"{URL}{case.pk}/transitions/", {"action": "note", "note": "hi"}, format="json").status_code == 404
+    )
     assert case.events.count() == 2
 
 
 def test_detail_has_the_contract_fields_and_the_callers_actions(api, make_case, agent):
     case = make_case()
     data = api(agent).get(f"{URL}{case.pk}/").json()
-    assert {"id", "number", "status", "outcome", "priority", "owner", "team", "customer", "touchpoint", "feedback",
-            "first_contact_due", "resolve_due"} <= data.keys()
+    assert {
+        "id",
+        "number",
+        "status",
+        "outcome",
+        "priority",
+        "owner",
+        "team",
+        "customer",
+        "touchpoint",
+        "feedback",
+        "first_contact_due",
+        "resolve_due",
+    } <= data.keys()
     assert data["owner"] == "agent" and data["team"] == "care" and data["feedback"] == case.feedback_id
     assert set(data["actions"]) == {"acknowledge", "log_contact", "note", "escalate", "resolve"}
 
 
 def test_transition_returns_the_updated_case_and_writes_its_event(api, make_case, agent):
     case = make_case()
-    response = api(agent).post(f"{URL}{case.pk}/transitions/",
-                               {"action": "log_contact", "channel": "phone", "note": "Agreed a callback"}, format="json")
+    response = api(agent).post(
+        f"{URL}{case.pk}/transitions/",
+        {"action": "log_contact", "channel": "phone", "note": "Agreed a callback"},
+        format="json",
+    )
     assert response.status_code == 200
     assert response.json()["status"] == "contacted"
     events = api(agent).get(f"{URL}{case.pk}/events/").json()
@@ -67,9 +84,14 @@ def test_role_forbidden_transition_is_403(api, make_case, agent):
 
 @pytest.mark.parametrize(
     ("body", "field"),
-    [({"action": "fly"}, "action"), ({"action": "resolve", "note": "done"}, "root_cause"),
-     ({"action": "cancel"}, "note"), ({"action": "log_contact", "channel": "pigeon", "note": "x"}, "channel"),
-     ({"action": "reassign", "owner": "bob"}, "owner"), ({}, "action")],
+    [
+        ({"action": "fly"}, "action"),
+        ({"action": "resolve", "note": "done"}, "root_cause"),
+        ({"action": "cancel"}, "note"),
+        ({"action": "log_contact", "channel": "pigeon", "note": "x"}, "channel"),
+        ({"action": "reassign", "owner": "bob"}, "owner"),
+        ({}, "action"),
+    ],
 )
 def test_bad_transition_input_is_400_naming_the_field(api, make_case, lead, body, field):
     case = make_case()

@@ -35,8 +35,10 @@ def events_of(case) -> list[CaseEvent]:
 
 # Raw SQL as an attacker with the table owner's rights would run it (the
 # `tamper` fixture): committed, so these tests are transactional.
-TAMPERING = [pytest.mark.django_db(transaction=True, serialized_rollback=True),
-             pytest.mark.usefixtures("pg_audit_cleanup")]
+TAMPERING = [
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.usefixtures("pg_audit_cleanup"),
+]
 
 
 def tampering_marks(test):
@@ -57,11 +59,16 @@ def noted_case(make_case, agent):
 
 # --- every change appends one chained event -------------------------------------
 
+
 def test_routing_starts_the_chain_with_system_events(make_case):
     opened, assigned = events_of(make_case())
     assert (opened.seq, opened.kind, opened.actor, opened.prev_hash) == (1, EventKind.OPENED, None, GENESIS)
     assert (assigned.seq, assigned.kind, assigned.actor, assigned.prev_hash) == (
-        2, EventKind.ASSIGNED, None, opened.hash)
+        2,
+        EventKind.ASSIGNED,
+        None,
+        opened.hash,
+    )
 
 
 @pytest.mark.parametrize(
@@ -77,19 +84,27 @@ def test_routing_starts_the_chain_with_system_events(make_case):
         ("cancel", "lead", EventKind.CANCELLED),
     ],
 )
-def test_each_transition_appends_one_event_chained_to_the_last(make_case, request, agent, root_cause, action,
-                                                                 actor_name, kind):
+def test_each_transition_appends_one_event_chained_to_the_last(
+    make_case, request, agent, root_cause, action, actor_name, kind
+):
     case = make_case()
     if action == "reopen":
         services.case_resolve(case_id=case.pk, actor=agent, root_cause=root_cause, note="Line repaired")
     actor = request.getfixturevalue(actor_name)
     before = events_of(case)
     # Each service takes only the parameters it needs from these.
-    services.case_transition(case_id=case.pk, actor=actor, action=action, note="Reason given",
-                             channel="phone", owner=actor.pk, root_cause=root_cause.pk)
+    services.case_transition(
+        case_id=case.pk,
+        actor=actor,
+        action=action,
+        note="Reason given",
+        channel="phone",
+        owner=actor.pk,
+        root_cause=root_cause.pk,
+    )
     after = events_of(case)
     assert [e.pk for e in after[: len(before)]] == [e.pk for e in before]
-    added = after[len(before):]
+    added = after[len(before) :]
     # Resolving also sends the follow-up survey, a system event of its own.
     expected = [kind, EventKind.FOLLOW_UP_SENT] if action == "resolve" else [kind]
     assert [e.kind for e in added] == expected
@@ -108,7 +123,9 @@ def test_attached_feedback_and_sla_breaches_are_system_events_in_the_chain(make_
     services.sla_sweep(now=case.first_contact_due + timedelta(minutes=1))
     events = events_of(case)
     assert [(e.seq, e.kind, e.actor) for e in events[2:]] == [
-        (3, EventKind.FEEDBACK_ATTACHED, None), (4, EventKind.SLA_BREACHED, None)]
+        (3, EventKind.FEEDBACK_ATTACHED, None),
+        (4, EventKind.SLA_BREACHED, None),
+    ]
     assert [e.prev_hash for e in events[1:]] == [e.hash for e in events[:-1]]
 
 
@@ -122,11 +139,13 @@ def test_verify_audit_reports_an_untouched_trail_intact(noted_case, agent, lead,
 
 # --- tampering is found --------------------------------------------------------
 
+
 @tampering_marks
 def test_an_edited_event_is_found_and_named(noted_case, tamper):
     with tamper() as cursor:
-        cursor.execute("UPDATE cases_caseevent SET note = %s WHERE case_id = %s AND seq = 3",
-                       ["Customer was rude", noted_case.pk])
+        cursor.execute(
+            "UPDATE cases_caseevent SET note = %s WHERE case_id = %s AND seq = 3", ["Customer was rude", noted_case.pk]
+        )
     code, _, err = verify_audit()
     assert code == 1
     assert noted_case.number in err and "event #3" in err and "edited" in err
@@ -136,8 +155,11 @@ def test_an_edited_event_is_found_and_named(noted_case, tamper):
 def test_a_deleted_middle_event_is_found_where_the_chain_breaks(noted_case, tamper):
     with tamper() as cursor:
         # The assignment's email notification goes first (it refers to the event).
-        cursor.execute("DELETE FROM cases_notification WHERE event_id IN "
-                       "(SELECT id FROM cases_caseevent WHERE case_id = %s AND seq = 2)", [noted_case.pk])
+        cursor.execute(
+            "DELETE FROM cases_notification WHERE event_id IN "
+            "(SELECT id FROM cases_caseevent WHERE case_id = %s AND seq = 2)",
+            [noted_case.pk],
+        )
         cursor.execute("DELETE FROM cases_caseevent WHERE case_id = %s AND seq = 2", [noted_case.pk])
     code, _, err = verify_audit()
     assert code == 1
@@ -157,8 +179,9 @@ def test_a_deleted_last_event_is_found_from_the_head_the_case_keeps(noted_case, 
 def test_swapped_events_are_found(noted_case, tamper):
     with tamper() as cursor:
         for old, new in [(3, 1000), (4, 3), (1000, 4)]:
-            cursor.execute("UPDATE cases_caseevent SET seq = %s WHERE case_id = %s AND seq = %s",
-                           [new, noted_case.pk, old])
+            cursor.execute(
+                "UPDATE cases_caseevent SET seq = %s WHERE case_id = %s AND seq = %s", [new, noted_case.pk, old]
+            )
     code, _, err = verify_audit()
     assert code == 1
     assert noted_case.number in err and "event #3" in err
@@ -176,6 +199,7 @@ def test_a_clean_case_beside_a_broken_one_is_not_reported(noted_case, make_case,
 
 
 # --- Django refuses to change or remove events ----------------------------------
+
 
 def test_an_event_cannot_be_saved_over(make_case):
     event = events_of(make_case())[0]
@@ -200,7 +224,8 @@ def test_an_event_cannot_be_deleted(make_case):
         lambda case: case.events.all().update(note="rewritten"),
         lambda case: case.events.all().delete(),
         lambda case: CaseEvent.objects.bulk_update(
-            [CaseEvent(pk=e.pk, note="rewritten") for e in case.events.all()], ["note"]),
+            [CaseEvent(pk=e.pk, note="rewritten") for e in case.events.all()], ["note"]
+        ),
     ],
     ids=["update", "delete", "related-update", "related-delete", "bulk_update"],
 )
@@ -214,6 +239,7 @@ def test_querysets_refuse_to_update_or_delete_events(make_case, write):
 # --- PostgreSQL refuses too ---------------------------------------------------------
 # The app role may not write these at all (tests/cases/test_audit_integrity.py);
 # here the table's owner, who may, is stopped by the trigger.
+
 
 @pytest.mark.postgres
 @tampering_marks

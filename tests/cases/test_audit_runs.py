@@ -13,6 +13,7 @@ from django.utils import timezone
 from cases import services
 from cases.checks import check_audit_key
 from cases.models import AuditCheckpoint, Case, CaseEvent, VerificationRun
+from cases.numbers import case_number
 from cases.services import audit as audit_services
 from cases.services.audit import verification_abandon_stale, verification_start
 from cvx_site.env import ConfigError, database_owner_from_url, env_audit_key
@@ -25,11 +26,13 @@ Run = VerificationRun
 @pytest.fixture
 def run_now(django_capture_on_commit_callbacks):
     """run_now(kind, actor=None) -> the run, started and (tasks run inline) finished."""
+
     def start(kind=Run.Kind.FULL, actor=None) -> VerificationRun:
         with django_capture_on_commit_callbacks(execute=True):
             run = verification_start(kind=kind, actor=actor)
         run.refresh_from_db()
         return run
+
     return start
 
 
@@ -40,8 +43,14 @@ def test_a_full_verification_works_in_slices_saving_its_progress(make_case, agen
     monkeypatch.setattr(audit_services, "_slice_seconds", lambda: 0)  # one batch per task
     saved, steps = [], []
     progress, step = audit_services._progress, audit_services.verification_step
-    monkeypatch.setattr(audit_services, "_progress", lambda run, *a, **k: (
-        progress(run, *a, **k), saved.append(Run.objects.values_list("done", "total").get(pk=run.pk))))
+    monkeypatch.setattr(
+        audit_services,
+        "_progress",
+        lambda run, *a, **k: (
+            progress(run, *a, **k),
+            saved.append(Run.objects.values_list("done", "total").get(pk=run.pk)),
+        ),
+    )
     monkeypatch.setattr("cases.tasks.verification_step", lambda **k: (steps.append(k), step(**k))[1])
     run = run_now()
     assert saved == [(2, 5), (4, 5), (5, 5)]
@@ -56,8 +65,15 @@ def test_a_verification_that_finds_breaks_records_them_named(make_case, run_now)
     Case.objects.filter(pk=case.pk).update(status="closed")  # as the app role could, outside the services
     run = run_now()
     assert (run.status, run.break_count) == (Run.Status.FAILED, 1)
-    assert run.breaks == [{"case_id": case.pk, "seq": None, "event_id": None, "where": "case row",
-                           "reason": "status is 'closed', but its events leave 'new' (changed outside the audit trail)"}]
+    assert run.breaks == [
+        {
+            "case_id": case.pk,
+            "seq": None,
+            "event_id": None,
+            "where": "case row",
+            "reason": "status is 'closed', but its events leave 'new' (changed outside the audit trail)",
+        }
+    ]
 
 
 def test_an_incremental_verification_starts_from_the_last_good_checkpoint(make_case, agent, run_now):
@@ -73,7 +89,8 @@ def test_an_incremental_verification_starts_from_the_last_good_checkpoint(make_c
 
 
 def test_the_hourly_task_verifies_since_the_last_good_checkpoint_or_only_makes_a_checkpoint(
-        make_case, django_capture_on_commit_callbacks):
+    make_case, django_capture_on_commit_callbacks
+):
     from cases.tasks import audit_checkpoint
 
     make_case()
@@ -105,6 +122,7 @@ def test_a_second_task_for_a_run_being_worked_on_returns_at_once(make_case):
 
 # --- the page ------------------------------------------------------------------------
 
+
 def test_the_audit_page_shows_the_latest_result_and_when_it_ran(client, lead, make_case, run_now):
     make_case()
     client.force_login(lead)
@@ -116,8 +134,9 @@ def test_the_audit_page_shows_the_latest_result_and_when_it_ran(client, lead, ma
     assert "hx-trigger" not in body and "Run a full verification" in body
 
 
-def test_a_manager_starts_a_full_verification_from_the_page(client, cx_admin, make_case,
-                                                           django_capture_on_commit_callbacks):
+def test_a_manager_starts_a_full_verification_from_the_page(
+    client, cx_admin, make_case, django_capture_on_commit_callbacks
+):
     make_case()
     client.force_login(cx_admin)
     with django_capture_on_commit_callbacks(execute=True):
@@ -135,7 +154,7 @@ def test_the_page_polls_while_a_verification_runs_and_refuses_a_second(client, l
     fragment = client.get("/cases/audit/verify/progress/").content.decode()
     assert 'hx-get="/cases/audit/verify/progress/"' in fragment and 'hx-trigger="every 2s"' in fragment
     assert '<progress max="100" value="25"' in fragment and "1 of 4 case(s)" in fragment
-    assert "<button type=\"submit\" disabled>" in fragment
+    assert '<button type="submit" disabled>' in fragment
     response = client.post("/cases/audit/verify/", follow=True)
     assert "A verification of the audit trail is already running" in response.content.decode()
     assert Run.objects.count() == 1
@@ -153,20 +172,27 @@ def test_only_managers_see_or_start_verification(client, request, role, make_cas
 
 def test_breaks_in_cases_of_other_teams_are_counted_not_shown(client, lead, make_case, other_team):
     mine = make_case()
-    Run.objects.create(kind=Run.Kind.FULL, status=Run.Status.FAILED, active=None, finished_at=timezone.now(),
-                       break_count=3, breaks=[
-                           {"case_id": mine.pk, "seq": 2, "event_id": 7, "reason": "edited", "where": ""},
-                           {"case_id": mine.pk + 1000, "seq": 1, "event_id": 9, "reason": "edited", "where": ""},
-                           {"case_id": None, "seq": None, "event_id": None, "reason": "altered",
-                            "where": "checkpoint #1"}])
+    Run.objects.create(
+        kind=Run.Kind.FULL,
+        status=Run.Status.FAILED,
+        active=None,
+        finished_at=timezone.now(),
+        break_count=3,
+        breaks=[
+            {"case_id": mine.pk, "seq": 2, "event_id": 7, "reason": "edited", "where": ""},
+            {"case_id": mine.pk + 1000, "seq": 1, "event_id": 9, "reason": "edited", "where": ""},
+            {"case_id": None, "seq": None, "event_id": None, "reason": "altered", "where": "checkpoint #1"},
+        ],
+    )
     client.force_login(lead)
     body = client.get("/cases/audit/verify/").content.decode()
     assert f"case {mine.number}: event #2 (id 7): edited" in body and "checkpoint #1: altered" in body
-    assert "CX-%06d" % (mine.pk + 1000) not in body
+    assert case_number(mine.pk + 1000) not in body
     assert "1 break(s) in cases of teams you do not see." in body
 
 
 # --- settings ------------------------------------------------------------------------------
+
 
 def test_a_missing_audit_key_is_a_system_check_error_when_debug_is_off(settings):
     settings.DEBUG, settings.CVX_AUDIT_KEY_SET = False, False
@@ -189,11 +215,14 @@ def test_the_audit_key_comes_from_the_environment_or_a_fallback_from_the_secret_
     assert not set_ and one != env_audit_key("CVX_AUDIT_KEY", fallback_from="another secret")[0]
 
 
-@pytest.mark.parametrize(("url", "app", "reason"), [
-    ("postgres://cvx_app@db/cvx", "postgres://cvx_app@db/cvx", "must name another role than DATABASE_URL"),
-    ("postgres://owner@db/cvx", "sqlite:///tmp/x.sqlite3", "is for PostgreSQL only"),
-    ("mysql://owner@db/cvx", "postgres://cvx_app@db/cvx", "expected a sqlite:/// or postgres:// URL"),
-])
+@pytest.mark.parametrize(
+    ("url", "app", "reason"),
+    [
+        ("postgres://cvx_app@db/cvx", "postgres://cvx_app@db/cvx", "must name another role than DATABASE_URL"),
+        ("postgres://owner@db/cvx", "sqlite:///tmp/x.sqlite3", "is for PostgreSQL only"),
+        ("mysql://owner@db/cvx", "postgres://cvx_app@db/cvx", "expected a sqlite:/// or postgres:// URL"),
+    ],
+)
 def test_a_database_owner_url_that_cannot_work_stops_startup_naming_it(url, app, reason):
     from cvx_site.env import database_from_url
 

@@ -41,10 +41,16 @@ def routing_held():
 
 
 def ingest(n: int, email: str | None = None) -> FeedbackResponse:
-    outcome = feedback_ingest(item={
-        "touchpoint": "fault-line", "source": "survey", "external_id": f"race-{n}", "nps": 1,
-        "comment": "No line for a week", "customer": {"email": email or f"race-{n}@example.com"},
-    })
+    outcome = feedback_ingest(
+        item={
+            "touchpoint": "fault-line",
+            "source": "survey",
+            "external_id": f"race-{n}",
+            "nps": 1,
+            "comment": "No line for a week",
+            "customer": {"email": email or f"race-{n}@example.com"},
+        }
+    )
     assert outcome.status == "created", outcome.errors
     return outcome.response
 
@@ -85,8 +91,7 @@ def test_one_response_routed_by_two_workers_at_once_opens_one_case(routing_held,
     assert case.events.filter(kind=EventKind.OPENED).count() == 1
 
 
-def test_routing_a_response_again_opens_nothing_and_leaves_nothing_pending(routing_held, detractor_rule,
-                                                                           touchpoint):
+def test_routing_a_response_again_opens_nothing_and_leaves_nothing_pending(routing_held, detractor_rule, touchpoint):
     response = ingest(1)
     assert services.response_route(response_id=response.pk).outcome == RoutingOutcome.OPENED
     assert services.response_route(response_id=response.pk) is None
@@ -96,12 +101,15 @@ def test_routing_a_response_again_opens_nothing_and_leaves_nothing_pending(routi
 
 def test_two_detractors_of_one_customer_routed_at_once_share_one_case(routing_held, detractor_rule, touchpoint):
     first, second = ingest(1, "same@example.com"), ingest(2, "same@example.com")
-    _, errors = run_together(lambda: services.response_route(response_id=first.pk),
-                             lambda: services.response_route(response_id=second.pk))
+    _, errors = run_together(
+        lambda: services.response_route(response_id=first.pk), lambda: services.response_route(response_id=second.pk)
+    )
     assert errors == [None, None]
     case = Case.objects.get()
     assert sorted(RoutedResponse.objects.values_list("outcome", flat=True)) == [
-        RoutingOutcome.ATTACHED, RoutingOutcome.OPENED]
+        RoutingOutcome.ATTACHED,
+        RoutingOutcome.OPENED,
+    ]
     assert set(RoutedResponse.objects.values_list("case", flat=True)) == {case.pk}
     assert case.events.filter(kind=EventKind.FEEDBACK_ATTACHED).count() == 1
 
@@ -109,12 +117,14 @@ def test_two_detractors_of_one_customer_routed_at_once_share_one_case(routing_he
 def test_simultaneous_notes_all_land_in_one_unbroken_chain(make_case, agent):
     case = make_case()
     writers = 8
-    _, errors = run_together(*[
-        (lambda n=n: services.case_note(case_id=case.pk, actor=agent, note=f"note {n}")) for n in range(writers)])
+    _, errors = run_together(
+        *[(lambda n=n: services.case_note(case_id=case.pk, actor=agent, note=f"note {n}")) for n in range(writers)]
+    )
     assert errors == [None] * writers
     case.refresh_from_db()
     assert list(CaseEvent.objects.filter(case=case).order_by("seq").values_list("seq", flat=True)) == list(
-        range(1, writers + 3))  # opened, assigned, then the notes
+        range(1, writers + 3)
+    )  # opened, assigned, then the notes
     assert case.events.filter(kind=EventKind.NOTE).count() == writers
     assert case.audit_seq == writers + 2
     out = io.StringIO()

@@ -41,26 +41,47 @@ def answer(client, path, django_capture_on_commit_callbacks, **fields):
         return client.post(path, fields)
 
 
-def test_the_whole_loop_closes_a_recovered_case(api, integration, touchpoint, agent, root_cause, client, mailoutbox,
-                                                django_capture_on_commit_callbacks, detractor_rule):
+def test_the_whole_loop_closes_a_recovered_case(
+    api,
+    integration,
+    touchpoint,
+    agent,
+    root_cause,
+    client,
+    mailoutbox,
+    django_capture_on_commit_callbacks,
+    detractor_rule,
+):
     with django_capture_on_commit_callbacks(execute=True):
-        posted = api(token=integration).post("/api/v1/feedback/", {
-            "touchpoint": "fault-line", "source": "survey", "external_id": "loop-1", "nps": 2,
-            "comment": "The agent was rude and I waited two hours", "customer": {"email": "loop@example.com"},
-        }, format="json")
+        posted = api(token=integration).post(
+            "/api/v1/feedback/",
+            {
+                "touchpoint": "fault-line",
+                "source": "survey",
+                "external_id": "loop-1",
+                "nps": 2,
+                "comment": "The agent was rude and I waited two hours",
+                "customer": {"email": "loop@example.com"},
+            },
+            format="json",
+        )
     assert posted.status_code == 201
     case = Case.objects.get(feedback_id=posted.json()["id"])
     assert case.owner == agent
     mailoutbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
-        page = client.post(f"/cases/{case.pk}/act/resolve/", {"resolve-root_cause": root_cause.pk,
-                                                               "resolve-note": "Apologised, credited a month"})
+        page = client.post(
+            f"/cases/{case.pk}/act/resolve/",
+            {"resolve-root_cause": root_cause.pk, "resolve-note": "Apologised, credited a month"},
+        )
     # The agent's session was not logged in: log in and resolve for real.
     assert page.status_code == 302 and "/accounts/login/" in page["Location"]
     client.force_login(agent)
     with django_capture_on_commit_callbacks(execute=True):
-        client.post(f"/cases/{case.pk}/act/resolve/", {"resolve-root_cause": root_cause.pk,
-                                                        "resolve-note": "Apologised, credited a month"})
+        client.post(
+            f"/cases/{case.pk}/act/resolve/",
+            {"resolve-root_cause": root_cause.pk, "resolve-note": "Apologised, credited a month"},
+        )
     client.logout()
     case.refresh_from_db()
     assert case.status == CaseStatus.AWAITING_FOLLOW_UP
@@ -123,15 +144,17 @@ def test_a_second_resolve_before_the_answer_is_refused(resolved, agent, root_cau
     assert FollowUp.objects.count() == 1 and len(SurveyInvitation.objects.all()) == 1
 
 
-def test_a_customer_still_unhappy_closes_as_not_recovered(resolved, client, mailoutbox,
-                                                          django_capture_on_commit_callbacks):
+def test_a_customer_still_unhappy_closes_as_not_recovered(
+    resolved, client, mailoutbox, django_capture_on_commit_callbacks
+):
     answer(client, link_in(mailoutbox[0]), django_capture_on_commit_callbacks, nps="4", csat="2")
     resolved.refresh_from_db()
     assert (resolved.status, resolved.outcome) == (CaseStatus.CLOSED, CaseOutcome.NOT_RECOVERED)
 
 
-def test_not_recovered_reopens_and_escalates_when_the_setting_says_so(resolved, client, mailoutbox, settings, lead,
-                                                                      django_capture_on_commit_callbacks):
+def test_not_recovered_reopens_and_escalates_when_the_setting_says_so(
+    resolved, client, mailoutbox, settings, lead, django_capture_on_commit_callbacks
+):
     settings.CVX_REOPEN_NOT_RECOVERED = True
     mailoutbox.clear()
     answer(client, link_in_first_invitation(), django_capture_on_commit_callbacks, nps="4")
@@ -160,8 +183,9 @@ def test_no_answer_by_the_expiry_closes_as_no_response_after_one_reminder(resolv
     assert (resolved.status, resolved.outcome) == (CaseStatus.CLOSED, CaseOutcome.NO_RESPONSE)
 
 
-def test_the_contact_cap_stops_a_follow_up_and_says_so(make_case, agent, root_cause, mailoutbox,
-                                                       django_capture_on_commit_callbacks):
+def test_the_contact_cap_stops_a_follow_up_and_says_so(
+    make_case, agent, root_cause, mailoutbox, django_capture_on_commit_callbacks
+):
     ContactRule.objects.update(max_surveys=1, period_days=30)
     first = make_case(customer={"email": "busy@example.com"})
     with django_capture_on_commit_callbacks(execute=True):
@@ -202,10 +226,15 @@ def test_no_ordinary_survey_while_the_customer_has_an_open_case(make_case, touch
 @pytest.mark.parametrize(
     ("original", "answer_scores", "recovered"),
     [
-        ({"nps": 3}, {"nps": 7}, True), ({"nps": 3}, {"nps": 6}, False), ({"nps": 3}, {"nps": None, "csat": 5}, True),
-        ({"nps": None, "csat": 2}, {"csat": 3}, True), ({"nps": None, "csat": 2}, {"csat": 2}, False),
-        ({"nps": 2, "csat": 1}, {"nps": 9, "csat": 2}, False), ({"nps": 2, "csat": 1}, {"nps": 9, "csat": 4}, True),
-        ({"nps": None, "comment": "awful"}, {"nps": 8}, True), ({"nps": 3}, {"nps": None, "csat": None}, False),
+        ({"nps": 3}, {"nps": 7}, True),
+        ({"nps": 3}, {"nps": 6}, False),
+        ({"nps": 3}, {"nps": None, "csat": 5}, True),
+        ({"nps": None, "csat": 2}, {"csat": 3}, True),
+        ({"nps": None, "csat": 2}, {"csat": 2}, False),
+        ({"nps": 2, "csat": 1}, {"nps": 9, "csat": 2}, False),
+        ({"nps": 2, "csat": 1}, {"nps": 9, "csat": 4}, True),
+        ({"nps": None, "comment": "awful"}, {"nps": 8}, True),
+        ({"nps": 3}, {"nps": None, "csat": None}, False),
     ],
 )
 def test_recovery_means_no_longer_detractor_or_dissatisfied(original, answer_scores, recovered):
@@ -217,12 +246,21 @@ def test_recovery_means_no_longer_detractor_or_dissatisfied(original, answer_sco
 
 # --- the follow-up answer's key belongs to the survey ------------------------------------
 
-def test_an_integration_cannot_take_the_follow_up_answers_key(resolved, api, integration, client, mailoutbox,
-                                                              django_capture_on_commit_callbacks):
+
+def test_an_integration_cannot_take_the_follow_up_answers_key(
+    resolved, api, integration, client, mailoutbox, django_capture_on_commit_callbacks
+):
     invitation = SurveyInvitation.objects.get()
-    posted = api(token=integration).post("/api/v1/feedback/", {
-        "touchpoint": "fault-line", "source": "follow_up", "external_id": f"invitation-{invitation.pk}", "nps": 0,
-    }, format="json")
+    posted = api(token=integration).post(
+        "/api/v1/feedback/",
+        {
+            "touchpoint": "fault-line",
+            "source": "follow_up",
+            "external_id": f"invitation-{invitation.pk}",
+            "nps": 0,
+        },
+        format="json",
+    )
     assert posted.status_code == 400 and "source" in posted.json()
     thanks = answer(client, link_in(mailoutbox[0]), django_capture_on_commit_callbacks, nps="9")
     assert thanks.status_code == 200 and b"Thank you" in thanks.content
@@ -232,19 +270,24 @@ def test_an_integration_cannot_take_the_follow_up_answers_key(resolved, api, int
 
 
 def test_a_taken_follow_up_key_is_shown_and_logged_and_the_case_keeps_waiting(
-        resolved, client, mailoutbox, caplog, django_capture_on_commit_callbacks):
+    resolved, client, mailoutbox, caplog, django_capture_on_commit_callbacks
+):
     import logging
 
     invitation = SurveyInvitation.objects.get()
     # Stored under the invitation's key before integrations were refused the source.
-    FeedbackResponse.objects.create(touchpoint=resolved.touchpoint, source="follow_up",
-                                    external_id=f"invitation-{invitation.pk}", nps=0,
-                                    occurred_at=timezone.now(), content_hash="0" * 64)
+    FeedbackResponse.objects.create(
+        touchpoint=resolved.touchpoint,
+        source="follow_up",
+        external_id=f"invitation-{invitation.pk}",
+        nps=0,
+        occurred_at=timezone.now(),
+        content_hash="0" * 64,
+    )
     with caplog.at_level(logging.ERROR, logger="feedback.surveys"):
         page = answer(client, link_in(mailoutbox[0]), django_capture_on_commit_callbacks, nps="9")
     assert page.status_code == 409 and b"could not record your answer" in page.content
-    assert any(r.levelno == logging.ERROR and f"invitation {invitation.pk}" in r.getMessage()
-               for r in caplog.records)
+    assert any(r.levelno == logging.ERROR and f"invitation {invitation.pk}" in r.getMessage() for r in caplog.records)
     resolved.refresh_from_db()
     assert resolved.status == CaseStatus.AWAITING_FOLLOW_UP
     assert not resolved.events.filter(kind=EventKind.FOLLOW_UP_ANSWERED).exists()

@@ -8,7 +8,7 @@ import csv
 import io
 import re
 from collections import Counter, defaultdict
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 import pytest
 from django.utils import timezone
@@ -25,8 +25,7 @@ pytestmark = pytest.mark.django_db
 
 MAP = "/cases/insights/journeys/get-connected/map/"
 TOUCHPOINT = "/cases/insights/touchpoints/fault-line/"
-PAGES = ["/cases/insights/", MAP, "/cases/insights/journeys/get-connected/", TOUCHPOINT,
-         "/cases/insights/root-causes/"]
+PAGES = ["/cases/insights/", MAP, "/cases/insights/journeys/get-connected/", TOUCHPOINT, "/cases/insights/root-causes/"]
 
 
 @pytest.fixture
@@ -34,8 +33,9 @@ def store(stage, team, agent):
     """A second touchpoint of the same journey and team."""
     from journeys.models import Touchpoint
 
-    return Touchpoint.objects.create(stage=stage, name="Store", slug="store", channel="store", team=team,
-                                     default_owner=agent, position=1)
+    return Touchpoint.objects.create(
+        stage=stage, name="Store", slug="store", channel="store", team=team, default_owner=agent, position=1
+    )
 
 
 @pytest.fixture
@@ -55,7 +55,8 @@ def say(detractor_rule):
         assert outcome.status == "created", outcome.errors
         response_route(response_id=outcome.response.pk)
         Case.objects.filter(feedback=outcome.response).update(
-            created_at=outcome.response.occurred_at + timedelta(minutes=1))
+            created_at=outcome.response.occurred_at + timedelta(minutes=1)
+        )
         return outcome.response
 
     return make
@@ -68,11 +69,19 @@ def case_of(response: FeedbackResponse) -> Case:
 def answer_follow_up(say, case: Case, nps: int, **fields) -> None:
     """The customer answers the case's follow-up survey (recorded by routing)."""
     follow = FollowUp.objects.select_related("invitation").get(case=case)
-    say(case.touchpoint.slug, None, invitation=follow.invitation, nps=nps, source="follow_up",
-        customer={"email": follow.invitation.email}, **fields)
+    say(
+        case.touchpoint.slug,
+        None,
+        invitation=follow.invitation,
+        nps=nps,
+        source="follow_up",
+        customer={"email": follow.invitation.email},
+        **fields,
+    )
 
 
 # --- the root-cause Pareto ---------------------------------------------------------
+
 
 @pytest.fixture
 def resolved_cases(make_case, agent, root_cause, store, say, settings):
@@ -83,9 +92,16 @@ def resolved_cases(make_case, agent, root_cause, store, say, settings):
     settings.CVX_REOPEN_NOT_RECOVERED = False
     staff = RootCause.objects.create(name="Attitude of staff")
     billing = RootCause.objects.create(name="Billing")
-    plan = ([(root_cause, "fault-line", 9), (root_cause, "fault-line", 3), (root_cause, "fault-line", None),
-             (root_cause, "store", None)]
-            + [(staff, "fault-line", 10)] * 4 + [(billing, "store", 9), (billing, "fault-line", None)])
+    plan = (
+        [
+            (root_cause, "fault-line", 9),
+            (root_cause, "fault-line", 3),
+            (root_cause, "fault-line", None),
+            (root_cause, "store", None),
+        ]
+        + [(staff, "fault-line", 10)] * 4
+        + [(billing, "store", 9), (billing, "fault-line", None)]
+    )
     now = timezone.now()
     for n, (cause, where, answer) in enumerate(plan):
         case = make_case(touchpoint=where)
@@ -104,8 +120,11 @@ def expected_pareto(cases, since, until) -> list[dict]:
     """The Pareto the slow way: loops over the rows."""
     low = insights.start_of(since)
     high = insights.start_of(until + timedelta(days=1))
-    chosen = [c for c in cases.select_related("root_cause__parent", "touchpoint")
-              if c.resolved_at and low <= c.resolved_at < high and c.root_cause_id]
+    chosen = [
+        c
+        for c in cases.select_related("root_cause__parent", "touchpoint")
+        if c.resolved_at and low <= c.resolved_at < high and c.root_cause_id
+    ]
     by_cause = defaultdict(list)
     for case in chosen:
         by_cause[case.root_cause_id].append(case)
@@ -117,17 +136,24 @@ def expected_pareto(cases, since, until) -> list[dict]:
         answers = [f for c in mine for f in FollowUp.objects.filter(case=c, answer__isnull=False)]
         recovered = sum(1 for f in answers if f.recovered)
         where = Counter(c.touchpoint.slug for c in mine)
-        notes = sorted((c for c in mine if c.outcome == CaseOutcome.RECOVERED and c.resolution_summary),
-                       key=lambda c: (c.resolved_at, c.pk), reverse=True)[:3]
-        rows.append({
-            "root_cause": str(mine[0].root_cause), "cases": len(mine),
-            "share_pct": round(100 * len(mine) / len(chosen), 1),
-            "cumulative_pct": round(100 * running / len(chosen), 1),
-            "answered": len(answers), "recovered": recovered,
-            "recovery_rate": round(100 * recovered / len(answers), 1) if answers else None,
-            "touchpoints": [slug for slug, _ in sorted(where.items(), key=lambda kv: (-kv[1], kv[0]))][:3],
-            "notes": [c.resolution_summary for c in notes],
-        })
+        notes = sorted(
+            (c for c in mine if c.outcome == CaseOutcome.RECOVERED and c.resolution_summary),
+            key=lambda c: (c.resolved_at, c.pk),
+            reverse=True,
+        )[:3]
+        rows.append(
+            {
+                "root_cause": str(mine[0].root_cause),
+                "cases": len(mine),
+                "share_pct": round(100 * len(mine) / len(chosen), 1),
+                "cumulative_pct": round(100 * running / len(chosen), 1),
+                "answered": len(answers),
+                "recovered": recovered,
+                "recovery_rate": round(100 * recovered / len(answers), 1) if answers else None,
+                "touchpoints": [slug for slug, _ in sorted(where.items(), key=lambda kv: (-kv[1], kv[0]))][:3],
+                "notes": [c.resolution_summary for c in notes],
+            }
+        )
     return rows
 
 
@@ -136,10 +162,25 @@ def test_pareto_matches_a_plain_computation(resolved_cases):
     since, until = today - timedelta(days=30), today
     rows = insights.root_cause_pareto(resolved_cases, since, until)
 
-    got = [{**{k: r[k] for k in ("root_cause", "cases", "share_pct", "cumulative_pct", "answered", "recovered",
-                                  "recovery_rate")},
-            "touchpoints": [t["slug"] for t in r["touchpoints"]], "notes": [n["summary"] for n in r["notes"]]}
-           for r in rows]
+    got = [
+        {
+            **{
+                k: r[k]
+                for k in (
+                    "root_cause",
+                    "cases",
+                    "share_pct",
+                    "cumulative_pct",
+                    "answered",
+                    "recovered",
+                    "recovery_rate",
+                )
+            },
+            "touchpoints": [t["slug"] for t in r["touchpoints"]],
+            "notes": [n["summary"] for n in r["notes"]],
+        }
+        for r in rows
+    ]
     assert got == expected_pareto(resolved_cases, since, until)
 
 
@@ -148,11 +189,17 @@ def test_pareto_orders_by_count_then_name_with_cumulative_share(resolved_cases):
     rows = insights.root_cause_pareto(resolved_cases, today - timedelta(days=30), today)
 
     # 4 and 4 tie, broken by name; the case resolved 200 days ago is out.
-    assert [(r["root_cause"], r["cases"]) for r in rows] == [("Attitude of staff", 4), ("Network › Line fault", 4),
-                                                             ("Billing", 2)]
+    assert [(r["root_cause"], r["cases"]) for r in rows] == [
+        ("Attitude of staff", 4),
+        ("Network › Line fault", 4),
+        ("Billing", 2),
+    ]
     assert [r["cumulative_pct"] for r in rows] == [40.0, 80.0, 100.0]
-    assert [(r["answered"], r["recovered"], r["recovery_rate"]) for r in rows] == [(4, 4, 100.0), (2, 1, 50.0),
-                                                                                 (1, 1, 100.0)]
+    assert [(r["answered"], r["recovered"], r["recovery_rate"]) for r in rows] == [
+        (4, 4, 100.0),
+        (2, 1, 50.0),
+        (1, 1, 100.0),
+    ]
     assert [(t["slug"], t["cases"]) for t in rows[1]["touchpoints"]] == [("fault-line", 3), ("store", 1)]
     # Four recovered: the three resolved last are shown, newest first.
     assert [n["summary"] for n in rows[0]["notes"]] == ["Fix number 4", "Fix number 5", "Fix number 6"]
@@ -163,11 +210,11 @@ def test_pareto_period_bounds_are_inclusive_days(resolved_cases):
     long_ago = timezone.localtime(timezone.now() - timedelta(days=200)).date()
     [row] = insights.root_cause_pareto(resolved_cases, long_ago, long_ago)
     assert (row["root_cause"], row["cases"], row["cumulative_pct"]) == ("Network › Line fault", 1, 100.0)
-    assert insights.root_cause_pareto(resolved_cases, long_ago + timedelta(days=1),
-                                      long_ago + timedelta(days=2)) == []
+    assert insights.root_cause_pareto(resolved_cases, long_ago + timedelta(days=1), long_ago + timedelta(days=2)) == []
 
 
 # --- the chain of CX value ---------------------------------------------------------
+
 
 @pytest.fixture
 def value_story(say, agent, root_cause, touchpoint, store, settings):
@@ -196,15 +243,36 @@ def value_story(say, agent, root_cause, touchpoint, store, settings):
 
     resolved("rec1", 9)
     say("store", "rec1", nps=3, occurred_at=at(10))
-    say("store", "rec1", kind="inferred", source="ops", comment="Bought a second line", occurred_at=at(20),
-        metadata={"event": "repeat_purchase"})
+    say(
+        "store",
+        "rec1",
+        kind="inferred",
+        source="ops",
+        comment="Bought a second line",
+        occurred_at=at(20),
+        metadata={"event": "repeat_purchase"},
+    )
     resolved("rec2", 10)
-    say("store", "rec2", kind="inferred", source="ops", comment="Contract ended", occurred_at=at(100),
-        metadata={"event": "churn"})
+    say(
+        "store",
+        "rec2",
+        kind="inferred",
+        source="ops",
+        comment="Contract ended",
+        occurred_at=at(100),
+        metadata={"event": "churn"},
+    )
     resolved("norec", 3)
     say("fault-line", "norec", nps=1, occurred_at=at(30))  # a second case here
-    say("store", "norec", kind="inferred", source="ops", comment="Contract ended", occurred_at=at(40),
-        metadata={"event": "churn"})
+    say(
+        "store",
+        "norec",
+        kind="inferred",
+        source="ops",
+        comment="Contract ended",
+        occurred_at=at(40),
+        metadata={"event": "churn"},
+    )
     noresp = resolved("noresp", None)
     follow_up_sweep(now=FollowUp.objects.get(case=noresp).invitation.expires_at + timedelta(seconds=1))
     resolved("norec2", 2)
@@ -212,8 +280,15 @@ def value_story(say, agent, root_cause, touchpoint, store, settings):
     say("store", "happy", nps=4, occurred_at=at(5))
     say("fault-line", "happy2", nps=8, occurred_at=at(0))
     say("store", "happy2", nps=0, occurred_at=at(-5))  # before their feedback here
-    say("store", "happy2", kind="inferred", source="ops", comment="Bought a router", occurred_at=at(3),
-        metadata={"event": "repeat_purchase"})
+    say(
+        "store",
+        "happy2",
+        kind="inferred",
+        source="ops",
+        comment="Bought a router",
+        occurred_at=at(3),
+        metadata={"event": "repeat_purchase"},
+    )
     say("fault-line", "early", nps=8, occurred_at=at(0))
     store_case = case_of(say("store", "early", csat=1, occurred_at=at(5)))  # before their case here: no repeat
     services.case_resolve(case_id=store_case.pk, actor=agent, root_cause=root_cause, note="Apologised")
@@ -227,8 +302,9 @@ def expected_chain(touchpoint, window_days: int, responses=None) -> dict:
     """The value chain the slow way, from the documented rules."""
     if responses is None:
         responses = FeedbackResponse.objects.all()
-    responses = [r for r in responses.select_related("invitation")
-                 if not (r.invitation and r.invitation.purpose == "follow_up")]
+    responses = [
+        r for r in responses.select_related("invitation") if not (r.invitation and r.invitation.purpose == "follow_up")
+    ]
     has_events = any(r.kind == "inferred" and r.metadata.get("event") in insights.EVENTS for r in responses)
     cases = sorted(Case.objects.all(), key=lambda c: (c.created_at, c.pk))
     anchors = {}
@@ -241,18 +317,24 @@ def expected_chain(touchpoint, window_days: int, responses=None) -> dict:
         end = anchor + timedelta(days=window_days)
         first = next((c for c in cases if c.customer_id == customer and c.touchpoint_id == touchpoint.pk), None)
         outcome = first.outcome if first else "none"
-        cohort = {"none": "no_case", "recovered": "recovered", "not_recovered": "not_recovered",
-                  "no_response": "not_recovered"}.get(outcome)
+        cohort = {
+            "none": "no_case",
+            "recovered": "recovered",
+            "not_recovered": "not_recovered",
+            "no_response": "not_recovered",
+        }.get(outcome)
         if cohort is None:
             undecided += 1
             continue
         mine = [r for r in responses if r.customer_id == customer and anchor < r.occurred_at <= end]
         tally[cohort]["customers"] += 1
         tally[cohort]["later_detractor"] += any(
-            r.nps is not None and r.nps <= 6 and (not first or r.pk != first.feedback_id) for r in mine)
+            r.nps is not None and r.nps <= 6 and (not first or r.pk != first.feedback_id) for r in mine
+        )
         after = first.created_at if first else anchor
-        tally[cohort]["repeat_case"] += any(c.customer_id == customer and c != first and after < c.created_at <= end
-                                            for c in cases)
+        tally[cohort]["repeat_case"] += any(
+            c.customer_id == customer and c != first and after < c.created_at <= end for c in cases
+        )
         for event in insights.EVENTS:
             tally[cohort][event] += any(r.kind == "inferred" and r.metadata.get("event") == event for r in mine)
     signals = ["later_detractor", "repeat_case", *(insights.EVENTS if has_events else ())]
@@ -260,16 +342,26 @@ def expected_chain(touchpoint, window_days: int, responses=None) -> dict:
     def pct(part, whole):
         return round(100 * part / whole, 1) if whole else None
 
-    cohorts = {key: {"customers": t["customers"], **{s: None for e in insights.EVENTS for s in (e, f"{e}_pct")},
-                     **{s: t[s] for s in signals}, **{f"{s}_pct": pct(t[s], t["customers"]) for s in signals}}
-               for key, t in tally.items()}
+    cohorts = {
+        key: {
+            "customers": t["customers"],
+            **{s: None for e in insights.EVENTS for s in (e, f"{e}_pct")},
+            **{s: t[s] for s in signals},
+            **{f"{s}_pct": pct(t[s], t["customers"]) for s in signals},
+        }
+        for key, t in tally.items()
+    }
     return {"customers": len(anchors), "undecided": undecided, "cohorts": cohorts}
 
 
 def chain_as_dicts(chain: dict) -> dict:
-    return {"customers": chain["customers"], "undecided": chain["undecided"],
-            "cohorts": {row["key"]: {k: v for k, v in row.items() if k not in ("key", "label")}
-                        for row in chain["cohorts"]}}
+    return {
+        "customers": chain["customers"],
+        "undecided": chain["undecided"],
+        "cohorts": {
+            row["key"]: {k: v for k, v in row.items() if k not in ("key", "label")} for row in chain["cohorts"]
+        },
+    }
 
 
 def test_value_chain_matches_a_plain_computation(value_story, touchpoint):
@@ -308,6 +400,7 @@ def test_value_chain_window_and_missing_events(value_story, touchpoint):
 
 # --- the journey map and the score series ----------------------------------------------
 
+
 def test_journey_map_cards_scores_trend_and_cases(say, touchpoint, store, journey):
     now = timezone.now()
     first = say("fault-line", "a", nps=2, occurred_at=(now - timedelta(days=3)).isoformat())
@@ -330,16 +423,24 @@ def test_journey_map_cards_scores_trend_and_cases(say, touchpoint, store, journe
     assert (shop["measure"], shop["value"], shop["trend"], shop["heat"]) == ("CSAT %", 100.0, None, "good")
 
 
-@pytest.mark.parametrize(("measure", "value", "band"), [("NPS", 30, "good"), ("NPS", 29.9, "fair"), ("NPS", 0, "fair"),
-                                                       ("NPS", -30, "poor"), ("NPS", -30.1, "bad"),
-                                                       ("CSAT %", 80, "good"), ("CSAT %", 39.9, "bad"),
-                                                       (None, None, "none")])
+@pytest.mark.parametrize(
+    ("measure", "value", "band"),
+    [
+        ("NPS", 30, "good"),
+        ("NPS", 29.9, "fair"),
+        ("NPS", 0, "fair"),
+        ("NPS", -30, "poor"),
+        ("NPS", -30.1, "bad"),
+        ("CSAT %", 80, "good"),
+        ("CSAT %", 39.9, "bad"),
+        (None, None, "none"),
+    ],
+)
 def test_heat_bands(measure, value, band):
     assert insights.heat(measure, value) == band
 
 
 def test_score_series_has_every_period_and_matches_score_metrics(say, touchpoint):
-    from datetime import timezone as dt_timezone
 
     from feedback.analytics import score_metrics
 
@@ -349,7 +450,7 @@ def test_score_series_has_every_period_and_matches_score_metrics(say, touchpoint
     series = insights.score_series(FeedbackResponse.objects.all(), "week")
 
     assert len(series) == 26 and [r["period"].weekday() for r in series] == [0] * 26
-    assert series[-1]["period"] <= now.astimezone(dt_timezone.utc).date() < series[-1]["period"] + timedelta(days=7)
+    assert series[-1]["period"] <= now.astimezone(UTC).date() < series[-1]["period"] + timedelta(days=7)
     assert sum(r["responses"] for r in series) == 4  # the one 400 days ago is out
     assert (series[-1]["responses"], series[-1]["nps"]) == (2, 0.0)
     found = {row["period"]: row for row in score_metrics(FeedbackResponse.objects.all(), period="week")}
@@ -369,15 +470,24 @@ def test_theme_examples_are_the_newest_distinct_comments(say, touchpoint):
     from feedback.themes import Theme
 
     now = timezone.now()
-    for days, comment in [(1, "Terrible billing error again."), (2, "Terrible billing error again."),
-                          (3, "Awful billing error, refund me."), (4, "Horrible billing error, very angry."),
-                          (5, "The engineer was terrible and rude.")]:
+    for days, comment in [
+        (1, "Terrible billing error again."),
+        (2, "Terrible billing error again."),
+        (3, "Awful billing error, refund me."),
+        (4, "Horrible billing error, very angry."),
+        (5, "The engineer was terrible and rude."),
+    ]:
         say("fault-line", None, comment=comment, occurred_at=(now - timedelta(days=days)).isoformat())
     themes = [Theme("billing error", 4), Theme("rude", 1), Theme("refund", 1)]
-    found = {t["phrase"]: [e["comment"] for e in t["examples"]]
-             for t in insights.theme_examples(FeedbackResponse.objects.all(), themes)}
-    assert found == {"billing error": ["Terrible billing error again.", "Awful billing error, refund me."],
-                     "rude": ["The engineer was terrible and rude."], "refund": ["Awful billing error, refund me."]}
+    found = {
+        t["phrase"]: [e["comment"] for e in t["examples"]]
+        for t in insights.theme_examples(FeedbackResponse.objects.all(), themes)
+    }
+    assert found == {
+        "billing error": ["Terrible billing error again.", "Awful billing error, refund me."],
+        "rude": ["The engineer was terrible and rude."],
+        "refund": ["Awful billing error, refund me."],
+    }
 
 
 def test_month_periods_step_back_over_year_ends():
@@ -389,9 +499,14 @@ def test_month_periods_step_back_over_year_ends():
 
 # --- charts ---------------------------------------------------------------------------
 
+
 def test_line_chart_is_accessible_escaped_and_leaves_gaps():
-    svg = line_chart([("w1", 10), ("w2", 20), ("w3", None), ("w4", -5), ("w5", 0), ("<w6>", None)],
-                     y_min=-100, y_max=100, title='NPS <script>"x"</script>')
+    svg = line_chart(
+        [("w1", 10), ("w2", 20), ("w3", None), ("w4", -5), ("w5", 0), ("<w6>", None)],
+        y_min=-100,
+        y_max=100,
+        title='NPS <script>"x"</script>',
+    )
     assert svg.startswith("<svg") and 'role="img"' in svg
     assert re.search(r'<title id="chart-\d+-t">NPS &lt;script&gt;&quot;x&quot;&lt;/script&gt;</title>', svg)
     assert "<script>" not in svg and "&lt;w6&gt;" in svg
@@ -409,6 +524,7 @@ def test_bar_chart_labels_values_and_refuses_bad_colours():
 
 
 # --- pages ------------------------------------------------------------------------------
+
 
 def test_pages_for_managers_only(client, say, touchpoint, agent, lead, cx_admin):
     say("fault-line", "x", nps=3)
@@ -444,18 +560,28 @@ def test_touchpoint_page_escapes_comments_and_draws_charts(client, say, touchpoi
     assert "&lt;script&gt;alert(&quot;pwned&quot;)&lt;/script&gt; Terrible, awful, broken line." in page
     assert "<script>alert" not in page
     titles = re.findall(r'<svg class="chart [^"]+"[^>]*role="img"[^>]*><title id="[^"]+">([^<]+)</title>', page)
-    assert titles[:3] == ["NPS per week, last 26", "CSAT % per week, last 26",
-                          "CES mean (1–7, 7 = least effort) per week, last 26"]
+    assert titles[:3] == [
+        "NPS per week, last 26",
+        "CSAT % per week, last 26",
+        "CES mean (1–7, 7 = least effort) per week, last 26",
+    ]
     assert any(t.startswith("How many answered each NPS score") for t in titles)
     assert "Chain of CX value" in page and "CX-" in page
 
 
-@pytest.mark.parametrize(("url", "query", "message"), [
-    (TOUCHPOINT, {"granularity": "year"}, "Select a valid choice"),
-    (MAP, {"period": "5"}, "Select a valid choice"),
-    ("/cases/insights/root-causes/", {"since": "2026-02-30"}, "Enter a valid date"),
-    ("/cases/insights/root-causes/", {"since": "2026-05-02", "until": "2026-05-01"}, "Must not be before the start"),
-])
+@pytest.mark.parametrize(
+    ("url", "query", "message"),
+    [
+        (TOUCHPOINT, {"granularity": "year"}, "Select a valid choice"),
+        (MAP, {"period": "5"}, "Select a valid choice"),
+        ("/cases/insights/root-causes/", {"since": "2026-02-30"}, "Enter a valid date"),
+        (
+            "/cases/insights/root-causes/",
+            {"since": "2026-05-02", "until": "2026-05-01"},
+            "Must not be before the start",
+        ),
+    ],
+)
 def test_bad_query_gets_a_message_and_the_default_view(client, touchpoint, lead, url, query, message):
     client.force_login(lead)
     response = client.get(url, {**query, "download": "csv"})
@@ -483,11 +609,22 @@ def test_root_cause_page_and_csv(client, resolved_cases, lead):
     assert "50.0%" in page and "Fix number 4" in page
     response = client.get("/cases/insights/root-causes/", {"download": "csv"})
     rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
-    assert rows[0] == ["root_cause", "cases", "share_pct", "cumulative_pct", "answered", "recovered",
-                       "recovery_rate", "touchpoints", "recovered_notes"]
-    assert [r[:4] for r in rows[1:]] == [["Attitude of staff", "4", "40.0", "40.0"],
-                                         ["Network › Line fault", "4", "40.0", "80.0"],
-                                         ["Billing", "2", "20.0", "100.0"]]
+    assert rows[0] == [
+        "root_cause",
+        "cases",
+        "share_pct",
+        "cumulative_pct",
+        "answered",
+        "recovered",
+        "recovery_rate",
+        "touchpoints",
+        "recovered_notes",
+    ]
+    assert [r[:4] for r in rows[1:]] == [
+        ["Attitude of staff", "4", "40.0", "40.0"],
+        ["Network › Line fault", "4", "40.0", "80.0"],
+        ["Billing", "2", "20.0", "100.0"],
+    ]
     assert rows[2][7] == "Fault line (3); Store (1)"
 
 

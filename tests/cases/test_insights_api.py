@@ -26,7 +26,9 @@ def test_pareto_over_the_api_equals_the_page_figures(api, lead, resolved_cases):
     assert response.status_code == 200
     rows = response.json()
     assert [(r["root_cause"], r["cases"], r["cumulative_pct"]) for r in rows] == [
-        ("Network › Line fault", 2, 66.7), ("Network › Billing", 1, 100.0)]
+        ("Network › Line fault", 2, 66.7),
+        ("Network › Billing", 1, 100.0),
+    ]
     assert rows == root_cause_pareto(resolved_cases, None, None)
 
 

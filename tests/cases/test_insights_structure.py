@@ -64,18 +64,26 @@ def reachable(start: str) -> set[str]:
 
 
 def test_the_modules_are_found():
-    assert {"cases.insights.views", "cases.insights.api", "cases.insights.queries", "feedback.selectors",
-            "feedback.summaries"} <= MODULES.keys()
+    assert {
+        "cases.insights.views",
+        "cases.insights.api",
+        "cases.insights.queries",
+        "feedback.selectors",
+        "feedback.summaries",
+    } <= MODULES.keys()
     assert "cases.insights.queries" in reachable("cases.insights.views")
     assert "cases.insights.queries" in reachable("cases.insights.api")
 
 
-@pytest.mark.parametrize("page_or_api, sibling", [
-    ("cases.insights.views", "cases.insights.api"),
-    ("cases.insights.api", "cases.insights.views"),
-    ("cases.insights.views", "cases.api.views"),
-    ("cases.insights.api", "cases.views"),
-])
+@pytest.mark.parametrize(
+    "page_or_api, sibling",
+    [
+        ("cases.insights.views", "cases.insights.api"),
+        ("cases.insights.api", "cases.insights.views"),
+        ("cases.insights.views", "cases.api.views"),
+        ("cases.insights.api", "cases.views"),
+    ],
+)
 def test_pages_and_api_never_import_each_other(page_or_api, sibling):
     assert sibling not in reachable(page_or_api)
 
@@ -83,8 +91,13 @@ def test_pages_and_api_never_import_each_other(page_or_api, sibling):
 @pytest.mark.parametrize("app", ["journeys", "feedback"])
 def test_lower_apps_never_import_cases(app):
     higher = {"journeys": ("feedback", "cases"), "feedback": ("cases",)}[app]
-    wrong = [f"{module}:{line} imports {base}" for module in MODULES if module.split(".")[0] == app
-             for base, _names, line in imports_of(module) if base.split(".")[0] in higher]
+    wrong = [
+        f"{module}:{line} imports {base}"
+        for module in MODULES
+        if module.split(".")[0] == app
+        for base, _names, line in imports_of(module)
+        if base.split(".")[0] in higher
+    ]
     assert wrong == []
 
 
@@ -94,8 +107,11 @@ def test_no_module_imports_another_modules_underscore_names():
         for base, names, line in imports_of(module):
             if base.split(".")[0] not in APPS:
                 continue  # a library's private name is its own business
-            wrong += [f"{module}:{line} imports {base}.{name}" for name in names
-                      if name.startswith("_") and not name.startswith("__")]
+            wrong += [
+                f"{module}:{line} imports {base}.{name}"
+                for name in names
+                if name.startswith("_") and not name.startswith("__")
+            ]
     assert wrong == []
 
 
@@ -106,12 +122,28 @@ def test_no_module_reaches_into_an_imported_modules_underscore_names():
         aliases = {}
         for node in ast.walk(tree):
             if isinstance(node, ast.Import):
-                aliases.update({alias.asname or alias.name.split(".")[0]: alias.name for alias in node.names
-                                if alias.name.split(".")[0] in APPS})
+                aliases.update(
+                    {
+                        alias.asname or alias.name.split(".")[0]: alias.name
+                        for alias in node.names
+                        if alias.name.split(".")[0] in APPS
+                    }
+                )
             elif isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] in APPS:
-                aliases.update({alias.asname or alias.name: f"{node.module}.{alias.name}" for alias in node.names
-                                if f"{node.module}.{alias.name}" in MODULES})
-        wrong += [f"{module}:{node.lineno} uses {aliases[node.value.id]}.{node.attr}" for node in ast.walk(tree)
-                  if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
-                  and node.value.id in aliases and node.attr.startswith("_") and not node.attr.startswith("__")]
+                aliases.update(
+                    {
+                        alias.asname or alias.name: f"{node.module}.{alias.name}"
+                        for alias in node.names
+                        if f"{node.module}.{alias.name}" in MODULES
+                    }
+                )
+        wrong += [
+            f"{module}:{node.lineno} uses {aliases[node.value.id]}.{node.attr}"
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Attribute)
+            and isinstance(node.value, ast.Name)
+            and node.value.id in aliases
+            and node.attr.startswith("_")
+            and not node.attr.startswith("__")
+        ]
     assert wrong == []

@@ -27,8 +27,9 @@ def mixed_cases(make_case, agent, lead, root_cause, other_team, stage, django_ca
 
     other_owner = get_user_model().objects.create_user("store_agent")
     other_team.members.add(other_owner)
-    Touchpoint.objects.create(stage=stage, name="Store", slug="store", channel="store", team=other_team,
-                              default_owner=other_owner)
+    Touchpoint.objects.create(
+        stage=stage, name="Store", slug="store", channel="store", team=other_team, default_owner=other_owner
+    )
     rnd, now = random.Random(5), timezone.now()
     for n in range(12):
         store = n % 3 == 0
@@ -41,7 +42,8 @@ def mixed_cases(make_case, agent, lead, root_cause, other_team, stage, django_ca
         created = now - timedelta(hours=rnd.randint(30, 90))
         Case.objects.filter(pk=case.pk).update(
             created_at=created,
-            first_contact_at=None if case.first_contact_at is None and not Case.objects.get(pk=case.pk).first_contact_at
+            first_contact_at=None
+            if case.first_contact_at is None and not Case.objects.get(pk=case.pk).first_contact_at
             else created + timedelta(minutes=rnd.randint(10, 600)),
             resolved_at=None if n % 4 == 3 else created + timedelta(minutes=rnd.randint(700, 2000)),
             first_contact_breached_at=created + timedelta(hours=5) if n % 5 == 0 else None,
@@ -49,10 +51,16 @@ def mixed_cases(make_case, agent, lead, root_cause, other_team, stage, django_ca
     for follow in FollowUp.objects.select_related("invitation", "case__customer").order_by("pk")[:6]:
         nps = rnd.randint(0, 10)
         with django_capture_on_commit_callbacks(execute=True):
-            feedback_ingest(item={"touchpoint": "fault-line", "source": "follow_up",
-                                  "external_id": f"inv-{follow.invitation_id}", "nps": nps,
-                                  "customer": {"email": follow.invitation.email}},
-                            invitation=follow.invitation)
+            feedback_ingest(
+                item={
+                    "touchpoint": "fault-line",
+                    "source": "follow_up",
+                    "external_id": f"inv-{follow.invitation_id}",
+                    "nps": nps,
+                    "customer": {"email": follow.invitation.email},
+                },
+                invitation=follow.invitation,
+            )
     return Case.objects.all()
 
 
@@ -71,11 +79,14 @@ def expected_for(cases: list[Case]) -> dict:
         return round(100.0 * a / b, 1) if b else None
 
     return {
-        "cases": len(cases), "resolved": len(resolved),
-        "sla_met_pct": pct(sum(1 for c in resolved if not c.first_contact_breached_at
-                               and not c.resolution_breached_at), len(resolved)),
+        "cases": len(cases),
+        "resolved": len(resolved),
+        "sla_met_pct": pct(
+            sum(1 for c in resolved if not c.first_contact_breached_at and not c.resolution_breached_at), len(resolved)
+        ),
         "first_contact_resolution_pct": pct(sum(1 for c in resolved if c.contact_count == 1), len(resolved)),
-        "followed_up": len({f.case_id for f in follow_ups}), "responded": len({f.case_id for f in answered}),
+        "followed_up": len({f.case_id for f in follow_ups}),
+        "responded": len({f.case_id for f in answered}),
         "recovered": len({f.case_id for f in answered if f.recovered}),
         "first_contact_median_h": round(percentile(contact, 0.5), 2) if contact else None,
         "first_contact_p90_h": round(percentile(contact, 0.9), 2) if contact else None,
@@ -119,15 +130,22 @@ def test_every_grouping_covers_every_case(mixed_cases, group_by):
 def test_metrics_api_groups_and_scopes(api, mixed_cases, agent, lead, outsider, integration):
     data = api(lead).get("/api/v1/metrics/", {"group_by": "team"}).json()
     assert [r["group"] for r in data["loop"]] == ["care"]  # the lead sees their team only
-    assert {r["group"] for r in api(token=integration).get("/api/v1/metrics/", {"group_by": "team"}).json()["loop"]} \
-        == {"care", "stores"}
+    assert {
+        r["group"] for r in api(token=integration).get("/api/v1/metrics/", {"group_by": "team"}).json()["loop"]
+    } == {"care", "stores"}
     assert api(outsider).get("/api/v1/metrics/").json()["loop"][0]["cases"] == 0
     assert api().get("/api/v1/metrics/").status_code == 401
 
 
-@pytest.mark.parametrize(("query", "field"), [({"group_by": "planet"}, "group_by"), ({"period": "year"}, "period"),
-                                              ({"since": "2026-02-30"}, "since"),
-                                              ({"since": "2026-05-02", "until": "2026-05-01"}, "until")])
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ({"group_by": "planet"}, "group_by"),
+        ({"period": "year"}, "period"),
+        ({"since": "2026-02-30"}, "since"),
+        ({"since": "2026-05-02", "until": "2026-05-01"}, "until"),
+    ],
+)
 def test_metrics_api_names_bad_parameters(api, lead, query, field):
     response = api(lead).get("/api/v1/metrics/", query)
     assert response.status_code == 400 and field in response.json()

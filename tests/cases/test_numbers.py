@@ -13,10 +13,17 @@ from cases.numbers import case_number, parse_case_number
 from cvx_site.inputs import MAX_ID
 
 
-@pytest.mark.parametrize(("case_id", "number"), [
-    (1, "CX-000001"), (42, "CX-000042"), (999_999, "CX-999999"), (1_000_000, "CX-1000000"),
-    (MAX_ID, f"CX-{MAX_ID}"), (None, "CX-new"),
-])
+@pytest.mark.parametrize(
+    ("case_id", "number"),
+    [
+        (1, "CX-000001"),
+        (42, "CX-000042"),
+        (999_999, "CX-999999"),
+        (1_000_000, "CX-1000000"),
+        (MAX_ID, f"CX-{MAX_ID}"),
+        (None, "CX-new"),
+    ],
+)
 def test_case_number_pads_to_six_digits_and_grows_past_them(case_id, number):
     assert case_number(case_id) == number
 
@@ -26,12 +33,38 @@ def test_parse_case_number_reads_what_people_type(text):
     assert parse_case_number(text) == 42
 
 
-@pytest.mark.parametrize("text", [
-    "", "   ", "CX-", "CX-0", "0", "CX-000000", "-1", "CX--1", "+42", "CX-4 2", "CX 42", "CX42", "CX-42x", "42.0",
-    "1e3", "CX-²", "CX-٤٢", "４２", "CX-new", "XC-42", "CX-CX-42",
-    str(MAX_ID + 1), "CX-" + "9" * 25, "9" * 5000,
-    None, 42, b"CX-42",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "   ",
+        "CX-",
+        "CX-0",
+        "0",
+        "CX-000000",
+        "-1",
+        "CX--1",
+        "+42",
+        "CX-4 2",
+        "CX 42",
+        "CX42",
+        "CX-42x",
+        "42.0",
+        "1e3",
+        "CX-²",
+        "CX-٤٢",
+        "４２",
+        "CX-new",
+        "XC-42",
+        "CX-CX-42",
+        str(MAX_ID + 1),
+        "CX-" + "9" * 25,
+        "9" * 5000,
+        None,
+        42,
+        b"CX-42",
+    ],
+)
 def test_parse_case_number_refuses_anything_else(text):
     assert parse_case_number(text) is None
 

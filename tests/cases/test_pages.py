@@ -6,7 +6,6 @@ import csv
 import io
 
 import pytest
-from django.urls import reverse
 
 from cases.choices import CaseStatus, EventKind
 from cases.models import Case, CaseEvent
@@ -20,20 +19,37 @@ def as_role(client, request):
     def login(role: str):
         client.force_login(request.getfixturevalue(role))
         return client
+
     return login
 
 
-@pytest.mark.parametrize("url", ["/cases/queue/mine/", "/cases/queue/team/", "/cases/queue/all/", "/cases/audit/",
-                                 "/cases/audit/export.csv", "/cases/audit/verify/", "/cases/"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/cases/queue/mine/",
+        "/cases/queue/team/",
+        "/cases/queue/all/",
+        "/cases/audit/",
+        "/cases/audit/export.csv",
+        "/cases/audit/verify/",
+        "/cases/",
+    ],
+)
 def test_anonymous_is_sent_to_login(client, url):
     response = client.get(url)
     assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
 
 
-@pytest.mark.parametrize(("role", "mine", "team_queue", "all_cases", "audit"), [
-    ("agent", 200, 200, 403, 403), ("other_agent", 200, 200, 403, 403), ("outsider", 200, 200, 403, 403),
-    ("lead", 200, 200, 200, 200), ("cx_admin", 200, 200, 200, 200),
-])
+@pytest.mark.parametrize(
+    ("role", "mine", "team_queue", "all_cases", "audit"),
+    [
+        ("agent", 200, 200, 403, 403),
+        ("other_agent", 200, 200, 403, 403),
+        ("outsider", 200, 200, 403, 403),
+        ("lead", 200, 200, 200, 200),
+        ("cx_admin", 200, 200, 200, 200),
+    ],
+)
 def test_page_access_by_role(as_role, make_case, role, mine, team_queue, all_cases, audit):
     make_case()
     client = as_role(role)
@@ -45,8 +61,9 @@ def test_page_access_by_role(as_role, make_case, role, mine, team_queue, all_cas
     assert client.get("/cases/audit/verify/").status_code == audit
 
 
-@pytest.mark.parametrize(("role", "status"), [("agent", 200), ("lead", 200), ("cx_admin", 200),
-                                              ("other_agent", 404), ("outsider", 404)])
+@pytest.mark.parametrize(
+    ("role", "status"), [("agent", 200), ("lead", 200), ("cx_admin", 200), ("other_agent", 404), ("outsider", 404)]
+)
 def test_case_page_access_by_role(as_role, make_case, role, status):
     case = make_case(comment="The router died on Sunday")
     response = as_role(role).get(f"/cases/{case.pk}/")
@@ -55,8 +72,7 @@ def test_case_page_access_by_role(as_role, make_case, role, status):
 
 
 def test_login_lands_on_my_queue(client, agent):
-    response = client.post("/accounts/login/", {"username": "agent", "password": "a-Long-test-passw0rd"},
-                           follow=True)
+    response = client.post("/accounts/login/", {"username": "agent", "password": "a-Long-test-passw0rd"}, follow=True)
     assert response.redirect_chain[-1][0] == "/cases/queue/mine/"
     assert b"My queue" in response.content
 
@@ -113,8 +129,9 @@ def test_case_page_offers_only_allowed_actions(as_role, make_case):
 
 def test_acting_from_the_page_calls_the_service(as_role, make_case):
     case = make_case()
-    response = as_role("agent").post(f"/cases/{case.pk}/act/log_contact/",
-                                     {"log_contact-channel": "phone", "log_contact-note": "Refund agreed"})
+    response = as_role("agent").post(
+        f"/cases/{case.pk}/act/log_contact/", {"log_contact-channel": "phone", "log_contact-note": "Refund agreed"}
+    )
     assert response.status_code == 302
     event = CaseEvent.objects.filter(case=case).order_by("-seq").first()
     assert (event.kind, event.note, event.data) == (EventKind.CONTACTED, "Refund agreed", {"channel": "phone"})

@@ -5,7 +5,7 @@ write (PostgreSQL) leaves the audit trail the two ORM saves leave."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone as dt_timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.db import connection, transaction
@@ -38,6 +38,7 @@ def row_of_team(team: Team) -> dict:
 
 
 # --- the locking query -----------------------------------------------------------
+
 
 def test_the_locking_query_gives_what_the_orm_query_gives(make_case, team, other_team, caller):
     name, user = caller
@@ -77,7 +78,11 @@ def test_the_locking_query_loads_the_team(make_case, agent, django_assert_num_qu
         locked, _ = lock_case(team.cases.get().pk, agent)
     with django_assert_num_queries(0):
         assert (locked.team.pk, locked.team.name, locked.team.lead_id, locked.team.active) == (
-            team.pk, team.name, team.lead_id, True)
+            team.pk,
+            team.name,
+            team.lead_id,
+            True,
+        )
 
 
 def test_a_team_lead_who_is_not_a_member_may_act(make_case, lead_only):
@@ -87,8 +92,10 @@ def test_a_team_lead_who_is_not_a_member_may_act(make_case, lead_only):
 
 # --- round trips -----------------------------------------------------------------------
 
-def test_a_note_is_one_lock_and_one_write_on_postgresql_and_three_statements_elsewhere(make_case, agent,
-                                                                                       django_user_model):
+
+def test_a_note_is_one_lock_and_one_write_on_postgresql_and_three_statements_elsewhere(
+    make_case, agent, django_user_model
+):
     case = make_case()
     actor = django_user_model.objects.get(pk=agent.pk)
     # As a request has it: the view's own visibility check has read the
@@ -115,13 +122,21 @@ def test_a_note_updates_only_the_head_and_the_time(make_case, agent):
 
 # --- the one-statement write stores what the ORM would ---------------------------------
 
+
 def test_the_written_event_is_the_stored_one(make_case, agent):
     case = make_case()
     with transaction.atomic():
         locked, _ = lock_case(case.pk, agent)
-        event = record(locked, kind=EventKind.ESCALATED, actor=agent, now=datetime.now(dt_timezone.utc),
-                       note="Escalated", data={"why": "angry", "at": datetime(2025, 1, 2, tzinfo=dt_timezone.utc)},
-                       status="escalated", priority="high")
+        event = record(
+            locked,
+            kind=EventKind.ESCALATED,
+            actor=agent,
+            now=datetime.now(UTC),
+            note="Escalated",
+            data={"why": "angry", "at": datetime(2025, 1, 2, tzinfo=UTC)},
+            status="escalated",
+            priority="high",
+        )
     stored = CaseEvent.objects.get(pk=event.pk)
     fields = [f.attname for f in CaseEvent._meta.concrete_fields]
     assert {f: getattr(stored, f) for f in fields} == {f: getattr(event, f) for f in fields}
@@ -147,7 +162,7 @@ def _life_of_a_case(case_id, agent, lead, root_cause):
 def test_one_statement_and_orm_writes_leave_the_same_trail(make_case, agent, lead, root_cause, monkeypatch):
     # Both cases are made and worked at the same (frozen, then stepped) time,
     # so their events differ only in the case they belong to.
-    clock = iter(datetime(2025, 3, 1, 9, tzinfo=dt_timezone.utc) + timedelta(seconds=s) for s in range(10**6))
+    clock = iter(datetime(2025, 3, 1, 9, tzinfo=UTC) + timedelta(seconds=s) for s in range(10**6))
     start = next(clock)
     monkeypatch.setattr("django.utils.timezone.now", lambda: start)
     one_statement, orm = make_case(), make_case()
@@ -163,9 +178,10 @@ def test_one_statement_and_orm_writes_leave_the_same_trail(make_case, agent, lea
         assert verify_case(case) == []
         # From the first action on (routing wrote the first two events), with
         # the one id that differs, the follow-up survey's invitation, left out.
-        trails[case.pk] = [(e.seq, e.kind, e.actor_id, e.at, e.changes, e.note,
-                            {k: v for k, v in e.data.items() if k != "invitation"})
-                           for e in CaseEvent.objects.filter(case=case, seq__gt=2).order_by("seq")]
+        trails[case.pk] = [
+            (e.seq, e.kind, e.actor_id, e.at, e.changes, e.note, {k: v for k, v in e.data.items() if k != "invitation"})
+            for e in CaseEvent.objects.filter(case=case, seq__gt=2).order_by("seq")
+        ]
     assert trails[one_statement.pk] == trails[orm.pk]
     assert len(trails[orm.pk]) == 9  # eight actions and the follow-up survey
     kept = [*TRACKED, "updated_at", "audit_seq"]

@@ -51,10 +51,17 @@ def _queries(client, url, params=None) -> int:
     return len(ctx.captured_queries)
 
 
-@pytest.mark.parametrize(("role", "url"), [
-    ("agent", "/cases/queue/mine/"), ("lead", "/cases/queue/team/"), ("lead", "/cases/queue/all/"),
-    ("cx_admin", "/cases/queue/all/"), ("agent", API), ("lead", API),
-])
+@pytest.mark.parametrize(
+    ("role", "url"),
+    [
+        ("agent", "/cases/queue/mine/"),
+        ("lead", "/cases/queue/team/"),
+        ("lead", "/cases/queue/all/"),
+        ("cx_admin", "/cases/queue/all/"),
+        ("agent", API),
+        ("lead", API),
+    ],
+)
 def test_queries_do_not_grow_with_the_rows_shown(client, make_case, request, role, url):
     client.force_login(request.getfixturevalue(role))
     make_case(), make_case(owner=None)
@@ -72,7 +79,7 @@ def test_queue_rows_show_status_sla_owner_and_selection(client, make_case, lead)
     Case.objects.filter(pk=later.pk).update(due_at=now + timedelta(days=2))
     client.force_login(lead)
     body = client.get("/cases/queue/all/").content.decode()
-    rows = {case.number: body[body.index(case.number):].split("</tr>")[0] for case in (overdue, soon, later)}
+    rows = {case.number: body[body.index(case.number) :].split("</tr>")[0] for case in (overdue, soon, later)}
     assert 'class="badge sla-breached">SLA breached' in rows[overdue.number]
     assert 'class="badge sla-soon">Due soon' in rows[soon.number] and "— unassigned" in rows[soon.number]
     assert "sla-" not in rows[later.number] and "agent" in rows[later.number]

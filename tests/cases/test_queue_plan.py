@@ -27,20 +27,30 @@ def fill(touchpoint, agent) -> None:
     directly, since only their shape matters to the planner."""
     team, now = touchpoint.team, timezone.now()
     colleagues = get_user_model().objects.bulk_create(
-        get_user_model()(username=f"member{i}", password="!") for i in range(OWNERS - 1))
+        get_user_model()(username=f"member{i}", password="!") for i in range(OWNERS - 1)
+    )
     team.members.add(*colleagues)
     owners = [agent, *colleagues]
     responses = FeedbackResponse.objects.bulk_create(
         FeedbackResponse(touchpoint=touchpoint, source="plan", external_id=f"plan-{i}", occurred_at=now, nps=3)
-        for i in range(CASES))
+        for i in range(CASES)
+    )
     # Seven, prime to OWNERS, so every owner gets every status.
     statuses = [CaseStatus.NEW, CaseStatus.CONTACTED, *[CaseStatus.CLOSED] * 4, CaseStatus.CANCELLED]
     Case.objects.bulk_create(
-        Case(feedback=response, touchpoint=touchpoint, journey=touchpoint.stage.journey, team=team,
-             owner=owners[i % OWNERS], status=statuses[i % len(statuses)],
-             first_contact_due=now + timedelta(minutes=i), resolve_due=now + timedelta(hours=24, minutes=i),
-             due_at=now + timedelta(minutes=i))
-        for i, response in enumerate(responses))
+        Case(
+            feedback=response,
+            touchpoint=touchpoint,
+            journey=touchpoint.stage.journey,
+            team=team,
+            owner=owners[i % OWNERS],
+            status=statuses[i % len(statuses)],
+            first_contact_due=now + timedelta(minutes=i),
+            resolve_due=now + timedelta(hours=24, minutes=i),
+            due_at=now + timedelta(minutes=i),
+        )
+        for i, response in enumerate(responses)
+    )
     with connection.cursor() as cursor:  # ANALYZE, as the tables' owner (tests/conftest.py)
         cursor.execute("SELECT cvx_test_analyze('cases_case')")
         cursor.execute("SELECT cvx_test_analyze('feedback_feedbackresponse')")

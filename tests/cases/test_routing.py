@@ -19,8 +19,14 @@ pytestmark = pytest.mark.django_db
 
 
 def ingest(n: int = 1, **overrides) -> FeedbackResponse:
-    item = {"touchpoint": "fault-line", "source": "survey", "external_id": f"route-{n}", "nps": 2,
-            "comment": "Waited all day", "customer": {"email": f"c{n}@example.com"}}
+    item = {
+        "touchpoint": "fault-line",
+        "source": "survey",
+        "external_id": f"route-{n}",
+        "nps": 2,
+        "comment": "Waited all day",
+        "customer": {"email": f"c{n}@example.com"},
+    }
     item.update(overrides)
     outcome = feedback_ingest(item=item)
     assert outcome.status == "created", outcome.errors
@@ -90,8 +96,9 @@ def test_after_the_case_closes_new_feedback_opens_a_new_case(detractor_rule, tou
 
 
 def test_first_active_matching_rule_wins(detractor_rule, touchpoint):
-    urgent = RoutingRule.objects.create(name="Cancel risk", position=0, keywords="cancel, lawyer",
-                                        priority=Priority.URGENT)
+    urgent = RoutingRule.objects.create(
+        name="Cancel risk", position=0, keywords="cancel, lawyer", priority=Priority.URGENT
+    )
     RoutingRule.objects.create(name="Inactive", position=0, active=False, nps_at_most=10)
     response_route(response_id=ingest(comment="I will CANCEL my contract").pk)
     assert Case.objects.get().rule == urgent and Case.objects.get().priority == Priority.URGENT
@@ -143,8 +150,14 @@ def test_journey_and_touchpoint_filters(touchpoint, journey):
 
 
 def test_rule_team_and_sla_hours_override_the_touchpoints(touchpoint, other_team, other_agent):
-    RoutingRule.objects.create(name="r", nps_at_most=6, team=other_team, strategy=AssignmentStrategy.LEAST_LOADED,
-                               first_contact_sla_hours=1, resolution_sla_hours=2)
+    RoutingRule.objects.create(
+        name="r",
+        nps_at_most=6,
+        team=other_team,
+        strategy=AssignmentStrategy.LEAST_LOADED,
+        first_contact_sla_hours=1,
+        resolution_sla_hours=2,
+    )
     response = ingest()
     response_route(response_id=response.pk)
     case = Case.objects.get()

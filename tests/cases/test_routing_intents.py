@@ -23,8 +23,14 @@ _numbers = itertools.count(1)
 
 def ingest(**fields):
     n = next(_numbers)
-    item = {"touchpoint": "fault-line", "source": "social", "kind": "indirect", "external_id": f"intent-{n}",
-            "customer": {"email": f"intent-{n}@example.com"}, **fields}
+    item = {
+        "touchpoint": "fault-line",
+        "source": "social",
+        "kind": "indirect",
+        "external_id": f"intent-{n}",
+        "customer": {"email": f"intent-{n}@example.com"},
+        **fields,
+    }
     outcome = feedback_ingest(item=item)
     assert outcome.status == "created", outcome.errors
     return outcome.response
@@ -73,8 +79,9 @@ def test_ces_at_most_routes_high_effort_a_low_score(touchpoint, ces, expected):
 
 
 def test_the_team_lead_strategy_gives_the_case_to_the_lead(touchpoint, lead):
-    RoutingRule.objects.create(name="Compliance", intents_any=["compliance_risk"],
-                               strategy=AssignmentStrategy.TEAM_LEAD)
+    RoutingRule.objects.create(
+        name="Compliance", intents_any=["compliance_risk"], strategy=AssignmentStrategy.TEAM_LEAD
+    )
     response_route(response_id=ingest(comment="I am reporting you to the regulator").pk)
     assert Case.objects.get().owner == lead
 
@@ -82,8 +89,9 @@ def test_the_team_lead_strategy_gives_the_case_to_the_lead(touchpoint, lead):
 def test_the_team_lead_strategy_leaves_the_case_in_the_queue_without_an_active_lead(touchpoint, lead):
     lead.is_active = False
     lead.save()
-    RoutingRule.objects.create(name="Compliance", intents_any=["compliance_risk"],
-                               strategy=AssignmentStrategy.TEAM_LEAD)
+    RoutingRule.objects.create(
+        name="Compliance", intents_any=["compliance_risk"], strategy=AssignmentStrategy.TEAM_LEAD
+    )
     response_route(response_id=ingest(comment="I am reporting you to the regulator").pk)
     assert Case.objects.get().owner is None
 

@@ -27,8 +27,7 @@ _numbers = itertools.count(1)
 
 def ingest(customer: str | None = None, **fields) -> FeedbackResponse:
     """A response at "fault-line", not routed (its routing task waits for a commit that never comes)."""
-    item = {"touchpoint": "fault-line", "source": "survey", "external_id": f"preview-{next(_numbers)}",
-            **fields}
+    item = {"touchpoint": "fault-line", "source": "survey", "external_id": f"preview-{next(_numbers)}", **fields}
     if customer:
         item["customer"] = {"email": f"{customer}@example.com"}
     outcome = feedback_ingest(item=item)
@@ -74,8 +73,11 @@ def test_the_preview_matches_what_live_routing_then_does(rules):
     responses_route_pending()
     opened = Case.objects.filter(rule=detractors).exclude(feedback=earlier).values_list("feedback_id", flat=True)
     assert set(opened) == set(preview.opened)
-    assert set(RoutedResponse.objects.filter(rule=detractors, outcome=RoutingOutcome.ATTACHED)
-               .values_list("response_id", flat=True)) == set(preview.attached)
+    assert set(
+        RoutedResponse.objects.filter(rule=detractors, outcome=RoutingOutcome.ATTACHED).values_list(
+            "response_id", flat=True
+        )
+    ) == set(preview.attached)
     assert RoutedResponse.objects.get(response=taken).rule == churn
     assert Case.objects.get(feedback=text_only).rule == complaints
 
@@ -148,7 +150,9 @@ def test_the_preview_page_shows_counts_and_linked_examples(client, cx_admin, rul
     preview = response.context["preview"]
     assert (preview.days, preview.matched, preview.opened) == (30, 2, [opened.pk])
     assert [(e.response.pk, e.outcome, e.taken_by) for e in preview.examples] == [
-        (opened.pk, OPENS, ""), (taken.pk, TAKEN, "Churn")]
+        (opened.pk, OPENS, ""),
+        (taken.pk, TAKEN, "Churn"),
+    ]
     page = response.content.decode()
     assert reverse("admin:feedback_feedbackresponse_change", args=[opened.pk]) in page
     assert "Read all 2 responses received in the window" in page

@@ -14,8 +14,9 @@ from cases.models import Notification
 pytestmark = pytest.mark.django_db
 
 
-def test_first_contact_breach_is_marked_once_escalated_and_recorded(make_case, lead, mailoutbox,
-                                                                    django_capture_on_commit_callbacks):
+def test_first_contact_breach_is_marked_once_escalated_and_recorded(
+    make_case, lead, mailoutbox, django_capture_on_commit_callbacks
+):
     case = make_case()
     later = case.first_contact_due + timedelta(minutes=1)
     with django_capture_on_commit_callbacks(execute=True):

@@ -5,7 +5,7 @@ label and parameters from it."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone as dt_timezone
+from datetime import UTC, datetime
 
 import pytest
 from django.db import transaction
@@ -21,15 +21,17 @@ from cvx_site.errors import Conflict, InvalidInput
 
 pytestmark = pytest.mark.django_db
 
-NOW = datetime(2026, 5, 1, 12, tzinfo=dt_timezone.utc)
+NOW = datetime(2026, 5, 1, 12, tzinfo=UTC)
 BEFORE = (policy.NO_CASE, *CaseStatus.values)  # NO_CASE: the case's first event
 
 
 def listed(kind: str, by: str, before, after) -> bool:
     """Whether some transition of the table records `kind` by `by` from
     `before`, leaving the case in `after`."""
-    return any(t.kind == kind and t.by == by and before in t.sources and after in (before, t.target)
-               for t in policy.TRANSITIONS.values())
+    return any(
+        t.kind == kind and t.by == by and before in t.sources and after in (before, t.target)
+        for t in policy.TRANSITIONS.values()
+    )
 
 
 def _attempt(case_id: int, kind: str, actor, before, after, *, put_in_state: bool = False) -> None:
@@ -110,6 +112,7 @@ def test_people_and_the_system_are_separate_rows_of_the_table(make_case, agent):
 
 # --- people's actions take their labels and parameters from the table ---------------
 
+
 def test_every_action_has_its_service():
     assert tuple(transitions._SERVICES) == policy.ACTIONS
 
@@ -119,7 +122,8 @@ def test_the_action_form_has_the_tables_parameters(make_case, action):
     form = ActionForm(action, case=make_case())
     params = policy.TRANSITIONS[action].params
     assert [(name, f.label, f.required) for name, f in form.fields.items()] == [
-        (p.name, p.label, p.required) for p in params]
+        (p.name, p.label, p.required) for p in params
+    ]
     assert form.prefix == action
 
 
@@ -131,8 +135,7 @@ def test_the_api_takes_every_parameter_and_says_who_needs_it(action):
         assert (f"{action} (required)" if p.required else action) in fields[p.name].help_text
 
 
-@pytest.mark.parametrize("action", [a for a in policy.ACTIONS
-                                    if policy.param(a, "note").required])
+@pytest.mark.parametrize("action", [a for a in policy.ACTIONS if policy.param(a, "note").required])
 def test_a_required_note_is_refused_with_the_tables_reason(make_case, lead, root_cause, action):
     case = make_case()
     extra = {"channel": "phone", "root_cause": root_cause.pk}

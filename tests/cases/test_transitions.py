@@ -21,7 +21,11 @@ def test_acknowledge(make_case, agent):
     case = services.case_acknowledge(case_id=make_case().pk, actor=agent)
     assert case.status == CaseStatus.ACKNOWLEDGED
     event = last_event(case)
-    assert (event.kind, event.actor, event.changes["status"]) == (EventKind.ACKNOWLEDGED, agent, ["new", "acknowledged"])
+    assert (event.kind, event.actor, event.changes["status"]) == (
+        EventKind.ACKNOWLEDGED,
+        agent,
+        ["new", "acknowledged"],
+    )
 
 
 def test_log_contact_stops_the_first_contact_clock(make_case, agent):
@@ -49,8 +53,9 @@ def test_note_changes_nothing_but_is_recorded(make_case, agent):
     assert case.status == CaseStatus.NEW
 
 
-def test_escalate_raises_priority_and_notifies_the_lead(make_case, agent, lead, mailoutbox,
-                                                        django_capture_on_commit_callbacks):
+def test_escalate_raises_priority_and_notifies_the_lead(
+    make_case, agent, lead, mailoutbox, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         case = services.case_escalate(case_id=make_case().pk, actor=agent, note="Needs a manager")
     assert case.status == CaseStatus.ESCALATED and case.priority == Priority.HIGH
@@ -128,6 +133,7 @@ def test_frontline_takes_an_unassigned_team_case_but_cannot_give_it_away(make_ca
 
 # --- the state machine ---------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     ("setup", "action", "params"),
     [
@@ -144,8 +150,12 @@ def test_frontline_takes_an_unassigned_team_case_but_cannot_give_it_away(make_ca
 )
 def test_forbidden_transitions_are_conflicts_and_leave_no_event(make_case, lead, root_cause, setup, action, params):
     case = make_case()
-    steps = {"acknowledge": {}, "escalate": {}, "cancel": {"note": "x"},
-             "resolve": {"root_cause": root_cause.pk, "note": "done"}}
+    steps = {
+        "acknowledge": {},
+        "escalate": {},
+        "cancel": {"note": "x"},
+        "resolve": {"root_cause": root_cause.pk, "note": "done"},
+    }
     for step in setup:
         services.case_transition(case_id=case.pk, actor=lead, action=step, **steps[step])
     if action == "resolve":
@@ -157,6 +167,7 @@ def test_forbidden_transitions_are_conflicts_and_leave_no_event(make_case, lead,
 
 
 # --- who may act ------------------------------------------------------------
+
 
 @pytest.mark.parametrize("actor_name", ["outsider", "other_agent"])
 def test_out_of_scope_actors_do_not_see_the_case(make_case, request, actor_name):

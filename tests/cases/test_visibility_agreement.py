@@ -64,8 +64,9 @@ def _queue_pages(client) -> dict[str, set[int] | int]:
     shown = {}
     for queue in ("mine", "team", "all"):
         response = client.get(f"/cases/queue/{queue}/")
-        shown[queue] = ({c.pk for c in response.context["page"].items} if response.status_code == 200
-                        else response.status_code)
+        shown[queue] = (
+            {c.pk for c in response.context["page"].items} if response.status_code == 200 else response.status_code
+        )
     return shown
 
 
@@ -115,8 +116,9 @@ def test_details_transitions_and_the_lock_agree(world, caller, clients):
         assert page.status_code == (200 if visible else 404), where
         assert (locked is not None) == visible, where
 
-        note = api_client.post(f"/api/v1/cases/{case.pk}/transitions/", {"action": "note", "note": "Checked"},
-                               format="json")
+        note = api_client.post(
+            f"/api/v1/cases/{case.pk}/transitions/", {"action": "note", "note": "Checked"}, format="json"
+        )
         if not visible:
             assert note.status_code == 404, where
             continue

@@ -7,8 +7,7 @@ import importlib
 import random
 import threading
 from collections import defaultdict
-from datetime import date, datetime, timedelta
-from datetime import timezone as dt_timezone
+from datetime import UTC, date, datetime, timedelta
 from io import StringIO
 from types import SimpleNamespace
 
@@ -26,12 +25,27 @@ from journeys.models import Touchpoint
 
 pytestmark = pytest.mark.django_db
 
-UTC = dt_timezone.utc
+UTC = UTC
 END = datetime(2025, 3, 1, tzinfo=UTC)  # the 60 days of feedback end here
-COMMENTS = ["", "", "Great service, thank you", "Terrible, I waited for hours and nobody helped",
-            "The engineer was rude and the fault is still there", "It was fine", "Awful app, keeps crashing"]
-COUNTS = ("responses", "nps_responses", "promoters", "detractors", "csat_responses", "csat_satisfied",
-          "ces_responses", "negative")
+COMMENTS = [
+    "",
+    "",
+    "Great service, thank you",
+    "Terrible, I waited for hours and nobody helped",
+    "The engineer was rude and the fault is still there",
+    "It was fine",
+    "Awful app, keeps crashing",
+]
+COUNTS = (
+    "responses",
+    "nps_responses",
+    "promoters",
+    "detractors",
+    "csat_responses",
+    "csat_satisfied",
+    "ces_responses",
+    "negative",
+)
 
 
 @pytest.fixture
@@ -50,9 +64,13 @@ def make_items(n: int, seed: int, slugs: list[str], prefix: str = "r") -> list[d
     rnd = random.Random(seed)
     items = []
     for i in range(n):
-        item = {"touchpoint": rnd.choice(slugs), "source": "survey", "external_id": f"{prefix}{i}",
-                "occurred_at": (END - timedelta(seconds=rnd.randrange(60 * 86400))).isoformat(),
-                "comment": rnd.choice(COMMENTS)}
+        item = {
+            "touchpoint": rnd.choice(slugs),
+            "source": "survey",
+            "external_id": f"{prefix}{i}",
+            "occurred_at": (END - timedelta(seconds=rnd.randrange(60 * 86400))).isoformat(),
+            "comment": rnd.choice(COMMENTS),
+        }
         for name, low, high, chance in (("nps", 0, 10, 0.7), ("csat", 1, 5, 0.5), ("ces", 1, 7, 0.4)):
             if rnd.random() < chance:
                 item[name] = rnd.randint(low, high)
@@ -77,11 +95,16 @@ def expected_figures(rows: list[FeedbackResponse]) -> dict:
     ces = [r.ces for r in rows if r.ces is not None]
     promoters, detractors = sum(1 for v in nps if v >= 9), sum(1 for v in nps if v <= 6)
     return {
-        "responses": len(rows), "nps_responses": len(nps), "promoters": promoters, "detractors": detractors,
+        "responses": len(rows),
+        "nps_responses": len(nps),
+        "promoters": promoters,
+        "detractors": detractors,
         "nps": round(100 * promoters / len(nps) - 100 * detractors / len(nps), 1) if nps else None,
-        "csat_responses": len(csat), "csat_satisfied": sum(1 for v in csat if v in (4, 5)),
+        "csat_responses": len(csat),
+        "csat_satisfied": sum(1 for v in csat if v in (4, 5)),
         "csat_pct": round(100 * sum(1 for v in csat if v in (4, 5)) / len(csat), 1) if csat else None,
-        "ces_responses": len(ces), "ces_mean": round(sum(ces) / len(ces), 2) if ces else None,
+        "ces_responses": len(ces),
+        "ces_mean": round(sum(ces) / len(ces), 2) if ces else None,
         "ces_low_effort_pct": round(100 * sum(1 for v in ces if 5 <= v <= 7) / len(ces), 1) if ces else None,
         "negative": sum(1 for r in rows if r.sentiment_label == "negative"),
     }
@@ -89,8 +112,9 @@ def expected_figures(rows: list[FeedbackResponse]) -> dict:
 
 def group_of(response: FeedbackResponse, group_by: str):
     tp = response.touchpoint
-    return {"touchpoint": tp.slug, "journey": tp.stage.journey.slug, "team": tp.team.slug,
-            "stage": tp.stage_id}[group_by]
+    return {"touchpoint": tp.slug, "journey": tp.stage.journey.slug, "team": tp.team.slug, "stage": tp.stage_id}[
+        group_by
+    ]
 
 
 def period_of(response: FeedbackResponse, period: str) -> date:
@@ -112,13 +136,19 @@ def keyed(rows: list[dict], group_by=None, period=None) -> dict:
 
 
 def summary_snapshot() -> list[tuple]:
-    return list(DailyScore.objects.order_by("touchpoint_id", "day").values_list(
-        "touchpoint_id", "day", *COUNTS, "ces_sum", "ces_low_effort"))
+    return list(
+        DailyScore.objects.order_by("touchpoint_id", "day").values_list(
+            "touchpoint_id", "day", *COUNTS, "ces_sum", "ces_low_effort"
+        )
+    )
 
 
 def weekly_snapshot() -> list[tuple]:
-    return list(WeeklyScore.objects.order_by("touchpoint_id", "week").values_list(
-        "touchpoint_id", "week", *COUNTS, "ces_sum", "ces_low_effort"))
+    return list(
+        WeeklyScore.objects.order_by("touchpoint_id", "week").values_list(
+            "touchpoint_id", "week", *COUNTS, "ces_sum", "ces_low_effort"
+        )
+    )
 
 
 def weeks_of_daily_rows() -> list[tuple]:
@@ -150,8 +180,10 @@ def test_grouped_figures_match_python(feedback, group_by):
     assert [r["group"] for r in rows] == sorted(r["group"] for r in rows)
 
 
-@pytest.mark.parametrize(("group_by", "period"), [(None, "week"), (None, "month"), ("team", "week"),
-                                                  ("touchpoint", "month"), ("journey", "day")])
+@pytest.mark.parametrize(
+    ("group_by", "period"),
+    [(None, "week"), (None, "month"), ("team", "week"), ("touchpoint", "month"), ("journey", "day")],
+)
 def test_periods_are_utc_weeks_and_months_matching_python(feedback, group_by, period):
     rows = score_metrics(feedback, group_by=group_by, period=period)
     assert keyed(rows, group_by, period) == expected_rows(feedback, group_by=group_by, period=period)
@@ -161,15 +193,27 @@ def test_periods_are_utc_weeks_and_months_matching_python(feedback, group_by, pe
 def test_figures_without_answers_are_none(touchpoint):
     feedback_ingest_many(items=[{"touchpoint": "fault-line", "source": "s", "external_id": "1", "comment": "Hello"}])
     [row] = score_metrics(FeedbackResponse.objects.all())
-    assert (row["responses"], row["nps"], row["csat_pct"], row["ces_mean"], row["ces_low_effort_pct"]) \
-        == (1, None, None, None, None)
+    assert (row["responses"], row["nps"], row["csat_pct"], row["ces_mean"], row["ces_low_effort_pct"]) == (
+        1,
+        None,
+        None,
+        None,
+        None,
+    )
 
 
-@pytest.mark.parametrize(("scores", "nps", "csat_pct", "ces_low_effort_pct"), [
-    ({"nps": 9}, 100.0, None, None), ({"nps": 6}, -100.0, None, None), ({"nps": 7}, 0.0, None, None),
-    ({"csat": 4}, None, 100.0, None), ({"csat": 3}, None, 0.0, None),
-    ({"ces": 5}, None, None, 100.0), ({"ces": 4}, None, None, 0.0),
-])
+@pytest.mark.parametrize(
+    ("scores", "nps", "csat_pct", "ces_low_effort_pct"),
+    [
+        ({"nps": 9}, 100.0, None, None),
+        ({"nps": 6}, -100.0, None, None),
+        ({"nps": 7}, 0.0, None, None),
+        ({"csat": 4}, None, 100.0, None),
+        ({"csat": 3}, None, 0.0, None),
+        ({"ces": 5}, None, None, 100.0),
+        ({"ces": 4}, None, None, 0.0),
+    ],
+)
 def test_category_boundaries(touchpoint, scores, nps, csat_pct, ces_low_effort_pct):
     feedback_ingest_many(items=[{"touchpoint": "fault-line", "source": "s", "external_id": "1", **scores}])
     [row] = score_metrics(FeedbackResponse.objects.all())
@@ -179,8 +223,11 @@ def test_category_boundaries(touchpoint, scores, nps, csat_pct, ces_low_effort_p
 def test_days_are_utc_whatever_the_time_zone(touchpoint, settings):
     settings.TIME_ZONE = "America/New_York"
     late = datetime(2025, 1, 10, 23, 30, tzinfo=UTC)  # 18:30 on the 10th in New York, but the 11th in Tokyo
-    feedback_ingest_many(items=[{"touchpoint": "fault-line", "source": "s", "external_id": "1", "nps": 10,
-                                 "occurred_at": late.isoformat()}])
+    feedback_ingest_many(
+        items=[
+            {"touchpoint": "fault-line", "source": "s", "external_id": "1", "nps": 10, "occurred_at": late.isoformat()}
+        ]
+    )
     settings.TIME_ZONE = "Asia/Tokyo"
     rebuild_daily_scores()
     assert [r["period"] for r in score_metrics(FeedbackResponse.objects.all(), period="day")] == [date(2025, 1, 10)]
@@ -197,12 +244,20 @@ def test_unknown_grouping_is_refused(feedback):
 # --- the summary equals the raw path ---------------------------------------------------------
 
 
-@pytest.mark.parametrize(("since", "until"), [
-    (None, None), (date(2025, 1, 15), None), (None, date(2025, 2, 3)),
-    (date(2025, 1, 20), date(2025, 2, 10)), (date(2025, 2, 1), date(2025, 2, 1)),
-])
-@pytest.mark.parametrize(("group_by", "period"), [(None, None), ("touchpoint", "week"), ("journey", "month"),
-                                                  ("team", None), ("stage", "day")])
+@pytest.mark.parametrize(
+    ("since", "until"),
+    [
+        (None, None),
+        (date(2025, 1, 15), None),
+        (None, date(2025, 2, 3)),
+        (date(2025, 1, 20), date(2025, 2, 10)),
+        (date(2025, 2, 1), date(2025, 2, 1)),
+    ],
+)
+@pytest.mark.parametrize(
+    ("group_by", "period"),
+    [(None, None), ("touchpoint", "week"), ("journey", "month"), ("team", None), ("stage", "day")],
+)
 def test_summary_gives_the_raw_rows_for_the_same_days(feedback, since, until, group_by, period):
     rebuild_daily_scores()
     raw = score_metrics(responses_between(feedback, since, until), group_by=group_by, period=period)
@@ -212,8 +267,12 @@ def test_summary_gives_the_raw_rows_for_the_same_days(feedback, since, until, gr
 
 def test_responses_between_includes_both_utc_days_whole(touchpoint):
     times = ["2025-01-09T23:59:59Z", "2025-01-10T00:00:00Z", "2025-01-11T23:59:59.999Z", "2025-01-12T00:00:00Z"]
-    feedback_ingest_many(items=[{"touchpoint": "fault-line", "source": "s", "external_id": str(i), "nps": 5,
-                                 "occurred_at": t} for i, t in enumerate(times)])
+    feedback_ingest_many(
+        items=[
+            {"touchpoint": "fault-line", "source": "s", "external_id": str(i), "nps": 5, "occurred_at": t}
+            for i, t in enumerate(times)
+        ]
+    )
     chosen = responses_between(FeedbackResponse.objects.all(), date(2025, 1, 10), date(2025, 1, 11))
     assert sorted(chosen.values_list("external_id", flat=True)) == ["1", "2"]
 
@@ -230,30 +289,48 @@ def test_summary_restricted_to_touchpoints_matches_their_raw_rows(feedback, touc
 # whole week, or backwards: the weekly rows serve the whole weeks, the daily
 # rows the days around them. 2025-01-06 is a Monday, 2025-02-02 a Sunday.
 WEEK_CUTTING_RANGES = [
-    (date(2025, 1, 6), date(2025, 2, 2)), (date(2025, 1, 7), date(2025, 2, 1)), (date(2025, 1, 6), None),
-    (None, date(2025, 2, 2)), (date(2025, 1, 7), date(2025, 1, 9)), (date(2025, 2, 3), date(2025, 2, 9)),
-    (date(2025, 2, 4), date(2025, 2, 10)), (date(2025, 2, 9), date(2025, 2, 10)),
-    (date(2025, 2, 10), date(2025, 2, 1)), (date(2024, 1, 1), date(2024, 1, 31)),
+    (date(2025, 1, 6), date(2025, 2, 2)),
+    (date(2025, 1, 7), date(2025, 2, 1)),
+    (date(2025, 1, 6), None),
+    (None, date(2025, 2, 2)),
+    (date(2025, 1, 7), date(2025, 1, 9)),
+    (date(2025, 2, 3), date(2025, 2, 9)),
+    (date(2025, 2, 4), date(2025, 2, 10)),
+    (date(2025, 2, 9), date(2025, 2, 10)),
+    (date(2025, 2, 10), date(2025, 2, 1)),
+    (date(2024, 1, 1), date(2024, 1, 31)),
 ]
 
 
-@pytest.mark.parametrize(("group_by", "period"), [(None, None), (None, "week"), ("touchpoint", "week"),
-                                                  ("journey", "week"), ("team", None), ("stage", "month"),
-                                                  ("touchpoint", "day")])
+@pytest.mark.parametrize(
+    ("group_by", "period"),
+    [
+        (None, None),
+        (None, "week"),
+        ("touchpoint", "week"),
+        ("journey", "week"),
+        ("team", None),
+        ("stage", "month"),
+        ("touchpoint", "day"),
+    ],
+)
 def test_summary_gives_the_raw_rows_for_ranges_cutting_weeks(feedback, group_by, period):
     rebuild_daily_scores()
     for since, until in WEEK_CUTTING_RANGES:
         raw = score_metrics(responses_between(feedback, since, until), group_by=group_by, period=period)
-        assert score_metrics_from_summary(None, since=since, until=until, group_by=group_by, period=period) \
-            == raw, (since, until)
+        assert score_metrics_from_summary(None, since=since, until=until, group_by=group_by, period=period) == raw, (
+            since,
+            until,
+        )
 
 
 def test_summary_of_no_touchpoints_is_one_empty_row_or_none(feedback):
     rebuild_daily_scores()
     none = FeedbackResponse.objects.none()
     for group_by, period in [(None, None), ("team", None), (None, "week"), ("touchpoint", "day")]:
-        assert score_metrics_from_summary(Touchpoint.objects.none(), group_by=group_by, period=period) \
-            == score_metrics(none, group_by=group_by, period=period)
+        assert score_metrics_from_summary(Touchpoint.objects.none(), group_by=group_by, period=period) == score_metrics(
+            none, group_by=group_by, period=period
+        )
     assert score_metrics_from_summary(None, since=date(2030, 1, 1))[0]["responses"] == 0
 
 
@@ -294,8 +371,9 @@ def test_migration_fills_the_weekly_rows_from_the_daily_ones(feedback):
 # --- keeping the summary up to date --------------------------------------------------------------
 
 
-def test_ingestion_refreshes_the_touched_buckets_after_commit(feedback, touchpoints,
-                                                              django_capture_on_commit_callbacks):
+def test_ingestion_refreshes_the_touched_buckets_after_commit(
+    feedback, touchpoints, django_capture_on_commit_callbacks
+):
     rebuild_daily_scores()
     before = summary_snapshot()
     items = make_items(40, 8, [t.slug for t in touchpoints], prefix="new")
@@ -303,8 +381,9 @@ def test_ingestion_refreshes_the_touched_buckets_after_commit(feedback, touchpoi
         feedback_ingest_many(items=items)
     after = summary_snapshot()
     assert after != before
-    assert score_metrics_from_summary(None, group_by="touchpoint", period="day") \
-        == score_metrics(FeedbackResponse.objects.all(), group_by="touchpoint", period="day")
+    assert score_metrics_from_summary(None, group_by="touchpoint", period="day") == score_metrics(
+        FeedbackResponse.objects.all(), group_by="touchpoint", period="day"
+    )
     assert weekly_snapshot() == weeks_of_daily_rows()
     rebuild_daily_scores()
     assert summary_snapshot() == after  # nothing left for a rebuild to correct
@@ -359,8 +438,10 @@ def test_rebuild_command_counts_everything(feedback):
     call_command("refresh_scores", "--chunk-days", "7", stdout=out)
     buckets = DailyScore.objects.count()
     days = {r.occurred_at.astimezone(UTC).date() for r in feedback}
-    assert out.getvalue() == (f"Rebuilt {(max(days) - min(days)).days + 1} day(s) from 300 responses: "
-                              f"{buckets} daily buckets written, 0 removed.\n")
+    assert out.getvalue() == (
+        f"Rebuilt {(max(days) - min(days)).days + 1} day(s) from 300 responses: "
+        f"{buckets} daily buckets written, 0 removed.\n"
+    )
     assert score_metrics_from_summary(None) == score_metrics(feedback)
 
 
@@ -388,7 +469,8 @@ def test_api_scores_of_a_frontline_user_cover_their_teams_touchpoints_only(api, 
 def test_api_scores_of_an_integration_cover_every_team(api, summary, integration):
     data = api(token=integration).get("/api/v1/metrics/", {"group_by": "team"}).json()
     assert {r["group"]: r["responses"] for r in data["scores"]} == {
-        team: summary.filter(touchpoint__team__slug=team).count() for team in ("care", "stores")}
+        team: summary.filter(touchpoint__team__slug=team).count() for team in ("care", "stores")
+    }
 
 
 def test_api_scores_follow_since_and_until_by_utc_day(api, summary, integration):
@@ -409,9 +491,15 @@ def test_api_scores_of_an_outsider_are_empty(api, summary, outsider):
     assert (row["responses"], row["nps"]) == (0, None)
 
 
-@pytest.mark.parametrize(("params", "field"), [({"group_by": "customer"}, "group_by"), ({"period": "year"}, "period"),
-                                               ({"since": "yesterday"}, "since"),
-                                               ({"since": "2025-02-01", "until": "2025-01-01"}, "until")])
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"group_by": "customer"}, "group_by"),
+        ({"period": "year"}, "period"),
+        ({"since": "yesterday"}, "since"),
+        ({"since": "2025-02-01", "until": "2025-01-01"}, "until"),
+    ],
+)
 def test_api_names_bad_parameters(api, integration, params, field):
     response = api(token=integration).get("/api/v1/metrics/", params)
     assert response.status_code == 400
@@ -422,8 +510,11 @@ def test_api_names_bad_parameters(api, integration, params, field):
 
 
 def pg_transactional(test):
-    for mark in (pytest.mark.postgres, pytest.mark.django_db(transaction=True, serialized_rollback=True),
-                 pytest.mark.usefixtures("pg_audit_cleanup")):
+    for mark in (
+        pytest.mark.postgres,
+        pytest.mark.django_db(transaction=True, serialized_rollback=True),
+        pytest.mark.usefixtures("pg_audit_cleanup"),
+    ):
         test = mark(test)
     return test
 
@@ -431,6 +522,7 @@ def pg_transactional(test):
 def in_thread(call) -> threading.Thread:
     """Start `call` on its own connection; its result or exception is
     appended to `thread.out`."""
+
     def run() -> None:
         try:
             thread.out.append(call())
@@ -491,8 +583,17 @@ def test_a_refresh_in_progress_does_not_hold_up_ingestion(touchpoint, monkeypatc
         assert locked.wait(timeout=10)
         # The foreign-key check (deferred to commit) would wait on FOR UPDATE; FOR NO KEY UPDATE lets it pass.
         set_lock_timeout(1000)
-        [outcome] = feedback_ingest_many(items=[{"touchpoint": "fault-line", "source": "s", "external_id": "1",
-                                                 "nps": 10, "occurred_at": "2025-01-01T10:00:00Z"}])
+        [outcome] = feedback_ingest_many(
+            items=[
+                {
+                    "touchpoint": "fault-line",
+                    "source": "s",
+                    "external_id": "1",
+                    "nps": 10,
+                    "occurred_at": "2025-01-01T10:00:00Z",
+                }
+            ]
+        )
         assert outcome.status == CREATED
     finally:
         set_lock_timeout(0)

@@ -14,16 +14,23 @@ URL = "/api/v1/feedback/"
 
 
 def body(n: int = 1, **overrides) -> dict:
-    data = {"touchpoint": "fault-line", "source": "survey", "external_id": f"r{n}", "nps": 2,
-            "comment": "The agent was rude and I waited two hours", "customer": {"email": "ann@example.com"}}
+    data = {
+        "touchpoint": "fault-line",
+        "source": "survey",
+        "external_id": f"r{n}",
+        "nps": 2,
+        "comment": "The agent was rude and I waited two hours",
+        "customer": {"email": "ann@example.com"},
+    }
     data.update(overrides)
     return data
 
 
 @pytest.fixture
 def other_touchpoint(touchpoint, other_team):
-    return Touchpoint.objects.create(stage=touchpoint.stage, name="Store", slug="store", channel="store",
-                                     team=other_team)
+    return Touchpoint.objects.create(
+        stage=touchpoint.stage, name="Store", slug="store", channel="store", team=other_team
+    )
 
 
 def test_post_creates_and_returns_the_derived_fields(api, integration, touchpoint):
@@ -116,10 +123,13 @@ def test_bulk_refuses_more_than_1000_items(api, integration, touchpoint):
 
 def test_list_filters(api, integration, touchpoint, other_touchpoint):
     client = api(token=integration)
-    client.post(URL + "bulk/", [body(1), body(2, nps=10, comment="Great, thanks!"),
-                                body(3, touchpoint="store")], format="json")
+    client.post(
+        URL + "bulk/", [body(1), body(2, nps=10, comment="Great, thanks!"), body(3, touchpoint="store")], format="json"
+    )
+
     def ids(**query):
         return sorted(r["external_id"] for r in client.get(URL, query).json()["results"])
+
     assert ids() == ["r1", "r2", "r3"]
     assert ids(touchpoint="store") == ["r3"]
     assert ids(nps_category="promoter") == ["r2"]
@@ -170,12 +180,16 @@ def test_ingest_is_throttled_per_token(api, integration, touchpoint, settings):
 
 def test_themes_count_negative_comments_of_the_filtered_feedback(api, integration, touchpoint, other_touchpoint):
     client = api(token=integration)
-    client.post(URL + "bulk/", [
-        body(1, comment="Terrible wait times, the agent was rude"),
-        body(2, comment="Awful: the agent was rude and unhelpful"),
-        body(3, comment="Lovely staff, great service", nps=10),
-        body(4, touchpoint="store", comment="Horrible queue, rude agent"),
-    ], format="json")
+    client.post(
+        URL + "bulk/",
+        [
+            body(1, comment="Terrible wait times, the agent was rude"),
+            body(2, comment="Awful: the agent was rude and unhelpful"),
+            body(3, comment="Lovely staff, great service", nps=10),
+            body(4, touchpoint="store", comment="Horrible queue, rude agent"),
+        ],
+        format="json",
+    )
     data = client.get(URL + "themes/", {"touchpoint": "fault-line"}).json()
     counts = {t["phrase"]: t["count"] for t in data["themes"]}
     assert data["comments_read"] == 2
@@ -188,12 +202,16 @@ def test_themes_report_topics_and_leave_their_terms_out_of_the_unassigned_ones(a
 
     topic_save(actor=None, name="Billing", phrases=["bill", "charged ... twice"])
     client = api(token=integration)
-    client.post(URL + "bulk/", [
-        body(1, comment="Charged me twice this month, awful"),
-        body(2, comment="My bill is wrong again, terrible"),
-        body(3, comment="Happy with the bill now, thanks", nps=10),
-        body(4, comment="Engineer never showed up, awful"),
-    ], format="json")
+    client.post(
+        URL + "bulk/",
+        [
+            body(1, comment="Charged me twice this month, awful"),
+            body(2, comment="My bill is wrong again, terrible"),
+            body(3, comment="Happy with the bill now, thanks", nps=10),
+            body(4, comment="Engineer never showed up, awful"),
+        ],
+        format="json",
+    )
     data = client.get(URL + "themes/").json()
     billing = next(t for t in data["topics"] if t["name"] == "Billing")
     assert (billing["volume"], billing["negative"]) == (3, 2)

@@ -4,7 +4,7 @@ caller reads through the CX layer."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from io import StringIO
 
 import pytest
@@ -18,12 +18,18 @@ from feedback.sentiment import score_many, score_sentiment, vader_sentiment
 from feedback.services import CREATED, feedback_ingest, feedback_ingest_many
 from feedback.text import INTENTS, analyse
 
-AT = datetime(2026, 3, 4, 5, 6, 7, tzinfo=timezone.utc)
+AT = datetime(2026, 3, 4, 5, 6, 7, tzinfo=UTC)
 
 
 def item(n: int = 1, **overrides) -> dict:
-    base = {"touchpoint": "fault-line", "source": "social", "kind": "indirect", "external_id": f"s{n}",
-            "comment": "Your agent hung up on me", "customer": {"email": f"c{n}@example.com"}}
+    base = {
+        "touchpoint": "fault-line",
+        "source": "social",
+        "kind": "indirect",
+        "external_id": f"s{n}",
+        "comment": "Your agent hung up on me",
+        "customer": {"email": f"c{n}@example.com"},
+    }
     base.update(overrides)
     return base
 
@@ -113,9 +119,17 @@ def test_the_csv_import_stores_intents_too(touchpoint, tmp_path):
 @pytest.mark.django_db
 def test_the_fast_insert_writes_intents_explanation_and_version(touchpoint):
     # On PostgreSQL bulk_insert is a binary COPY: the JSON lists must go in as JSON.
-    row = FeedbackResponse(touchpoint=touchpoint, source="t", external_id="e1", occurred_at=AT, comment="x",
-                           content_hash="h", intents=["churn_risk", "complaint"],
-                           explanation=[["cancel", "churn_risk"], ["hung up", "negative"]], lexicon_version="cx-1")
+    row = FeedbackResponse(
+        touchpoint=touchpoint,
+        source="t",
+        external_id="e1",
+        occurred_at=AT,
+        comment="x",
+        content_hash="h",
+        intents=["churn_risk", "complaint"],
+        explanation=[["cancel", "churn_risk"], ["hung up", "negative"]],
+        lexicon_version="cx-1",
+    )
     bulk_insert([row])
 
     back = FeedbackResponse.objects.get(pk=row.pk)
@@ -141,8 +155,7 @@ def test_erasure_empties_the_explanation_and_keeps_the_intents(touchpoint):
 
 @pytest.mark.django_db
 def test_the_api_reply_adds_intents_and_explanation(api, integration, touchpoint):
-    response = api(token=integration).post("/api/v1/feedback/", item(comment="Your agent hung up on me"),
-                                           format="json")
+    response = api(token=integration).post("/api/v1/feedback/", item(comment="Your agent hung up on me"), format="json")
 
     assert response.status_code == 201
     data = response.json()
@@ -153,8 +166,11 @@ def test_the_api_reply_adds_intents_and_explanation(api, integration, touchpoint
 @pytest.mark.django_db
 def test_the_bulk_api_stores_intents_and_the_list_returns_them(api, integration, lead, touchpoint):
     client = api(token=integration)
-    reply = client.post("/api/v1/feedback/bulk/", [item(1, comment="My data was leaked, I'm calling my lawyer"),
-                                                    item(2, comment="Lovely engineer, thanks")], format="json")
+    reply = client.post(
+        "/api/v1/feedback/bulk/",
+        [item(1, comment="My data was leaked, I'm calling my lawyer"), item(2, comment="Lovely engineer, thanks")],
+        format="json",
+    )
     assert reply.status_code == 200
 
     listed = {row["external_id"]: row for row in api(lead).get("/api/v1/feedback/").json()["results"]}
@@ -168,8 +184,11 @@ def test_the_bulk_api_stores_intents_and_the_list_returns_them(api, integration,
 
 @pytest.mark.django_db
 def test_the_feedback_admin_shows_the_intents_and_why_in_words(client, cx_admin, touchpoint):
-    response = stored(feedback_ingest(item=item(comment="Your agent hung up on me and never called back. "
-                                                        "I'm cancelling my contract.")))
+    response = stored(
+        feedback_ingest(
+            item=item(comment="Your agent hung up on me and never called back. I'm cancelling my contract.")
+        )
+    )
     client.force_login(cx_admin)
 
     page = client.get(f"/admin/feedback/feedbackresponse/{response.pk}/change/").content.decode()

@@ -23,8 +23,15 @@ SECRET = "The engineer never came to 12 Acacia Road"
 
 
 def item(**overrides) -> dict:
-    return {"touchpoint": "fault-line", "source": "survey", "external_id": "erased-1", "nps": 3,
-            "comment": SECRET, "customer": {"email": "ann@example.com"}, **overrides}
+    return {
+        "touchpoint": "fault-line",
+        "source": "survey",
+        "external_id": "erased-1",
+        "nps": 3,
+        "comment": SECRET,
+        "customer": {"email": "ann@example.com"},
+        **overrides,
+    }
 
 
 @pytest.fixture

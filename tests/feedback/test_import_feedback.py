@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from io import StringIO
 
 import pytest
@@ -37,24 +37,28 @@ def stored_ids() -> set[str]:
 
 
 def test_good_rows_are_stored_with_their_fields(touchpoint, tmp_path):
-    path = write_csv(tmp_path, (
-        "\ufeffexternal_id,touchpoint,source,kind,occurred_at,nps,csat,ces,comment,"
-        "customer_email,customer_phone,customer_name,metadata\n"
-        'r1,fault-line,survey,indirect,2024-05-01T10:00:00+02:00,3,2,6,Waited two hours,'
-        'Ann@Example.com,+44 20 7946 0000,Ann,"{""order"": ""A-17""}"\n'
-        "r2,fault-line,survey,,,9,,,,,,,\n"
-    ))
+    path = write_csv(
+        tmp_path,
+        (
+            "\ufeffexternal_id,touchpoint,source,kind,occurred_at,nps,csat,ces,comment,"
+            "customer_email,customer_phone,customer_name,metadata\n"
+            "r1,fault-line,survey,indirect,2024-05-01T10:00:00+02:00,3,2,6,Waited two hours,"
+            'Ann@Example.com,+44 20 7946 0000,Ann,"{""order"": ""A-17""}"\n'
+            "r2,fault-line,survey,,,9,,,,,,,\n"
+        ),
+    )
     out, err = run(path)
     assert out.strip().splitlines()[-1] == "created 2, duplicate 0, rejected 0"
     assert err == ""
     first = FeedbackResponse.objects.get(external_id="r1")
     assert (first.touchpoint, first.source, first.kind) == (touchpoint, "survey", "indirect")
-    assert first.occurred_at == datetime(2024, 5, 1, 8, 0, tzinfo=timezone.utc)
+    assert first.occurred_at == datetime(2024, 5, 1, 8, 0, tzinfo=UTC)
     assert (first.nps, first.csat, first.ces, first.comment) == (3, 2, 6, "Waited two hours")
     assert first.metadata == {"order": "A-17"}
     assert first.customer.name == "Ann"
     assert set(CustomerIdentity.objects.filter(customer=first.customer).values_list("kind", "value")) == {
-        ("email", "ann@example.com"), ("phone", "+442079460000"),
+        ("email", "ann@example.com"),
+        ("phone", "+442079460000"),
     }
     # Blank cells are left out, not sent as "": defaults apply and no customer is made.
     second = FeedbackResponse.objects.get(external_id="r2")
@@ -81,33 +85,41 @@ def test_changed_content_under_a_stored_key_is_rejected_as_a_conflict(touchpoint
 
 
 BAD_ROWS = [
-    pytest.param("fault-line,survey,bad,11,", "line 3: nps: Ensure this value is less than or equal to 10.",
-                 id="nps-over-10"),
-    pytest.param("nowhere,survey,bad,3,", "line 3: touchpoint: Unknown touchpoint 'nowhere'.",
-                 id="unknown-touchpoint"),
-    pytest.param("fault-line,survey,bad,,", "line 3: Give at least one score (nps, csat, ces) or a comment.",
-                 id="no-score-no-comment"),
-    pytest.param("fault-line,survey,bad,3,,yesterday", "line 3: occurred_at: Datetime has wrong format.",
-                 id="bad-date"),
-    pytest.param(f"fault-line,survey,bad,3,{'x' * (COMMENT_MAX_CHARS + 1)}",
-                 f"line 3: comment: Ensure this field has no more than {COMMENT_MAX_CHARS} characters.",
-                 id="comment-over-cap"),
-    pytest.param('fault-line,survey,bad,3,,,"{not json"', "line 3: metadata: not a JSON object",
-                 id="bad-metadata-json"),
-    pytest.param('fault-line,survey,bad,3,,,"[1, 2]"', "line 3: metadata: not a JSON object",
-                 id="metadata-not-an-object"),
-    pytest.param("fault-line,survey,bad,3,,,,ann@", "line 3: customer.email: Enter a valid email address.",
-                 id="bad-customer-email"),
+    pytest.param(
+        "fault-line,survey,bad,11,", "line 3: nps: Ensure this value is less than or equal to 10.", id="nps-over-10"
+    ),
+    pytest.param("nowhere,survey,bad,3,", "line 3: touchpoint: Unknown touchpoint 'nowhere'.", id="unknown-touchpoint"),
+    pytest.param(
+        "fault-line,survey,bad,,",
+        "line 3: Give at least one score (nps, csat, ces) or a comment.",
+        id="no-score-no-comment",
+    ),
+    pytest.param(
+        "fault-line,survey,bad,3,,yesterday", "line 3: occurred_at: Datetime has wrong format.", id="bad-date"
+    ),
+    pytest.param(
+        f"fault-line,survey,bad,3,{'x' * (COMMENT_MAX_CHARS + 1)}",
+        f"line 3: comment: Ensure this field has no more than {COMMENT_MAX_CHARS} characters.",
+        id="comment-over-cap",
+    ),
+    pytest.param(
+        'fault-line,survey,bad,3,,,"{not json"', "line 3: metadata: not a JSON object", id="bad-metadata-json"
+    ),
+    pytest.param(
+        'fault-line,survey,bad,3,,,"[1, 2]"', "line 3: metadata: not a JSON object", id="metadata-not-an-object"
+    ),
+    pytest.param(
+        "fault-line,survey,bad,3,,,,ann@",
+        "line 3: customer.email: Enter a valid email address.",
+        id="bad-customer-email",
+    ),
     pytest.param(b"fault-line,survey,bad,3,caf\xe9", "line 3: not valid UTF-8", id="not-utf-8"),
-    pytest.param("fault-line,survey,bad,3,,,,,surplus", "line 3: has 9 fields, the header has 8",
-                 id="too-many-fields"),
+    pytest.param("fault-line,survey,bad,3,,,,,surplus", "line 3: has 9 fields, the header has 8", id="too-many-fields"),
 ]
 
 
 @pytest.mark.parametrize(("bad_row", "report"), BAD_ROWS)
-def test_a_bad_row_is_reported_by_line_and_reason_and_its_neighbours_are_kept(
-    touchpoint, tmp_path, bad_row, report
-):
+def test_a_bad_row_is_reported_by_line_and_reason_and_its_neighbours_are_kept(touchpoint, tmp_path, bad_row, report):
     header = f"{HEADER},occurred_at,metadata,customer_email\n".encode()
 
     def good(n):
@@ -143,13 +155,16 @@ def test_a_non_utf8_line_inside_a_quoted_comment_rejects_only_that_row(touchpoin
 
 
 def test_a_multiline_quoted_comment_keeps_later_line_numbers_right(touchpoint, tmp_path):
-    path = write_csv(tmp_path, (
-        f"{HEADER}\r\n"
-        'fault-line,survey,r1,3,"The line dropped,\r\nthen dropped again\r\nand again"\r\n'
-        "fault-line,survey,r2,12,\r\n"
-        "\r\n"
-        "nowhere,survey,r3,3,\r\n"
-    ))
+    path = write_csv(
+        tmp_path,
+        (
+            f"{HEADER}\r\n"
+            'fault-line,survey,r1,3,"The line dropped,\r\nthen dropped again\r\nand again"\r\n'
+            "fault-line,survey,r2,12,\r\n"
+            "\r\n"
+            "nowhere,survey,r3,3,\r\n"
+        ),
+    )
     out, err = run(path)
     assert err.strip().splitlines() == [
         "line 5: nps: Ensure this value is less than or equal to 10.",
@@ -198,7 +213,7 @@ def test_a_file_over_the_size_limit_is_refused_before_importing(touchpoint, tmp_
 
 
 def test_rows_are_sent_in_batches_and_inserted_in_bulk(touchpoint, tmp_path):
-    occurred = (datetime.now(timezone.utc) - timedelta(days=1)).isoformat()
+    occurred = (datetime.now(UTC) - timedelta(days=1)).isoformat()
     rows = "".join(f"fault-line,survey,r{n},{n % 11},,{occurred}\n" for n in range(2500))
     path = write_csv(tmp_path, f"{HEADER},occurred_at\n{rows}")
     with CaptureQueriesContext(connection) as queries:
@@ -211,8 +226,12 @@ def test_rows_are_sent_in_batches_and_inserted_in_bulk(touchpoint, tmp_path):
     # ids from the sequence in one query, then one COPY (not in the query log).
     fields = [f for f in FeedbackResponse._meta.concrete_fields if not f.primary_key]
     rows_per_insert = connection.ops.bulk_batch_size(fields, [FeedbackResponse()] * 1000)
-    inserts = [sql for sql in sqls if sql.startswith('INSERT INTO "feedback_feedbackresponse"')
-               or ("nextval" in sql and "'feedback_feedbackresponse'" in sql)]
+    inserts = [
+        sql
+        for sql in sqls
+        if sql.startswith('INSERT INTO "feedback_feedbackresponse"')
+        or ("nextval" in sql and "'feedback_feedbackresponse'" in sql)
+    ]
     assert 3 <= len(inserts) <= 3 * (math.ceil(1000 / rows_per_insert) + 1)
     assert len(inserts) < 2500 / 40
     assert FeedbackResponse.objects.count() == 2500

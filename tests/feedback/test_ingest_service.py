@@ -17,9 +17,14 @@ pytestmark = pytest.mark.django_db
 
 
 def item(n: int = 1, **overrides) -> dict:
-    base = {"touchpoint": "fault-line", "source": "survey", "external_id": f"r{n}", "nps": 3,
-            "comment": "The agent was rude and I waited two hours",
-            "customer": {"email": "ann@example.com", "name": "Ann"}}
+    base = {
+        "touchpoint": "fault-line",
+        "source": "survey",
+        "external_id": f"r{n}",
+        "nps": 3,
+        "comment": "The agent was rude and I waited two hours",
+        "customer": {"email": "ann@example.com", "name": "Ann"},
+    }
     base.update(overrides)
     return base
 
@@ -33,15 +38,18 @@ def test_a_detractor_is_stored_with_derived_category_and_negative_sentiment(touc
     assert stored.touchpoint == touchpoint and stored.customer.name == "Ann"
 
 
-@pytest.mark.parametrize(("nps", "category"), [(0, "detractor"), (6, "detractor"), (7, "passive"),
-                                               (8, "passive"), (9, "promoter"), (10, "promoter")])
+@pytest.mark.parametrize(
+    ("nps", "category"),
+    [(0, "detractor"), (6, "detractor"), (7, "passive"), (8, "passive"), (9, "promoter"), (10, "promoter")],
+)
 def test_nps_category_boundaries(touchpoint, nps, category):
     outcome = feedback_ingest(item=item(nps=nps))
     assert outcome.response.nps_category == category
 
 
-@pytest.mark.parametrize(("csat", "band"), [(1, "dissatisfied"), (2, "dissatisfied"), (3, "neutral"),
-                                            (4, "satisfied"), (5, "satisfied")])
+@pytest.mark.parametrize(
+    ("csat", "band"), [(1, "dissatisfied"), (2, "dissatisfied"), (3, "neutral"), (4, "satisfied"), (5, "satisfied")]
+)
 def test_csat_band_boundaries(touchpoint, csat, band):
     outcome = feedback_ingest(item=item(nps=None, csat=csat))
     assert outcome.response.csat_band == band
@@ -96,7 +104,8 @@ def test_a_lone_surrogate_in_a_customer_field_is_refused(touchpoint):
     outcome = feedback_ingest(item=item(customer={"email": "a@example.com", "name": "Ann \udfff"}))
     assert outcome.status == ERROR
     assert outcome.errors["customer"] == [
-        "At name: contains an unpaired surrogate (U+DFFF), which is not valid Unicode text."]
+        "At name: contains an unpaired surrogate (U+DFFF), which is not valid Unicode text."
+    ]
 
 
 def test_a_key_repeated_inside_one_batch_is_stored_once(touchpoint):
@@ -108,14 +117,24 @@ def test_a_key_repeated_inside_one_batch_is_stored_once(touchpoint):
 @pytest.mark.parametrize(
     ("overrides", "field"),
     [
-        ({"nps": 11}, "nps"), ({"nps": -1}, "nps"), ({"csat": 0}, "csat"), ({"csat": 6}, "csat"),
-        ({"ces": 8}, "ces"), ({"nps": "seven"}, "nps"), ({"nps": 7.5}, "nps"),
+        ({"nps": 11}, "nps"),
+        ({"nps": -1}, "nps"),
+        ({"csat": 0}, "csat"),
+        ({"csat": 6}, "csat"),
+        ({"ces": 8}, "ces"),
+        ({"nps": "seven"}, "nps"),
+        ({"nps": 7.5}, "nps"),
         ({"occurred_at": "yesterday"}, "occurred_at"),
         ({"occurred_at": (timezone.now() + timedelta(days=1)).isoformat()}, "occurred_at"),
-        ({"kind": "gossip"}, "kind"), ({"source": ""}, "source"), ({"external_id": ""}, "external_id"),
-        ({"touchpoint": "nope"}, "touchpoint"), ({"customer": {"name": "No identity"}}, "customer"),
-        ({"customer": {"email": "not-an-email"}}, "customer"), ({"customer": {"phone": "12"}}, "customer"),
-        ({"metadata": [1, 2]}, "metadata"), ({"comment": "x" * 5001}, "comment"),
+        ({"kind": "gossip"}, "kind"),
+        ({"source": ""}, "source"),
+        ({"external_id": ""}, "external_id"),
+        ({"touchpoint": "nope"}, "touchpoint"),
+        ({"customer": {"name": "No identity"}}, "customer"),
+        ({"customer": {"email": "not-an-email"}}, "customer"),
+        ({"customer": {"phone": "12"}}, "customer"),
+        ({"metadata": [1, 2]}, "metadata"),
+        ({"comment": "x" * 5001}, "comment"),
         ({"nps": None, "comment": ""}, "non_field_errors"),
     ],
 )
@@ -134,13 +153,20 @@ def test_a_known_identity_attaches_to_the_same_customer_across_channels(touchpoi
     customer = Customer.objects.get()
     assert customer.responses.count() == 3
     assert set(customer.identities.values_list("kind", "value")) == {
-        ("email", "ann@example.com"), ("phone", "+442079460000"), ("social", "ann")}
+        ("email", "ann@example.com"),
+        ("phone", "+442079460000"),
+        ("social", "ann"),
+    }
 
 
 def test_customers_of_one_batch_sharing_an_identity_are_one_customer(touchpoint):
-    feedback_ingest_many(items=[item(1, customer={"email": "bo@example.com"}),
-                                item(2, customer={"email": "bo@example.com", "external_id": "C-9"}),
-                                item(3, customer={"external_id": "C-9"})])
+    feedback_ingest_many(
+        items=[
+            item(1, customer={"email": "bo@example.com"}),
+            item(2, customer={"email": "bo@example.com", "external_id": "C-9"}),
+            item(3, customer={"external_id": "C-9"}),
+        ]
+    )
     assert Customer.objects.count() == 1
     assert CustomerIdentity.objects.count() == 2
 
@@ -166,8 +192,12 @@ def test_a_batch_is_written_in_a_bounded_number_of_queries(touchpoint):
         outcomes = feedback_ingest_many(items=items)
     assert all(o.status == CREATED for o in outcomes)
     # PostgreSQL: one query takes the ids, one COPY (not logged) writes the rows.
-    inserts = [q for q in ctx.captured_queries if q["sql"].startswith('INSERT INTO "feedback_feedbackresponse"')
-               or ("nextval" in q["sql"] and "'feedback_feedbackresponse'" in q["sql"])]
+    inserts = [
+        q
+        for q in ctx.captured_queries
+        if q["sql"].startswith('INSERT INTO "feedback_feedbackresponse"')
+        or ("nextval" in q["sql"] and "'feedback_feedbackresponse'" in q["sql"])
+    ]
     # SQLite caps the variables of one statement, so it needs a few batches.
     assert 1 <= len(inserts) <= (1 if connection.vendor == "postgresql" else 10)
     assert len(ctx.captured_queries) < 30
@@ -194,11 +224,11 @@ def test_database_refuses_out_of_range_scores_even_bypassing_the_service(touchpo
     from django.db import IntegrityError, transaction
 
     with pytest.raises(IntegrityError), transaction.atomic():
-        FeedbackResponse.objects.create(touchpoint=touchpoint, source="x", external_id="1", nps=12,
-                                        occurred_at=timezone.now())
+        FeedbackResponse.objects.create(
+            touchpoint=touchpoint, source="x", external_id="1", nps=12, occurred_at=timezone.now()
+        )
     with pytest.raises(IntegrityError), transaction.atomic():
-        FeedbackResponse.objects.create(touchpoint=touchpoint, source="x", external_id="2",
-                                        occurred_at=timezone.now())
+        FeedbackResponse.objects.create(touchpoint=touchpoint, source="x", external_id="2", occurred_at=timezone.now())
 
 
 def test_an_identity_taken_by_a_concurrent_request_merges_into_its_owner(touchpoint, monkeypatch):

@@ -25,8 +25,14 @@ BIG = "9" * 25  # beyond any 64-bit id
 
 
 def item(n: int = 1, **overrides) -> dict:
-    return {"touchpoint": "fault-line", "source": "survey", "external_id": f"h{n}", "nps": 3,
-            "customer": {"email": f"h{n}@example.com"}, **overrides}
+    return {
+        "touchpoint": "fault-line",
+        "source": "survey",
+        "external_id": f"h{n}",
+        "nps": 3,
+        "customer": {"email": f"h{n}@example.com"},
+        **overrides,
+    }
 
 
 def nested(depth: int, leaf=1):
@@ -38,13 +44,29 @@ def nested(depth: int, leaf=1):
 
 # --- the property: arbitrary JSON in every field --------------------------------------
 
-FIELDS = ["touchpoint", "customer", "kind", "source", "external_id", "occurred_at", "nps", "csat", "ces",
-          "comment", "metadata", "not_a_field"]
+FIELDS = [
+    "touchpoint",
+    "customer",
+    "kind",
+    "source",
+    "external_id",
+    "occurred_at",
+    "nps",
+    "csat",
+    "ces",
+    "comment",
+    "metadata",
+    "not_a_field",
+]
 # Text with the characters that broke things: NUL, unpaired surrogates (a JSON
 # escape such as "\ud800" decodes to one), a valid pair, noncharacters.
-_TEXT = st.lists(st.one_of(st.characters(exclude_categories=()),
-                          st.sampled_from(["\x00", "\ud800", "\udfff", "\ud83d\ude00", "\ufffe", "é"])),
-                max_size=8).map("".join)
+_TEXT = st.lists(
+    st.one_of(
+        st.characters(exclude_categories=()),
+        st.sampled_from(["\x00", "\ud800", "\udfff", "\ud83d\ude00", "\ufffe", "é"]),
+    ),
+    max_size=8,
+).map("".join)
 _NUMBER = st.one_of(
     st.integers().map(str),
     st.integers(min_value=MAX_JSON_INTEGER - 1, max_value=10**40).map(str),
@@ -52,14 +74,22 @@ _NUMBER = st.one_of(
     st.sampled_from(["1e400", "-1e400", "1e-400", "0.5e308", "-0", "1" * 30]),
 )
 _SCALAR = st.one_of(st.sampled_from(["null", "true", "false"]), _NUMBER, _TEXT.map(json.dumps))
-_JSON = st.recursive(_SCALAR, lambda children: st.one_of(
-    st.lists(children, max_size=3).map(lambda values: "[" + ",".join(values) + "]"),
-    st.lists(st.tuples(_TEXT, children), max_size=3).map(
-        lambda pairs: "{" + ",".join(f"{json.dumps(k)}:{v}" for k, v in pairs) + "}"),
-), max_leaves=10)
+_JSON = st.recursive(
+    _SCALAR,
+    lambda children: st.one_of(
+        st.lists(children, max_size=3).map(lambda values: "[" + ",".join(values) + "]"),
+        st.lists(st.tuples(_TEXT, children), max_size=3).map(
+            lambda pairs: "{" + ",".join(f"{json.dumps(k)}:{v}" for k, v in pairs) + "}"
+        ),
+    ),
+    max_leaves=10,
+)
 # Deeper than any limit of ours, and (at 3,000) than Python's JSON decoder.
-_DEEP = st.builds(lambda n, opening: opening * n + "1" + {"[": "]", '{"a":': "}"}[opening] * n,
-                  st.sampled_from([JSON_MAX_DEPTH, JSON_MAX_DEPTH + 1, 400, 3000]), st.sampled_from(["[", '{"a":']))
+_DEEP = st.builds(
+    lambda n, opening: opening * n + "1" + {"[": "]", '{"a":': "}"}[opening] * n,
+    st.sampled_from([JSON_MAX_DEPTH, JSON_MAX_DEPTH + 1, 400, 3000]),
+    st.sampled_from(["[", '{"a":']),
+)
 _ANY = st.one_of(_JSON, _DEEP, _JSON.map(lambda value: '{"m":' + value + "}"))
 
 
@@ -67,15 +97,24 @@ _ANY = st.one_of(_JSON, _DEEP, _JSON.map(lambda value: '{"m":' + value + "}"))
 def item_text(draw) -> str:
     """A feedback object as JSON text: valid to start with, then some fields
     (and perhaps an unknown one) replaced by arbitrary JSON."""
-    fields = {"touchpoint": '"fault-line"', "source": '"fuzz"', "external_id": json.dumps(draw(_TEXT) or "k"),
-              "nps": "3", "customer": '{"email": "fuzz@example.com"}'}
+    fields = {
+        "touchpoint": '"fault-line"',
+        "source": '"fuzz"',
+        "external_id": json.dumps(draw(_TEXT) or "k"),
+        "nps": "3",
+        "customer": '{"email": "fuzz@example.com"}',
+    }
     for name in draw(st.lists(st.sampled_from(FIELDS), unique=True, max_size=4)):
         fields[name] = draw(_ANY)
     return "{" + ",".join(f"{json.dumps(k)}:{v}" for k, v in fields.items()) + "}"
 
 
-PROPERTY = settings(max_examples=40, deadline=None, database=None,
-                    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+PROPERTY = settings(
+    max_examples=40,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 
 
 @pytest.fixture
@@ -127,20 +166,24 @@ def test_any_json_in_a_bulk_request_answers_per_item_and_keeps_the_valid_ones(fu
 
 # --- examples: one validator on every path ----------------------------------------------
 
-@pytest.mark.parametrize(("metadata", "says"), [
-    ({"a": "\ud800"}, "at a: contains an unpaired surrogate (U+D800)"),
-    ({"\udfff": 1}, "an object key contains an unpaired surrogate (U+DFFF)"),
-    ({"a": ["ok", "nul \x00"]}, "at a[1]: contains a NUL character"),
-    ({"a\x00": 1}, "an object key contains a NUL character"),
-    ({"a b": [{"c": "\x00"}]}, 'at ["a b"][0].c: contains a NUL character'),
-    ({"n": float("inf")}, "at n: a number too large to represent"),
-    ({"n": float("nan")}, "at n: a number too large to represent"),
-    ({"n": MAX_JSON_INTEGER + 1}, "at n: a whole number beyond"),
-    ({"n": -(10**5000)}, "at n: a whole number beyond"),
-    ({"when": object()}, "at when: not a JSON value"),
-    (nested(JSON_MAX_DEPTH + 1), f"nested deeper than {JSON_MAX_DEPTH} levels"),
-    ({"text": "x" * 10_001}, "characters of JSON; at most 10,000"),
-])
+
+@pytest.mark.parametrize(
+    ("metadata", "says"),
+    [
+        ({"a": "\ud800"}, "at a: contains an unpaired surrogate (U+D800)"),
+        ({"\udfff": 1}, "an object key contains an unpaired surrogate (U+DFFF)"),
+        ({"a": ["ok", "nul \x00"]}, "at a[1]: contains a NUL character"),
+        ({"a\x00": 1}, "an object key contains a NUL character"),
+        ({"a b": [{"c": "\x00"}]}, 'at ["a b"][0].c: contains a NUL character'),
+        ({"n": float("inf")}, "at n: a number too large to represent"),
+        ({"n": float("nan")}, "at n: a number too large to represent"),
+        ({"n": MAX_JSON_INTEGER + 1}, "at n: a whole number beyond"),
+        ({"n": -(10**5000)}, "at n: a whole number beyond"),
+        ({"when": object()}, "at when: not a JSON value"),
+        (nested(JSON_MAX_DEPTH + 1), f"nested deeper than {JSON_MAX_DEPTH} levels"),
+        ({"text": "x" * 10_001}, "characters of JSON; at most 10,000"),
+    ],
+)
 def test_metadata_that_cannot_be_stored_and_read_back_is_refused_naming_where(touchpoint, metadata, says):
     outcome = feedback_ingest(item=item(metadata=metadata))
     assert outcome.status == ERROR
@@ -151,15 +194,22 @@ def test_metadata_that_cannot_be_stored_and_read_back_is_refused_naming_where(to
 
 
 def test_metadata_at_the_limits_is_kept_as_sent(touchpoint):
-    metadata = {"deep": nested(JSON_MAX_DEPTH - 1), "big": MAX_JSON_INTEGER, "small": -MAX_JSON_INTEGER,
-                "emoji": "\U0001f600 ok", "float": 2.5, "tiny": 1.5e-300}
+    metadata = {
+        "deep": nested(JSON_MAX_DEPTH - 1),
+        "big": MAX_JSON_INTEGER,
+        "small": -MAX_JSON_INTEGER,
+        "emoji": "\U0001f600 ok",
+        "float": 2.5,
+        "tiny": 1.5e-300,
+    }
     outcome = feedback_ingest(item=item(metadata=metadata))
     assert outcome.status == CREATED, outcome.errors
     assert FeedbackResponse.objects.get().metadata == metadata
 
 
-@pytest.mark.parametrize("field", ["touchpoint", "source", "external_id", "kind", "occurred_at", "comment",
-                                   "nps", "customer"])
+@pytest.mark.parametrize(
+    "field", ["touchpoint", "source", "external_id", "kind", "occurred_at", "comment", "nps", "customer"]
+)
 @pytest.mark.parametrize("bad", ["\ud800", "a\x00b", 1e400, nested(JSON_MAX_DEPTH + 1)])
 def test_every_field_refuses_a_value_that_cannot_be_stored_before_reading_it(touchpoint, field, bad):
     value = {"name": bad, "email": "a@example.com"} if field == "customer" else bad
@@ -180,11 +230,14 @@ def test_a_bad_item_in_a_bulk_request_is_an_error_and_the_others_are_stored(api,
     assert api(token=integration).get(URL).status_code == 200
 
 
-@pytest.mark.parametrize("body", [
-    '{"touchpoint": "fault-line", "source": "s", "external_id": "d", "nps": 3, "metadata": {"a": %s}}'
-    % ("[" * 100_000 + "]" * 100_000),
-    "[" * 100_000 + "]" * 100_000,
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"touchpoint": "fault-line", "source": "s", "external_id": "d", "nps": 3, "metadata": {"a": %s}}'
+        % ("[" * 100_000 + "]" * 100_000),
+        "[" * 100_000 + "]" * 100_000,
+    ],
+)
 @pytest.mark.parametrize("path", [URL, URL + "bulk/"])
 def test_json_nested_beyond_the_decoder_is_a_400_not_a_500(api, integration, touchpoint, body, path):
     response = api(token=integration).post(path, body, content_type="application/json")
@@ -199,10 +252,15 @@ def test_a_body_that_is_not_utf8_is_a_400(api, integration, touchpoint):
 
 def test_the_csv_import_reports_unstorable_rows_by_line_and_keeps_the_rest(touchpoint, tmp_path):
     deep = "[" * 5000 + "]" * 5000
-    lines = ["touchpoint,source,external_id,nps,metadata", "fault-line,survey,c1,3,",
-             'fault-line,survey,c2,3,"{""a"": ""\\ud800""}"', 'fault-line,survey,c3,3,"{""a"": 1e400}"',
-             f'fault-line,survey,c4,3,"{{""a"": {deep}}}"', 'fault-line,survey,c5,3,"{""a\\u0000"": 1}"',
-             "fault-line,survey,c6,4,"]
+    lines = [
+        "touchpoint,source,external_id,nps,metadata",
+        "fault-line,survey,c1,3,",
+        'fault-line,survey,c2,3,"{""a"": ""\\ud800""}"',
+        'fault-line,survey,c3,3,"{""a"": 1e400}"',
+        f'fault-line,survey,c4,3,"{{""a"": {deep}}}"',
+        'fault-line,survey,c5,3,"{""a\\u0000"": 1}"',
+        "fault-line,survey,c6,4,",
+    ]
     path = tmp_path / "feedback.csv"
     path.write_text("\n".join(lines) + "\n")
     out, err = StringIO(), StringIO()
@@ -216,6 +274,7 @@ def test_the_csv_import_reports_unstorable_rows_by_line_and_keeps_the_rest(touch
 
 
 # --- integer query parameters ------------------------------------------------------------
+
 
 @pytest.mark.parametrize("query", [f"owner={BIG}", "owner=²", "owner=0", f"owner=-{BIG}"])
 def test_a_case_owner_filter_no_table_can_hold_is_a_400(api, agent, query):
@@ -277,9 +336,16 @@ def _cursor(raw: str) -> str:
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
-@pytest.mark.parametrize("raw", [f"2020-01-01T00:00:00+00:00|{BIG}", "0001-01-01T00:00:00+23:59|1",
-                                 "9999-12-31T23:59:59-23:59|1", "2020-01-01T00:00:00-17:02|1",
-                                 "2020-01-01T00:00:00|1"])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        f"2020-01-01T00:00:00+00:00|{BIG}",
+        "0001-01-01T00:00:00+23:59|1",
+        "9999-12-31T23:59:59-23:59|1",
+        "2020-01-01T00:00:00-17:02|1",
+        "2020-01-01T00:00:00|1",
+    ],
+)
 def test_a_queue_cursor_we_did_not_write_is_ignored_not_a_500(client, a_case, agent, raw):
     client.force_login(agent)
     response = client.get("/cases/queue/mine/", {"after": _cursor(raw)})

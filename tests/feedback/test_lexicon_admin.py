@@ -33,8 +33,9 @@ def admin_client(client, cx_admin):
 
 
 def ingest(n: int, comment: str) -> FeedbackResponse:
-    outcome = feedback_ingest(item={"touchpoint": "fault-line", "source": "chat", "external_id": f"x{n}",
-                                    "comment": comment})
+    outcome = feedback_ingest(
+        item={"touchpoint": "fault-line", "source": "chat", "external_id": f"x{n}", "comment": comment}
+    )
     assert outcome.status == CREATED, outcome.errors
     return outcome.response
 
@@ -58,8 +59,9 @@ def test_a_valence_outside_vaders_range_is_refused(admin_client, valence):
 
 @pytest.mark.parametrize("phrase", ["", "   "])
 def test_an_empty_phrase_is_refused(admin_client, phrase):
-    response = admin_client.post(f"{PHRASES_URL}add/", {"intent": "churn_risk", "phrase": phrase,
-                                                        "negatable": "on", "active": "on"})
+    response = admin_client.post(
+        f"{PHRASES_URL}add/", {"intent": "churn_risk", "phrase": phrase, "negatable": "on", "active": "on"}
+    )
 
     assert response.status_code == 200
     assert "required" in form_errors(response)["phrase"]
@@ -68,8 +70,9 @@ def test_an_empty_phrase_is_refused(admin_client, phrase):
 
 @pytest.mark.parametrize("phrase", ["(cancel|leave).*", "port.+number", "[a-z]+ton", "(a+)+$", "cancel\\s+now"])
 def test_a_regex_like_phrase_is_refused_as_not_plain_words(admin_client, phrase):
-    response = admin_client.post(f"{PHRASES_URL}add/", {"intent": "churn_risk", "phrase": phrase,
-                                                        "negatable": "on", "active": "on"})
+    response = admin_client.post(
+        f"{PHRASES_URL}add/", {"intent": "churn_risk", "phrase": phrase, "negatable": "on", "active": "on"}
+    )
 
     assert response.status_code == 200
     message = form_errors(response)["phrase"]
@@ -103,8 +106,9 @@ def test_a_term_repeating_another_row_is_refused_whatever_its_spacing(admin_clie
 
 
 def test_a_term_added_in_the_admin_is_stored_normalised_and_logged_with_its_author(admin_client, cx_admin):
-    response = admin_client.post(f"{TERMS_URL}add/", {"term": "Flibbertigibbet   Again", "valence": "-3",
-                                                      "note": "seen in chat", "active": "on"})
+    response = admin_client.post(
+        f"{TERMS_URL}add/", {"term": "Flibbertigibbet   Again", "valence": "-3", "note": "seen in chat", "active": "on"}
+    )
 
     assert response.status_code == 302
     row = LexiconTerm.objects.get()
@@ -112,8 +116,7 @@ def test_a_term_added_in_the_admin_is_stored_normalised_and_logged_with_its_auth
     change = LexiconChange.objects.get()
     assert (change.actor, change.actor_name, change.action) == (cx_admin, "cxadmin", "lexicon.term.created")
     assert change.before is None
-    assert change.after == {"term": "flibbertigibbet again", "valence": -3.0, "note": "seen in chat",
-                            "active": True}
+    assert change.after == {"term": "flibbertigibbet again", "valence": -3.0, "note": "seen in chat", "active": True}
 
 
 def test_editing_a_term_in_the_admin_changes_the_next_score_without_a_restart(admin_client, touchpoint):
@@ -164,8 +167,9 @@ def test_without_rows_the_lexicon_is_the_builtin_one_with_its_version():
 def test_an_intent_phrase_added_in_the_admin_detects_its_intent(admin_client, touchpoint):
     assert "churn_risk" not in ingest(1, "I am off to the rival lot next month").intents
 
-    response = admin_client.post(f"{PHRASES_URL}add/", {"intent": "churn_risk", "phrase": "off to the rival",
-                                                        "negatable": "on", "active": "on"})
+    response = admin_client.post(
+        f"{PHRASES_URL}add/", {"intent": "churn_risk", "phrase": "off to the rival", "negatable": "on", "active": "on"}
+    )
     assert response.status_code == 302
 
     assert "churn_risk" in ingest(2, "I am off to the rival lot next month").intents
@@ -208,8 +212,7 @@ def test_deleting_in_the_admin_goes_through_the_service(admin_client):
 def test_deleting_several_in_the_admin_logs_each(admin_client):
     rows = [lexicon_term_save(actor=None, term=word, valence=2) for word in ("legend", "hero")]
 
-    admin_client.post(TERMS_URL, {"action": "delete_selected", "_selected_action": [r.pk for r in rows],
-                                  "post": "yes"})
+    admin_client.post(TERMS_URL, {"action": "delete_selected", "_selected_action": [r.pk for r in rows], "post": "yes"})
 
     assert not LexiconTerm.objects.exists()
     assert LexiconChange.objects.filter(action="lexicon.term.deleted").count() == 2

@@ -3,7 +3,7 @@ re-read with the current CX lexicon, in batches, idempotent and resumable."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from io import StringIO
 
 import pytest
@@ -21,7 +21,7 @@ from feedback.text import analyse
 
 pytestmark = pytest.mark.django_db
 
-DAY = datetime(2026, 5, 4, 12, tzinfo=timezone.utc)
+DAY = datetime(2026, 5, 4, 12, tzinfo=UTC)
 COMPLAINTS = [
     "Your agent hung up on me",
     "Never again. Cancel my contract.",
@@ -36,9 +36,16 @@ COMPLAINTS = [
 def old_row(touchpoint, n: int, comment: str, *, at: datetime = DAY) -> FeedbackResponse:
     """A response as stored before the CX layer: plain VADER, no intents."""
     score = vader_sentiment(comment)
-    return FeedbackResponse(touchpoint=touchpoint, source="legacy", external_id=f"old{n}", occurred_at=at,
-                            comment=comment, content_hash=f"h{n}", sentiment=score.compound,
-                            sentiment_label=score.label)
+    return FeedbackResponse(
+        touchpoint=touchpoint,
+        source="legacy",
+        external_id=f"old{n}",
+        occurred_at=at,
+        comment=comment,
+        content_hash=f"h{n}",
+        sentiment=score.compound,
+        sentiment_label=score.label,
+    )
 
 
 @pytest.fixture
@@ -126,8 +133,12 @@ def test_a_lexicon_edit_is_applied_by_the_next_run(legacy, touchpoint):
 
 
 def test_only_responses_since_the_day_are_rescored(touchpoint):
-    early, late = bulk_insert([old_row(touchpoint, 1, COMPLAINTS[0], at=DAY - timedelta(days=10)),
-                               old_row(touchpoint, 2, COMPLAINTS[0], at=DAY)])
+    early, late = bulk_insert(
+        [
+            old_row(touchpoint, 1, COMPLAINTS[0], at=DAY - timedelta(days=10)),
+            old_row(touchpoint, 2, COMPLAINTS[0], at=DAY),
+        ]
+    )
 
     rescore("--since", DAY.date().isoformat())
 
@@ -136,11 +147,24 @@ def test_only_responses_since_the_day_are_rescored(touchpoint):
 
 
 def test_responses_without_a_comment_or_erased_are_left_alone(touchpoint):
-    scored_only = bulk_insert([FeedbackResponse(touchpoint=touchpoint, source="legacy", external_id="s",
-                                                occurred_at=DAY, nps=9, content_hash="h")])[0]
-    erased = feedback_ingest(item={"touchpoint": "fault-line", "source": "chat", "external_id": "e", "nps": 2,
-                                   "occurred_at": DAY.isoformat(), "comment": "Your agent hung up on me",
-                                   "customer": {"email": "gone@example.com"}}).response
+    scored_only = bulk_insert(
+        [
+            FeedbackResponse(
+                touchpoint=touchpoint, source="legacy", external_id="s", occurred_at=DAY, nps=9, content_hash="h"
+            )
+        ]
+    )[0]
+    erased = feedback_ingest(
+        item={
+            "touchpoint": "fault-line",
+            "source": "chat",
+            "external_id": "e",
+            "nps": 2,
+            "occurred_at": DAY.isoformat(),
+            "comment": "Your agent hung up on me",
+            "customer": {"email": "gone@example.com"},
+        }
+    ).response
     FeedbackResponse.objects.filter(pk=erased.pk).update(lexicon_version="old")
     customer_erase(customer_id=erased.customer_id, actor_label="test")
     kept = stored(erased.pk)
@@ -186,11 +210,14 @@ def test_the_progress_bar_counts_the_responses_to_rescore(legacy):
     assert f"{len(legacy)}/{len(legacy)}" in err.getvalue()
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["--since", "04/05/2026"], "--since: expected a date as YYYY-MM-DD"),
-    (["--since", "2026-05-01", "--batch", "0"], "--batch: expected a whole number from 1 to"),
-    (["--since", "2026-05-01", "--batch", "many"], "--batch: expected a whole number from 1 to"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--since", "04/05/2026"], "--since: expected a date as YYYY-MM-DD"),
+        (["--since", "2026-05-01", "--batch", "0"], "--batch: expected a whole number from 1 to"),
+        (["--since", "2026-05-01", "--batch", "many"], "--batch: expected a whole number from 1 to"),
+    ],
+)
 def test_bad_arguments_are_refused_with_the_option_named(db, args, message):
     with pytest.raises(CommandError, match=message):
         call_command("rescore_feedback", *args, "--no-progress", stdout=StringIO(), stderr=StringIO())

@@ -57,8 +57,10 @@ def test_the_bulk_api_refuses_a_reserved_source_item_and_keeps_the_others(api, i
 
 def test_the_csv_import_refuses_a_reserved_source_by_line(touchpoint, tmp_path):
     path = tmp_path / "feedback.csv"
-    path.write_text("touchpoint,source,external_id,nps\nfault-line,survey,c1,3\n"
-                    "fault-line,cvx_survey,invitation-7,3\nfault-line,survey,c3,3\n")
+    path.write_text(
+        "touchpoint,source,external_id,nps\nfault-line,survey,c1,3\n"
+        "fault-line,cvx_survey,invitation-7,3\nfault-line,survey,c3,3\n"
+    )
     out, err = StringIO(), StringIO()
     call_command("import_feedback", str(path), "--no-progress", stdout=out, stderr=err)
     assert out.getvalue().strip().splitlines()[-1] == "created 2, duplicate 0, rejected 1"
@@ -95,8 +97,13 @@ def test_an_integration_cannot_pre_empt_the_customers_answer(api, integration, c
 def test_a_taken_key_is_shown_to_the_customer_and_logged_and_the_survey_stays_open(client, invitation, caplog):
     # A response stored under the invitation's key before the sources were reserved.
     taken = FeedbackResponse.objects.create(
-        touchpoint=invitation.touchpoint, source="cvx_survey", external_id=f"invitation-{invitation.pk}", nps=0,
-        occurred_at=timezone.now(), content_hash="0" * 64)
+        touchpoint=invitation.touchpoint,
+        source="cvx_survey",
+        external_id=f"invitation-{invitation.pk}",
+        nps=0,
+        occurred_at=timezone.now(),
+        content_hash="0" * 64,
+    )
     with caplog.at_level(logging.ERROR, logger="feedback.surveys"):
         response = client.post(survey_path(invitation), {"nps": "9", "comment": "Lovely"})
     assert response.status_code == 409

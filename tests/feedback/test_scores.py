@@ -5,8 +5,7 @@ recovery, the survey form, chart colours) agrees with it for every score."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from datetime import timezone as dt_timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -24,12 +23,14 @@ from feedback.services import CREATED, feedback_ingest_many
 from feedback.summaries import rebuild_daily_scores
 from feedback.validation import FeedbackInSerializer
 
-UTC = dt_timezone.utc
+UTC = UTC
 FIRST_DAY = datetime(2025, 1, 6, 12, tzinfo=UTC)
 RANGES = {"nps": scores.NPS_RANGE, "csat": scores.CSAT_RANGE, "ces": scores.CES_RANGE}
 # Each field's scores on days of their own: (field, score) -> the day's offset.
-DAYS = {key: offset for offset, key in enumerate(
-    (field, score) for field, band in RANGES.items() for score in scores.scores_in(band))}
+DAYS = {
+    key: offset
+    for offset, key in enumerate((field, score) for field, band in RANGES.items() for score in scores.scores_in(band))
+}
 
 
 def _around(band: tuple[int, int]) -> range:
@@ -40,9 +41,16 @@ def _around(band: tuple[int, int]) -> range:
 @pytest.fixture
 def one_answer_a_day(touchpoint):
     """One response per score of each scale, each alone on its UTC day."""
-    items = [{"touchpoint": touchpoint.slug, "source": "survey", "external_id": f"{field}-{score}", field: score,
-              "occurred_at": (FIRST_DAY + timedelta(days=offset)).isoformat()}
-             for (field, score), offset in DAYS.items()]
+    items = [
+        {
+            "touchpoint": touchpoint.slug,
+            "source": "survey",
+            "external_id": f"{field}-{score}",
+            field: score,
+            "occurred_at": (FIRST_DAY + timedelta(days=offset)).isoformat(),
+        }
+        for (field, score), offset in DAYS.items()
+    ]
     assert [o.status for o in feedback_ingest_many(items=items)] == [CREATED] * len(items)
     return {offset: key for key, offset in DAYS.items()}
 
@@ -66,7 +74,9 @@ def test_the_sql_counters_categorise_every_score_as_the_python_does(one_answer_a
         if field == "nps":
             category = scores.nps_category(score)
             assert (row["promoters"], row["detractors"]) == (
-                int(category == NpsCategory.PROMOTER), int(category == NpsCategory.DETRACTOR)), score
+                int(category == NpsCategory.PROMOTER),
+                int(category == NpsCategory.DETRACTOR),
+            ), score
         elif field == "csat":
             assert row["csat_satisfied"] == int(scores.csat_band(score) == CsatBand.SATISFIED), score
         else:
@@ -74,21 +84,28 @@ def test_the_sql_counters_categorise_every_score_as_the_python_does(one_answer_a
 
 
 def test_the_bands_split_each_scale_without_gap_or_overlap():
-    for parts, scale in ((("detractor", "passive", "promoter"), "nps"),
-                         (("dissatisfied", "csat_neutral", "satisfied"), "csat")):
+    for parts, scale in (
+        (("detractor", "passive", "promoter"), "nps"),
+        (("dissatisfied", "csat_neutral", "satisfied"), "csat"),
+    ):
         covered = [score for part in parts for score in scores.scores_in(scores.BANDS[part])]
         assert covered == list(scores.scores_in(scores.BANDS[scale]))
     assert [scores.nps_category(s) for s in scores.scores_in(scores.NPS_RANGE)] == (
-        [NpsCategory.DETRACTOR] * 7 + [NpsCategory.PASSIVE] * 2 + [NpsCategory.PROMOTER] * 2)
+        [NpsCategory.DETRACTOR] * 7 + [NpsCategory.PASSIVE] * 2 + [NpsCategory.PROMOTER] * 2
+    )
     assert [scores.csat_band(s) for s in scores.scores_in(scores.CSAT_RANGE)] == (
-        [CsatBand.DISSATISFIED] * 2 + [CsatBand.NEUTRAL] + [CsatBand.SATISFIED] * 2)
+        [CsatBand.DISSATISFIED] * 2 + [CsatBand.NEUTRAL] + [CsatBand.SATISFIED] * 2
+    )
     assert scores.band_text("low_effort") == "5–7" and scores.band_text("csat_neutral") == "3"
 
 
 def test_the_csat_band_labels_name_the_bands():
     # The labels are stored in the migrations' state, so they are text; they must say what the bands are.
-    for value, name in ((CsatBand.SATISFIED, "satisfied"), (CsatBand.NEUTRAL, "csat_neutral"),
-                        (CsatBand.DISSATISFIED, "dissatisfied")):
+    for value, name in (
+        (CsatBand.SATISFIED, "satisfied"),
+        (CsatBand.NEUTRAL, "csat_neutral"),
+        (CsatBand.DISSATISFIED, "dissatisfied"),
+    ):
         assert f"({scores.band_text(name)})" in CsatBand(value).label
 
 
@@ -145,10 +162,17 @@ def test_recovered_means_no_longer_detractor_nor_dissatisfied_for_every_answer()
 
 def test_the_answer_charts_colour_each_score_by_its_band():
     red, amber, green = insight_views.RED, insight_views.AMBER, insight_views.GREEN
-    colour = {NpsCategory.DETRACTOR: red, NpsCategory.PASSIVE: amber, NpsCategory.PROMOTER: green,
-              CsatBand.DISSATISFIED: red, CsatBand.NEUTRAL: amber, CsatBand.SATISFIED: green}
+    colour = {
+        NpsCategory.DETRACTOR: red,
+        NpsCategory.PASSIVE: amber,
+        NpsCategory.PROMOTER: green,
+        CsatBand.DISSATISFIED: red,
+        CsatBand.NEUTRAL: amber,
+        CsatBand.SATISFIED: green,
+    }
     assert insight_views.NPS_COLOURS == [colour[scores.nps_category(s)] for s in scores.scores_in(scores.NPS_RANGE)]
     assert insight_views.CSAT_COLOURS == [colour[scores.csat_band(s)] for s in scores.scores_in(scores.CSAT_RANGE)]
     low_effort = scores.BANDS["low_effort"]
     assert [c == green for c in insight_views.CES_COLOURS] == [
-        low_effort[0] <= s <= low_effort[1] for s in scores.scores_in(scores.CES_RANGE)]
+        low_effort[0] <= s <= low_effort[1] for s in scores.scores_in(scores.CES_RANGE)
+    ]

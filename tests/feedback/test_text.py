@@ -184,8 +184,16 @@ def test_intents_are_sorted_names_from_intents():
 # --- emoji ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("text", "label"), [("👎", "negative"), ("😡😡", "negative"), ("👍", "positive"),
-                                            ("❤️ the new router", "positive"), ("👍🏽", "positive")])
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        ("👎", "negative"),
+        ("😡😡", "negative"),
+        ("👍", "positive"),
+        ("❤️ the new router", "positive"),
+        ("👍🏽", "positive"),
+    ],
+)
 def test_emoji_are_scored_by_their_descriptions(text, label):
     assert vader_sentiment(text).compound == 0.0  # NLTK's VADER ignores emoji
 
@@ -285,8 +293,15 @@ def test_matching_is_linear_in_the_length_of_the_comment(monkeypatch):
 
 @pytest.mark.parametrize(
     ("valence", "message"),
-    [(4.5, "outside VADER's range"), (-5, "outside VADER's range"), (float("nan"), "finite"),
-     (float("inf"), "finite"), ("2", "must be a number"), (True, "must be a number"), (None, "must be a number")],
+    [
+        (4.5, "outside VADER's range"),
+        (-5, "outside VADER's range"),
+        (float("nan"), "finite"),
+        (float("inf"), "finite"),
+        ("2", "must be a number"),
+        (True, "must be a number"),
+        (None, "must be a number"),
+    ],
 )
 def test_validate_term_refuses_a_valence_outside_vaders_range(valence, message):
     with pytest.raises(ValidationError) as exc:
@@ -413,17 +428,45 @@ def test_only_the_first_comment_max_chars_are_read():
 
 
 _CHARS = st.characters(codec="utf-8", exclude_categories=("Cs",))
-_PIECES = [".", ",", "!", "!!", "???", "'", "-", '"', "😡", "👍", "❤️", "🏽", "\u200d", "NOT", "not",
-           "never", "but", "very", "kind of", "good", "bad", "hung up", "waited 3 weeks", "cancel",
-           "no internet", "called 5 times", "ombudsman", "fixed"]
+_PIECES = [
+    ".",
+    ",",
+    "!",
+    "!!",
+    "???",
+    "'",
+    "-",
+    '"',
+    "😡",
+    "👍",
+    "❤️",
+    "🏽",
+    "\u200d",
+    "NOT",
+    "not",
+    "never",
+    "but",
+    "very",
+    "kind of",
+    "good",
+    "bad",
+    "hung up",
+    "waited 3 weeks",
+    "cancel",
+    "no internet",
+    "called 5 times",
+    "ombudsman",
+    "fixed",
+]
 
 
 def _texts(max_pieces: int):
     """Text of random characters and of pieces the rules react to."""
     piece = st.one_of(st.text(_CHARS, max_size=6), st.sampled_from(_PIECES))
     return st.lists(piece, max_size=max_pieces).flatmap(
-        lambda pieces: st.lists(st.sampled_from(["", " ", "  ", "\n"]), min_size=len(pieces), max_size=len(pieces))
-        .map(lambda gaps: "".join(g + p for g, p in zip(gaps, pieces)))
+        lambda pieces: st.lists(st.sampled_from(["", " ", "  ", "\n"]), min_size=len(pieces), max_size=len(pieces)).map(
+            lambda gaps: "".join(g + p for g, p in zip(gaps, pieces))
+        )
     )
 
 
@@ -433,8 +476,9 @@ def test_compound_stays_in_range_and_matches_its_label(text):
     analysis = analyse(text)
 
     assert -1.0 <= analysis.compound <= 1.0 and math.isfinite(analysis.compound)
-    assert analysis.label == ("negative" if analysis.compound <= -0.05 else
-                              "positive" if analysis.compound >= 0.05 else "neutral")
+    assert analysis.label == (
+        "negative" if analysis.compound <= -0.05 else "positive" if analysis.compound >= 0.05 else "neutral"
+    )
     assert set(analysis.intents) <= set(INTENTS)
     assert list(analysis.intents) == sorted(set(analysis.intents))
 
@@ -486,7 +530,18 @@ def test_the_labelled_set_is_large_and_covers_every_kind():
     kinds = {row.kind for row in rows}
 
     assert len(rows) >= 400
-    assert {"sarcasm", "mixed", "emoji", "typo", "oneword", "negation", "neutral", "praise",
-            "churn", "compliance", "effort"} <= kinds
+    assert {
+        "sarcasm",
+        "mixed",
+        "emoji",
+        "typo",
+        "oneword",
+        "negation",
+        "neutral",
+        "praise",
+        "churn",
+        "compliance",
+        "effort",
+    } <= kinds
     assert {row.split for row in rows} == {"dev", "holdout"}
     assert all(set(row.intents) <= set(INTENTS) for row in rows)

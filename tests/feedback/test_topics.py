@@ -4,7 +4,7 @@ token phrases, counted for the insight pages; free terms only as
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from io import StringIO
 
 import pytest
@@ -22,12 +22,19 @@ from feedback.themes import TopicMatcher, TopicSpec, comment_themes, extract_the
 from journeys.models import Touchpoint
 
 TOPICS_URL = "/admin/feedback/topic/"
-MONDAY = datetime(2026, 3, 2, 9, tzinfo=timezone.utc)
+MONDAY = datetime(2026, 3, 2, 9, tzinfo=UTC)
 
 
 def ingest(n: int, comment: str, *, touchpoint: str = "fault-line", at: datetime = MONDAY) -> FeedbackResponse:
-    outcome = feedback_ingest(item={"touchpoint": touchpoint, "source": "chat", "external_id": f"t{n}",
-                                    "comment": comment, "occurred_at": at.isoformat()})
+    outcome = feedback_ingest(
+        item={
+            "touchpoint": touchpoint,
+            "source": "chat",
+            "external_id": f"t{n}",
+            "comment": comment,
+            "occurred_at": at.isoformat(),
+        }
+    )
     assert outcome.status == CREATED, outcome.errors
     return outcome.response
 
@@ -38,8 +45,9 @@ def topic_names(response: FeedbackResponse) -> list[str]:
 
 @pytest.fixture
 def store(touchpoint, other_team):
-    return Touchpoint.objects.create(stage=touchpoint.stage, name="Store", slug="store", channel="store",
-                                     team=other_team)
+    return Touchpoint.objects.create(
+        stage=touchpoint.stage, name="Store", slug="store", channel="store", team=other_team
+    )
 
 
 @pytest.fixture
@@ -48,8 +56,9 @@ def topics(db):
         "billing": topic_save(actor=None, name="Billing", phrases=["bill", "charged ... twice", "refund"]),
         "app": topic_save(actor=None, name="App", phrases=["app"]),
         "crashes": topic_save(actor=None, name="App crashes", phrases=["app keeps crashing", "app crashes"]),
-        "visits": topic_save(actor=None, name="Engineer visits",
-                             phrases=["engineer", "{number} days without {service}"]),
+        "visits": topic_save(
+            actor=None, name="Engineer visits", phrases=["engineer", "{number} days without {service}"]
+        ),
     }
 
 
@@ -65,8 +74,13 @@ def test_every_matching_topic_tags_a_comment_not_only_the_longest_phrase():
 
 
 def test_topic_phrases_use_the_engines_slots_gaps_and_spellings():
-    matcher = TopicMatcher([TopicSpec(1, ["charged ... twice"]), TopicSpec(2, ["{number} days without {service}"]),
-                            TopicSpec(3, ["engineer"])])
+    matcher = TopicMatcher(
+        [
+            TopicSpec(1, ["charged ... twice"]),
+            TopicSpec(2, ["{number} days without {service}"]),
+            TopicSpec(3, ["engineer"]),
+        ]
+    )
 
     assert matcher.topics("They charged me for the same month twice") == [1]
     assert matcher.topics("Three days without internet!") == [2]
@@ -88,25 +102,37 @@ def test_a_topic_limited_to_touchpoints_tags_only_their_feedback():
 def test_a_topic_saved_in_the_admin_is_normalised_and_logged(client, cx_admin, touchpoint):
     client.force_login(cx_admin)
 
-    response = client.post(f"{TOPICS_URL}add/", {"name": " Billing  errors ", "active": "on",
-                                                 "phrases": "Billing Error\n\n  charged ... TWICE \nbilling error",
-                                                 "touchpoints": [touchpoint.pk]})
+    response = client.post(
+        f"{TOPICS_URL}add/",
+        {
+            "name": " Billing  errors ",
+            "active": "on",
+            "phrases": "Billing Error\n\n  charged ... TWICE \nbilling error",
+            "touchpoints": [touchpoint.pk],
+        },
+    )
 
     assert response.status_code == 302
     topic = Topic.objects.get()
     assert (topic.name, topic.phrases) == ("Billing errors", ["billing error", "charged ... twice"])
     assert list(topic.touchpoints.all()) == [touchpoint]
     change = LexiconChange.objects.get()
-    assert (change.action, change.actor, change.after["phrases"]) == ("topic.created", cx_admin,
-                                                                      ["billing error", "charged ... twice"])
+    assert (change.action, change.actor, change.after["phrases"]) == (
+        "topic.created",
+        cx_admin,
+        ["billing error", "charged ... twice"],
+    )
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(("phrases", "message"), [
-    ("billing\n(refund|credit).*", "Line 2: phrase: “(refund|credit).*” is not a plain word"),
-    ("   \n\n", "required"),
-    ("... refund", "cannot come first or last"),
-])
+@pytest.mark.parametrize(
+    ("phrases", "message"),
+    [
+        ("billing\n(refund|credit).*", "Line 2: phrase: “(refund|credit).*” is not a plain word"),
+        ("   \n\n", "required"),
+        ("... refund", "cannot come first or last"),
+    ],
+)
 def test_bad_topic_phrases_are_refused_naming_the_line(client, cx_admin, phrases, message):
     client.force_login(cx_admin)
 
@@ -141,14 +167,26 @@ def test_frontline_may_not_edit_topics(client, agent):
 
 @pytest.mark.django_db
 def test_ingestion_tags_each_response_with_its_topics(topics, touchpoint):
-    responses = feedback_ingest_many(items=[
-        {"touchpoint": "fault-line", "source": "chat", "external_id": f"b{n}", "comment": text}
-        for n, text in enumerate(["Great service but the app keeps crashing", "Charged me twice, want a refund",
-                                  "Lovely day", "Five days without broadband, no engineer"])
-    ])
+    responses = feedback_ingest_many(
+        items=[
+            {"touchpoint": "fault-line", "source": "chat", "external_id": f"b{n}", "comment": text}
+            for n, text in enumerate(
+                [
+                    "Great service but the app keeps crashing",
+                    "Charged me twice, want a refund",
+                    "Lovely day",
+                    "Five days without broadband, no engineer",
+                ]
+            )
+        ]
+    )
 
     assert [topic_names(o.response) for o in responses] == [
-        ["App", "App crashes"], ["Billing"], [], ["Engineer visits"]]
+        ["App", "App crashes"],
+        ["Billing"],
+        [],
+        ["Engineer visits"],
+    ]
 
 
 @pytest.mark.django_db
@@ -218,9 +256,9 @@ def test_topic_figures_count_only_the_responses_given(topics, touchpoint, store)
 
 @pytest.mark.django_db
 def test_unassigned_terms_come_from_negative_comments_no_topic_caught(topics, touchpoint):
-    ingest(1, "Wrong bill, absolutely useless")                # a topic caught it
+    ingest(1, "Wrong bill, absolutely useless")  # a topic caught it
     ingest(2, "The router keeps rebooting, absolutely useless")  # none did
-    ingest(3, "The router is lovely")                          # not negative
+    ingest(3, "The router is lovely")  # not negative
 
     terms, read = unassigned_terms(FeedbackResponse.objects.all())
 
@@ -241,10 +279,23 @@ def test_want_twice_and_absolutely_are_never_themes():
     assert {"refund", "charged", "useless", "money"} <= phrases
 
 
-@pytest.mark.parametrize("word", sorted(
-    w for w in (*VaderConstants.BOOSTER_DICT, *VaderConstants.NEGATE, *text_defaults.NUMBER_WORDS,
-                *text_defaults.ORDINAL_WORDS, *text_defaults.RESOLUTION_WISHES, "once", "twice", "thrice")
-    if " " not in w and "-" not in w))
+@pytest.mark.parametrize(
+    "word",
+    sorted(
+        w
+        for w in (
+            *VaderConstants.BOOSTER_DICT,
+            *VaderConstants.NEGATE,
+            *text_defaults.NUMBER_WORDS,
+            *text_defaults.ORDINAL_WORDS,
+            *text_defaults.RESOLUTION_WISHES,
+            "once",
+            "twice",
+            "thrice",
+        )
+        if " " not in w and "-" not in w
+    ),
+)
 def test_no_degree_negation_count_or_wish_word_is_a_theme(word):
     assert word in STOP_WORDS
     assert comment_themes(f"{word} outage") == {"outage"}
@@ -263,22 +314,25 @@ def test_rescore_with_topics_tags_stored_responses_and_is_idempotent(topics, tou
     router = topic_save(actor=None, name="Router", phrases=["router"])
     out = StringIO()
 
-    call_command("rescore_feedback", "--since", "2026-01-01", "--topics", "--no-progress", stdout=out,
-                 stderr=StringIO())
+    call_command(
+        "rescore_feedback", "--since", "2026-01-01", "--topics", "--no-progress", stdout=out, stderr=StringIO()
+    )
 
     assert topic_names(old) == ["Router"]
     assert "1 changed topics" in out.getvalue()
 
     topic_save(actor=None, name="Router", phrases=["modem"], topic_id=router.pk)
     again = StringIO()
-    call_command("rescore_feedback", "--since", "2026-01-01", "--topics", "--no-progress", stdout=again,
-                 stderr=StringIO())
+    call_command(
+        "rescore_feedback", "--since", "2026-01-01", "--topics", "--no-progress", stdout=again, stderr=StringIO()
+    )
     assert topic_names(old) == []
     assert "1 changed topics" in again.getvalue()
 
     last = StringIO()
-    call_command("rescore_feedback", "--since", "2026-01-01", "--topics", "--no-progress", stdout=last,
-                 stderr=StringIO())
+    call_command(
+        "rescore_feedback", "--since", "2026-01-01", "--topics", "--no-progress", stdout=last, stderr=StringIO()
+    )
     assert "0 changed topics" in last.getvalue()
 
 
@@ -299,7 +353,7 @@ def test_deleting_a_topic_removes_its_tags_and_logs_it(topics, touchpoint):
 
 @pytest.mark.django_db
 def test_the_touchpoint_insight_page_shows_topics_and_unassigned_terms(client, lead, topics, touchpoint):
-    now = datetime.now(timezone.utc) - timedelta(days=1)
+    now = datetime.now(UTC) - timedelta(days=1)
     ingest(1, "Wrong bill, useless", at=now)
     ingest(2, "Refund arrived, thanks", at=now)
     ingest(3, "The router keeps rebooting, useless", at=now)
@@ -307,9 +361,9 @@ def test_the_touchpoint_insight_page_shows_topics_and_unassigned_terms(client, l
 
     page = client.get("/cases/insights/touchpoints/fault-line/").content.decode()
 
-    topics_part = page[page.index('id="topics-h"'):page.index('id="themes-h"')]
+    topics_part = page[page.index('id="topics-h"') : page.index('id="themes-h"')]
     assert "<td>Billing</td><td>2</td><td>1 (50 %)</td>" in topics_part
-    terms_part = page[page.index('id="themes-h"'):]
+    terms_part = page[page.index('id="themes-h"') :]
     assert "Unassigned terms" in terms_part and "<b>router</b>" in terms_part and "<b>bill</b>" not in terms_part
 
 

@@ -22,9 +22,15 @@ pytestmark = pytest.mark.django_db
 
 ROLES = ["agent", "other_agent", "lead", "cx_admin", "outsider", "integration", "anonymous"]
 # The touchpoints each role may see the feedback of: by team, or all.
-EXPECTED = {"agent": {"fault-line"}, "other_agent": {"store"}, "lead": {"fault-line"},
-            "cx_admin": {"fault-line", "store", "bills"}, "outsider": set(),
-            "integration": {"fault-line", "store", "bills"}, "anonymous": set()}
+EXPECTED = {
+    "agent": {"fault-line"},
+    "other_agent": {"store"},
+    "lead": {"fault-line"},
+    "cx_admin": {"fault-line", "store", "bills"},
+    "outsider": set(),
+    "integration": {"fault-line", "store", "bills"},
+    "anonymous": set(),
+}
 
 
 @pytest.fixture
@@ -34,11 +40,17 @@ def world(touchpoint, stage, other_team, other_agent):
     at each touchpoint."""
     from journeys.models import Stage, Team
 
-    Touchpoint.objects.create(stage=stage, name="Store", slug="store", channel="store", team=other_team,
-                              default_owner=other_agent, position=1)
+    Touchpoint.objects.create(
+        stage=stage, name="Store", slug="store", channel="store", team=other_team, default_owner=other_agent, position=1
+    )
     elsewhere = Stage.objects.create(journey=Journey.objects.create(name="Pay", slug="pay"), name="Bill")
-    Touchpoint.objects.create(stage=elsewhere, name="Bills", slug="bills", channel="web",
-                              team=Team.objects.create(name="Billing", slug="billing"))
+    Touchpoint.objects.create(
+        stage=elsewhere,
+        name="Bills",
+        slug="bills",
+        channel="web",
+        team=Team.objects.create(name="Billing", slug="billing"),
+    )
     Journey.objects.create(name="Leave", slug="leave")
     for n, slug in enumerate(["fault-line", "store", "bills", "store"]):
         outcome = feedback_ingest(item={"touchpoint": slug, "source": "test", "external_id": f"v{n}", "nps": n})
@@ -67,8 +79,9 @@ def test_touchpoints_visible_follow_the_teams_or_view_all(role):
 def test_feedback_visible_is_the_feedback_at_the_visible_touchpoints(role):
     name, user = role
     seen = set(feedback_visible_to(user).values_list("pk", flat=True))
-    assert seen == set(FeedbackResponse.objects.filter(touchpoint__slug__in=EXPECTED[name])
-                       .values_list("pk", flat=True))
+    assert seen == set(
+        FeedbackResponse.objects.filter(touchpoint__slug__in=EXPECTED[name]).values_list("pk", flat=True)
+    )
 
 
 def test_journeys_visible_hold_a_visible_touchpoint_or_are_all_for_view_all(role):
@@ -77,8 +90,9 @@ def test_journeys_visible_hold_a_visible_touchpoint_or_are_all_for_view_all(role
     if sees_all_feedback(user):
         assert journeys == {"get-connected", "pay", "leave"}
     else:
-        assert journeys == set(Journey.objects.filter(stages__touchpoints__slug__in=EXPECTED[name])
-                               .values_list("slug", flat=True))
+        assert journeys == set(
+            Journey.objects.filter(stages__touchpoints__slug__in=EXPECTED[name]).values_list("slug", flat=True)
+        )
 
 
 def test_scored_touchpoints_are_the_visible_ones_or_none_for_all(role):

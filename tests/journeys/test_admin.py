@@ -13,9 +13,17 @@ pytestmark = pytest.mark.django_db
 
 def touchpoint_fields(prefix: str, **values) -> dict:
     base = {
-        "id": "", "stage": "", "position": "0", "name": "Store", "slug": "store", "channel": "store",
-        "team": "", "default_owner": "", "listening_post": "on",
-        "first_contact_sla_hours": "24", "resolution_sla_hours": "72",
+        "id": "",
+        "stage": "",
+        "position": "0",
+        "name": "Store",
+        "slug": "store",
+        "channel": "store",
+        "team": "",
+        "default_owner": "",
+        "listening_post": "on",
+        "first_contact_sla_hours": "24",
+        "resolution_sla_hours": "72",
     }
     base.update(values)
     data = {f"{prefix}-{key}": value for key, value in base.items() if key != "value_dimensions"}
@@ -26,17 +34,38 @@ def touchpoint_fields(prefix: str, **values) -> dict:
 
 def journey_post(stages: list[tuple[str, list[dict]]], **journey) -> dict:
     """The POST body of the journey add page: stages, each with touchpoints."""
-    data = {"name": "Fix a fault", "slug": "fix-a-fault", "description": "", "state": "current",
-            "active": "on", "position": "0", "based_on": "",
-            "stages-TOTAL_FORMS": str(len(stages)), "stages-INITIAL_FORMS": "0",
-            "stages-MIN_NUM_FORMS": "0", "stages-MAX_NUM_FORMS": "1000"}
+    data = {
+        "name": "Fix a fault",
+        "slug": "fix-a-fault",
+        "description": "",
+        "state": "current",
+        "active": "on",
+        "position": "0",
+        "based_on": "",
+        "stages-TOTAL_FORMS": str(len(stages)),
+        "stages-INITIAL_FORMS": "0",
+        "stages-MIN_NUM_FORMS": "0",
+        "stages-MAX_NUM_FORMS": "1000",
+    }
     data.update(journey)
     for i, (stage_name, touchpoints) in enumerate(stages):
-        data.update({f"stages-{i}-id": "", f"stages-{i}-journey": "", f"stages-{i}-name": stage_name,
-                     f"stages-{i}-position": str(i)})
+        data.update(
+            {
+                f"stages-{i}-id": "",
+                f"stages-{i}-journey": "",
+                f"stages-{i}-name": stage_name,
+                f"stages-{i}-position": str(i),
+            }
+        )
         tp_prefix = f"stages-{i}-touchpoints"
-        data.update({f"{tp_prefix}-TOTAL_FORMS": str(len(touchpoints)), f"{tp_prefix}-INITIAL_FORMS": "0",
-                     f"{tp_prefix}-MIN_NUM_FORMS": "0", f"{tp_prefix}-MAX_NUM_FORMS": "1000"})
+        data.update(
+            {
+                f"{tp_prefix}-TOTAL_FORMS": str(len(touchpoints)),
+                f"{tp_prefix}-INITIAL_FORMS": "0",
+                f"{tp_prefix}-MIN_NUM_FORMS": "0",
+                f"{tp_prefix}-MAX_NUM_FORMS": "1000",
+            }
+        )
         for j, tp in enumerate(touchpoints):
             data.update(touchpoint_fields(f"{tp_prefix}-{j}", position=str(j), **tp))
     return data
@@ -49,14 +78,25 @@ def admin_client_for(client, cx_admin):
 
 
 def test_admin_builds_a_journey_with_stages_and_touchpoints_on_one_page(admin_client_for, team, agent):
-    data = journey_post([
-        ("Report", [
-            {"name": "Fault line", "slug": "ff-phone", "channel": "call_center", "team": team.pk,
-             "default_owner": agent.pk, "value_dimensions": ["functional", "experiential"]},
-            {"name": "Status page", "slug": "ff-status", "channel": "web", "team": team.pk},
-        ]),
-        ("Repair", [{"name": "Engineer", "slug": "ff-visit", "channel": "field_visit", "team": team.pk}]),
-    ])
+    data = journey_post(
+        [
+            (
+                "Report",
+                [
+                    {
+                        "name": "Fault line",
+                        "slug": "ff-phone",
+                        "channel": "call_center",
+                        "team": team.pk,
+                        "default_owner": agent.pk,
+                        "value_dimensions": ["functional", "experiential"],
+                    },
+                    {"name": "Status page", "slug": "ff-status", "channel": "web", "team": team.pk},
+                ],
+            ),
+            ("Repair", [{"name": "Engineer", "slug": "ff-visit", "channel": "field_visit", "team": team.pk}]),
+        ]
+    )
     response = admin_client_for.post(reverse("admin:journeys_journey_add"), data)
     assert response.status_code == 302, response.content.decode()[:3000]
     journey = Journey.objects.get(slug="fix-a-fault")
@@ -69,8 +109,22 @@ def test_admin_builds_a_journey_with_stages_and_touchpoints_on_one_page(admin_cl
 
 
 def test_default_owner_outside_the_team_is_refused_on_the_field(admin_client_for, team, other_agent):
-    data = journey_post([("Report", [{"name": "Fault line", "slug": "ff-phone", "channel": "call_center",
-                                      "team": team.pk, "default_owner": other_agent.pk}])])
+    data = journey_post(
+        [
+            (
+                "Report",
+                [
+                    {
+                        "name": "Fault line",
+                        "slug": "ff-phone",
+                        "channel": "call_center",
+                        "team": team.pk,
+                        "default_owner": other_agent.pk,
+                    }
+                ],
+            )
+        ]
+    )
     response = admin_client_for.post(reverse("admin:journeys_journey_add"), data)
     assert response.status_code == 200
     assert "is not a member of the team" in response.content.decode()
@@ -78,10 +132,12 @@ def test_default_owner_outside_the_team_is_refused_on_the_field(admin_client_for
 
 
 def test_duplicate_touchpoint_slug_across_stages_is_refused_not_a_500(admin_client_for, team):
-    data = journey_post([
-        ("Report", [{"name": "A", "slug": "same", "channel": "web", "team": team.pk}]),
-        ("Repair", [{"name": "B", "slug": "same", "channel": "web", "team": team.pk}]),
-    ])
+    data = journey_post(
+        [
+            ("Report", [{"name": "A", "slug": "same", "channel": "web", "team": team.pk}]),
+            ("Repair", [{"name": "B", "slug": "same", "channel": "web", "team": team.pk}]),
+        ]
+    )
     response = admin_client_for.post(reverse("admin:journeys_journey_add"), data)
     assert response.status_code == 200
     assert "is used by another touchpoint on this page" in response.content.decode()
@@ -96,10 +152,19 @@ def test_slug_already_used_by_another_touchpoint_is_refused(admin_client_for, te
 
 
 def test_negative_sla_hours_are_refused_on_the_field(admin_client_for, team, stage):
-    response = admin_client_for.post(reverse("admin:journeys_touchpoint_add"), {
-        "stage": stage.pk, "name": "Chat", "slug": "chat", "position": "0", "channel": "chat",
-        "team": team.pk, "first_contact_sla_hours": "-4", "resolution_sla_hours": "24",
-    })
+    response = admin_client_for.post(
+        reverse("admin:journeys_touchpoint_add"),
+        {
+            "stage": stage.pk,
+            "name": "Chat",
+            "slug": "chat",
+            "position": "0",
+            "channel": "chat",
+            "team": team.pk,
+            "first_contact_sla_hours": "-4",
+            "resolution_sla_hours": "24",
+        },
+    )
     assert response.status_code == 200
     errors = response.context["adminform"].form.errors
     assert "first_contact_sla_hours" in errors
@@ -107,10 +172,19 @@ def test_negative_sla_hours_are_refused_on_the_field(admin_client_for, team, sta
 
 
 def test_resolution_due_before_first_contact_is_refused(admin_client_for, team, stage):
-    response = admin_client_for.post(reverse("admin:journeys_touchpoint_add"), {
-        "stage": stage.pk, "name": "Chat", "slug": "chat", "position": "0", "channel": "chat",
-        "team": team.pk, "first_contact_sla_hours": "48", "resolution_sla_hours": "24",
-    })
+    response = admin_client_for.post(
+        reverse("admin:journeys_touchpoint_add"),
+        {
+            "stage": stage.pk,
+            "name": "Chat",
+            "slug": "chat",
+            "position": "0",
+            "channel": "chat",
+            "team": team.pk,
+            "first_contact_sla_hours": "48",
+            "resolution_sla_hours": "24",
+        },
+    )
     assert response.status_code == 200
     assert "resolution_sla_hours" in response.context["adminform"].form.errors
 
@@ -128,7 +202,11 @@ def test_copy_action_makes_a_full_independent_future_state_copy(admin_client_for
     assert [s.name for s in copy.stages.order_by("position")] == ["Discover", "Get help"]
     copied_tp = Touchpoint.objects.get(stage__journey=copy)
     assert (copied_tp.name, copied_tp.channel, copied_tp.team, copied_tp.default_owner) == (
-        touchpoint.name, touchpoint.channel, touchpoint.team, touchpoint.default_owner)
+        touchpoint.name,
+        touchpoint.channel,
+        touchpoint.team,
+        touchpoint.default_owner,
+    )
     assert copied_tp.slug != touchpoint.slug
     # Independent: changing the copy leaves the original as it was.
     copied_tp.name = "Redesigned fault line"

@@ -72,28 +72,54 @@ def test_token_cannot_write(api, integration, touchpoint):
 
 
 def test_cx_admin_creates_a_touchpoint(api, cx_admin, stage, team, agent):
-    response = api(cx_admin).post("/api/v1/touchpoints/", {
-        "slug": "chat", "name": "Chat", "stage": stage.pk, "channel": "chat", "team": "care",
-        "default_owner": agent.username, "value_dimensions": ["functional"],
-        "first_contact_sla_hours": 2, "resolution_sla_hours": 8,
-    }, format="json")
+    response = api(cx_admin).post(
+        "/api/v1/touchpoints/",
+        {
+            "slug": "chat",
+            "name": "Chat",
+            "stage": stage.pk,
+            "channel": "chat",
+            "team": "care",
+            "default_owner": agent.username,
+            "value_dimensions": ["functional"],
+            "first_contact_sla_hours": 2,
+            "resolution_sla_hours": 8,
+        },
+        format="json",
+    )
     assert response.status_code == 201, response.json()
     assert Touchpoint.objects.get(slug="chat").default_owner == agent
 
 
 def test_api_write_with_owner_outside_team_names_the_field(api, cx_admin, stage, team, other_agent):
-    response = api(cx_admin).post("/api/v1/touchpoints/", {
-        "slug": "chat", "name": "Chat", "stage": stage.pk, "channel": "chat", "team": "care",
-        "default_owner": other_agent.username,
-    }, format="json")
+    response = api(cx_admin).post(
+        "/api/v1/touchpoints/",
+        {
+            "slug": "chat",
+            "name": "Chat",
+            "stage": stage.pk,
+            "channel": "chat",
+            "team": "care",
+            "default_owner": other_agent.username,
+        },
+        format="json",
+    )
     assert response.status_code == 400
     assert "is not a member of the team" in response.json()["default_owner"][0]
 
 
 def test_api_write_with_negative_sla_names_the_field(api, cx_admin, stage, team):
-    response = api(cx_admin).post("/api/v1/touchpoints/", {
-        "slug": "chat", "name": "Chat", "stage": stage.pk, "channel": "chat", "team": "care",
-        "first_contact_sla_hours": -1,
-    }, format="json")
+    response = api(cx_admin).post(
+        "/api/v1/touchpoints/",
+        {
+            "slug": "chat",
+            "name": "Chat",
+            "stage": stage.pk,
+            "channel": "chat",
+            "team": "care",
+            "first_contact_sla_hours": -1,
+        },
+        format="json",
+    )
     assert response.status_code == 400
     assert "first_contact_sla_hours" in response.json()

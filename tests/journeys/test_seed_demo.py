@@ -14,8 +14,13 @@ pytestmark = pytest.mark.django_db
 
 
 def counts():
-    return (Journey.objects.count(), Stage.objects.count(), Touchpoint.objects.count(), Team.objects.count(),
-            get_user_model().objects.count())
+    return (
+        Journey.objects.count(),
+        Stage.objects.count(),
+        Touchpoint.objects.count(),
+        Team.objects.count(),
+        get_user_model().objects.count(),
+    )
 
 
 def test_seed_demo_twice_leaves_one_demo_organisation(capsys):
@@ -47,7 +52,7 @@ def test_demo_default_owners_are_members_of_their_teams():
 
 def test_printed_demo_login_works(client, capsys):
     call_command("seed_demo", "--history", "30")
-    line = next(l for l in capsys.readouterr().out.splitlines() if l.strip().startswith("admin "))
+    line = next(row for row in capsys.readouterr().out.splitlines() if row.strip().startswith("admin "))
     username, password = line.split()
     assert client.login(request=HttpRequest(), username=username, password=password)  # axes needs a request
 
@@ -70,7 +75,7 @@ def test_roles_exist_after_migrations_with_their_permissions():
 def test_demo_prints_a_working_integration_token_once(client, capsys):
     call_command("seed_demo", "--history", "30")
     out = capsys.readouterr().out
-    token = next(l.split(": ", 1)[1] for l in out.splitlines() if l.startswith("API token of demo.integration"))
+    token = next(row.split(": ", 1)[1] for row in out.splitlines() if row.startswith("API token of demo.integration"))
     response = client.get("/api/v1/cases/", HTTP_AUTHORIZATION=f"Token {token}")
     assert response.status_code == 200 and response.json()["results"]
     call_command("seed_demo", "--history", "30")
@@ -129,9 +134,16 @@ def route_text_only(comments: list[str]) -> list:
 
     routed = []
     for n, comment in enumerate(comments):
-        outcome = feedback_ingest(item={
-            "touchpoint": "gc-setup-line", "source": "social", "kind": "indirect", "external_id": f"text-{n}",
-            "comment": comment, "customer": {"email": f"text-{n}@example.com"}})
+        outcome = feedback_ingest(
+            item={
+                "touchpoint": "gc-setup-line",
+                "source": "social",
+                "kind": "indirect",
+                "external_id": f"text-{n}",
+                "comment": comment,
+                "customer": {"email": f"text-{n}@example.com"},
+            }
+        )
         assert outcome.status == "created", outcome.errors
         routed.append(response_route(response_id=outcome.response.pk))
     return routed
@@ -157,7 +169,10 @@ def test_the_demo_sends_compliance_risk_to_the_lead_and_churn_risk_as_urgent():
     call_command("seed_demo", "--history", "0")
     compliance, churn = route_text_only(["I'm taking this to the regulator", "I'm switching provider"])
     assert (compliance.rule.name, compliance.case.owner, compliance.case.priority) == (
-        "Compliance risk", compliance.case.team.lead, Priority.HIGH)
+        "Compliance risk",
+        compliance.case.team.lead,
+        Priority.HIGH,
+    )
     assert (churn.rule.name, churn.case.priority) == ("Churn risk", Priority.URGENT)
 
 

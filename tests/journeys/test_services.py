@@ -12,13 +12,22 @@ pytestmark = pytest.mark.django_db
 
 def test_copy_keeps_order_and_settings_of_every_touchpoint(touchpoint, team):
     journey = touchpoint.stage.journey
-    later = Touchpoint.objects.create(stage=touchpoint.stage, name="Chat", slug="chat", channel="chat",
-                                      team=team, position=1, value_dimensions=["functional"],
-                                      first_contact_sla_hours=2, resolution_sla_hours=8)
+    later = Touchpoint.objects.create(
+        stage=touchpoint.stage,
+        name="Chat",
+        slug="chat",
+        channel="chat",
+        team=team,
+        position=1,
+        value_dimensions=["functional"],
+        first_contact_sla_hours=2,
+        resolution_sla_hours=8,
+    )
     draft = journey_copy_as_future(journey=journey)
     copies = list(Touchpoint.objects.filter(stage__journey=draft).order_by("position"))
-    assert [(t.name, t.position, t.value_dimensions, t.first_contact_sla_hours, t.resolution_sla_hours)
-            for t in copies] == [
+    assert [
+        (t.name, t.position, t.value_dimensions, t.first_contact_sla_hours, t.resolution_sla_hours) for t in copies
+    ] == [
         (touchpoint.name, 0, [], 4, 24),
         (later.name, 1, ["functional"], 2, 8),
     ]
@@ -33,7 +42,10 @@ def test_copying_twice_gives_two_drafts_with_distinct_slugs(touchpoint):
     assert first.slug == "get-connected-future"
     assert second.slug == "get-connected-future-2"
     assert set(Touchpoint.objects.values_list("slug", flat=True)) == {
-        "fault-line", "fault-line-future", "fault-line-future-2"}
+        "fault-line",
+        "fault-line-future",
+        "fault-line-future-2",
+    }
 
 
 def test_a_future_state_journey_is_not_copied_again(journey):

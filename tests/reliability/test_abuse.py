@@ -37,8 +37,13 @@ XSS_COMMENT = f"Terrible, awful, useless engineer {XSS}"
 
 
 def ingest(n: int, **item) -> FeedbackResponse:
-    item = {"touchpoint": "fault-line", "source": "survey", "external_id": f"abuse-{n}",
-            "customer": {"email": f"abuse-{n}@example.com"}, **item}
+    item = {
+        "touchpoint": "fault-line",
+        "source": "survey",
+        "external_id": f"abuse-{n}",
+        "customer": {"email": f"abuse-{n}@example.com"},
+        **item,
+    }
     outcome = feedback_ingest(item=item)
     assert outcome.status == "created", outcome.errors
     return outcome.response
@@ -54,20 +59,33 @@ def case(touchpoint, agent) -> Case:
 
 @pytest.fixture
 def survey_path(touchpoint) -> str:
-    customer = feedback_ingest(item={"touchpoint": "fault-line", "source": "ops", "external_id": "abuse-s",
-                                     "nps": 8, "customer": {"email": "survey@example.com"}}).response.customer
+    customer = feedback_ingest(
+        item={
+            "touchpoint": "fault-line",
+            "source": "ops",
+            "external_id": "abuse-s",
+            "nps": 8,
+            "customer": {"email": "survey@example.com"},
+        }
+    ).response.customer
     invitation = invitation_create(customer=customer, touchpoint=touchpoint, purpose=SurveyPurpose.SURVEY)
     return f"/s/{invitation_token(invitation)}/"
 
 
 def manage(*args: str, env: dict[str, str], tmp_path: Path) -> subprocess.CompletedProcess:
     base = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_", "REDIS_URL", "CVX_"))}
-    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, capture_output=True, text=True,
-                          timeout=120, env={**base, "CVX_DATA_DIR": str(tmp_path), "DJANGO_SECRET_KEY": "x" * 60,
-                                            **env})
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**base, "CVX_DATA_DIR": str(tmp_path), "DJANGO_SECRET_KEY": "x" * 60, **env},
+    )
 
 
 # --- the public survey page is rate limited ------------------------------------------
+
 
 def test_the_survey_page_answers_429_once_an_address_passes_the_rate(client, survey_path, settings):
     settings.CVX_RATE_SURVEY = "3/min"
@@ -112,6 +130,7 @@ def test_a_malformed_survey_rate_stops_startup_naming_the_variable(tmp_path):
 
 # --- login attempts lock out --------------------------------------------------------
 
+
 def log_in(client, username: str, password: str, address: str = "203.0.113.5"):
     return client.post("/accounts/login/", {"username": username, "password": password}, REMOTE_ADDR=address)
 
@@ -152,8 +171,12 @@ def test_behind_a_proxy_a_lockout_is_per_forwarded_client_address(agent, setting
     settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
 
     def via_proxy(password: str, forwarded_for: str):
-        return Client().post("/accounts/login/", {"username": "agent", "password": password},
-                             REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR=forwarded_for)
+        return Client().post(
+            "/accounts/login/",
+            {"username": "agent", "password": password},
+            REMOTE_ADDR="10.0.0.2",
+            HTTP_X_FORWARDED_FOR=forwarded_for,
+        )
 
     for _ in range(4):
         assert via_proxy("wrong", "203.0.113.5").status_code == 200
@@ -165,8 +188,12 @@ def test_behind_a_proxy_a_lockout_is_per_forwarded_client_address(agent, setting
 
 def test_without_a_proxy_a_forged_forwarded_for_does_not_lift_a_lockout(client, agent):
     fail_until_locked(client, "agent", "203.0.113.5")
-    forged = Client().post("/accounts/login/", {"username": "agent", "password": PASSWORD},
-                           REMOTE_ADDR="203.0.113.5", HTTP_X_FORWARDED_FOR="198.51.100.7")
+    forged = Client().post(
+        "/accounts/login/",
+        {"username": "agent", "password": PASSWORD},
+        REMOTE_ADDR="203.0.113.5",
+        HTTP_X_FORWARDED_FOR="198.51.100.7",
+    )
     assert forged.status_code == 429
 
 
@@ -194,17 +221,26 @@ def test_the_login_failure_limit_comes_from_the_environment(tmp_path):
 
 # --- CSRF on every form ---------------------------------------------------------------
 
+
 def _form_posts(case, survey_path) -> list[tuple[str | None, str, str, dict]]:
     """(who is logged in, page with the form, where it posts, valid data)."""
     return [
         (None, "/accounts/login/", "/accounts/login/", {"username": "agent", "password": PASSWORD}),
-        ("agent", "/accounts/password_change/", "/accounts/password_change/",
-         {"old_password": PASSWORD, "new_password1": "An0ther-long-pass", "new_password2": "An0ther-long-pass"}),
+        (
+            "agent",
+            "/accounts/password_change/",
+            "/accounts/password_change/",
+            {"old_password": PASSWORD, "new_password1": "An0ther-long-pass", "new_password2": "An0ther-long-pass"},
+        ),
         ("agent", f"/cases/{case.pk}/", "/accounts/logout/", {}),
         ("agent", f"/cases/{case.pk}/", f"/cases/{case.pk}/act/note/", {"note-note": "Called back"}),
         ("agent", f"/cases/{case.pk}/", f"/cases/{case.pk}/act/acknowledge/", {"acknowledge-note": ""}),
-        ("lead", "/cases/queue/all/", "/cases/bulk-reassign/",
-         {"case": [str(case.pk)], "owner": "", "note": "Rebalancing"}),
+        (
+            "lead",
+            "/cases/queue/all/",
+            "/cases/bulk-reassign/",
+            {"case": [str(case.pk)], "owner": "", "note": "Rebalancing"},
+        ),
         (None, survey_path, survey_path, {"nps": "9"}),
         ("cx_admin", "/admin/", "/admin/logout/", {}),
     ]
@@ -244,8 +280,9 @@ def test_the_api_refuses_a_session_post_without_a_csrf_token(agent, touchpoint):
 
     client = APIClient(enforce_csrf_checks=True)
     client.force_login(agent)
-    response = client.post("/api/v1/feedback/", {"touchpoint": "fault-line", "source": "web", "external_id": "c1",
-                                                  "nps": 9}, format="json")
+    response = client.post(
+        "/api/v1/feedback/", {"touchpoint": "fault-line", "source": "web", "external_id": "c1", "nps": 9}, format="json"
+    )
     assert response.status_code == 403 and "CSRF" in response.json()["detail"]
 
 
@@ -260,12 +297,16 @@ def _patterns(resolver: URLResolver, prefix: str = ""):
 def test_no_page_outside_the_api_is_exempt_from_csrf():
     """DRF's views are csrf_exempt by design and enforce CSRF themselves for
     session logins (test above); nothing else may opt out."""
-    exempt = [route for route, view in _patterns(get_resolver())
-              if getattr(view, "csrf_exempt", False) and not route.startswith("api/v1/")]
+    exempt = [
+        route
+        for route, view in _patterns(get_resolver())
+        if getattr(view, "csrf_exempt", False) and not route.startswith("api/v1/")
+    ]
     assert exempt == []
 
 
 # --- security headers -----------------------------------------------------------------
+
 
 def test_pages_carry_the_security_headers(client):
     response = client.get("/accounts/login/")
@@ -292,8 +333,13 @@ print(json.dumps({"hsts": secure.get("Strict-Transport-Security"), "plain_status
 
 
 def test_with_https_declared_pages_carry_hsts_and_plain_http_is_redirected(tmp_path):
-    result = manage("shell", "-c", HEADERS_SCRIPT, tmp_path=tmp_path,
-                    env={"DJANGO_HTTPS": "true", "DJANGO_ALLOWED_HOSTS": "testserver"})
+    result = manage(
+        "shell",
+        "-c",
+        HEADERS_SCRIPT,
+        tmp_path=tmp_path,
+        env={"DJANGO_HTTPS": "true", "DJANGO_ALLOWED_HOSTS": "testserver"},
+    )
     assert result.returncode == 0, result.stderr
     seen = json.loads(result.stdout.strip().splitlines()[-1])
     assert seen["hsts"] == "max-age=31536000; includeSubDomains; preload"
@@ -303,11 +349,15 @@ def test_with_https_declared_pages_carry_hsts_and_plain_http_is_redirected(tmp_p
 
 # --- passwords --------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("password", "message"), [
-    ("password", "This password is too common."),
-    ("48151623429", "This password is entirely numeric."),
-    ("x7#Kq", "This password is too short. It must contain at least 8 characters."),
-])
+
+@pytest.mark.parametrize(
+    ("password", "message"),
+    [
+        ("password", "This password is too common."),
+        ("48151623429", "This password is entirely numeric."),
+        ("x7#Kq", "This password is too short. It must contain at least 8 characters."),
+    ],
+)
 def test_weak_passwords_are_refused_by_the_configured_validators(password, message):
     with pytest.raises(ValidationError) as refused:
         validate_password(password)
@@ -325,6 +375,7 @@ def test_a_long_uncommon_password_is_accepted():
 
 
 # --- oversized uploads ------------------------------------------------------------------
+
 
 def test_a_csv_over_the_import_limit_is_refused_and_nothing_is_stored(touchpoint, tmp_path, settings):
     settings.CVX_IMPORT_MAX_BYTES = 100
@@ -348,6 +399,7 @@ def test_an_api_body_over_the_request_limit_is_refused_with_413(api, integration
 
 
 # --- customer text is escaped wherever it is shown ---------------------------------------
+
 
 def assert_escaped(response) -> None:
     assert response.status_code == 200

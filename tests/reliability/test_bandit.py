@@ -17,7 +17,10 @@ def test_bandit_reports_no_medium_or_high_findings():
     assert BANDIT.exists(), f"bandit is not installed beside {sys.executable} (pip install -e '.[dev]')"
     result = subprocess.run(
         [str(BANDIT), "-r", *PACKAGES, "-ll", "-q", "-f", "json", "-x", "*/migrations/*,*/tests/*"],
-        cwd=ROOT, capture_output=True, text=True, timeout=300,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     report = json.loads(result.stdout)
     assert report["errors"] == []

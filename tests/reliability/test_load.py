@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import random
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -20,13 +19,19 @@ CLIENTS = 12
 SECONDS = 6.0
 MAX_REQUESTS_PER_CLIENT = 400
 
-pytestmark = [pytest.mark.django_db(transaction=True, serialized_rollback=True),
-              pytest.mark.usefixtures("pg_audit_cleanup")]
+pytestmark = [
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.usefixtures("pg_audit_cleanup"),
+]
 
 
 def _post(url: str, token: str, body: dict) -> tuple[int, dict]:
-    request = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST", headers={
-        "Authorization": f"Token {token}", "Content-Type": "application/json"})
+    request = urllib.request.Request(
+        url,
+        data=json.dumps(body).encode(),
+        method="POST",
+        headers={"Authorization": f"Token {token}", "Content-Type": "application/json"},
+    )
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
             return response.status, json.loads(response.read())
@@ -47,12 +52,22 @@ def _client(n: int, url: str, token: str, stop_at: float) -> list[tuple[str, dic
         elif sent and roll < 0.22:
             kind, body = "conflict", {**rnd.choice(sent), "nps": 10, "comment": "changed my mind"}
         elif roll < 0.30:
-            kind, body = "invalid", {"touchpoint": "fault-line", "source": "load", "external_id": f"bad-{n}-{i}",
-                                     "nps": 42}
+            kind, body = (
+                "invalid",
+                {"touchpoint": "fault-line", "source": "load", "external_id": f"bad-{n}-{i}", "nps": 42},
+            )
         else:
-            kind, body = "new", {"touchpoint": "fault-line", "source": "load", "external_id": f"c{n}-{i}",
-                                 "nps": rnd.randint(0, 10), "comment": "load test comment",
-                                 "customer": {"email": f"load{rnd.randrange(50)}@example.com"}}
+            kind, body = (
+                "new",
+                {
+                    "touchpoint": "fault-line",
+                    "source": "load",
+                    "external_id": f"c{n}-{i}",
+                    "nps": rnd.randint(0, 10),
+                    "comment": "load test comment",
+                    "customer": {"email": f"load{rnd.randrange(50)}@example.com"},
+                },
+            )
             sent.append(body)
         status, reply = _post(url, token, body)
         log.append((kind, body, status, reply))
@@ -74,8 +89,11 @@ def test_concurrent_clients_lose_nothing_and_get_clear_answers(live_server, inte
     stop_at = time.monotonic() + SECONDS
     try:
         with ThreadPoolExecutor(CLIENTS) as pool:
-            logs = [entry for log in pool.map(lambda n: _client(n, url, integration, stop_at), range(CLIENTS))
-                    for entry in log]
+            logs = [
+                entry
+                for log in pool.map(lambda n: _client(n, url, integration, stop_at), range(CLIENTS))
+                for entry in log
+            ]
     finally:
         ScopedRateThrottle.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
     statuses = Counter(status for _kind, _body, status, _reply in logs)
@@ -94,5 +112,7 @@ def test_concurrent_clients_lose_nothing_and_get_clear_answers(live_server, inte
         elif status == 200:
             assert kind in ("replay", "conflict") and reply["id"] == stored[body["external_id"]]
     assert statuses[201] >= 10 and statuses[429] > 0, statuses
-    print(f"\nload: {len(logs)} requests from {CLIENTS} clients in {SECONDS:.0f} s: {dict(statuses)}; "
-          f"{len(stored)} stored, 0 lost, 0 duplicated")
+    print(
+        f"\nload: {len(logs)} requests from {CLIENTS} clients in {SECONDS:.0f} s: {dict(statuses)}; "
+        f"{len(stored)} stored, 0 lost, 0 duplicated"
+    )

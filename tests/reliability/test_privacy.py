@@ -14,30 +14,36 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from cases import services
-from cases.insights.loop import loop_metrics
 from cases.audit import verify_all
 from cases.choices import CaseStatus
+from cases.insights.loop import loop_metrics
 from cases.models import Case, CaseEvent, RootCause, RoutingRule
 from cvx_site.errors import NotFound
 from cvx_site.logging import MaskPersonalData
 from feedback.analytics import score_metrics
 from feedback.models import Customer, CustomerIdentity, FeedbackResponse, SurveyInvitation
 from feedback.privacy import ERASED_COMMENT, customer_erase
-from feedback.themes import unassigned_terms
 from feedback.services import feedback_ingest
 from feedback.surveys import invitation_token
+from feedback.themes import unassigned_terms
 
 pytestmark = pytest.mark.django_db
 
 EMAIL, PHONE, EXTERNAL, NAME = "ann.jones@example.com", "+44 20 7946 0000", "crm-4711", "Ann Jones"
-COMMENT = ("Awful, terrible service. Ann Jones here: the engineer never came to 12 Acacia Road, "
-           "call me on +44 20 7946 0000")
+COMMENT = (
+    "Awful, terrible service. Ann Jones here: the engineer never came to 12 Acacia Road, call me on +44 20 7946 0000"
+)
 PERSONAL = [EMAIL, "+442079460000", PHONE, EXTERNAL, NAME, "Acacia", "engineer never came"]
 
 
 def ingest(n: int, **item) -> FeedbackResponse:
-    item = {"touchpoint": "fault-line", "source": "survey", "external_id": f"privacy-{n}",
-            "customer": {"email": EMAIL, "phone": PHONE, "external_id": EXTERNAL, "name": NAME}, **item}
+    item = {
+        "touchpoint": "fault-line",
+        "source": "survey",
+        "external_id": f"privacy-{n}",
+        "customer": {"email": EMAIL, "phone": PHONE, "external_id": EXTERNAL, "name": NAME},
+        **item,
+    }
     outcome = feedback_ingest(item=item)
     assert outcome.status == "created", outcome.errors
     return outcome.response
@@ -76,8 +82,18 @@ def test_erasure_keeps_scores_sentiment_and_derived_categories(customer_case):
     before = FeedbackResponse.objects.get(pk=customer_case.feedback_id)
     customer_erase(customer_id=customer_case.customer_id, actor_label="privacy desk")
     after = FeedbackResponse.objects.get(pk=customer_case.feedback_id)
-    kept = ("nps", "csat", "ces", "nps_category", "csat_band", "sentiment", "sentiment_label", "occurred_at",
-            "touchpoint_id", "customer_id")
+    kept = (
+        "nps",
+        "csat",
+        "ces",
+        "nps_category",
+        "csat_band",
+        "sentiment",
+        "sentiment_label",
+        "occurred_at",
+        "touchpoint_id",
+        "customer_id",
+    )
     assert {f: getattr(after, f) for f in kept} == {f: getattr(before, f) for f in kept}
     assert after.sentiment_label == "negative"
 
@@ -111,8 +127,9 @@ def test_audit_events_name_the_customer_by_id_only(customer_case):
 
 
 def test_comment_only_feedback_keeps_a_placeholder_that_adds_no_theme(touchpoint):
-    response = ingest(2, kind="indirect", source="social",
-                      comment="Terrible service, the engineer was rude and useless")
+    response = ingest(
+        2, kind="indirect", source="social", comment="Terrible service, the engineer was rude and useless"
+    )
     assert unassigned_terms(FeedbackResponse.objects.all())[0]
     customer_erase(customer_id=response.customer_id, actor_label="privacy desk")
     response.refresh_from_db()
@@ -137,17 +154,27 @@ def test_erasing_again_changes_nothing_and_keeps_the_first_erasure_time(customer
     first = customer_erase(customer_id=customer_case.customer_id, actor_label="privacy desk")
     again = customer_erase(customer_id=customer_case.customer_id, actor_label="privacy desk")
     assert again.erased_at == first.erased_at == Customer.objects.get(pk=first.customer_id).erased_at
-    assert (again.identities_deleted, again.responses_blanked, again.invitations_blanked,
-            again.invitations_closed) == (0, 0, 0, 0)
+    assert (again.identities_deleted, again.responses_blanked, again.invitations_blanked, again.invitations_closed) == (
+        0,
+        0,
+        0,
+        0,
+    )
 
 
 def test_a_replay_of_erased_feedback_resurrects_nothing(touchpoint):
     item = {"nps": 3, "comment": COMMENT}
     response = ingest(3, **item)
     customer_erase(customer_id=response.customer_id, actor_label="privacy desk")
-    replay = feedback_ingest(item={"touchpoint": "fault-line", "source": "survey", "external_id": "privacy-3",
-                                   "customer": {"email": EMAIL, "phone": PHONE, "external_id": EXTERNAL,
-                                                "name": NAME}, **item})
+    replay = feedback_ingest(
+        item={
+            "touchpoint": "fault-line",
+            "source": "survey",
+            "external_id": "privacy-3",
+            "customer": {"email": EMAIL, "phone": PHONE, "external_id": EXTERNAL, "name": NAME},
+            **item,
+        }
+    )
     assert replay.status == "gone" and replay.response is None  # no oracle: see tests/feedback/test_erased_replays.py
     assert not CustomerIdentity.objects.exists()
     assert FeedbackResponse.objects.get(pk=response.pk).comment == ""
@@ -178,6 +205,7 @@ def test_the_erasure_log_line_names_the_customer_by_id_only(touchpoint, caplog):
 
 # --- the command ------------------------------------------------------------------
 
+
 def erase(*args: str, stdin: str | None = None, monkeypatch=None) -> str:
     if stdin is not None:
         monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
@@ -186,8 +214,10 @@ def erase(*args: str, stdin: str | None = None, monkeypatch=None) -> str:
     return out.getvalue()
 
 
-@pytest.mark.parametrize("lookup", [["--email", "Ann.Jones@Example.com"], ["--phone", "+44 (20) 7946-0000"],
-                                    ["--external-id", EXTERNAL], ["<id>"]])
+@pytest.mark.parametrize(
+    "lookup",
+    [["--email", "Ann.Jones@Example.com"], ["--phone", "+44 (20) 7946-0000"], ["--external-id", EXTERNAL], ["<id>"]],
+)
 def test_the_command_finds_the_customer_by_any_identity_and_erases(touchpoint, lookup):
     customer_id = ingest(7, nps=3, comment=COMMENT).customer_id
     args = [str(customer_id) if a == "<id>" else a for a in lookup]
@@ -214,12 +244,15 @@ def test_the_command_changes_nothing_unless_the_prompt_is_answered_yes(touchpoin
     assert CustomerIdentity.objects.filter(customer_id=response.customer_id).count() == 3
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["--email", "nobody@example.com", "--yes"], "No customer has that email"),
-    (["999999", "--yes"], "No customer with id 999999"),
-    (["--yes"], "Name the customer one way"),
-    (["1", "--email", EMAIL, "--yes"], "Name the customer one way"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--email", "nobody@example.com", "--yes"], "No customer has that email"),
+        (["999999", "--yes"], "No customer with id 999999"),
+        (["--yes"], "Name the customer one way"),
+        (["1", "--email", EMAIL, "--yes"], "Name the customer one way"),
+    ],
+)
 def test_the_command_refuses_an_unknown_or_ambiguous_customer(touchpoint, args, message):
     ingest(10, nps=3, comment=COMMENT)
     with pytest.raises(CommandError, match=message):
@@ -228,6 +261,7 @@ def test_the_command_refuses_an_unknown_or_ambiguous_customer(touchpoint, args, 
 
 
 # --- logs ---------------------------------------------------------------------------
+
 
 @pytest.fixture
 def console_output():
@@ -251,12 +285,20 @@ def test_the_console_handler_is_configured_with_the_masking_filter():
 def test_every_log_handler_outside_pytest_masks_personal_data():
     """Not only the root's: Django's defaults hang handlers of their own on
     `django` and `django.server`, which would write around the filter."""
-    loggers = [logging.getLogger()] + [logger for logger in logging.root.manager.loggerDict.values()
-                                        if isinstance(logger, logging.Logger)]
-    writing = [(logger.name, handler) for logger in loggers for handler in logger.handlers
-               if not isinstance(handler, logging.NullHandler) and not type(handler).__module__.startswith("_pytest")]
-    unmasked = [(name, handler) for name, handler in writing
-                if not any(isinstance(f, MaskPersonalData) for f in handler.filters)]
+    loggers = [logging.getLogger()] + [
+        logger for logger in logging.root.manager.loggerDict.values() if isinstance(logger, logging.Logger)
+    ]
+    writing = [
+        (logger.name, handler)
+        for logger in loggers
+        for handler in logger.handlers
+        if not isinstance(handler, logging.NullHandler) and not type(handler).__module__.startswith("_pytest")
+    ]
+    unmasked = [
+        (name, handler)
+        for name, handler in writing
+        if not any(isinstance(f, MaskPersonalData) for f in handler.filters)
+    ]
     assert writing  # the root's console at least
     assert unmasked == []
 

@@ -26,23 +26,35 @@ THREADS, BATCHES, OWN_PER_BATCH, SHARED_PER_BATCH, SHARED_KEYS = 8, 5, 30, 10, 4
 
 
 def own_item(thread: int, batch: int, n: int) -> dict:
-    return {"touchpoint": "fault-line", "source": "chat", "external_id": f"t{thread}-b{batch}-{n}",
-            "nps": (thread + n) % 11, "comment": "Waited far too long on hold" if n % 3 else "",
-            # Customers are shared across threads too: identities race.
-            "customer": {"email": f"customer-{n % 12}@example.com"}}
+    return {
+        "touchpoint": "fault-line",
+        "source": "chat",
+        "external_id": f"t{thread}-b{batch}-{n}",
+        "nps": (thread + n) % 11,
+        "comment": "Waited far too long on hold" if n % 3 else "",
+        # Customers are shared across threads too: identities race.
+        "customer": {"email": f"customer-{n % 12}@example.com"},
+    }
 
 
 def shared_item(key: int) -> dict:
     """The same content whichever thread sends it: a replay, not a conflict."""
-    return {"touchpoint": "fault-line", "source": "chat", "external_id": f"shared-{key}", "nps": key % 11,
-            "comment": "The engineer fixed it quickly", "customer": {"phone": f"+4420794600{key:02d}"}}
+    return {
+        "touchpoint": "fault-line",
+        "source": "chat",
+        "external_id": f"shared-{key}",
+        "nps": key % 11,
+        "comment": "The engineer fixed it quickly",
+        "customer": {"phone": f"+4420794600{key:02d}"},
+    }
 
 
 def batches_of(thread: int) -> list[list[dict]]:
     batches = []
     for batch in range(BATCHES):
-        shared = [shared_item((thread * 7 + batch * SHARED_PER_BATCH + k) % SHARED_KEYS)
-                  for k in range(SHARED_PER_BATCH)]
+        shared = [
+            shared_item((thread * 7 + batch * SHARED_PER_BATCH + k) % SHARED_KEYS) for k in range(SHARED_PER_BATCH)
+        ]
         batches.append([own_item(thread, batch, n) for n in range(OWN_PER_BATCH)] + shared)
     return batches
 
@@ -97,6 +109,9 @@ def test_eight_concurrent_writers_store_every_item_exactly_once(touchpoint):
     # A shared customer is one customer, however many writers met them at once.
     identities = CustomerIdentity.objects.values_list("value", flat=True)
     assert len(identities) == len(set(identities)) == 12 + SHARED_KEYS
-    per_customer = Counter(FeedbackResponse.objects.filter(customer__identities__value="customer-0@example.com")
-                           .values_list("customer_id", flat=True))
+    per_customer = Counter(
+        FeedbackResponse.objects.filter(customer__identities__value="customer-0@example.com").values_list(
+            "customer_id", flat=True
+        )
+    )
     assert len(per_customer) == 1

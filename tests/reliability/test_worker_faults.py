@@ -36,13 +36,26 @@ def _test_database_url() -> str:
 
 
 def _start_cluster(name: str, log: Path) -> subprocess.Popen:
-    env = {**os.environ, "DATABASE_URL": _test_database_url(), "DJANGO_DEBUG": "false",
-           "DJANGO_SECRET_KEY": settings.SECRET_KEY, "CVX_Q_WORKERS": "2", "CVX_Q_TIMEOUT": "8",
-           "CVX_Q_RETRY": "10", "DJANGO_LOG_LEVEL": "WARNING",
-           # A production-like worker without a mail server: said so, or check cvx.E001 stops it.
-           "CVX_ALLOW_CONSOLE_EMAIL": "true"}
-    return subprocess.Popen([sys.executable, "manage.py", "qcluster"], cwd=ROOT, env=env,
-                            stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True)
+    env = {
+        **os.environ,
+        "DATABASE_URL": _test_database_url(),
+        "DJANGO_DEBUG": "false",
+        "DJANGO_SECRET_KEY": settings.SECRET_KEY,
+        "CVX_Q_WORKERS": "2",
+        "CVX_Q_TIMEOUT": "8",
+        "CVX_Q_RETRY": "10",
+        "DJANGO_LOG_LEVEL": "WARNING",
+        # A production-like worker without a mail server: said so, or check cvx.E001 stops it.
+        "CVX_ALLOW_CONSOLE_EMAIL": "true",
+    }
+    return subprocess.Popen(
+        [sys.executable, "manage.py", "qcluster"],
+        cwd=ROOT,
+        env=env,
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
 
 
 def _children(pid: int) -> list[int]:
@@ -78,9 +91,16 @@ def _ingest_without_routing(touchpoint, monkeypatch) -> int:
     monkeypatch.setattr(Conf, "SYNC", False)
     rnd = random.Random(3)
     for start in range(0, RESPONSES, BATCH):
-        items = [{"touchpoint": touchpoint.slug, "source": "fault", "external_id": f"f{n}", "nps": rnd.randint(0, 6),
-                  "customer": {"email": f"c{rnd.randrange(CUSTOMERS)}@example.com"}}
-                 for n in range(start, start + BATCH)]
+        items = [
+            {
+                "touchpoint": touchpoint.slug,
+                "source": "fault",
+                "external_id": f"f{n}",
+                "nps": rnd.randint(0, 6),
+                "customer": {"email": f"c{rnd.randrange(CUSTOMERS)}@example.com"},
+            }
+            for n in range(start, start + BATCH)
+        ]
         assert all(o.status == "created" for o in feedback_ingest_many(items=items))
     from django_q.models import OrmQ
 
@@ -125,5 +145,7 @@ def test_routing_survives_killed_workers(touchpoint, agent, monkeypatch, tmp_pat
     assert Notification.objects.count() <= assigned  # each (event, recipient) at most once
     assert Notification.objects.values("event", "recipient").distinct().count() == Notification.objects.count()
     assert not Task.objects.filter(attempt_count__gt=settings.Q_CLUSTER["max_attempts"]).exists()
-    print(f"\nworker faults: {RESPONSES} responses, {kills} SIGKILLs in {elapsed:.0f} s, {Case.objects.count()} cases,"
-          f" {Notification.objects.count()} notifications, {OrmQ.objects.count()} tasks left")
+    print(
+        f"\nworker faults: {RESPONSES} responses, {kills} SIGKILLs in {elapsed:.0f} s, {Case.objects.count()} cases,"
+        f" {Notification.objects.count()} notifications, {OrmQ.objects.count()} tasks left"
+    )

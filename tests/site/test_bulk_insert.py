@@ -3,7 +3,7 @@ with the same result either way."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from django.db import IntegrityError, transaction
@@ -13,13 +13,21 @@ from feedback.models import Customer, CustomerIdentity, DailyScore, FeedbackResp
 
 pytestmark = pytest.mark.django_db
 
-AT = datetime(2026, 3, 4, 5, 6, 7, 890123, tzinfo=timezone.utc)
+AT = datetime(2026, 3, 4, 5, 6, 7, 890123, tzinfo=UTC)
 
 
 def _response(touchpoint, n: int, **extra) -> FeedbackResponse:
-    return FeedbackResponse(touchpoint=touchpoint, source="test", external_id=f"e{n}", occurred_at=AT,
-                            nps=n % 11, comment=f"comment {n} – naïve ✓", metadata={"n": n, "tags": ["a", None]},
-                            content_hash="h", **extra)
+    return FeedbackResponse(
+        touchpoint=touchpoint,
+        source="test",
+        external_id=f"e{n}",
+        occurred_at=AT,
+        nps=n % 11,
+        comment=f"comment {n} – naïve ✓",
+        metadata={"n": n, "tags": ["a", None]},
+        content_hash="h",
+        **extra,
+    )
 
 
 def test_rows_are_stored_with_their_ids_and_values(touchpoint):
@@ -44,8 +52,9 @@ def test_rows_are_stored_with_their_ids_and_values(touchpoint):
 
 def test_the_next_ordinary_insert_gets_a_fresh_id(touchpoint):
     rows = bulk_insert([_response(touchpoint, n) for n in range(3)])
-    later = FeedbackResponse.objects.create(touchpoint=touchpoint, source="test", external_id="later",
-                                            occurred_at=AT, nps=1)
+    later = FeedbackResponse.objects.create(
+        touchpoint=touchpoint, source="test", external_id="later", occurred_at=AT, nps=1
+    )
     assert later.pk > max(r.pk for r in rows)
 
 

@@ -65,8 +65,9 @@ def test_secret_key_is_required_even_with_debug(tmp_path, debug):
     """No constant stands in: anyone could read it here and forge survey links."""
     result = manage("check", env={"DJANGO_DEBUG": debug}, tmp_path=tmp_path)
     assert result.returncode == 2
-    assert f"DJANGO_SECRET_KEY: is required (`make run` writes a random one to {tmp_path / 'local.env'})" \
-        in result.stderr
+    assert (
+        f"DJANGO_SECRET_KEY: is required (`make run` writes a random one to {tmp_path / 'local.env'})" in result.stderr
+    )
 
 
 def test_check_deploy_is_clean_with_production_settings(tmp_path):
@@ -118,19 +119,23 @@ def test_database_url_without_a_database_name_is_refused():
 
 # --- email to the console ---------------------------------------------------------
 
+
 def test_console_email_with_debug_off_is_a_check_error(tmp_path):
-    result = manage("check", "--tag", "cvx", env={"DJANGO_SECRET_KEY": "x" * 60, "DJANGO_DEBUG": "false"},
-                    tmp_path=tmp_path)
+    result = manage(
+        "check", "--tag", "cvx", env={"DJANGO_SECRET_KEY": "x" * 60, "DJANGO_DEBUG": "false"}, tmp_path=tmp_path
+    )
     assert result.returncode == 1
     assert "(cvx.E001) DJANGO_DEBUG is off but emails are written to the console" in result.stderr
     assert "CVX_ALLOW_CONSOLE_EMAIL=true" in result.stderr
 
 
-@pytest.mark.parametrize("env", [{"DJANGO_EMAIL_HOST": "smtp.example.com"}, {"CVX_ALLOW_CONSOLE_EMAIL": "true"},
-                                 {"DJANGO_DEBUG": "true"}])
+@pytest.mark.parametrize(
+    "env", [{"DJANGO_EMAIL_HOST": "smtp.example.com"}, {"CVX_ALLOW_CONSOLE_EMAIL": "true"}, {"DJANGO_DEBUG": "true"}]
+)
 def test_console_email_check_passes_with_a_host_an_allowance_or_debug(tmp_path, env):
-    result = manage("check", "--tag", "cvx", env={"DJANGO_SECRET_KEY": "x" * 60, "DJANGO_DEBUG": "false", **env},
-                    tmp_path=tmp_path)
+    result = manage(
+        "check", "--tag", "cvx", env={"DJANGO_SECRET_KEY": "x" * 60, "DJANGO_DEBUG": "false", **env}, tmp_path=tmp_path
+    )
     assert result.returncode == 0, result.stderr
 
 
@@ -153,14 +158,22 @@ def test_without_an_email_host_the_masking_console_backend_is_used(tmp_path):
 
 # --- make run's local settings ------------------------------------------------------
 
-SHOW = ("from django.conf import settings; "
-        "print(settings.DEBUG, settings.SECRET_KEY, settings.CVX_BASE_URL, settings.LOCAL_ENV_FILE)")
+SHOW = (
+    "from django.conf import settings; "
+    "print(settings.DEBUG, settings.SECRET_KEY, settings.CVX_BASE_URL, settings.LOCAL_ENV_FILE)"
+)
 
 
 def write_local_env(tmp_path: Path, base_url: str = "http://127.0.0.1:8765") -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "CVX_", "DATABASE_"))}
-    return subprocess.run([sys.executable, "-m", "cvx_site.local_env", "--base-url", base_url], cwd=ROOT,
-                          env={**env, "CVX_DATA_DIR": str(tmp_path)}, capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "cvx_site.local_env", "--base-url", base_url],
+        cwd=ROOT,
+        env={**env, "CVX_DATA_DIR": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def shown(result: subprocess.CompletedProcess) -> list[str]:
@@ -181,8 +194,10 @@ def test_make_run_writes_its_local_settings_once_private_and_random(tmp_path):
     assert values["DJANGO_DEBUG"] == "true" and values["CVX_BASE_URL"] == "http://127.0.0.1:8765"
     assert len(values["DJANGO_SECRET_KEY"]) >= 50 and len(values["CVX_AUDIT_KEY"]) >= 32
     other = local_values(second / "local.env")
-    assert (other["DJANGO_SECRET_KEY"], other["CVX_AUDIT_KEY"]) != (values["DJANGO_SECRET_KEY"],
-                                                                   values["CVX_AUDIT_KEY"])
+    assert (other["DJANGO_SECRET_KEY"], other["CVX_AUDIT_KEY"]) != (
+        values["DJANGO_SECRET_KEY"],
+        values["CVX_AUDIT_KEY"],
+    )
     # Run again on another port: the keys stay (links and audit hashes depend on them), the address follows.
     assert write_local_env(first, "http://0.0.0.0:8080").returncode == 0
     again = local_values(path)
@@ -195,15 +210,19 @@ def test_commands_run_by_hand_use_make_runs_local_settings(tmp_path):
     values = local_values(tmp_path / "local.env")
     result = manage("shell", "-c", SHOW, env={}, tmp_path=tmp_path)
     assert result.returncode == 0, result.stderr
-    assert shown(result) == ["True", values["DJANGO_SECRET_KEY"], "http://127.0.0.1:8765",
-                                     str(tmp_path / "local.env")]
+    assert shown(result) == ["True", values["DJANGO_SECRET_KEY"], "http://127.0.0.1:8765", str(tmp_path / "local.env")]
     assert manage("check", env={}, tmp_path=tmp_path).returncode == 0
 
 
 def test_the_environment_wins_over_the_local_settings(tmp_path):
     write_local_env(tmp_path)
-    result = manage("shell", "-c", SHOW, env={"DJANGO_SECRET_KEY": "k" * 60, "DJANGO_DEBUG": "false",
-                                                 "CVX_BASE_URL": "https://cvx.example.com"}, tmp_path=tmp_path)
+    result = manage(
+        "shell",
+        "-c",
+        SHOW,
+        env={"DJANGO_SECRET_KEY": "k" * 60, "DJANGO_DEBUG": "false", "CVX_BASE_URL": "https://cvx.example.com"},
+        tmp_path=tmp_path,
+    )
     assert shown(result)[:3] == ["False", "k" * 60, "https://cvx.example.com"]
 
 
@@ -218,11 +237,14 @@ def test_the_local_settings_file_is_looked_for_in_the_data_directory_only(monkey
     assert data_dir() == ROOT / "var"
 
 
-@pytest.mark.parametrize(("content", "mode", "expected"), [
-    ("DJANGO_DEBUG=true\n", 0o620, "other accounts can write to it"),
-    ("# make run\nDJANGO_DEBUG true\n", 0o600, "line 2: expected NAME=value"),
-    ("CVX_DATA_DIR=/elsewhere\n", 0o600, "line 1: CVX_DATA_DIR cannot be set here"),
-])
+@pytest.mark.parametrize(
+    ("content", "mode", "expected"),
+    [
+        ("DJANGO_DEBUG=true\n", 0o620, "other accounts can write to it"),
+        ("# make run\nDJANGO_DEBUG true\n", 0o600, "line 2: expected NAME=value"),
+        ("CVX_DATA_DIR=/elsewhere\n", 0o600, "line 1: CVX_DATA_DIR cannot be set here"),
+    ],
+)
 def test_a_local_settings_file_that_cannot_be_trusted_stops_startup(tmp_path, content, mode, expected):
     path = tmp_path / "local.env"
     path.write_text(content)

@@ -47,8 +47,11 @@ def walk(patterns, prefix: str = ""):
 
 
 def csv_exports() -> dict[str, URLPattern]:
-    return {name: pattern for name, pattern in walk(get_resolver().url_patterns)
-            if getattr(pattern.callback, "csv_export", False)}
+    return {
+        name: pattern
+        for name, pattern in walk(get_resolver().url_patterns)
+        if getattr(pattern.callback, "csv_export", False)
+    }
 
 
 def rows_of(response) -> list[list[str]]:
@@ -99,13 +102,29 @@ def hostile_case(db, client, django_capture_on_commit_callbacks):
     team.members.add(owner)
     journey = Journey.objects.create(name=JOURNEY, slug=SLUG)
     stage = Stage.objects.create(journey=journey, name=STAGE, position=1)
-    Touchpoint.objects.create(stage=stage, name=TOUCHPOINT, slug=SLUG, channel="call_center", team=team,
-                              default_owner=owner, first_contact_sla_hours=4, resolution_sla_hours=24)
-    RoutingRule.objects.create(name="Detractors", position=10, nps_at_most=6,
-                               strategy=AssignmentStrategy.DEFAULT_OWNER)
+    Touchpoint.objects.create(
+        stage=stage,
+        name=TOUCHPOINT,
+        slug=SLUG,
+        channel="call_center",
+        team=team,
+        default_owner=owner,
+        first_contact_sla_hours=4,
+        resolution_sla_hours=24,
+    )
+    RoutingRule.objects.create(name="Detractors", position=10, nps_at_most=6, strategy=AssignmentStrategy.DEFAULT_OWNER)
     cause = RootCause.objects.create(name=ROOT_CAUSE)
-    outcome = feedback_ingest(item={"touchpoint": SLUG, "source": "survey", "external_id": "hostile-1", "nps": 1,
-                                    "csat": 1, "comment": COMMENT, "customer": {"email": "hostile@example.com"}})
+    outcome = feedback_ingest(
+        item={
+            "touchpoint": SLUG,
+            "source": "survey",
+            "external_id": "hostile-1",
+            "nps": 1,
+            "csat": 1,
+            "comment": COMMENT,
+            "customer": {"email": "hostile@example.com"},
+        }
+    )
     assert outcome.status == "created", outcome.errors
     services.response_route(response_id=outcome.response.pk)
     case = Case.objects.get(feedback=outcome.response)
@@ -152,8 +171,15 @@ def test_negative_numbers_stay_numbers(hostile_case, cx_admin, client):
 
     from feedback.services import feedback_ingest
 
-    outcome = feedback_ingest(item={"touchpoint": SLUG, "source": "survey", "external_id": "hostile-2", "nps": 0,
-                                    "occurred_at": (timezone.now() - timedelta(days=1)).isoformat()})
+    outcome = feedback_ingest(
+        item={
+            "touchpoint": SLUG,
+            "source": "survey",
+            "external_id": "hostile-2",
+            "nps": 0,
+            "occurred_at": (timezone.now() - timedelta(days=1)).isoformat(),
+        }
+    )
     assert outcome.status == "created", outcome.errors
     client.force_login(cx_admin)
     url = reverse("cases:insights-touchpoint", kwargs={"slug": SLUG})

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 import string
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from django.contrib.auth.tokens import default_token_generator
@@ -19,20 +19,24 @@ from cvx_site.logging import EMAIL_MASK, PHONE_MASK, TOKEN_MASK, mask
 
 STATUS = st.integers(min_value=100, max_value=599)
 SIZE = st.integers(min_value=0, max_value=10**12)
-MOMENT = st.datetimes(min_value=datetime(1990, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(timezone.utc))
+MOMENT = st.datetimes(min_value=datetime(1990, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC))
 PATH = st.text(alphabet=string.ascii_letters + string.digits + "/-_.?=&%", max_size=60).map(lambda p: "/" + p)
 
 
 def timestamps(moment: datetime) -> list[str]:
     """The ways our logs write a time: logging's asctime, runserver's, ISO with
     microseconds and offset (Django, axes, django-q), epoch seconds."""
-    return [moment.strftime("%Y-%m-%d %H:%M:%S,") + f"{moment.microsecond // 1000:03d}",
-            moment.strftime("%d/%b/%Y %H:%M:%S"), moment.isoformat(), str(moment),
-            f"{moment.timestamp():.6f}"]
+    return [
+        moment.strftime("%Y-%m-%d %H:%M:%S,") + f"{moment.microsecond // 1000:03d}",
+        moment.strftime("%d/%b/%Y %H:%M:%S"),
+        moment.isoformat(),
+        str(moment),
+        f"{moment.timestamp():.6f}",
+    ]
 
 
 @given(MOMENT, st.sampled_from(["GET", "POST", "HEAD"]), PATH, STATUS, SIZE)
-@example(datetime(2026, 11, 25, 5, 48, 12, 345678, tzinfo=timezone.utc), "GET", "/cases/queue/mine/", 200, 12345)
+@example(datetime(2026, 11, 25, 5, 48, 12, 345678, tzinfo=UTC), "GET", "/cases/queue/mine/", 200, 12345)
 def test_access_log_lines_keep_their_status_size_and_time(moment, method, path, status, size):
     """What runserver's django.server logger writes, through our formatter."""
     asctime, runserver_time, *_ = timestamps(moment)
@@ -43,7 +47,7 @@ def test_access_log_lines_keep_their_status_size_and_time(moment, method, path, 
 
 
 @given(MOMENT)
-@example(datetime(2026, 12, 6, 5, 48, 12, 345678, tzinfo=timezone.utc))
+@example(datetime(2026, 12, 6, 5, 48, 12, 345678, tzinfo=UTC))
 def test_timestamps_are_left_alone(moment):
     for stamp in timestamps(moment):
         text = f"AXES: Cleaned up 0 expired access attempts older than {stamp}"
@@ -66,8 +70,12 @@ def test_audit_hashes_are_left_alone(digest):
 
 LOCAL = st.from_regex(r"[A-Za-z0-9][A-Za-z0-9._%+-]{0,20}", fullmatch=True)
 LABEL = st.from_regex(r"[a-z0-9][a-z0-9-]{0,10}[a-z0-9]", fullmatch=True)
-EMAILS = st.builds(lambda local, labels, tld: f"{local}@{'.'.join(labels)}.{tld}", LOCAL,
-                   st.lists(LABEL, min_size=1, max_size=3), st.sampled_from(["com", "co.uk", "example", "io"]))
+EMAILS = st.builds(
+    lambda local, labels, tld: f"{local}@{'.'.join(labels)}.{tld}",
+    LOCAL,
+    st.lists(LABEL, min_size=1, max_size=3),
+    st.sampled_from(["com", "co.uk", "example", "io"]),
+)
 SEP = st.sampled_from([" ", "-", ".", ""])
 
 
@@ -119,13 +127,18 @@ def test_the_tokens_of_survey_and_password_reset_links_are_masked(agent):
     survey = signing.dumps(4711, salt="feedback.survey", compress=True)
     reset = default_token_generator.make_token(agent)
     assert mask(f"Bad Request: /s/{survey}/") == f"Bad Request: /s/{TOKEN_MASK}/"
-    assert mask(f'"GET /accounts/reset/MQ/{reset}/ HTTP/1.1" 302 0') == \
-        f'"GET /accounts/reset/MQ/{TOKEN_MASK}/ HTTP/1.1" 302 0'
+    assert (
+        mask(f'"GET /accounts/reset/MQ/{reset}/ HTTP/1.1" 302 0')
+        == f'"GET /accounts/reset/MQ/{TOKEN_MASK}/ HTTP/1.1" 302 0'
+    )
 
 
 # --- email written to the console --------------------------------------------------
 
-CUSTOMER, LINK = "ann.jones@example.com", "http://127.0.0.1:8000/s/MTIz:1xaMzj:qQYUrULt_qECWEsOTlIlXxVrqooxHLhiFZIqRY77enA/"
+CUSTOMER, LINK = (
+    "ann.jones@example.com",
+    "http://127.0.0.1:8000/s/MTIz:1xaMzj:qQYUrULt_qECWEsOTlIlXxVrqooxHLhiFZIqRY77enA/",
+)
 
 
 @pytest.fixture
@@ -134,8 +147,9 @@ def console_email(settings, capsys):
     settings.EMAIL_BACKEND = "cvx_site.mail.ConsoleEmailBackend"
 
     def send(**fields) -> str:
-        message = mail.EmailMessage(**{"subject": "How did we do?", "body": f"Hello,\n\n{LINK}\n",
-                                       "to": [CUSTOMER], **fields})
+        message = mail.EmailMessage(
+            **{"subject": "How did we do?", "body": f"Hello,\n\n{LINK}\n", "to": [CUSTOMER], **fields}
+        )
         assert message.send() == 1
         return capsys.readouterr().out
 
@@ -144,8 +158,9 @@ def console_email(settings, capsys):
 
 def test_in_development_console_email_keeps_links_and_masks_addresses(console_email, settings):
     settings.DEBUG = True
-    out = console_email(cc=["+44 20 7946 0000 <boss@example.com>"],
-                        body=f"Hello {CUSTOMER} (+44 20 7946 0000),\n\n{LINK}\n")
+    out = console_email(
+        cc=["+44 20 7946 0000 <boss@example.com>"], body=f"Hello {CUSTOMER} (+44 20 7946 0000),\n\n{LINK}\n"
+    )
     assert LINK in out
     assert CUSTOMER not in out and "boss@example.com" not in out and "7946" not in out
     assert f"To: {EMAIL_MASK}" in out and f"Hello {EMAIL_MASK} ({PHONE_MASK})" in out
@@ -175,8 +190,15 @@ def test_a_survey_invitation_on_the_console_shows_its_link_but_not_the_customer(
 
     settings.EMAIL_BACKEND = "cvx_site.mail.ConsoleEmailBackend"
     settings.DEBUG = True
-    customer = feedback_ingest(item={"touchpoint": "fault-line", "source": "ops", "external_id": "console-1",
-                                     "nps": 8, "customer": {"email": CUSTOMER}}).response.customer
+    customer = feedback_ingest(
+        item={
+            "touchpoint": "fault-line",
+            "source": "ops",
+            "external_id": "console-1",
+            "nps": 8,
+            "customer": {"email": CUSTOMER},
+        }
+    ).response.customer
     invitation = invitation_create(customer=customer, touchpoint=touchpoint, purpose=SurveyPurpose.SURVEY)
     capsys.readouterr()
     assert invitation_send(invitation_id=invitation.pk)

@@ -23,10 +23,18 @@ OUTSIDE_POINTERS = ["shared/" + "DESIGN", "../" + "shared", "DESIGN" + ".md", "S
 
 def _python(code: str, data_dir: Path) -> subprocess.CompletedProcess:
     # The embedded default (SQLite) whichever database the suite runs on.
-    env = {**os.environ, "CVX_DATA_DIR": str(data_dir), "DATABASE_URL": "", "DATABASE_OWNER_URL": "",
-           "DJANGO_SECRET_KEY": "dev-only", "DJANGO_DEBUG": "false", "DJANGO_SETTINGS_MODULE": "cvx_site.settings"}
-    return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=120, check=False)
+    env = {
+        **os.environ,
+        "CVX_DATA_DIR": str(data_dir),
+        "DATABASE_URL": "",
+        "DATABASE_OWNER_URL": "",
+        "DJANGO_SECRET_KEY": "dev-only",
+        "DJANGO_DEBUG": "false",
+        "DJANGO_SETTINGS_MODULE": "cvx_site.settings",
+    }
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False
+    )
 
 
 def test_importing_settings_creates_no_directory(tmp_path):
@@ -53,9 +61,13 @@ def project_imports(source: str) -> list[str]:
             names = [alias.name for alias in node.names]
         elif isinstance(node, ast.ImportFrom):
             names = ["." * node.level + (node.module or "")]
-        elif (isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant)
-              and isinstance(node.args[0].value, str)
-              and getattr(node.func, "id", getattr(node.func, "attr", None)) in IMPORTERS):
+        elif (
+            isinstance(node, ast.Call)
+            and node.args
+            and isinstance(node.args[0], ast.Constant)
+            and isinstance(node.args[0].value, str)
+            and getattr(node.func, "id", getattr(node.func, "attr", None)) in IMPORTERS
+        ):
             names = [node.args[0].value]
         else:
             continue
@@ -69,12 +81,20 @@ def _migrations() -> list[Path]:
 
 def test_the_check_sees_every_way_to_import_project_code():
     assert {"cases", "feedback", "journeys", "cvx_site"} <= PROJECT_PACKAGES
-    source = ("import journeys.validators\nfrom feedback.scores import NPS_RANGE\nfrom . import sibling\n"
-              "from cases import models as m\nimportlib.import_module('cases.services')\n"
-              "import_string('cvx_site.inputs.parse_id')\n"
-              "import re\nfrom django.db import migrations\nimport_module(name)\n")
-    assert project_imports(source) == ["journeys.validators", "feedback.scores", ".", "cases",
-                                       "cases.services", "cvx_site.inputs.parse_id"]
+    source = (
+        "import journeys.validators\nfrom feedback.scores import NPS_RANGE\nfrom . import sibling\n"
+        "from cases import models as m\nimportlib.import_module('cases.services')\n"
+        "import_string('cvx_site.inputs.parse_id')\n"
+        "import re\nfrom django.db import migrations\nimport_module(name)\n"
+    )
+    assert project_imports(source) == [
+        "journeys.validators",
+        "feedback.scores",
+        ".",
+        "cases",
+        "cases.services",
+        "cvx_site.inputs.parse_id",
+    ]
 
 
 @pytest.mark.parametrize("path", _migrations(), ids=lambda p: f"{p.parent.parent.name}/{p.stem}")
@@ -96,8 +116,13 @@ def _text_files():
 
 def test_no_file_points_to_a_document_outside_the_repository():
     here = Path(__file__).resolve()
-    pointing = [f"{path.relative_to(ROOT)}: {pointer}" for path in _text_files() if path != here
-                for pointer in OUTSIDE_POINTERS if pointer in path.read_text(encoding="utf-8", errors="replace")]
+    pointing = [
+        f"{path.relative_to(ROOT)}: {pointer}"
+        for path in _text_files()
+        if path != here
+        for pointer in OUTSIDE_POINTERS
+        if pointer in path.read_text(encoding="utf-8", errors="replace")
+    ]
     assert pointing == []
     assert "docs/architecture.md" in (ROOT / "README.md").read_text(encoding="utf-8")
     assert (ROOT / "docs" / "architecture.md").is_file()

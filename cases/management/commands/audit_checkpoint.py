@@ -17,5 +17,7 @@ class Command(BaseCommand):
             checkpoint = audit_checkpoint_create()
         except Conflict as exc:
             raise CommandError(exc.message) from None
-        self.stdout.write(f"Checkpoint #{checkpoint.number}: {checkpoint.case_count} case(s), "
-                          f"{checkpoint.event_count} event(s), root {checkpoint.root[:16]}…, signed.")
+        self.stdout.write(
+            f"Checkpoint #{checkpoint.number}: {checkpoint.case_count} case(s), "
+            f"{checkpoint.event_count} event(s), root {checkpoint.root[:16]}…, signed."
+        )

@@ -47,8 +47,9 @@ class Command(BaseCommand):
         if moment is None and parse_date(value):
             moment = datetime.combine(parse_date(value), time.min)
         if moment is None:
-            raise CommandError(f"--since: expected a checkpoint number or an ISO date or time, got {value!r}",
-                               returncode=2)
+            raise CommandError(
+                f"--since: expected a checkpoint number or an ISO date or time, got {value!r}", returncode=2
+            )
         if timezone.is_naive(moment):
             moment = timezone.make_aware(moment)
         return {"created_at__gte": moment}

@@ -17,8 +17,9 @@ class Command(BaseCommand):
         parser.add_argument(
             "--reset-passwords", action="store_true", help="Give every demo login a new password and print it."
         )
-        parser.add_argument("--history", type=int, default=240,
-                            help="How many past feedback responses to create on the first run.")
+        parser.add_argument(
+            "--history", type=int, default=240, help="How many past feedback responses to create on the first run."
+        )
 
     def handle(self, *args, reset_passwords: bool = False, history: int = 240, **options):
         if history < 0:
@@ -30,12 +31,16 @@ class Command(BaseCommand):
             f"{len(result.users)} people, {history} new feedback responses."
         )
         if result.new_logins:
-            self.stdout.write(self.style.WARNING("Demo logins (shown only now; `seed_demo --reset-passwords` makes new ones):"))
+            self.stdout.write(
+                self.style.WARNING("Demo logins (shown only now; `seed_demo --reset-passwords` makes new ones):")
+            )
             for username, password in result.new_logins.items():
                 self.stdout.write(f"  {username:<14} {password}")
         else:
             self.stdout.write("Demo logins exist already; `seed_demo --reset-passwords` prints new passwords.")
         if result.new_token:
-            self.stdout.write(f"API token of demo.integration: {result.new_token}\n"
-                              f"  e.g. curl -H 'Authorization: Token {result.new_token}' "
-                              "http://127.0.0.1:8000/api/v1/cases/")
+            self.stdout.write(
+                f"API token of demo.integration: {result.new_token}\n"
+                f"  e.g. curl -H 'Authorization: Token {result.new_token}' "
+                "http://127.0.0.1:8000/api/v1/cases/"
+            )

@@ -23,16 +23,24 @@ from cases.audit.trail import (
 
 
 class Command(BaseCommand):
-    help = ("Verify the tamper-evident audit trail: chains, case rows against their events, checkpoints "
-            "(exit 1 on any break).")
+    help = (
+        "Verify the tamper-evident audit trail: chains, case rows against their events, checkpoints "
+        "(exit 1 on any break)."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--case", type=int, action="append", help="Only this case id (repeatable).")
-        parser.add_argument("--incremental", action="store_true",
-                            help="Only the cases changed since the last good checkpoint (the one the latest passed "
-                                 "verification ended on), and the checkpoints.")
-        parser.add_argument("--checkpoints", metavar="FILE",
-                            help="Also check the database against this archive of checkpoints (export_checkpoints).")
+        parser.add_argument(
+            "--incremental",
+            action="store_true",
+            help="Only the cases changed since the last good checkpoint (the one the latest passed "
+            "verification ended on), and the checkpoints.",
+        )
+        parser.add_argument(
+            "--checkpoints",
+            metavar="FILE",
+            help="Also check the database against this archive of checkpoints (export_checkpoints).",
+        )
 
     def handle(self, *args, case=None, incremental=False, checkpoints=None, **options):
         archive = self._read_archive(checkpoints) if checkpoints else None
@@ -58,15 +66,20 @@ class Command(BaseCommand):
                     breaks += found
                 what = f"{verifier.tally.cases} case(s) verified"
             breaks += checkpoint_checks(through, verifier)
-            notes.append(f"Checked against checkpoint #{through.number} of {through.created_at:%Y-%m-%d %H:%M} UTC."
-                         if through else "No checkpoint yet: a vanished case or a truncated tail shows only against "
-                         "one (manage.py audit_checkpoint).")
+            notes.append(
+                f"Checked against checkpoint #{through.number} of {through.created_at:%Y-%m-%d %H:%M} UTC."
+                if through
+                else "No checkpoint yet: a vanished case or a truncated tail shows only against "
+                "one (manage.py audit_checkpoint)."
+            )
         if archive is not None:
             breaks += check_archive(*archive, verifier.key)
             notes.append(f"Checked against {len(archive[0])} archived checkpoint(s) from {checkpoints}.")
         if verifier.tally.legacy:
-            notes.append(f"{verifier.tally.legacy} event(s) from before keyed hashing (version 1) verify without the "
-                         "key: weaker, except where a checkpoint covers them.")
+            notes.append(
+                f"{verifier.tally.legacy} event(s) from before keyed hashing (version 1) verify without the "
+                "key: weaker, except where a checkpoint covers them."
+            )
         for item in breaks:
             self.stderr.write(f"BROKEN {item}")
         if breaks:

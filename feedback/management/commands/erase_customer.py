@@ -22,17 +22,22 @@ class Command(BaseCommand):
     Prints counts only, never the customer's data.
     """
 
-    help = ("Erase a customer's personal data (identities, name, feedback comments and metadata, invitation "
-            "emails) while keeping their scores, cases and a verifiable audit trail. Asks for confirmation "
-            "unless --yes is given.")
+    help = (
+        "Erase a customer's personal data (identities, name, feedback comments and metadata, invitation "
+        "emails) while keeping their scores, cases and a verifiable audit trail. Asks for confirmation "
+        "unless --yes is given."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("customer_id", nargs="?", type=int, help="The customer's id.")
         parser.add_argument("--email", help="Find the customer by email address.")
         parser.add_argument("--phone", help="Find the customer by phone number.")
         parser.add_argument("--external-id", dest="external_id", help="Find the customer by their external id.")
-        parser.add_argument("--requested-by", default="manage.py erase_customer",
-                            help="Who asked for the erasure, for the log (default: the command's name).")
+        parser.add_argument(
+            "--requested-by",
+            default="manage.py erase_customer",
+            help="Who asked for the erasure, for the log (default: the command's name).",
+        )
         parser.add_argument("--yes", action="store_true", help="Do not ask for confirmation.")
 
     def handle(self, *args, customer_id: int | None, yes: bool, requested_by: str, **options):

@@ -113,7 +113,7 @@ def _problem_reasons(first: int, problems: list[tuple[int, str]]) -> list[str]:
 def row_from_cells(line: int, cells: list[str], columns: list[str | None]) -> Row:
     """Map one record to the service's item shape: blank cells are left out,
     customer_* cells become the nested `customer`, metadata is parsed JSON."""
-    if any(cell.strip() for cell in cells[len(columns):]):
+    if any(cell.strip() for cell in cells[len(columns) :]):
         return Row(line, reasons=[f"has {len(cells)} fields, the header has {len(columns)}"])
     values = {name: cell for name, cell in zip(columns, cells) if name is not None and cell.strip()}
     item = {name: value for name, value in values.items() if name in FEEDBACK_COLUMNS}
@@ -188,11 +188,15 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("path", type=Path, help="The CSV file.")
         parser.add_argument(
-            "--batch-size", type=_positive_int, default=DEFAULT_BATCH_SIZE,
+            "--batch-size",
+            type=_positive_int,
+            default=DEFAULT_BATCH_SIZE,
             help=f"Rows per call to the ingestion service and per transaction (default {DEFAULT_BATCH_SIZE}).",
         )
         parser.add_argument(
-            "--max-bytes", type=_positive_int, default=None,
+            "--max-bytes",
+            type=_positive_int,
+            default=None,
             help="Refuse larger files (default settings.CVX_IMPORT_MAX_BYTES, else 2 GiB).",
         )
         parser.add_argument("--no-progress", action="store_true", help="Do not show the progress bar.")
@@ -207,16 +211,19 @@ class Command(BaseCommand):
             columns = self._read_header(path, records)
             counts: Counter[str] = Counter()
             bar = tqdm(
-                total=size, unit="B", unit_scale=True, unit_divisor=1024, desc=path.name,
-                file=getattr(self.stderr, "_out", sys.stderr), disable=no_progress,
+                total=size,
+                unit="B",
+                unit_scale=True,
+                unit_divisor=1024,
+                desc=path.name,
+                file=getattr(self.stderr, "_out", sys.stderr),
+                disable=no_progress,
             )
             with bar:
                 for batch in _batches(records, columns, batch_size):
                     self._import_batch(batch, counts, bar)
                     bar.update(lines.bytes_read - bar.n)
-        self.stdout.write(
-            f"created {counts[CREATED]}, duplicate {counts[DUPLICATE]}, rejected {counts['rejected']}"
-        )
+        self.stdout.write(f"created {counts[CREATED]}, duplicate {counts[DUPLICATE]}, rejected {counts['rejected']}")
 
     def _read_header(self, path: Path, records: Iterator) -> list[str | None]:
         """Column name per position (None for an unknown column); refuses a
@@ -273,9 +280,7 @@ def _open(path: Path, max_bytes: int) -> tuple[BinaryIO, int]:
         raise CommandError(f"cannot import {path}: not a regular file")
     if info.st_size > max_bytes:
         file.close()
-        raise CommandError(
-            f"{path} is {info.st_size:,} bytes, over the limit of {max_bytes:,} bytes (--max-bytes)."
-        )
+        raise CommandError(f"{path} is {info.st_size:,} bytes, over the limit of {max_bytes:,} bytes (--max-bytes).")
     return file, info.st_size
 
 

@@ -17,9 +17,7 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument(
-            "--data-dir", type=Path, help="Install here instead of settings.NLTK_DATA_DIR."
-        )
+        parser.add_argument("--data-dir", type=Path, help="Install here instead of settings.NLTK_DATA_DIR.")
 
     def handle(self, *args, data_dir: Path | None = None, **options):
         target_dir = data_dir or nltk_data_dir()

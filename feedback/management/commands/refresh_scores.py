@@ -17,9 +17,11 @@ def _day(value: str) -> date:
 
 
 class Command(BaseCommand):
-    help = ("Recompute the score summary (DailyScore, and the WeeklyScore rows of the same weeks) from the "
-            "raw responses, by UTC day, in chunks of days; buckets left without responses are removed. "
-            "Safe while feedback arrives.")
+    help = (
+        "Recompute the score summary (DailyScore, and the WeeklyScore rows of the same weeks) from the "
+        "raw responses, by UTC day, in chunks of days; buckets left without responses are removed. "
+        "Safe while feedback arrives."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--since", type=str, help="Only days from this UTC day on (YYYY-MM-DD).")
