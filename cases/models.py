@@ -182,6 +182,9 @@ class Case(models.Model):
     first_contact_breached_at = models.DateTimeField(null=True, blank=True)
     resolution_breached_at = models.DateTimeField(null=True, blank=True)
     contact_count = models.PositiveIntegerField(default=0)
+    # Resolved without reaching the customer (the agent said so): neither
+    # first-contact resolution nor SLA met in the loop metrics.
+    unreachable = models.BooleanField(default=False)
     # Head of the audit chain, moved under the case's row lock with each event.
     audit_seq = models.PositiveIntegerField(default=0, editable=False)
     audit_head = models.CharField(max_length=64, default="", editable=False)
