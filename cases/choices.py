@@ -68,6 +68,8 @@ class EventKind(models.TextChoices):
     FOLLOW_UP_SKIPPED = "case.follow_up_skipped", "Follow-up not sent"
     FOLLOW_UP_ANSWERED = "case.follow_up_answered", "Follow-up answered"
     CLOSED = "case.closed", "Closed"
+    MESSAGE_FAILED = "case.message_failed", "Email not delivered"
+    CUSTOMER_REPLIED = "case.customer_replied", "Customer replied"
 
 
 class ContactChannel(models.TextChoices):

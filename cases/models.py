@@ -458,3 +458,7 @@ class FollowUp(models.Model):
 
     def __str__(self) -> str:
         return f"Follow-up of {self.case}"
+
+
+# Case messaging's tables live with their package; Django finds them here.
+from cases.messaging.models import Message, ReplyTemplate, UnmatchedEmail  # noqa: E402, F401

@@ -22,6 +22,8 @@ def recipients_for(event: CaseEvent) -> list:
         return list(get_user_model().objects.filter(pk=owner_id))
     if event.kind in (EventKind.ESCALATED, EventKind.SLA_BREACHED) and case.team.lead_id:
         return [case.team.lead]
+    if event.kind in (EventKind.CUSTOMER_REPLIED, EventKind.MESSAGE_FAILED) and case.owner_id:
+        return [case.owner]
     return []
 
 
@@ -31,6 +33,12 @@ def message_for(event: CaseEvent) -> tuple[str, str]:
     if event.kind == EventKind.ASSIGNED:
         subject = f"[CVX] {case.number} is yours: {case.touchpoint.name}"
         lead = "A case has been assigned to you."
+    elif event.kind == EventKind.CUSTOMER_REPLIED:
+        subject = f"[CVX] {case.number}: the customer replied"
+        lead = "The customer of your case replied by email; the reply is on the case."
+    elif event.kind == EventKind.MESSAGE_FAILED:
+        subject = f"[CVX] {case.number}: an email to the customer was not delivered"
+        lead = "An email you sent from your case could not be delivered; the error is on the case."
     elif event.kind == EventKind.SLA_BREACHED:
         subject = f"[CVX] {case.number} breached its {event.data.get('sla', '').replace('_', ' ')} SLA"
         lead = "A case of your team is past its due time and has been escalated to you."
@@ -46,7 +54,7 @@ def message_for(event: CaseEvent) -> tuple[str, str]:
 
 def send_event_notifications(*, event_id: int) -> int:
     """Send the event's emails that were not sent before; returns how many."""
-    event = CaseEvent.objects.select_related("case__team__lead", "case__touchpoint").get(pk=event_id)
+    event = CaseEvent.objects.select_related("case__team__lead", "case__owner", "case__touchpoint").get(pk=event_id)
     subject, body = message_for(event)
     sent = 0
     for user in recipients_for(event):

@@ -152,6 +152,13 @@ TRANSITIONS: dict[str, Transition] = {
     "close": Transition(EventKind.CLOSED, frozenset({S.AWAITING_FOLLOW_UP}), S.CLOSED, by=SYSTEM),
     "reopen_not_recovered": Transition(EventKind.REOPENED, frozenset({S.AWAITING_FOLLOW_UP}), S.REOPENED, by=SYSTEM),
     "escalate_not_recovered": Transition(EventKind.ESCALATED, frozenset({S.REOPENED}), S.ESCALATED, by=SYSTEM),
+    # Case messaging (cases.messaging): an email that could not be delivered,
+    # a customer's reply, and the reopening a reply brings when CVX_REOPEN_ON_REPLY says so.
+    "fail_message": Transition(EventKind.MESSAGE_FAILED, ANY_STATUS, None, by=SYSTEM),
+    "receive_reply": Transition(EventKind.CUSTOMER_REPLIED, ANY_STATUS, None, by=SYSTEM),
+    "reopen_on_reply": Transition(
+        EventKind.REOPENED, frozenset({S.RESOLVED, S.AWAITING_FOLLOW_UP, S.CLOSED}), S.REOPENED, by=SYSTEM
+    ),
 }
 ACTIONS = tuple(name for name, t in TRANSITIONS.items() if t.by == PERSON)
 # The transitions by (event kind, who): what record() looks up.

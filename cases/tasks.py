@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from cases import services
+from cases.messaging.services import message_deliver
 from cases.models import VerificationRun
 from cases.notifications import send_event_notifications
 from cases.services.audit import audit_checkpoint_create, verification_start, verification_step
@@ -30,6 +31,10 @@ def sla_sweep() -> int:
 
 def notify_event(event_id: int) -> int:
     return send_event_notifications(event_id=event_id)
+
+
+def deliver_message(message_id: int) -> str:
+    return message_deliver(message_id=message_id)
 
 
 def follow_up_sweep() -> dict:

@@ -207,6 +207,19 @@ DEFAULT_FROM_EMAIL = env_str("DJANGO_DEFAULT_FROM_EMAIL", "cvx@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # Links in emails (case pages, survey links) start with this.
 CVX_BASE_URL = env_str("CVX_BASE_URL", "http://127.0.0.1:8000")
+# Email with the customer from the case (cases.messaging).
+CVX_MAIL_SEND_ATTEMPTS = env_int("CVX_MAIL_SEND_ATTEMPTS", 3, minimum=1)
+CVX_MAIL_RETRY_SECONDS = env_int("CVX_MAIL_RETRY_SECONDS", 5, minimum=0)
+CVX_REPLY_MAILBOX = env_str("CVX_REPLY_MAILBOX")  # replies@example.com -> replies+<token>@example.com
+CVX_REPLY_TOKEN_MAX_AGE_DAYS = env_int("CVX_REPLY_TOKEN_MAX_AGE_DAYS", 90, minimum=1)
+CVX_REOPEN_ON_REPLY = env_bool("CVX_REOPEN_ON_REPLY", True)
+CVX_INBOUND_SECRET = env_str("CVX_INBOUND_SECRET")  # empty: the inbound endpoint refuses everything
+CVX_INBOUND_MAX_BYTES = env_int("CVX_INBOUND_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
+CVX_IMAP_HOST = env_str("CVX_IMAP_HOST")
+CVX_IMAP_PORT = env_int("CVX_IMAP_PORT", 993, minimum=1)
+CVX_IMAP_USER = env_str("CVX_IMAP_USER")
+CVX_IMAP_PASSWORD = env_str("CVX_IMAP_PASSWORD")
+CVX_IMAP_FOLDER = env_str("CVX_IMAP_FOLDER", "INBOX")
 
 # --- django-q2 ----------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL")

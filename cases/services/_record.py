@@ -14,7 +14,13 @@ from cases.models import Case, CaseEvent
 from cases.persistence import write_event_and_case
 
 # Events that someone should hear about by email (see cases.tasks.notify_event).
-NOTIFIED = {EventKind.ASSIGNED, EventKind.SLA_BREACHED, EventKind.ESCALATED}
+NOTIFIED = {
+    EventKind.ASSIGNED,
+    EventKind.SLA_BREACHED,
+    EventKind.ESCALATED,
+    EventKind.CUSTOMER_REPLIED,
+    EventKind.MESSAGE_FAILED,
+}
 
 _PRIORITY_ORDER = [Priority.LOW, Priority.NORMAL, Priority.HIGH, Priority.URGENT]
 
