@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 
 from cases.choices import CaseStatus, Priority
 from cases.models import Case
-from cases.selectors import breached
+from cases.selectors import breached, search, search_problem
 from cvx_site.inputs import parse_id
 
 
@@ -15,6 +15,12 @@ def _owner_value(value: str) -> None:
     # OverflowError at the query.
     if value not in ("me", "none") and parse_id(value) is None:
         raise ValidationError("Use `me`, `none` or a user id.")
+
+
+def _search_text(value: str) -> None:
+    problem = search_problem(value)
+    if problem is not None:
+        raise ValidationError(f"The search {problem}.")
 
 
 class CaseFilterSet(django_filters.FilterSet):
@@ -32,10 +38,17 @@ class CaseFilterSet(django_filters.FilterSet):
     touchpoint = django_filters.CharFilter(field_name="touchpoint__slug")
     journey = django_filters.CharFilter(field_name="journey__slug")
     breached = django_filters.BooleanFilter(method="by_breached")
+    q = django_filters.CharFilter(
+        method="by_search",
+        label="Search",
+        help_text="A case number (`CX-000056` or `56`), the customer's name, email, phone or external id, "
+        "or words of the comment or the notes.",
+        validators=[_search_text],
+    )
 
     class Meta:
         model = Case
-        fields = ["status", "priority", "owner", "team", "touchpoint", "journey", "breached"]
+        fields = ["status", "priority", "owner", "team", "touchpoint", "journey", "breached", "q"]
 
     def by_owner(self, queryset, name, value):
         if value == "me":
@@ -43,6 +56,9 @@ class CaseFilterSet(django_filters.FilterSet):
         if value == "none":
             return queryset.filter(owner__isnull=True)
         return queryset.filter(owner_id=parse_id(value))
+
+    def by_search(self, queryset, name, value):
+        return search(queryset, value)
 
     def by_breached(self, queryset, name, value):
         if value is None:

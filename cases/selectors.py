@@ -10,18 +10,25 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from django.contrib.postgres.search import SearchQuery, SearchVector
+from django.db import connection
 from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet, Value
 from django.utils import timezone
 
 from cases.choices import OPEN_STATUSES
 from cases.models import Case, CaseEvent
+from cases.numbers import parse_case_number
 from cases.policy import is_case_admin
-from cvx_site.inputs import parse_id
+from cvx_site.inputs import parse_id, text_problem
+from feedback.models import Customer
 from journeys.selectors import teams_of
 
 # Which branch of the case visibility rule applies to a user (case_scope).
 NO_CASES, ALL_CASES, TEAM_CASES = "none", "all", "teams"
 VIEW_ALL = "cases.view_all_cases"
+# Full text without stemming or stop words: names, product words and ids
+# are matched as typed, in any language.
+SEARCH_CONFIG = "simple"
 
 
 def case_scope(user) -> str:
@@ -98,6 +105,64 @@ def is_manager(user) -> bool:
     from journeys.selectors import teams_led_by
 
     return is_case_admin(user) or teams_led_by(user).exists()
+
+
+# A search is a few words, a number, an email or a phone: longer text is refused.
+SEARCH_MAX_CHARS = 200
+
+
+def search_problem(text: str) -> str | None:
+    """Why `text` cannot be searched for, or None."""
+    if len(text) > SEARCH_MAX_CHARS:
+        return f"is {len(text):,} characters long; at most {SEARCH_MAX_CHARS} are searched"
+    return text_problem(text)
+
+
+def search(cases: QuerySet[Case], text: str) -> QuerySet[Case]:
+    """The cases among `cases` (already the caller's scope) that `text`
+    finds: by case number ("CX-000056" or "56"), the customer's email, phone,
+    external id or social handle (as ingestion normalises them), words of the
+    customer's name, of the comment that opened the case, or of its notes.
+
+    Nothing is copied into a search field: the match reads the customer,
+    feedback and events as they are now, so an erased customer (name blanked,
+    identities deleted, comments emptied by feedback.privacy) is found by
+    none of that data any more. PostgreSQL matches words by full text
+    (`simple` configuration: every word, in any order); SQLite, every word
+    as a substring of the same field. Check the text with search_problem first."""
+    from feedback.choices import IdentityKind
+    from feedback.models import CustomerIdentity, FeedbackResponse
+    from feedback.validation import normalise_identity
+
+    text = " ".join(text.split())
+    if not text:
+        return cases
+    found = Q(pk__in=[])
+    case_id = parse_case_number(text)
+    if case_id is not None:
+        found |= Q(pk=case_id)
+    identity = Q(pk__in=[])
+    for kind in IdentityKind.values:  # each (kind, value) pair is a lookup of the unique identity index
+        identity |= Q(kind=kind, value=normalise_identity(kind, text))
+    found |= Q(customer__in=CustomerIdentity.objects.filter(identity).values("customer_id"))
+    comments = FeedbackResponse.objects.exclude(comment="")
+    notes = CaseEvent.objects.exclude(note="")
+    if connection.vendor == "postgresql":
+        words = SearchQuery(text, config=SEARCH_CONFIG, search_type="plain")
+        comments = comments.annotate(words=SearchVector("comment", config=SEARCH_CONFIG)).filter(words=words)
+        notes = notes.annotate(words=SearchVector("note", config=SEARCH_CONFIG)).filter(words=words)
+        name = Q(
+            customer__in=Customer.objects.annotate(words=SearchVector("name", config=SEARCH_CONFIG))
+            .filter(words=words)
+            .values("pk")
+        )
+    else:
+        terms = text.split(" ")
+        comments = comments.filter(*[Q(comment__icontains=t) for t in terms])
+        notes = notes.filter(*[Q(note__icontains=t) for t in terms])
+        name = Q(customer__in=Customer.objects.filter(*[Q(name__icontains=t) for t in terms]).values("pk"))
+    found |= name | Q(feedback__in=comments.values("pk")) | Q(pk__in=notes.values("case_id"))
+    return cases.filter(found)
 
 
 def queue(user, name: str) -> QuerySet[Case]:

@@ -8,6 +8,7 @@ app_name = "cases"
 urlpatterns = [
     path("", views.home, name="home"),
     path("queue/<str:name>/", views.queue_view, name="queue"),
+    path("search/", views.search_view, name="search"),
     path("<int:pk>/", views.case_detail, name="detail"),
     path("<int:pk>/act/<str:action>/", views.case_act, name="act"),
     path("audit/", views.audit_trail, name="audit"),

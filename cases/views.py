@@ -101,6 +101,30 @@ def queue_view(request, name: str):
     )
 
 
+@login_required
+def search_view(request):
+    """/cases/search/?q=: the caller's cases in any state that the text finds
+    (cases.selectors.search), by due time, a page at a time."""
+    text = request.GET.get("q", "")
+    filters = CaseFilterSet(
+        {"q": text},
+        queryset=cases_visible_to(request.user).select_related("owner", "touchpoint", "journey").only(*QUEUE_COLUMNS),
+        request=request,
+    )
+    valid = filters.is_valid()
+    page = None
+    if valid and filters.form.cleaned_data.get("q"):
+        page = keyset_page(filters.qs, after=request.GET.get("after"), size=PAGE_SIZE)
+    query = request.GET.copy()
+    query.pop("after", None)
+    return render(
+        request,
+        "cases/search.html",
+        {"filters": filters, "page": page, "query": query.urlencode(), "queues": QUEUES},
+        status=200 if valid else 400,
+    )
+
+
 def _case_for(user, pk: int) -> Case:
     """The case if `user` may see it, with `actor_in_team` as the services' lock has it."""
     case = (
@@ -122,7 +146,9 @@ def case_detail(request, pk: int, *, forms=None, status: int = 200):
     member = case.actor_in_team
     allowed = policy.allowed_actions(request.user, case, member=member)
     forms = forms or {}
-    action_forms = [(a, policy.TRANSITIONS[a].label, forms.get(a) or ActionForm(a, case=case)) for a in allowed]
+    action_forms = [
+        (a, policy.TRANSITIONS[a].label, forms.get(a) or ActionForm(a, case=case, user=request.user)) for a in allowed
+    ]
     attached = (
         RoutedResponse.objects.filter(case=case)
         .exclude(response_id=case.feedback_id)
@@ -226,7 +252,7 @@ def case_act(request, pk: int, action: str):
         data = request.POST
     else:
         raise Http404
-    form = ActionForm(action, data, case=case)
+    form = ActionForm(action, data, case=case, user=request.user)
     if not form.is_valid():
         return case_detail(request, pk, forms={action: form}, status=400)
     try:
