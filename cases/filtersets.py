@@ -37,7 +37,7 @@ class CaseFilterSet(django_filters.FilterSet):
     team = django_filters.CharFilter(field_name="team__slug")
     touchpoint = django_filters.CharFilter(field_name="touchpoint__slug")
     journey = django_filters.CharFilter(field_name="journey__slug")
-    breached = django_filters.BooleanFilter(method="by_breached")
+    breached = django_filters.BooleanFilter(method="by_breached", label="Breached")
     q = django_filters.CharFilter(
         method="by_search",
         label="Search",

@@ -8,14 +8,14 @@ import binascii
 from collections import Counter
 from collections.abc import Collection
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from django.contrib.postgres.search import SearchQuery, SearchVector
 from django.db import connection
 from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet, Value
 from django.utils import timezone
 
-from cases.choices import OPEN_STATUSES
+from cases.choices import OPEN_STATUSES, CaseStatus
 from cases.models import Case, CaseEvent
 from cases.numbers import parse_case_number
 from cases.policy import is_case_admin
@@ -165,13 +165,27 @@ def search(cases: QuerySet[Case], text: str) -> QuerySet[Case]:
     return cases.filter(found)
 
 
+# "My recent": the cases I touched (an event of mine) within this long.
+RECENT = timedelta(days=30)
+
+
 def queue(user, name: str) -> QuerySet[Case]:
-    """The cases of one queue: `mine` (open, mine), `team` (open, unassigned,
-    of my teams) or `all` (everything I may see)."""
+    """The cases of one queue: `mine` (open, mine), `recent` (any state, one
+    of my events in the last RECENT), `follow_up` (mine, awaiting the
+    follow-up survey), `closed` (mine, no longer open: resolved, awaiting
+    follow-up, closed or cancelled), `team` (open, unassigned, of my teams)
+    or `all` (everything I may see)."""
     team_ids = team_ids_of(user) if user.is_authenticated else []
     visible = cases_visible_to(user, team_ids=team_ids)
     if name == "mine":
         return visible.filter(owner=user, status__in=OPEN_STATUSES)
+    if name == "recent":
+        touched = CaseEvent.objects.filter(actor=user, at__gte=timezone.now() - RECENT).values("case_id")
+        return visible.filter(pk__in=touched)
+    if name == "follow_up":
+        return visible.filter(owner=user, status=CaseStatus.AWAITING_FOLLOW_UP)
+    if name == "closed":
+        return visible.filter(owner=user).exclude(status__in=OPEN_STATUSES)
     if name == "team":
         return visible.filter(owner__isnull=True, status__in=OPEN_STATUSES, team__in=team_ids)
     return visible

@@ -38,7 +38,14 @@ from cvx_site.errors import DomainError
 from cvx_site.inputs import parse_id
 
 PAGE_SIZE = 25
-QUEUES = {"mine": "My queue", "team": "Team queue", "all": "All cases"}
+QUEUES = {
+    "mine": "My queue",
+    "recent": "My recent",
+    "follow_up": "Awaiting follow-up",
+    "closed": "Closed",
+    "team": "Team queue",
+    "all": "All cases",
+}
 # What a queue row shows (cases_tags.queue_rows), and no more: 25 rows of 4 tables.
 QUEUE_COLUMNS = (
     "id",
@@ -87,6 +94,7 @@ def queue_view(request, name: str):
             "queue_name": name,
             "title": QUEUES[name],
             "queues": QUEUES,
+            "agent_views": [(value, label) for value, label in QUEUES.items() if value != "all"],
             "filters": filters,
             "page": page,
             "counts": [

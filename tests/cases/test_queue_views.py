@@ -1,0 +1,66 @@
+"""The agent's views: My queue (open, mine), My recent (any state, touched by
+me in the last 30 days), Awaiting follow-up and Closed (mine, no longer
+open); the breached filter's label; the views' links on every queue page."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from cases import services
+from cases.models import Case
+from cases.selectors import queue
+
+pytestmark = pytest.mark.django_db
+
+
+def ids(cases) -> list[int]:
+    return sorted(c.pk for c in cases)
+
+
+def test_each_view_holds_its_cases(make_case, agent, lead):
+    open_case, follow_up, closed, theirs = make_case(), make_case(), make_case(), make_case(owner=lead)
+    Case.objects.filter(pk=follow_up.pk).update(status="awaiting_follow_up")
+    Case.objects.filter(pk=closed.pk).update(status="closed")
+    assert ids(queue(agent, "mine")) == [open_case.pk]
+    assert ids(queue(agent, "follow_up")) == [follow_up.pk]
+    assert ids(queue(agent, "closed")) == [follow_up.pk, closed.pk]
+    assert theirs.pk not in ids(queue(agent, "closed")) + ids(queue(agent, "mine"))
+
+
+def test_my_recent_is_what_i_touched_in_30_days_in_any_state(make_case, agent, lead, monkeypatch):
+    noted, closed, untouched = make_case(owner=lead), make_case(owner=lead), make_case(owner=lead)
+    for case in (noted, closed):
+        services.case_transition(case_id=case.pk, actor=agent, action="note", note="Looked at it")
+    Case.objects.filter(pk=closed.pk).update(status="closed")
+    assert ids(queue(agent, "recent")) == sorted([noted.pk, closed.pk])
+    assert untouched.pk not in ids(queue(agent, "recent"))
+    # 31 days on, those events are no longer recent.
+    later = timezone.now() + timedelta(days=31)
+    monkeypatch.setattr("cases.selectors.timezone.now", lambda: later)
+    assert ids(queue(agent, "recent")) == []
+
+
+def test_the_views_are_pages_and_closed_shows_a_resolved_case(client, make_case, agent):
+    case = make_case()
+    Case.objects.filter(pk=case.pk).update(status="resolved")
+    client.force_login(agent)
+    mine = client.get(reverse("cases:queue", args=["mine"])).content.decode()
+    assert case.number not in mine
+    for name in ("recent", "follow_up", "team"):
+        assert client.get(reverse("cases:queue", args=[name])).status_code == 200
+    closed = client.get(reverse("cases:queue", args=["closed"])).content.decode()
+    assert case.number in closed
+    for label in ("My recent", "Awaiting follow-up", "Closed"):
+        assert label in mine
+    assert "All cases</a>" not in mine.split('class="views"')[1].split("</nav>")[0]
+
+
+def test_the_breached_filter_has_a_name(client, agent):
+    client.force_login(agent)
+    page = client.get(reverse("cases:queue", args=["mine"])).content.decode()
+    assert "[invalid name]" not in page
+    assert ">Breached" in page
