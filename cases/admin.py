@@ -9,7 +9,8 @@ from django.template.response import TemplateResponse
 from django.urls import path
 
 from cases import routing_preview
-from cases.models import Case, CaseEvent, RootCause, RoutingRule
+from cases.messaging.selectors import unmatched_emails_visible_to
+from cases.models import Case, CaseEvent, ReplyTemplate, RootCause, RoutingRule, UnmatchedEmail
 from cases.selectors import case_events_visible_to, cases_visible_to
 from cvx_site.admin import ReadOnlyAdmin, ScopedAdmin
 from feedback.choices import FeedbackKind, Intent
@@ -119,3 +120,25 @@ class CaseEventAdmin(ScopedAdmin, ReadOnlyAdmin):
     list_display = ["case", "seq", "kind", "actor", "at"]
     list_filter = ["kind"]
     list_select_related = ["case", "actor"]
+
+
+@admin.register(ReplyTemplate)
+class ReplyTemplateAdmin(admin.ModelAdmin):
+    """Placeholders are checked on save (ReplyTemplate.clean): an unknown or
+    broken one is a form error naming the field and the placeholder."""
+
+    list_display = ["name", "team", "subject", "active"]
+    list_filter = ["active", "team"]
+    search_fields = ["name", "subject"]
+
+
+@admin.register(UnmatchedEmail)
+class UnmatchedEmailAdmin(ScopedAdmin, ReadOnlyAdmin):
+    """Inbound email with no valid reply token: never attached to a case.
+    Only CX admins hold its view permission (cases migration 0012) and only
+    those who act on every case get rows (the selector)."""
+
+    visible_to = staticmethod(unmatched_emails_visible_to)
+
+    list_display = ["received_at", "from_email", "subject", "reason"]
+    search_fields = ["from_email", "subject"]

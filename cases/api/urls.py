@@ -1,5 +1,8 @@
+from django.urls import path
+
 from cases.api.views import CaseViewSet
 from cases.insights.urls import api_urlpatterns as insights
+from cases.messaging.api import inbound_email
 from cvx_site.api import Router
 
 router = Router()
@@ -7,5 +10,6 @@ router.register("cases", CaseViewSet, basename="case")
 
 urlpatterns = [
     *insights,
+    path("inbound-email/", inbound_email, name="inbound-email"),
     *router.urls,
 ]

@@ -10,6 +10,8 @@ from rest_framework.response import Response
 from cases import services
 from cases.api.serializers import CaseEventSerializer, CaseSerializer, TransitionSerializer
 from cases.filtersets import CaseFilterSet
+from cases.messaging.api import MessageInSerializer, MessageSerializer
+from cases.messaging.services import case_message_send
 from cases.selectors import cases_visible_to, team_ids_of
 
 
@@ -96,3 +98,24 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         case = services.case_transition(case_id=case.pk, actor=request.user, action=params.pop("action"), **params)
         case = self.get_queryset().get(pk=case.pk)
         return Response(self.get_serializer(case).data)
+
+    @extend_schema(
+        request=MessageInSerializer,
+        responses={201: MessageSerializer, 409: OpenApiResponse(description="The case's state forbids a contact.")},
+    )
+    @action(detail=True, methods=["post"], pagination_class=None)
+    def messages(self, request, pk=None):
+        """Email the customer from the case; counts as a contact (channel email)."""
+        case = self.get_object()  # 404 outside the caller's scope
+        body = MessageInSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        message = case_message_send(
+            case_id=case.pk,
+            actor=request.user,
+            subject=data.get("subject", ""),
+            body=data.get("body", ""),
+            template_id=data.get("template"),
+        )
+        message.refresh_from_db()  # delivery may already have run (synchronous tasks)
+        return Response(MessageSerializer(message).data, status=201)

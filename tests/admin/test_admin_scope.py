@@ -50,6 +50,9 @@ NO_CUSTOMER_DATA = {
     "feedback.IntentPhrase": "configuration",
     "feedback.Topic": "configuration",
     "feedback.LexiconChange": "who changed the lexicon: staff only",
+    "cases.ReplyTemplate": "configuration",
+    # Inbound email of no case: scoped to CX admins alone (tests/cases/test_inbound_email.py).
+    "cases.UnmatchedEmail": "no case, so no team: CX admins only",
 }
 ALL = frozenset(MARKERS)
 NOT_STAFF = None
