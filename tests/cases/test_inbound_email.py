@@ -179,3 +179,51 @@ def test_the_unmatched_list_is_for_cx_admins_only(client, cx_admin, lead):
     assert page.status_code == 200 and b"who@example.com" in page.content
     client.force_login(lead)
     assert client.get("/admin/cases/unmatchedemail/").status_code == 403
+
+
+class FakeIMAP:
+    """Stands in for imaplib.IMAP4_SSL: a mailbox of unseen raw emails."""
+
+    def __init__(self, mails: dict[bytes, bytes]):
+        self.mails, self.seen, self.logged_in = mails, [], None
+
+    def __call__(self, host, port, timeout=None):
+        self.address = (host, port)
+        return self
+
+    def login(self, user, password):
+        self.logged_in = user
+
+    def select(self, folder):
+        return ("OK", [b"2"]) if folder == "INBOX" else ("NO", [b""])
+
+    def uid(self, command, *args):
+        if command == "SEARCH":
+            return "OK", [b" ".join(u for u in self.mails if u not in self.seen)]
+        if command == "FETCH":
+            return "OK", [(b"1 (BODY[] {n}", self.mails[args[0]]), b")"]
+        if command == "STORE":
+            self.seen.append(args[0])
+            return "OK", [b""]
+        raise AssertionError(command)
+
+    def logout(self):
+        pass
+
+
+def test_fetch_mail_attaches_replies_and_keeps_the_rest_unmatched(make_case, settings, monkeypatch):
+    import imaplib
+
+    from django.core.management import call_command
+
+    case = make_case()
+    settings.CVX_IMAP_HOST, settings.CVX_IMAP_USER, settings.CVX_IMAP_FOLDER = "imap.example.com", "replies", "INBOX"
+    fake = FakeIMAP({b"7": rfc822(to=reply_address(case.pk)), b"8": rfc822(to="replies@example.com")})
+    monkeypatch.setattr(imaplib, "IMAP4_SSL", fake)
+    call_command("fetch_mail")
+    assert fake.logged_in == "replies" and fake.seen == [b"7", b"8"]
+    assert Message.objects.get().case_id == case.pk
+    assert UnmatchedEmail.objects.count() == 1
+    # A second run finds nothing unseen and stores nothing twice.
+    call_command("fetch_mail")
+    assert Message.objects.count() == 1
