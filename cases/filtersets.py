@@ -1,12 +1,16 @@
 """Case filters shared by the API and the queue pages."""
 
+from __future__ import annotations
+
 import django_filters
+from django import forms
 from django.core.exceptions import ValidationError
 
 from cases.choices import CaseStatus, Priority
 from cases.models import Case
 from cases.selectors import breached, search, search_problem
 from cvx_site.inputs import parse_id
+from journeys.models import Journey, Touchpoint
 
 
 def _owner_value(value: str) -> None:
@@ -35,8 +39,10 @@ class CaseFilterSet(django_filters.FilterSet):
         validators=[_owner_value],
     )
     team = django_filters.CharFilter(field_name="team__slug")
-    touchpoint = django_filters.CharFilter(field_name="touchpoint__slug")
-    journey = django_filters.CharFilter(field_name="journey__slug")
+    # Slugs on the API (an unknown one matches nothing); selects by name on
+    # the pages, whose choices with_choices() reads.
+    touchpoint = django_filters.CharFilter(field_name="touchpoint__slug", widget=forms.Select)
+    journey = django_filters.CharFilter(field_name="journey__slug", widget=forms.Select)
     breached = django_filters.BooleanFilter(method="by_breached", label="Breached")
     q = django_filters.CharFilter(
         method="by_search",
@@ -49,6 +55,15 @@ class CaseFilterSet(django_filters.FilterSet):
     class Meta:
         model = Case
         fields = ["status", "priority", "owner", "team", "touchpoint", "journey", "breached", "q"]
+
+    def with_choices(self) -> CaseFilterSet:
+        """The journey and touchpoint selects' choices, read now (two small
+        queries, the same on every page whatever the rows): by name, sending
+        the slug the API takes."""
+        for name, model, empty in (("touchpoint", Touchpoint, "Any touchpoint"), ("journey", Journey, "Any journey")):
+            choices = [("", empty), *model.objects.order_by("name").values_list("slug", "name")]
+            self.form.fields[name].widget.choices = choices
+        return self
 
     def by_owner(self, queryset, name, value):
         if value == "me":

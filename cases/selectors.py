@@ -223,6 +223,28 @@ def status_counts(cases: QuerySet[Case], *, cap: int | None = None) -> StatusCou
     return StatusCounts(dict(counts), capped=counts.total() > cap, cap=cap)
 
 
+# A queue row's snippet of what the customer said: one line, this long at most.
+SNIPPET_CHARS = 120
+
+
+def with_what_they_said(cases: list[Case]) -> list[Case]:
+    """Give each case of a page `customer_name` and `said` (the start of the
+    comment that opened it, on one line): one query for the whole page,
+    whatever its size, and no join added to the page query itself."""
+    from django.db.models.functions import Substr
+
+    rows = Case.objects.filter(pk__in=[c.pk for c in cases]).values_list(
+        "pk", "customer__name", Substr("feedback__comment", 1, SNIPPET_CHARS + 1)
+    )
+    found = {pk: (name or "", comment or "") for pk, name, comment in rows}
+    for case in cases:
+        name, comment = found.get(case.pk, ("", ""))
+        said = " ".join(comment.split())
+        case.customer_name = name
+        case.said = said if len(said) <= SNIPPET_CHARS else said[: SNIPPET_CHARS - 1].rstrip() + "…"
+    return cases
+
+
 @dataclass
 class Page:
     items: list = field(default_factory=list)

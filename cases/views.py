@@ -32,6 +32,7 @@ from cases.selectors import (
     keyset_page,
     queue,
     status_counts,
+    with_what_they_said,
 )
 from cvx_site.csv_export import csv_export, csv_response
 from cvx_site.errors import DomainError
@@ -81,9 +82,10 @@ def queue_view(request, name: str):
         request.GET,
         queryset=base.select_related("owner", "touchpoint", "journey").only(*QUEUE_COLUMNS),
         request=request,
-    )
+    ).with_choices()
     cases = filters.qs if filters.is_valid() else base.none()
     page = keyset_page(cases, after=request.GET.get("after"), size=PAGE_SIZE)
+    with_what_they_said(page.items)
     query = request.GET.copy()
     query.pop("after", None)
     counts = status_counts(base)
@@ -123,6 +125,7 @@ def search_view(request):
     page = None
     if valid and filters.form.cleaned_data.get("q"):
         page = keyset_page(filters.qs, after=request.GET.get("after"), size=PAGE_SIZE)
+        with_what_they_said(page.items)
     query = request.GET.copy()
     query.pop("after", None)
     return render(

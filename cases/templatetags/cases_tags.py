@@ -15,7 +15,7 @@ STATUS_LABELS, PRIORITY_LABELS = dict(CaseStatus.choices), dict(Priority.choices
 INTENT_LABELS, SENTIMENT_LABELS = dict(Intent.choices), dict(SentimentLabel.choices)
 _SELECT = '<td><input type="checkbox" name="case" value="{}" aria-label="Select {}"></td>'
 _ROW = (
-    '<tr>{}<td><a href="{}">{}</a></td>'
+    '<tr>{}<td><a href="{}">{}</a>{}</td>'
     '<td><span class="badge status-{}">{}</span> <span class="badge prio-{}">{}</span>{}</td>'
     '<td><time datetime="{}">{}</time></td>'
     '<td>{}<small class="muted"> · {}</small></td>'
@@ -41,6 +41,15 @@ def queue_rows(cases, *, selectable: bool = False) -> SafeString:
     return format_html_join("", "{}", ((_row(case, selectable),) for case in cases))
 
 
+def _said(case) -> SafeString | str:
+    """Who the customer is and what they said, when the page read it
+    (cases.selectors.with_what_they_said)."""
+    name, said = getattr(case, "customer_name", ""), getattr(case, "said", "")
+    if not (name or said):
+        return ""
+    return format_html('<div class="said"><b>{}</b> {}</div>', name or "Customer", said)
+
+
 def _row(case, selectable: bool) -> SafeString:
     due = localtime(case.due_at)
     sla = "breached" if case.is_breached else "soon" if case.due_soon else ""
@@ -50,6 +59,7 @@ def _row(case, selectable: bool) -> SafeString:
         format_html(_SELECT, case.pk, case.number) if selectable else "",
         reverse("cases:detail", args=[case.pk]),
         case.number,
+        _said(case),
         case.status,
         STATUS_LABELS.get(case.status, case.status),
         case.priority,

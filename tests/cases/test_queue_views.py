@@ -64,3 +64,31 @@ def test_the_breached_filter_has_a_name(client, agent):
     page = client.get(reverse("cases:queue", args=["mine"])).content.decode()
     assert "[invalid name]" not in page
     assert ">Breached" in page
+
+
+def test_journey_and_touchpoint_are_selects_by_name_and_filter_by_slug(client, make_case, agent, touchpoint):
+    case = make_case()
+    client.force_login(agent)
+    page = client.get(reverse("cases:queue", args=["mine"])).content.decode()
+    assert (
+        '<select name="touchpoint"' in page and f'<option value="{touchpoint.slug}">{touchpoint.name}</option>' in page
+    )
+    assert '<select name="journey"' in page and '<select name="status"' in page
+    found = client.get(reverse("cases:queue", args=["mine"]), {"touchpoint": touchpoint.slug}).content.decode()
+    assert case.number in found
+    none = client.get(reverse("cases:queue", args=["mine"]), {"touchpoint": "elsewhere"}).content.decode()
+    assert case.number not in none
+
+
+def test_rows_show_the_customer_and_one_line_of_what_they_said(client, make_case, agent):
+    from cases.selectors import SNIPPET_CHARS
+
+    said = "The <b>line</b>\ndropped " + "again and " * 40
+    case = make_case(comment=said, customer={"email": "ada@example.com", "name": "Ada <Lovelace>"})
+    client.force_login(agent)
+    page = client.get(reverse("cases:queue", args=["mine"])).content.decode()
+    row = page[page.index(case.number) :].split("</tr>")[0]
+    assert "<b>Ada &lt;Lovelace&gt;</b>" in row
+    assert "The &lt;b&gt;line&lt;/b&gt; dropped again and" in row  # escaped, on one line
+    snippet = row.split("</b> ", 1)[1].split("</div>")[0]
+    assert snippet.endswith("…") and len(snippet.replace("&lt;", "<").replace("&gt;", ">")) <= SNIPPET_CHARS
