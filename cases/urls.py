@@ -2,6 +2,7 @@ from django.urls import path
 
 from cases import views
 from cases.insights import urls as insights
+from cases.messaging import views as messaging_views
 
 app_name = "cases"
 
@@ -11,6 +12,7 @@ urlpatterns = [
     path("search/", views.search_view, name="search"),
     path("<int:pk>/", views.case_detail, name="detail"),
     path("<int:pk>/act/<str:action>/", views.case_act, name="act"),
+    path("<int:pk>/messages/", messaging_views.case_messages_panel, name="messages"),
     path("audit/", views.audit_trail, name="audit"),
     path("audit/export.csv", views.audit_export, name="audit-export"),
     path("audit/verify/", views.audit_verify, name="audit-verify"),

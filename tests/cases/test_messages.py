@@ -239,3 +239,70 @@ class CustomerServerDownBackend(locmem.EmailBackend):
         if any("down@example.com" in m.to for m in messages):
             raise ConnectionRefusedError(111, "Connection refused")
         return super().send_messages(messages)
+
+
+# --- the case page's messages panel ---------------------------------------------
+
+
+def _panel(case) -> str:
+    return f"/cases/{case.pk}/messages/"
+
+
+def test_the_case_page_loads_the_messages_panel(make_case, agent, client):
+    case = make_case()
+    client.force_login(agent)
+    page = client.get(f"/cases/{case.pk}/")
+    assert page.status_code == 200
+    assert f'hx-get="{_panel(case)}"'.encode() in page.content
+
+
+def test_choosing_a_template_prefills_subject_and_body(make_case, agent, client):
+    case = make_case(customer={"email": "ann@example.com", "name": "Ann Lee"})
+    template = ReplyTemplate.objects.create(
+        name="Hello", subject="About {{ case.number }}", body="Dear {{ customer.name }}"
+    )
+    client.force_login(agent)
+    panel = client.get(_panel(case), {"template": template.pk})
+    assert panel.status_code == 200
+    assert f"About {case.number}".encode() in panel.content and b"Dear Ann Lee" in panel.content
+
+
+def test_the_composer_sends_and_the_customer_message_is_set_apart(
+    make_case, agent, client, django_capture_on_commit_callbacks
+):
+    case = make_case()
+    client.force_login(agent)
+    with django_capture_on_commit_callbacks(execute=True):
+        sent = client.post(_panel(case), {"subject": "Checking in", "body": "Is the line OK?"})
+    assert sent.status_code == 302
+    Message.objects.create(
+        case=case,
+        direction=Direction.IN,
+        to_email="replies@example.com",
+        from_email="c@example.com",
+        subject="Re: Checking in",
+        body="Yes thanks",
+        content_hash="0" * 64,
+        status=DeliveryStatus.RECEIVED,
+        message_id="<in-1@x>",
+    )
+    panel = client.get(_panel(case)).content.decode()
+    assert "Email to the customer" in panel and "Sent" in panel
+    assert 'class="message message-in"' in panel and "Customer wrote" in panel
+
+
+def test_a_composer_error_is_shown_and_the_text_survives(make_case, agent, client):
+    case = make_case(customer={"phone": "+441234567890"})
+    client.force_login(agent)
+    panel = client.post(_panel(case), {"subject": "Keep me", "body": "And me"})
+    assert panel.status_code == 400
+    content = panel.content.decode()
+    assert "phone contact" in content and 'value="Keep me"' in content and "And me" in content
+    assert not Message.objects.exists()
+
+
+def test_an_outsider_gets_404_from_the_panel(make_case, outsider, client):
+    case = make_case()
+    client.force_login(outsider)
+    assert client.get(_panel(case)).status_code == 404
+    assert client.post(_panel(case), {"subject": "x", "body": "y"}).status_code == 404
