@@ -460,5 +460,23 @@ class FollowUp(models.Model):
         return f"Follow-up of {self.case}"
 
 
+class SavedFilter(models.Model):
+    """A person's named queue view: which queue and the filters of its query
+    string. Changed only by cases.services.saved_filters."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_filters")
+    name = models.CharField(max_length=80)
+    queue = models.CharField(max_length=20)
+    query = models.CharField(max_length=1000, blank=True, help_text="The filters, as a URL query string.")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["user", "name"]
+        constraints = [models.UniqueConstraint(fields=["user", "name"], name="saved_filter_user_name_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.user_id})"
+
+
 # Case messaging's tables live with their package; Django finds them here.
 from cases.messaging.models import Message, ReplyTemplate, UnmatchedEmail  # noqa: E402, F401
