@@ -137,32 +137,37 @@ def search(cases: QuerySet[Case], text: str) -> QuerySet[Case]:
     text = " ".join(text.split())
     if not text:
         return cases
-    found = Q(pk__in=[])
-    case_id = parse_case_number(text)
-    if case_id is not None:
-        found |= Q(pk=case_id)
     identity = Q(pk__in=[])
     for kind in IdentityKind.values:  # each (kind, value) pair is a lookup of the unique identity index
         identity |= Q(kind=kind, value=normalise_identity(kind, text))
-    found |= Q(customer__in=CustomerIdentity.objects.filter(identity).values("customer_id"))
+    identified = CustomerIdentity.objects.filter(identity).values("customer_id")
     comments = FeedbackResponse.objects.exclude(comment="")
     notes = CaseEvent.objects.exclude(note="")
+    named = Customer.objects.exclude(name="")
     if connection.vendor == "postgresql":
+        # The same expressions as the GIN indexes of migration cases 0014.
         words = SearchQuery(text, config=SEARCH_CONFIG, search_type="plain")
         comments = comments.annotate(words=SearchVector("comment", config=SEARCH_CONFIG)).filter(words=words)
         notes = notes.annotate(words=SearchVector("note", config=SEARCH_CONFIG)).filter(words=words)
-        name = Q(
-            customer__in=Customer.objects.annotate(words=SearchVector("name", config=SEARCH_CONFIG))
-            .filter(words=words)
-            .values("pk")
-        )
+        named = named.annotate(words=SearchVector("name", config=SEARCH_CONFIG)).filter(words=words)
     else:
         terms = text.split(" ")
         comments = comments.filter(*[Q(comment__icontains=t) for t in terms])
         notes = notes.filter(*[Q(note__icontains=t) for t in terms])
-        name = Q(customer__in=Customer.objects.filter(*[Q(name__icontains=t) for t in terms]).values("pk"))
-    found |= name | Q(feedback__in=comments.values("pk")) | Q(pk__in=notes.values("case_id"))
-    return cases.filter(found)
+        named = named.filter(*[Q(name__icontains=t) for t in terms])
+    # The ids of the matching cases, one indexed lookup a field, in one
+    # UNION: the scope and the page's order then apply to those cases only.
+    by_case = Case.objects.order_by()
+    matching = [
+        by_case.filter(customer__in=identified).values("pk"),
+        by_case.filter(customer__in=named.values("pk")).values("pk"),
+        by_case.filter(feedback__in=comments.values("pk")).values("pk"),
+        notes.order_by().values("case_id"),
+    ]
+    case_id = parse_case_number(text)
+    if case_id is not None:
+        matching.append(by_case.filter(pk=case_id).values("pk"))
+    return cases.filter(pk__in=matching[0].union(*matching[1:]))
 
 
 # "My recent": the cases I touched (an event of mine) within this long.
@@ -251,9 +256,38 @@ class Page:
     next_cursor: str | None = None
 
 
-def keyset_page(cases: QuerySet[Case], *, after: str | None, size: int) -> Page:
-    """One page of cases by (due_at, id) after the cursor: each page is an
-    index range scan, as fast deep in the list as at its start."""
+# The orders a queue page can be sorted by: name -> (column, descending)
+# pairs, the case id last in the same direction. "due" is what the queue
+# indexes serve; the others read the matching cases and sort them, which
+# the queues' own filters keep small (a manager's All cases sorted by
+# creation is the costly one).
+SORTS = {
+    "due": (("due_at", False),),
+    "priority": (("priority_rank", True), ("due_at", False)),
+    "created": (("created_at", True),),
+    "updated": (("updated_at", True),),
+}
+
+
+def _priority_rank():
+    from django.db.models import Case as When_
+    from django.db.models import IntegerField, When
+
+    from cases.choices import Priority
+
+    ranks = {Priority.LOW: 0, Priority.NORMAL: 1, Priority.HIGH: 2, Priority.URGENT: 3}
+    return When_(
+        *[When(priority=p, then=Value(r)) for p, r in ranks.items()], default=Value(1), output_field=IntegerField()
+    )
+
+
+def keyset_page(cases: QuerySet[Case], *, after: str | None, size: int, sort: str = "due") -> Page:
+    """One page of cases in the order `sort` (one of SORTS; "due" by
+    default) after the cursor. By due time each page is an index range
+    scan, as fast deep in the list as at its start; every order pages by
+    its own key, so no case is skipped or repeated between pages."""
+    if sort != "due":
+        return _sorted_page(cases, after=after, size=size, sort=sort)
     position = decode_cursor(after)
     if position is not None:
         due, pk = position
@@ -264,6 +298,57 @@ def keyset_page(cases: QuerySet[Case], *, after: str | None, size: int) -> Page:
     more = len(rows) > size
     rows = rows[:size]
     return Page(rows, encode_cursor(rows[-1]) if more and rows else None)
+
+
+def _sorted_page(cases: QuerySet[Case], *, after: str | None, size: int, sort: str) -> Page:
+    keys = SORTS[sort]
+    descending = keys[0][1]
+    if sort == "priority":
+        cases = cases.annotate(priority_rank=_priority_rank())
+    position = _decode_sorted(after, sort)
+    if position is not None:
+        *values, pk = position
+        after_q = Q(pk__lt=pk) if descending else Q(pk__gt=pk)
+        # Lexicographic "after" over (keys..., id), from the last key back.
+        for (column, desc), value in reversed(list(zip(keys, values, strict=True))):
+            beyond = Q(**{f"{column}__lt" if desc else f"{column}__gt": value})
+            after_q = beyond | (Q(**{column: value}) & after_q)
+        cases = cases.filter(after_q)
+    order = [f"-{column}" if desc else column for column, desc in keys] + ["-id" if descending else "id"]
+    rows = list(cases.order_by(*order)[: size + 1])
+    more = len(rows) > size
+    rows = rows[:size]
+    if not (more and rows):
+        return Page(rows, None)
+    last = rows[-1]
+    values = [getattr(last, column) for column, _ in keys]
+    raw = "|".join([sort, *(v.isoformat() if isinstance(v, datetime) else str(v) for v in values), str(last.pk)])
+    return Page(rows, base64.urlsafe_b64encode(raw.encode()).decode().rstrip("="))
+
+
+def _decode_sorted(cursor: str | None, sort: str) -> list | None:
+    """The position in a cursor of `sort`; None for no cursor, or one of
+    another order or that does not parse (the first page, then)."""
+    if not cursor:
+        return None
+    try:
+        parts = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode().split("|")
+        if parts[0] != sort or len(parts) != len(SORTS[sort]) + 2:
+            return None
+        values = []
+        for (column, _), text in zip(SORTS[sort], parts[1:-1], strict=True):
+            if column == "priority_rank":
+                value = parse_id(text) if text != "0" else 0
+            else:
+                value = datetime.fromisoformat(text)
+                value = value.astimezone(UTC) if value.tzinfo is not None else None
+            if value is None:
+                return None
+            values.append(value)
+        pk = parse_id(parts[-1])
+        return None if pk is None else [*values, pk]
+    except (ValueError, binascii.Error, UnicodeDecodeError, OverflowError):
+        return None
 
 
 def encode_cursor(case: Case) -> str:

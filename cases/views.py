@@ -9,10 +9,11 @@ from datetime import datetime
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import Http404
+from django.http import Http404, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.formats import date_format
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.timezone import localtime
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -25,6 +26,7 @@ from cases.forms import ActionForm, AuditFilterForm, BulkReassignForm
 from cases.models import Case, RoutedResponse, VerificationRun
 from cases.numbers import case_number
 from cases.selectors import (
+    SORTS,
     case_events_visible_to,
     cases_to_act_on,
     cases_visible_to,
@@ -34,6 +36,7 @@ from cases.selectors import (
     status_counts,
     with_what_they_said,
 )
+from cases.services import saved_filters
 from cvx_site.csv_export import csv_export, csv_response
 from cvx_site.errors import DomainError
 from cvx_site.inputs import parse_id
@@ -58,7 +61,11 @@ QUEUE_COLUMNS = (
     "owner__username",
     "touchpoint__name",
     "journey__name",
+    "created_at",
+    "updated_at",
 )
+# The queue's sort links: SORTS name -> label.
+SORT_LABELS = {"due": "Due", "priority": "Priority", "created": "Newest", "updated": "Recently updated"}
 
 
 def _manager_only(user) -> None:
@@ -84,10 +91,14 @@ def queue_view(request, name: str):
         request=request,
     ).with_choices()
     cases = filters.qs if filters.is_valid() else base.none()
-    page = keyset_page(cases, after=request.GET.get("after"), size=PAGE_SIZE)
+    sort = request.GET.get("sort", "due")
+    sort = sort if sort in SORTS else "due"  # an unknown order: the default one
+    page = keyset_page(cases, after=request.GET.get("after"), size=PAGE_SIZE, sort=sort)
     with_what_they_said(page.items)
     query = request.GET.copy()
     query.pop("after", None)
+    unsorted = query.copy()
+    unsorted.pop("sort", None)
     counts = status_counts(base)
     return render(
         request,
@@ -97,6 +108,9 @@ def queue_view(request, name: str):
             "title": QUEUES[name],
             "queues": QUEUES,
             "agent_views": [(value, label) for value, label in QUEUES.items() if value != "all"],
+            "sorts": [(value, label, value == sort) for value, label in SORT_LABELS.items()],
+            "saved_filters": saved_filters.saved_filters_of(request.user),
+            "unsorted": unsorted.urlencode(),
             "filters": filters,
             "page": page,
             "counts": [
@@ -108,6 +122,41 @@ def queue_view(request, name: str):
             "selectable": name == "all",
             "bulk_form": BulkReassignForm() if name == "all" else None,
         },
+    )
+
+
+@login_required
+@require_POST
+def saved_filter_save(request, name: str):
+    """Save the queue's current filters under a name (the queue page's form)."""
+    if name not in QUEUES:
+        raise Http404
+    query = request.POST.get("query", "")
+    try:
+        saved = saved_filters.saved_filter_save(
+            user=request.user, name=request.POST.get("name", ""), queue=name, query=query
+        )
+    except DomainError as e:
+        messages.error(request, f"Filter not saved: {e.message}")
+        return redirect(f"{reverse('cases:queue', args=[name])}?{QueryDict(query).urlencode()}")
+    messages.success(request, f"Saved “{saved.name}”.")
+    return redirect(f"{reverse('cases:queue', args=[saved.queue])}?{saved.query}")
+
+
+@login_required
+@require_POST
+def saved_filter_delete(request, pk: int):
+    try:
+        saved_filters.saved_filter_delete(user=request.user, filter_id=pk)
+    except DomainError as e:
+        raise Http404(e.message) from e
+    messages.success(request, "Saved filter deleted.")
+    return redirect(
+        request.POST.get("next")
+        if url_has_allowed_host_and_scheme(
+            request.POST.get("next"), allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        )
+        else reverse("cases:home")
     )
 
 

@@ -92,3 +92,98 @@ def test_rows_show_the_customer_and_one_line_of_what_they_said(client, make_case
     assert "The &lt;b&gt;line&lt;/b&gt; dropped again and" in row  # escaped, on one line
     snippet = row.split("</b> ", 1)[1].split("</div>")[0]
     assert snippet.endswith("…") and len(snippet.replace("&lt;", "<").replace("&gt;", ">")) <= SNIPPET_CHARS
+
+
+@pytest.mark.parametrize("sort", ["due", "priority", "created", "updated"])
+def test_each_sort_pages_through_every_case_once_in_order(make_case, agent, sort):
+    from cases.selectors import keyset_page, queue
+
+    now = timezone.now()
+    cases = [make_case() for _ in range(7)]
+    # Ties on every key, so the id must break them the same way on each page.
+    for i, case in enumerate(cases):
+        Case.objects.filter(pk=case.pk).update(
+            priority=["low", "urgent", "normal", "high"][i % 4],
+            due_at=now + timedelta(hours=i % 3),
+            created_at=now - timedelta(days=i % 2),
+            updated_at=now - timedelta(minutes=i % 3),
+        )
+    rank = {"low": 0, "normal": 1, "high": 2, "urgent": 3}
+    rows = list(Case.objects.filter(pk__in=[c.pk for c in cases]))
+    expected = {
+        "due": sorted(rows, key=lambda c: (c.due_at, c.pk)),
+        "priority": sorted(rows, key=lambda c: (-rank[c.priority], c.due_at, -c.pk)),
+        "created": sorted(rows, key=lambda c: (c.created_at, c.pk), reverse=True),
+        "updated": sorted(rows, key=lambda c: (c.updated_at, c.pk), reverse=True),
+    }[sort]
+    seen, after = [], None
+    for _ in range(10):
+        page = keyset_page(queue(agent, "mine"), after=after, size=2, sort=sort)
+        seen += [c.pk for c in page.items]
+        after = page.next_cursor
+        if after is None:
+            break
+    assert seen == [c.pk for c in expected]
+
+
+def test_the_sort_links_and_a_bad_sort_or_cursor(client, make_case, agent):
+    first, second = make_case(), make_case()
+    Case.objects.filter(pk=first.pk).update(priority="low")
+    Case.objects.filter(pk=second.pk).update(priority="urgent")
+    client.force_login(agent)
+    url = reverse("cases:queue", args=["mine"])
+    page = client.get(url, {"sort": "priority", "status": "new"}).content.decode()
+    assert page.index(second.number) < page.index(first.number)
+    assert "status=new&amp;sort=created" in page and 'aria-current="true">Priority' in page
+    for params in (
+        {"sort": "nonsense"},
+        {"sort": "created", "after": "bm9uc2Vuc2U"},
+        {"sort": "priority", "after": "x\x00"},
+    ):
+        response = client.get(url, params)
+        assert response.status_code == 200 and first.number in response.content.decode()
+
+
+def test_saved_filters_are_saved_listed_and_deleted_per_user(client, make_case, agent, lead):
+    from cases.models import SavedFilter
+
+    case = make_case()
+    client.force_login(agent)
+    url = reverse("cases:saved-filter-save", args=["closed"])
+    response = client.post(url, {"name": " Urgent  ones ", "query": "priority=urgent&sort=created&after=abc"})
+    saved = SavedFilter.objects.get(user=agent)
+    assert (saved.name, saved.queue, saved.query) == ("Urgent ones", "closed", "priority=urgent&sort=created")
+    assert response["Location"] == f"{reverse('cases:queue', args=['closed'])}?priority=urgent&sort=created"
+    # The same name replaces; the list shows it on every queue page, and to no one else.
+    client.post(url, {"name": "Urgent ones", "query": "priority=high"})
+    assert SavedFilter.objects.get(user=agent).query == "priority=high"
+    page = client.get(reverse("cases:queue", args=["mine"])).content.decode()
+    assert f'href="{reverse("cases:queue", args=["closed"])}?priority=high">Urgent ones</a>' in page
+    client.force_login(lead)
+    assert "Urgent ones" not in client.get(reverse("cases:queue", args=["mine"])).content.decode()
+    delete = reverse("cases:saved-filter-delete", args=[saved.pk])
+    assert client.post(delete).status_code == 404  # not theirs
+    client.force_login(agent)
+    assert client.post(delete, {"next": "https://evil.example/"})["Location"] == reverse("cases:home")
+    assert not SavedFilter.objects.exists()
+    assert case.number in client.get(reverse("cases:queue", args=["mine"])).content.decode()
+
+
+@pytest.mark.parametrize(
+    ("post", "error"),
+    [
+        ({"name": "   "}, "Give the filter a name"),
+        ({"name": "x" * 81}, "At most 80 characters"),
+        ({"name": "a\x00b"}, "NUL"),
+        ({"name": "ok", "query": "q=" + "x" * 2000}, "longer than 1000"),
+    ],
+)
+def test_a_filter_that_cannot_be_saved_says_why(client, agent, post, error):
+    from cases.models import SavedFilter
+
+    client.force_login(agent)
+    response = client.post(reverse("cases:saved-filter-save", args=["mine"]), post, follow=True)
+    assert response.status_code == 200
+    assert error in response.content.decode()
+    assert not SavedFilter.objects.exists()
+    assert client.post(reverse("cases:saved-filter-save", args=["nope"]), {"name": "x"}).status_code == 404
