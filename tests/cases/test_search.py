@@ -138,3 +138,20 @@ def test_search_page_and_queue_search_box(client, agent, two_cases):
     assert other.number in queue and wanted.number not in queue
     assert 'name="q"' in queue
     assert client.get(reverse("cases:search")).status_code == 200  # no search yet: the form only
+
+
+@pytest.mark.postgres
+def test_postgresql_finds_words_through_the_gin_indexes(make_case, agent):
+    from django.db import connection
+
+    from cases.selectors import cases_visible_to, search
+
+    case = make_case(customer={"email": "x@example.com", "name": "Grace Hopper"})
+    services.case_transition(case_id=case.pk, actor=agent, action="note", note="Promised a refund")
+    matches = search(cases_visible_to(agent), "refund")
+    assert list(matches) == [case]
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        plan = matches.explain()
+    for index in ("case_search_comment", "case_search_customer_name", "case_search_note"):
+        assert index in plan, plan
