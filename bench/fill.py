@@ -89,6 +89,7 @@ CASE_COLUMNS = [
     ("audit_seq", "int4"),
     ("audit_head", "varchar"),
     ("resolution_summary", "text"),
+    ("unreachable", "bool"),
 ]
 
 
@@ -180,6 +181,7 @@ def _case_rows(
             0,
             "",
             "",
+            False,
         )
 
 
