@@ -3,6 +3,7 @@ error replies every operation documents."""
 
 from __future__ import annotations
 
+from django.core.exceptions import TooManyFieldsSent, TooManyFilesSent
 from drf_spectacular.openapi import AutoSchema
 from rest_framework import permissions
 from rest_framework.response import Response
@@ -13,9 +14,13 @@ from cvx_site.errors import DomainError
 
 
 def exception_handler(exc, context):
-    """DRF's handler, plus DomainError -> its status with a JSON body."""
+    """DRF's handler, plus DomainError -> its status with a JSON body, and a
+    form body with more fields or files than Django reads -> a JSON 400
+    (Django would answer its HTML page)."""
     if isinstance(exc, DomainError):
         return Response(exc.as_dict(), status=exc.status)
+    if isinstance(exc, (TooManyFieldsSent, TooManyFilesSent)):
+        return Response({"detail": str(exc), "code": "too_many_fields"}, status=400)
     return drf_exception_handler(exc, context)
 
 

@@ -350,3 +350,14 @@ def test_a_queue_cursor_we_did_not_write_is_ignored_not_a_500(client, a_case, ag
     client.force_login(agent)
     response = client.get("/cases/queue/mine/", {"after": _cursor(raw)})
     assert response.status_code == 200
+
+
+def test_a_form_body_with_too_many_fields_is_a_json_400(api, integration, touchpoint, settings):
+    settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 10
+    body = "&".join(f"field{n}=x" for n in range(50))
+    response = api(token=integration).post(
+        "/api/v1/feedback/bulk/", body, content_type="application/x-www-form-urlencoded"
+    )
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("application/json") and "detail" in response.json()
+    assert not FeedbackResponse.objects.exists()
