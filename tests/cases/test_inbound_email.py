@@ -9,6 +9,9 @@ from email.utils import make_msgid
 
 import pytest
 from django.core import mail, signing
+from hypothesis import HealthCheck, given
+from hypothesis import settings as h_settings
+from hypothesis import strategies as st
 
 from cases.choices import CaseStatus, EventKind
 from cases.messaging.inbound import inbound_email_receive
@@ -227,3 +230,31 @@ def test_fetch_mail_attaches_replies_and_keeps_the_rest_unmatched(make_case, set
     # A second run finds nothing unseen and stores nothing twice.
     call_command("fetch_mail")
     assert Message.objects.count() == 1
+
+
+_HEADER_LINES = st.sampled_from(
+    [
+        b"From: =?utf-8?q?=FF=FE?= <@>\r\n",
+        b'To: replies+1.abc.def@example.com, "unterminated <x@\r\n',
+        b"To: replies+@example.com\r\n",
+        b"Delivered-To: replies+99999999999999999999999.a.b@example.com\r\n",
+        b"Subject: =?bogus-charset?b?////?=\r\n",
+        b"Message-ID: \x00<weird>\r\n",
+        b'Content-Type: multipart/alternative; boundary="b"\r\n',
+        b"Content-Type: text/plain; charset=no-such-charset\r\n",
+        b"Content-Transfer-Encoding: base64\r\n",
+        b"\r\n--b\r\nContent-Type: text/html\r\n\r\n<p>hi\r\n",
+        b"\r\n",
+    ]
+)
+
+
+@h_settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    raw=st.one_of(
+        st.binary(max_size=400), st.lists(st.one_of(_HEADER_LINES, st.binary(max_size=40)), max_size=12).map(b"".join)
+    )
+)
+def test_no_inbound_bytes_give_an_error_only_a_stored_outcome(db, raw):
+    result = inbound_email_receive(raw)
+    assert result.status in ("attached", "duplicate", "unmatched")
