@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.core.validators import MaxLengthValidator
 
 from cases import policy
 from cases.choices import ContactChannel, EventKind
@@ -14,16 +15,22 @@ from cases.services.transitions import NOTE_MAX_CHARS
 
 
 def _note(required: bool, label: str = "Note") -> forms.CharField:
+    # A validator, not max_length: max_length would give the textarea a
+    # maxlength, and browsers cut a longer paste silently; this refuses it
+    # with the reason.
     return forms.CharField(
-        label=label, required=required, max_length=NOTE_MAX_CHARS, widget=forms.Textarea(attrs={"rows": 3})
+        label=label,
+        required=required,
+        validators=[MaxLengthValidator(NOTE_MAX_CHARS)],
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
 
 
-def _owner_field(param: policy.Param, case) -> forms.ModelChoiceField:
-    """Active members of the case's team."""
+def _owner_field(param: policy.Param, case, user) -> forms.ModelChoiceField:
+    """The people the user may give the case to (cases.policy.assignable_owners)."""
     members = (
-        case.team.members.filter(is_active=True).order_by("username")
-        if case is not None
+        policy.assignable_owners(user, case)
+        if case is not None and user is not None
         else get_user_model().objects.none()
     )
     return forms.ModelChoiceField(queryset=members, label=param.label, required=param.required)
@@ -31,16 +38,17 @@ def _owner_field(param: policy.Param, case) -> forms.ModelChoiceField:
 
 # The form field of each parameter an action of the state table may take.
 _FIELDS = {
-    "note": lambda param, case: _note(param.required, param.label),
-    "channel": lambda param, case: forms.ChoiceField(
+    "note": lambda param, case, user: _note(param.required, param.label),
+    "channel": lambda param, case, user: forms.ChoiceField(
         choices=ContactChannel.choices, label=param.label, required=param.required
     ),
-    "root_cause": lambda param, case: forms.ModelChoiceField(
+    "root_cause": lambda param, case, user: forms.ModelChoiceField(
         queryset=RootCause.objects.filter(active=True).select_related("parent"),
         label=param.label,
         required=param.required,
     ),
     "owner": _owner_field,
+    "unreachable": lambda param, case, user: forms.BooleanField(label=param.label, required=param.required),
 }
 
 
@@ -49,10 +57,10 @@ class ActionForm(forms.Form):
     each parameter the state table (cases.policy.TRANSITIONS) gives it, in
     its order, prefixed by the action's name."""
 
-    def __init__(self, action: str, data=None, *, case=None):
+    def __init__(self, action: str, data=None, *, case=None, user=None):
         super().__init__(data, prefix=action)
         for param in policy.TRANSITIONS[action].params:
-            self.fields[param.name] = _FIELDS[param.name](param, case)
+            self.fields[param.name] = _FIELDS[param.name](param, case, user)
 
 
 class AuditFilterForm(forms.Form):

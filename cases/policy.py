@@ -49,10 +49,16 @@ class Transition:
     sources: frozenset  # the statuses it may start from (NO_CASE: the case is being opened)
     target: str | None  # None: the status does not change
     by: str = PERSON
-    frontline: str = "no"  # people's actions: "own": the owner; "take": an unassigned case of their team; "no"
+    # People's actions, for frontline staff: "own": the owner;
+    # "team": any member of the case's team; "take": an unassigned case of their team, themselves; "no".
+    frontline: str = "no"
     label: str = ""  # people's actions: how pages name it
     done: str = ""  # people's actions: "it cannot be <done> in that state"
     params: tuple[Param, ...] = ()
+    # People's actions that need the customer reached first (a contact event
+    # on the case: a logged contact or a sent message) unless the `unreachable`
+    # parameter says the customer could not be reached: the reason otherwise.
+    needs_contact: str = ""
 
 
 def _note(label: str = "Note", missing: str | None = None) -> Param:
@@ -86,7 +92,7 @@ TRANSITIONS: dict[str, Transition] = {
         EventKind.NOTE,
         ANY_STATUS,
         None,
-        frontline="own",
+        frontline="team",
         label="Add note",
         done="noted",
         params=(_note(missing="A note cannot be empty."),),
@@ -119,7 +125,10 @@ TRANSITIONS: dict[str, Transition] = {
         params=(
             Param("root_cause", "Root cause", "Choose the root cause."),
             _note("Resolution summary", "Summarise what was done for the customer."),
+            Param("unreachable", "Customer unreachable (resolve without a contact)"),
         ),
+        needs_contact="no contact with the customer is recorded: log a contact (or send a message) first, "
+        "or mark the customer unreachable.",
     ),
     "reopen": Transition(
         EventKind.REOPENED,
@@ -210,8 +219,10 @@ def role_allows(user, case: Case, action: str, *, member: bool) -> bool:
 
 def _frontline_allows(user, case: Case, action: str) -> bool:
     rule = TRANSITIONS[action].frontline
-    if rule == "own" or action == "note":
-        return case.owner_id == user.pk or (action == "note" and case.owner_id is None)
+    if rule == "team":
+        return True
+    if rule == "own":
+        return case.owner_id == user.pk
     if rule == "take":
         return case.owner_id is None
     return False
@@ -232,6 +243,30 @@ def check(user, case: Case, action: str, *, member: bool) -> None:
             f"Case {case.number} is {case.get_status_display().lower()}; it cannot be "
             f"{TRANSITIONS[action].done} in that state."
         )
+
+
+def check_contact(case: Case, action: str, *, contacted: bool, unreachable: bool) -> None:
+    """Raise Conflict, with the reason, when `action` needs the customer
+    reached first and the case has no contact event (`contacted`) and the
+    actor did not say the customer was unreachable."""
+    reason = TRANSITIONS[action].needs_contact
+    if reason and not contacted and not unreachable:
+        raise Conflict(f"Case {case.number} cannot be {TRANSITIONS[action].done}: {reason}")
+
+
+def may_assign_anyone(user, case: Case) -> bool:
+    """Leads of the case's team and case admins may give a case to any
+    active member of its team; frontline staff may only take it themselves."""
+    return is_case_admin(user) or leads_team_of(user, case)
+
+
+def assignable_owners(user, case: Case):
+    """The people `user` may give the case to: active members of the case's
+    team but its owner, and only `user` themselves unless may_assign_anyone."""
+    members = case.team.members.filter(is_active=True).exclude(pk=case.owner_id)
+    if not may_assign_anyone(user, case):
+        members = members.filter(pk=user.pk)
+    return members.order_by("username")
 
 
 def allowed_actions(user, case: Case, *, member: bool) -> list[str]:

@@ -206,7 +206,9 @@ def case_detail(request, pk: int, *, forms=None, status: int = 200):
     member = case.actor_in_team
     allowed = policy.allowed_actions(request.user, case, member=member)
     forms = forms or {}
-    action_forms = [(a, policy.TRANSITIONS[a].label, forms.get(a) or ActionForm(a, case=case)) for a in allowed]
+    action_forms = [
+        (a, policy.TRANSITIONS[a].label, forms.get(a) or ActionForm(a, case=case, user=request.user)) for a in allowed
+    ]
     attached = (
         RoutedResponse.objects.filter(case=case)
         .exclude(response_id=case.feedback_id)
@@ -310,7 +312,7 @@ def case_act(request, pk: int, action: str):
         data = request.POST
     else:
         raise Http404
-    form = ActionForm(action, data, case=case)
+    form = ActionForm(action, data, case=case, user=request.user)
     if not form.is_valid():
         return case_detail(request, pk, forms={action: form}, status=400)
     try:

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core import signing
 from django.core.mail import send_mail
 from django.db import transaction
+from django.forms import Textarea
 from django.urls import reverse
 from django.utils import timezone
 
@@ -176,11 +177,35 @@ def invitation_send(*, invitation_id: int, reminder: bool = False) -> bool:
     if not claimed:
         return False
     invitation = SurveyInvitation.objects.select_related("touchpoint").get(pk=invitation_id)
-    subject = ("Reminder: " if reminder else "") + "How did we do? Two quick questions"
-    body = (
-        f"Hello,\n\nYou recently contacted us about {invitation.touchpoint.name}. Would you tell us how it "
-        f"went? It takes less than a minute:\n\n{invitation_url(invitation)}\n\n"
-        f"The link works once, until {invitation.expires_at:%d %B %Y}.\n"
-    )
+    subject, body = invitation_email(invitation, reminder=reminder)
     send_mail(subject, body, None, [invitation.email])
     return True
+
+
+def invitation_email(invitation: SurveyInvitation, *, reminder: bool = False) -> tuple[str, str]:
+    """The invitation's subject and body. The questions are read from the
+    survey form the link opens, so the email says what it will ask."""
+    from feedback.forms import SurveyForm
+
+    fields = SurveyForm.base_fields.values()
+    questions = [f.label for f in fields if not isinstance(f.widget, Textarea)]
+    optional_comment = any(isinstance(f.widget, Textarea) and not f.required for f in fields)
+    count = _COUNTS.get(len(questions), str(len(questions)))
+    count += " question" if len(questions) == 1 else " questions"
+    subject = ("Reminder: " if reminder else "") + f"How did we do? {count.capitalize().replace(' ', ' quick ', 1)}"
+    place = invitation.touchpoint.name
+    if invitation.purpose == SurveyPurpose.FOLLOW_UP:
+        intro = f"We have worked on what you told us about {place}. Did we put it right?"
+    else:
+        intro = f"You recently dealt with us at {place}. How did it go?"
+    asked = "\n".join(f"- {q}" for q in questions)
+    extra = " and, if you like, anything you would add" if optional_comment else ""
+    body = (
+        f"Hello,\n\n{intro} We would like to ask you {count}{extra}:\n\n{asked}\n\n"
+        f"It takes less than a minute:\n\n{invitation_url(invitation)}\n\n"
+        f"The link works once, until {invitation.expires_at:%d %B %Y}.\n"
+    )
+    return subject, body
+
+
+_COUNTS = {1: "one", 2: "two", 3: "three", 4: "four"}

@@ -85,3 +85,9 @@ class TransitionSerializer(serializers.Serializer):
     channel = serializers.ChoiceField(
         choices=ContactChannel.choices, required=False, help_text=_taken_by("channel", "How the customer was reached")
     )
+    unreachable = serializers.BooleanField(
+        required=False,
+        help_text=_taken_by(
+            "unreachable", "True: the customer could not be reached (resolve without a contact; counted apart)"
+        ),
+    )

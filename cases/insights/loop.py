@@ -48,15 +48,19 @@ def loop_metrics(cases: QuerySet[Case], *, group_by: str | None = None, period: 
         period,
     )
     resolved = Q(resolved_at__isnull=False)
+    # A case resolved without reaching the customer counts as resolved but
+    # meets neither the SLA nor first-contact resolution.
+    reached = resolved & Q(unreachable=False)
     rows = grouped(
         base,
         keys,
         cases=Count("id"),
         resolved=Count("id", filter=resolved),
+        unreachable_count=Count("id", filter=resolved & Q(unreachable=True)),
         sla_met=Count(
-            "id", filter=resolved & Q(first_contact_breached_at__isnull=True, resolution_breached_at__isnull=True)
+            "id", filter=reached & Q(first_contact_breached_at__isnull=True, resolution_breached_at__isnull=True)
         ),
-        fcr=Count("id", filter=resolved & Q(contact_count=1)),
+        fcr=Count("id", filter=reached & Q(contact_count=1)),
         followed_up=Count("id", filter=Q(has_follow_up=True)),
         responded=Count("id", filter=Q(has_answer=True)),
         recovered=Count("id", filter=Q(was_recovered=True)),
@@ -73,6 +77,7 @@ def _rates(row: dict) -> dict:
         return round(100.0 * part / whole, 1) if whole else None
 
     out = {k: row[k] for k in ("cases", "resolved", "followed_up", "responded", "recovered")}
+    out["unreachable"] = row["unreachable_count"]
     out.update(
         sla_met_pct=pct(row["sla_met"], row["resolved"]),
         first_contact_resolution_pct=pct(row["fcr"], row["resolved"]),

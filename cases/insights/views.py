@@ -45,6 +45,7 @@ SERIES_COLUMNS = ["period", *insights.EMPTY_SCORES]
 METRIC_COLUMNS = [
     ("cases", "Cases"),
     ("resolved", "Resolved"),
+    ("unreachable", "Unreachable"),
     ("first_contact_median_h", "1st contact median h"),
     ("first_contact_p90_h", "1st contact p90 h"),
     ("resolution_median_h", "Resolution median h"),

@@ -95,11 +95,11 @@ def case_reassign(*, case_id: int, actor, owner, note: str = "") -> Case:
     case's team. Frontline staff may only take unassigned cases themselves."""
     owner, note = _user(owner), _note("reassign", note)
     with _acting_on(case_id, actor, "reassign") as case:
-        if not (policy.is_case_admin(actor) or policy.leads_team_of(actor, case)) and owner.pk != actor.pk:
+        if not policy.may_assign_anyone(actor, case) and owner.pk != actor.pk:
             raise InvalidInput("You can only take the case yourself.", field="owner")
         if owner.pk == case.owner_id:
             raise Conflict(f"{owner.get_username()} already owns case {case.number}.")
-        if not owner.is_active or not case.team.members.filter(pk=owner.pk).exists():
+        if not policy.assignable_owners(actor, case).filter(pk=owner.pk).exists():
             raise InvalidInput(f"{owner.get_username()} is not an active member of {case.team}.", field="owner")
         record(
             case,
@@ -129,13 +129,20 @@ def case_escalate(*, case_id: int, actor, note: str = "") -> Case:
     return case
 
 
-def case_resolve(*, case_id: int, actor, root_cause, note: str) -> Case:
+def case_resolve(*, case_id: int, actor, root_cause, note: str, unreachable: bool = False) -> Case:
     """-> resolved, with a root cause and a summary of what was done (both
     required); then the follow-up survey goes out (-> awaiting_follow_up)
-    unless the contact rules forbid it, which is recorded."""
+    unless the contact rules forbid it, which is recorded.
+
+    Raises Conflict unless the case has a contact event (a logged contact or
+    a sent message) or `unreachable` says the customer could not be reached;
+    an unreachable resolution is recorded on the event and the case."""
     note = _note("resolve", note)
     cause = _root_cause(root_cause)
+    unreachable = bool(unreachable)
     with _acting_on(case_id, actor, "resolve") as case:
+        contacted = case.events.filter(kind=EventKind.CONTACTED).exists()
+        policy.check_contact(case, "resolve", contacted=contacted, unreachable=unreachable)
         now = timezone.now()
         record(
             case,
@@ -143,11 +150,12 @@ def case_resolve(*, case_id: int, actor, root_cause, note: str) -> Case:
             actor=actor,
             now=now,
             note=note,
-            data={"root_cause": str(cause)},
+            data={"root_cause": str(cause), **({"unreachable": True} if unreachable else {})},
             status=CaseStatus.RESOLVED,
             root_cause_id=cause.pk,
             resolution_summary=note,
             resolved_at=now,
+            unreachable=unreachable,
         )
         start_follow_up(case, now=now)
     return case

@@ -110,6 +110,7 @@ def journey_with_history(journey, stage, touchpoint, team, other_team, agent, de
         )
     feedback_ingest_many(items=items)  # routing runs after commit: detractors open cases
     for n, case in enumerate(Case.objects.filter(touchpoint=touchpoint).order_by("pk")[:6]):
+        services.case_log_contact(case_id=case.pk, actor=agent, channel="phone", note="Called the customer")
         services.case_resolve(
             case_id=case.pk, actor=agent, root_cause=root_cause, note="Replaced the line card and credited a month."
         )

@@ -88,6 +88,8 @@ def test_each_transition_appends_one_event_chained_to_the_last(
     make_case, request, agent, root_cause, action, actor_name, kind
 ):
     case = make_case()
+    if action in ("resolve", "reopen"):
+        services.case_log_contact(case_id=case.pk, actor=agent, channel="phone", note="Called the customer")
     if action == "reopen":
         services.case_resolve(case_id=case.pk, actor=agent, root_cause=root_cause, note="Line repaired")
     actor = request.getfixturevalue(actor_name)
@@ -130,6 +132,7 @@ def test_attached_feedback_and_sla_breaches_are_system_events_in_the_chain(make_
 
 
 def test_verify_audit_reports_an_untouched_trail_intact(noted_case, agent, lead, root_cause):
+    services.case_log_contact(case_id=noted_case.pk, actor=agent, channel="phone", note="Called the customer")
     services.case_resolve(case_id=noted_case.pk, actor=agent, root_cause=root_cause, note="Line repaired")
     services.case_reopen(case_id=noted_case.pk, actor=lead, note="Dropped again")
     code, out, err = verify_audit()

@@ -27,6 +27,7 @@ def resolved(make_case, agent, root_cause, django_capture_on_commit_callbacks, m
     """A detractor case resolved by its owner, with the follow-up email sent."""
     case = make_case(nps=3, csat=2)
     with django_capture_on_commit_callbacks(execute=True):
+        services.case_log_contact(case_id=case.pk, actor=agent, channel="phone", note="Called the customer")
         services.case_resolve(case_id=case.pk, actor=agent, root_cause=root_cause, note="Replaced the router")
     case.refresh_from_db()
     return case
@@ -77,6 +78,10 @@ def test_the_whole_loop_closes_a_recovered_case(
     # The agent's session was not logged in: log in and resolve for real.
     assert page.status_code == 302 and "/accounts/login/" in page["Location"]
     client.force_login(agent)
+    client.post(
+        f"/cases/{case.pk}/act/log_contact/",
+        {"log_contact-channel": "phone", "log_contact-note": "Called, apologised and offered a credit"},
+    )
     with django_capture_on_commit_callbacks(execute=True):
         client.post(
             f"/cases/{case.pk}/act/resolve/",
@@ -189,6 +194,7 @@ def test_the_contact_cap_stops_a_follow_up_and_says_so(
     ContactRule.objects.update(max_surveys=1, period_days=30)
     first = make_case(customer={"email": "busy@example.com"})
     with django_capture_on_commit_callbacks(execute=True):
+        services.case_log_contact(case_id=first.pk, actor=agent, channel="phone", note="Called the customer")
         services.case_resolve(case_id=first.pk, actor=agent, root_cause=root_cause, note="Done")
     services.case_reopen(case_id=first.pk, actor=_lead_of(first), note="Called again")
     with django_capture_on_commit_callbacks(execute=True):
@@ -210,6 +216,7 @@ def _lead_of(case):
 
 def test_anonymous_feedback_gets_no_follow_up_and_that_is_recorded(make_case, agent, root_cause):
     case = make_case(customer=None)
+    services.case_log_contact(case_id=case.pk, actor=agent, channel="phone", note="Called the customer")
     case = services.case_resolve(case_id=case.pk, actor=agent, root_cause=root_cause, note="Done")
     assert case.status == CaseStatus.RESOLVED
     assert case.events.get(kind=EventKind.FOLLOW_UP_SKIPPED).data["reason"] == "The feedback was anonymous."
@@ -292,3 +299,18 @@ def test_a_taken_follow_up_key_is_shown_and_logged_and_the_case_keeps_waiting(
     assert resolved.status == CaseStatus.AWAITING_FOLLOW_UP
     assert not resolved.events.filter(kind=EventKind.FOLLOW_UP_ANSWERED).exists()
     assert FollowUp.objects.get(case=resolved).answer is None
+
+
+def test_the_follow_up_email_asks_what_the_survey_page_asks(resolved, client, mailoutbox):
+    from django.forms import RadioSelect
+
+    from feedback.forms import SurveyForm
+
+    [mail] = mailoutbox
+    page = client.get(link_in(mail)).content.decode()
+    scored = [f.label for f in SurveyForm.base_fields.values() if isinstance(f.widget, RadioSelect)]
+    assert len(scored) == 2 and mail.subject == "How did we do? Two quick questions"
+    for question in scored:
+        assert f"- {question}" in mail.body and question in page
+    # About the case that was worked on, not a contact the customer made.
+    assert "Did we put it right?" in mail.body and "anything you would add" in mail.body

@@ -105,11 +105,13 @@ def resolved_cases(make_case, agent, root_cause, store, say, settings):
     now = timezone.now()
     for n, (cause, where, answer) in enumerate(plan):
         case = make_case(touchpoint=where)
+        services.case_log_contact(case_id=case.pk, actor=agent, channel="phone", note="Called the customer")
         services.case_resolve(case_id=case.pk, actor=agent, root_cause=cause, note=f"Fix number {n}")
         Case.objects.filter(pk=case.pk).update(resolved_at=now - timedelta(hours=n + 1))
         if answer is not None:
             answer_follow_up(say, case, answer)
     old = make_case()
+    services.case_log_contact(case_id=old.pk, actor=agent, channel="phone", note="Called the customer")
     services.case_resolve(case_id=old.pk, actor=agent, root_cause=root_cause, note="Long ago")
     Case.objects.filter(pk=old.pk).update(resolved_at=now - timedelta(days=200))
     make_case()  # open, no root cause
@@ -236,6 +238,7 @@ def value_story(say, agent, root_cause, touchpoint, store, settings):
 
     def resolved(who: str, answer: int | None, day: float = 0) -> Case:
         case = case_of(say("fault-line", who, nps=2, occurred_at=at(day)))
+        services.case_log_contact(case_id=case.pk, actor=agent, channel="phone", note="Called the customer")
         services.case_resolve(case_id=case.pk, actor=agent, root_cause=root_cause, note="Sorted it")
         if answer is not None:  # answered within the window, and never counted as later feedback
             answer_follow_up(say, case, answer, occurred_at=at(day + 2))
@@ -291,6 +294,7 @@ def value_story(say, agent, root_cause, touchpoint, store, settings):
     )
     say("fault-line", "early", nps=8, occurred_at=at(0))
     store_case = case_of(say("store", "early", csat=1, occurred_at=at(5)))  # before their case here: no repeat
+    services.case_log_contact(case_id=store_case.pk, actor=agent, channel="phone", note="Called the customer")
     services.case_resolve(case_id=store_case.pk, actor=agent, root_cause=root_cause, note="Apologised")
     resolved("early", 9, day=10)  # the detractor that opened the case is not "later detractor feedback"
     say("fault-line", "open", nps=2, occurred_at=at(0))

@@ -89,10 +89,13 @@ def history(detractor_rule, touchpoint, store, agent, other_agent, root_cause, s
         if case is None:
             continue
         Case.objects.filter(pk=case.pk).update(created_at=min(occurred + timedelta(minutes=rnd.randint(1, 600)), now))
-        if rnd.random() < 0.8:
+        contacted = rnd.random() < 0.8
+        if contacted:
             services.case_log_contact(case_id=case.pk, actor=owner, channel="phone", note="Called back")
         if rnd.random() < 0.7:
-            services.case_resolve(case_id=case.pk, actor=owner, root_cause=rnd.choice(causes), note=f"Fix {n}")
+            services.case_resolve(
+                case_id=case.pk, actor=owner, root_cause=rnd.choice(causes), note=f"Fix {n}", unreachable=not contacted
+            )
             follow = FollowUp.objects.select_related("invitation").filter(case=case).first()
             if follow and rnd.random() < 0.6:
                 answer = feedback_ingest(

@@ -17,6 +17,7 @@ def resolved_cases(make_case, agent, root_cause):
     other = RootCause.objects.create(name="Billing", parent=root_cause.parent)
     for n, cause in enumerate([root_cause, root_cause, other]):
         case = make_case(comment=f"problem {n}")
+        services.case_log_contact(case_id=case.pk, actor=agent, channel="phone", note="Called the customer")
         services.case_resolve(case_id=case.pk, actor=agent, root_cause=cause, note=f"fixed {n}")
     return Case.objects.all()
 

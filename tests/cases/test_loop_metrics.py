@@ -35,10 +35,14 @@ def mixed_cases(make_case, agent, lead, root_cause, other_team, stage, django_ca
         store = n % 3 == 0
         case = make_case(touchpoint="store" if store else "fault-line", nps=rnd.randint(0, 6), csat=rnd.randint(1, 2))
         owner = other_owner if store else agent
-        for _ in range(rnd.randint(0, 2)):
+        contacts = rnd.randint(0, 2)
+        for _ in range(contacts):
             services.case_log_contact(case_id=case.pk, actor=owner, channel="phone", note="called")
         if n % 4 != 3:
-            services.case_resolve(case_id=case.pk, actor=owner, root_cause=root_cause, note="fixed")
+            # Without a contact, only as unreachable.
+            services.case_resolve(
+                case_id=case.pk, actor=owner, root_cause=root_cause, note="fixed", unreachable=not contacts
+            )
         created = now - timedelta(hours=rnd.randint(30, 90))
         Case.objects.filter(pk=case.pk).update(
             created_at=created,
@@ -66,6 +70,7 @@ def mixed_cases(make_case, agent, lead, root_cause, other_team, stage, django_ca
 
 def expected_for(cases: list[Case]) -> dict:
     resolved = [c for c in cases if c.resolved_at]
+    reached = [c for c in resolved if not c.unreachable]
     follow_ups = [f for c in cases for f in c.follow_ups.all()]
     answered = [f for f in follow_ups if f.answer_id]
 
@@ -81,10 +86,12 @@ def expected_for(cases: list[Case]) -> dict:
     return {
         "cases": len(cases),
         "resolved": len(resolved),
+        "unreachable": len(resolved) - len(reached),
+        # An unreachable resolution meets neither the SLA nor first-contact resolution.
         "sla_met_pct": pct(
-            sum(1 for c in resolved if not c.first_contact_breached_at and not c.resolution_breached_at), len(resolved)
+            sum(1 for c in reached if not c.first_contact_breached_at and not c.resolution_breached_at), len(resolved)
         ),
-        "first_contact_resolution_pct": pct(sum(1 for c in resolved if c.contact_count == 1), len(resolved)),
+        "first_contact_resolution_pct": pct(sum(1 for c in reached if c.contact_count == 1), len(resolved)),
         "followed_up": len({f.case_id for f in follow_ups}),
         "responded": len({f.case_id for f in answered}),
         "recovered": len({f.case_id for f in answered if f.recovered}),

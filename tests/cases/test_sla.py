@@ -49,6 +49,7 @@ def test_contacted_cases_breach_on_resolution_only(make_case, agent):
 
 def test_resolved_and_cancelled_cases_never_breach(make_case, agent, lead, root_cause):
     resolved, cancelled = make_case(), make_case()
+    services.case_log_contact(case_id=resolved.pk, actor=agent, channel="phone", note="Called the customer")
     services.case_resolve(case_id=resolved.pk, actor=agent, root_cause=root_cause, note="Done")
     services.case_cancel(case_id=cancelled.pk, actor=lead, note="Spam")
     assert services.sla_sweep(now=timezone.now() + timedelta(days=30)) == 0

@@ -71,6 +71,7 @@ def test_resolve_requires_root_cause_and_summary(make_case, agent, root_cause):
         services.case_resolve(case_id=case.pk, actor=agent, root_cause="", note="Fixed")
     assert (missing_note.value.field, missing_cause.value.field) == ("note", "root_cause")
     assert case.events.count() == 2  # opened, assigned: nothing more
+    services.case_log_contact(case_id=case.pk, actor=agent, channel="phone", note="Called the customer")
     case = services.case_resolve(case_id=case.pk, actor=agent, root_cause=root_cause.pk, note="Fixed the line")
     assert (case.root_cause, case.resolution_summary) == (root_cause, "Fixed the line")
     assert case.resolved_at is not None
@@ -85,7 +86,9 @@ def test_resolve_refuses_an_inactive_root_cause(make_case, agent, root_cause):
 
 
 def test_reopen_after_resolve(make_case, agent, lead, root_cause):
-    case = services.case_resolve(case_id=make_case().pk, actor=agent, root_cause=root_cause, note="Done")
+    case = make_case()
+    services.case_log_contact(case_id=case.pk, actor=agent, channel="phone", note="Called the customer")
+    case = services.case_resolve(case_id=case.pk, actor=agent, root_cause=root_cause, note="Done")
     case = services.case_reopen(case_id=case.pk, actor=lead, note="Customer called again")
     assert (case.status, case.resolved_at, case.outcome) == (CaseStatus.REOPENED, None, None)
     assert last_event(case).kind == EventKind.REOPENED
@@ -157,6 +160,8 @@ def test_forbidden_transitions_are_conflicts_and_leave_no_event(make_case, lead,
         "resolve": {"root_cause": root_cause.pk, "note": "done"},
     }
     for step in setup:
+        if step == "resolve":
+            services.case_log_contact(case_id=case.pk, actor=lead, channel="phone", note="Called the customer")
         services.case_transition(case_id=case.pk, actor=lead, action=step, **steps[step])
     if action == "resolve":
         params = {**params, "root_cause": root_cause.pk}
@@ -191,6 +196,7 @@ def test_an_integration_sees_every_case_but_acts_on_none(make_case, integration)
 def test_frontline_may_not_reopen_or_cancel(make_case, agent, root_cause, action):
     case = make_case()
     if action == "reopen":
+        services.case_log_contact(case_id=case.pk, actor=agent, channel="phone", note="Called the customer")
         services.case_resolve(case_id=case.pk, actor=agent, root_cause=root_cause, note="done")
     with pytest.raises(PermissionDenied):
         services.case_transition(case_id=case.pk, actor=agent, action=action, note="x")

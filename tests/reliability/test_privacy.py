@@ -61,6 +61,7 @@ def customer_case(touchpoint, agent, django_capture_on_commit_callbacks, mailout
     services.case_acknowledge(case_id=case.pk, actor=agent, note="Looking into it")
     services.case_note(case_id=case.pk, actor=agent, note="Engineer rebooked for Tuesday")
     with django_capture_on_commit_callbacks(execute=True):
+        services.case_log_contact(case_id=case.pk, actor=agent, channel="phone", note="Called the customer")
         services.case_resolve(case_id=case.pk, actor=agent, root_cause=cause, note="Rebooked and credited")
     case.refresh_from_db()
     assert case.status == CaseStatus.AWAITING_FOLLOW_UP and len(mailoutbox) == 1
