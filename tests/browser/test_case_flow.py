@@ -214,3 +214,17 @@ def test_manager_finds_and_exports_the_events(page, live_server, lead, agent, ma
     assert by_kind["case.contacted"][4] == "agent"
     assert by_kind["case.resolved"][6] == "Line repaired."
     assert len(rows) - 1 == case.events.count()
+
+
+def test_a_long_unbroken_word_does_not_widen_the_pages(page, live_server, lead, agent, make_case):
+    from cases.services import case_note
+
+    word = "x" * 5000
+    case = make_case(comment="y" * 4990)  # near the comment's limit, one word
+    case_note(case_id=case.pk, actor=agent, note=word)
+    page.set_viewport_size({"width": 1366, "height": 900})
+    log_in(page, live_server, lead)
+    for path in (f"/cases/{case.pk}/", "/cases/audit/", "/cases/queue/all/"):
+        page.goto(f"{live_server.url}{path}")
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 1366, f"{path} is {width} px wide"
