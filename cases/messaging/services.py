@@ -21,7 +21,7 @@ from cases.messaging.render import placeholder_values, render
 from cases.messaging.tokens import reply_address
 from cases.models import Case
 from cases.services._record import record
-from cases.services.transitions import _acting_on
+from cases.services.transitions import acting_on
 from cvx_site.errors import InvalidInput
 from cvx_site.inputs import text_problem
 from feedback.choices import IdentityKind
@@ -81,7 +81,7 @@ def case_message_send(*, case_id: int, actor, subject: str = "", body: str = "",
     (cases.tasks.deliver_message). With `template_id`, an empty subject or
     body is taken from the rendered template. Raises InvalidInput naming the
     field (no customer email, empty or too long text, a broken placeholder)."""
-    with _acting_on(case_id, actor, "log_contact") as case:
+    with acting_on(case_id, actor, "log_contact") as case:
         to_email = customer_email(case)
         if not to_email:
             raise InvalidInput(

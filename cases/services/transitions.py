@@ -22,9 +22,11 @@ NOTE_MAX_CHARS = 10_000
 
 
 @contextmanager
-def _acting_on(case_id: int, actor, action: str):
+def acting_on(case_id: int, actor, action: str):
     """Lock the case, if `actor` may see it (cases.selectors.cases_to_act_on),
-    and check that they may do `action` to it now."""
+    and check that they may do `action` to it now: the one way in for every
+    service that acts on a case as a person (transitions here, messages in
+    cases.messaging)."""
     with transaction.atomic():
         case, member = lock_case(case_id, actor)
         if case is None:
@@ -48,7 +50,7 @@ def _note(action: str, text: str | None) -> str:
 def case_acknowledge(*, case_id: int, actor, note: str = "") -> Case:
     """new or reopened -> acknowledged."""
     note = _note("acknowledge", note)
-    with _acting_on(case_id, actor, "acknowledge") as case:
+    with acting_on(case_id, actor, "acknowledge") as case:
         record(
             case,
             kind=EventKind.ACKNOWLEDGED,
@@ -66,7 +68,7 @@ def case_log_contact(*, case_id: int, actor, channel: str, note: str) -> Case:
     if channel not in ContactChannel.values:
         raise InvalidInput(policy.param("log_contact", "channel").missing, field="channel")
     note = _note("log_contact", note)
-    with _acting_on(case_id, actor, "log_contact") as case:
+    with acting_on(case_id, actor, "log_contact") as case:
         now = timezone.now()
         record(
             case,
@@ -85,7 +87,7 @@ def case_log_contact(*, case_id: int, actor, channel: str, note: str) -> Case:
 def case_note(*, case_id: int, actor, note: str) -> Case:
     """Add a note; the state does not change."""
     note = _note("note", note)
-    with _acting_on(case_id, actor, "note") as case:
+    with acting_on(case_id, actor, "note") as case:
         record(case, kind=EventKind.NOTE, actor=actor, now=timezone.now(), note=note)
     return case
 
@@ -94,7 +96,7 @@ def case_reassign(*, case_id: int, actor, owner, note: str = "") -> Case:
     """Give the case to `owner` (a user or user id), an active member of the
     case's team. Frontline staff may only take unassigned cases themselves."""
     owner, note = _user(owner), _note("reassign", note)
-    with _acting_on(case_id, actor, "reassign") as case:
+    with acting_on(case_id, actor, "reassign") as case:
         if not policy.may_assign_anyone(actor, case) and owner.pk != actor.pk:
             raise InvalidInput("You can only take the case yourself.", field="owner")
         if owner.pk == case.owner_id:
@@ -116,7 +118,7 @@ def case_reassign(*, case_id: int, actor, owner, note: str = "") -> Case:
 def case_escalate(*, case_id: int, actor, note: str = "") -> Case:
     """Escalate to the team lead: status escalated, priority at least high."""
     note = _note("escalate", note)
-    with _acting_on(case_id, actor, "escalate") as case:
+    with acting_on(case_id, actor, "escalate") as case:
         record(
             case,
             kind=EventKind.ESCALATED,
@@ -140,7 +142,7 @@ def case_resolve(*, case_id: int, actor, root_cause, note: str, unreachable: boo
     note = _note("resolve", note)
     cause = _root_cause(root_cause)
     unreachable = bool(unreachable)
-    with _acting_on(case_id, actor, "resolve") as case:
+    with acting_on(case_id, actor, "resolve") as case:
         contacted = case.events.filter(kind=EventKind.CONTACTED).exists()
         policy.check_contact(case, "resolve", contacted=contacted, unreachable=unreachable)
         now = timezone.now()
@@ -164,7 +166,7 @@ def case_resolve(*, case_id: int, actor, root_cause, note: str, unreachable: boo
 def case_reopen(*, case_id: int, actor, note: str) -> Case:
     """resolved, awaiting follow-up or closed -> reopened (reason required)."""
     note = _note("reopen", note)
-    with _acting_on(case_id, actor, "reopen") as case:
+    with acting_on(case_id, actor, "reopen") as case:
         record(
             case,
             kind=EventKind.REOPENED,
@@ -182,7 +184,7 @@ def case_reopen(*, case_id: int, actor, note: str) -> Case:
 def case_cancel(*, case_id: int, actor, note: str) -> Case:
     """Any open state -> cancelled, outcome cancelled (reason required)."""
     note = _note("cancel", note)
-    with _acting_on(case_id, actor, "cancel") as case:
+    with acting_on(case_id, actor, "cancel") as case:
         record(
             case,
             kind=EventKind.CANCELLED,
