@@ -272,3 +272,15 @@ def test_a_refused_contact_keeps_the_chosen_channel(client, make_case, agent):
     response = client.post(f"/cases/{case.pk}/act/log_contact/", {"log_contact-channel": "email"})
     assert response.status_code == 400
     assert re.search(r'<option value="email" selected>', response.content.decode())
+
+
+def test_internal_notes_stand_apart_on_the_timeline(client, make_case, agent):
+    case = make_case()
+    services.case_note(case_id=case.pk, actor=agent, note="Customer is a journalist")
+    contact(case, agent)
+    client.force_login(agent)
+    html = client.get(f"/cases/{case.pk}/").content.decode()
+    items = re.findall(r"<li( class=\"internal\")?><time", html)
+    # opened, assigned, the note, the contact: only the note is internal.
+    assert [bool(c) for c in items] == [False, False, True, False]
+    assert '<span class="tag">Internal</span>' in html
