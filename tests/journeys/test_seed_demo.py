@@ -72,10 +72,12 @@ def test_roles_exist_after_migrations_with_their_permissions():
     assert "view_touchpoint" in frontline and "change_touchpoint" not in frontline
 
 
-def test_demo_prints_a_working_integration_token_once(client, capsys):
+def test_demo_prints_a_working_integration_token_once(client, capsys, settings):
+    settings.CVX_BASE_URL = "http://cvx.test:8123/"
     call_command("seed_demo", "--history", "30")
     out = capsys.readouterr().out
     token = next(row.split(": ", 1)[1] for row in out.splitlines() if row.startswith("API token of demo.integration"))
+    assert "http://cvx.test:8123/api/v1/cases/" in out  # the example points at this install
     response = client.get("/api/v1/cases/", HTTP_AUTHORIZATION=f"Token {token}")
     assert response.status_code == 200 and response.json()["results"]
     call_command("seed_demo", "--history", "30")

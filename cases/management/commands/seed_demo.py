@@ -4,6 +4,7 @@ It lives in `cases`, the top app, because the demo spans every app and the
 lower apps may not import the higher ones.
 """
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from cases.demo import seed_cases
@@ -42,5 +43,5 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"API token of demo.integration: {result.new_token}\n"
                 f"  e.g. curl -H 'Authorization: Token {result.new_token}' "
-                "http://127.0.0.1:8000/api/v1/cases/"
+                f"{settings.CVX_BASE_URL.rstrip('/')}/api/v1/cases/"
             )
