@@ -131,7 +131,7 @@ def search(cases: QuerySet[Case], text: str) -> QuerySet[Case]:
     (`simple` configuration: every word, in any order); SQLite, every word
     as a substring of the same field. Check the text with search_problem first."""
     from feedback.choices import IdentityKind
-    from feedback.models import CustomerIdentity, FeedbackResponse
+    from feedback.models import CustomerIdentity
     from feedback.validation import normalise_identity
 
     text = " ".join(text.split())
@@ -141,20 +141,7 @@ def search(cases: QuerySet[Case], text: str) -> QuerySet[Case]:
     for kind in IdentityKind.values:  # each (kind, value) pair is a lookup of the unique identity index
         identity |= Q(kind=kind, value=normalise_identity(kind, text))
     identified = CustomerIdentity.objects.filter(identity).values("customer_id")
-    comments = FeedbackResponse.objects.exclude(comment="")
-    notes = CaseEvent.objects.exclude(note="")
-    named = Customer.objects.exclude(name="")
-    if connection.vendor == "postgresql":
-        # The same expressions as the GIN indexes of migration cases 0014.
-        words = SearchQuery(text, config=SEARCH_CONFIG, search_type="plain")
-        comments = comments.annotate(words=SearchVector("comment", config=SEARCH_CONFIG)).filter(words=words)
-        notes = notes.annotate(words=SearchVector("note", config=SEARCH_CONFIG)).filter(words=words)
-        named = named.annotate(words=SearchVector("name", config=SEARCH_CONFIG)).filter(words=words)
-    else:
-        terms = text.split(" ")
-        comments = comments.filter(*[Q(comment__icontains=t) for t in terms])
-        notes = notes.filter(*[Q(note__icontains=t) for t in terms])
-        named = named.filter(*[Q(name__icontains=t) for t in terms])
+    named, comments, notes = word_matches(text)
     # The ids of the matching cases, one indexed lookup a field, in one
     # UNION: the scope and the page's order then apply to those cases only.
     by_case = Case.objects.order_by()
@@ -168,6 +155,29 @@ def search(cases: QuerySet[Case], text: str) -> QuerySet[Case]:
     if case_id is not None:
         matching.append(by_case.filter(pk=case_id).values("pk"))
     return cases.filter(pk__in=matching[0].union(*matching[1:]))
+
+
+def word_matches(text: str) -> tuple[QuerySet[Customer], QuerySet, QuerySet[CaseEvent]]:
+    """The customers whose name, the feedback whose comment and the case
+    events whose note hold every word of `text` (already whitespace-folded):
+    full text on PostgreSQL, through the GIN indexes of migration cases 0014
+    (the same expressions), substrings on SQLite."""
+    from feedback.models import FeedbackResponse
+
+    named = Customer.objects.exclude(name="")
+    comments = FeedbackResponse.objects.exclude(comment="")
+    notes = CaseEvent.objects.exclude(note="")
+    if connection.vendor == "postgresql":
+        words = SearchQuery(text, config=SEARCH_CONFIG, search_type="plain")
+        named = named.annotate(words=SearchVector("name", config=SEARCH_CONFIG)).filter(words=words)
+        comments = comments.annotate(words=SearchVector("comment", config=SEARCH_CONFIG)).filter(words=words)
+        notes = notes.annotate(words=SearchVector("note", config=SEARCH_CONFIG)).filter(words=words)
+        return named, comments, notes
+    terms = text.split(" ")
+    named = named.filter(*[Q(name__icontains=t) for t in terms])
+    comments = comments.filter(*[Q(comment__icontains=t) for t in terms])
+    notes = notes.filter(*[Q(note__icontains=t) for t in terms])
+    return named, comments, notes
 
 
 # "My recent": the cases I touched (an event of mine) within this long.
