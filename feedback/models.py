@@ -14,7 +14,7 @@ from feedback.choices import (
     SentimentLabel,
     SurveyPurpose,
 )
-from feedback.scores import CES_RANGE, CSAT_RANGE, NPS_RANGE
+from feedback.scores import CES_RANGE, CSAT_RANGE, NPS_RANGE, VES_RANGE
 from journeys.models import Touchpoint
 
 
@@ -74,6 +74,9 @@ class FeedbackResponse(models.Model):
     nps = models.PositiveSmallIntegerField(null=True, blank=True)
     csat = models.PositiveSmallIntegerField(null=True, blank=True)
     ces = models.PositiveSmallIntegerField(null=True, blank=True)
+    ves = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Value Enhancement Score: after this, I am better able to ... (1-5)."
+    )
     comment = models.TextField(blank=True)
     metadata = models.JSONField(default=dict, blank=True)
     nps_category = models.CharField(max_length=10, choices=NpsCategory.choices, null=True, blank=True)
@@ -114,8 +117,13 @@ class FeedbackResponse(models.Model):
             models.CheckConstraint(condition=_in_range("nps", NPS_RANGE), name="feedback_nps_range"),
             models.CheckConstraint(condition=_in_range("csat", CSAT_RANGE), name="feedback_csat_range"),
             models.CheckConstraint(condition=_in_range("ces", CES_RANGE), name="feedback_ces_range"),
+            models.CheckConstraint(condition=_in_range("ves", VES_RANGE), name="feedback_ves_range"),
             models.CheckConstraint(
-                condition=Q(nps__isnull=False) | Q(csat__isnull=False) | Q(ces__isnull=False) | ~Q(comment=""),
+                condition=Q(nps__isnull=False)
+                | Q(csat__isnull=False)
+                | Q(ces__isnull=False)
+                | Q(ves__isnull=False)
+                | ~Q(comment=""),
                 name="feedback_has_score_or_comment",
             ),
             models.CheckConstraint(
@@ -208,6 +216,9 @@ class ScoreCounters(models.Model):
     ces_responses = models.PositiveIntegerField(default=0)
     ces_sum = models.PositiveIntegerField(default=0)
     ces_low_effort = models.PositiveIntegerField(default=0)
+    ves_responses = models.PositiveIntegerField(default=0)
+    ves_sum = models.PositiveIntegerField(default=0)
+    ves_enhanced = models.PositiveIntegerField(default=0)
     negative = models.PositiveIntegerField(default=0)
 
     class Meta:

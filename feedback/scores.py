@@ -15,6 +15,7 @@ Band = tuple[int, int]  # lowest and highest score, both included
 NPS_RANGE: Band = (0, 10)
 CSAT_RANGE: Band = (1, 5)
 CES_RANGE: Band = (1, 7)  # 7 = least effort: high effort is a LOW score
+VES_RANGE: Band = (1, 5)  # "after this, I am better able to ...": 5 = strongly agree
 
 # NPS: detractor 0–6, passive 7–8, promoter 9–10.
 DETRACTOR_MAX = 6
@@ -25,6 +26,9 @@ CSAT_SATISFIED_MIN = 4
 # CES: the low-effort share counts 5–7; the charts colour 1–3 as high effort.
 CES_LOW_EFFORT_MIN = 5
 CES_HIGH_EFFORT_MAX = 3
+# VES: the enhanced share counts 4–5 (agree); 1–2 (disagree) is low value, coloured red.
+VES_ENHANCED_MIN = 4
+VES_LOW_MAX = 2
 
 BANDS: dict[str, Band] = {
     "nps": NPS_RANGE,
@@ -38,6 +42,9 @@ BANDS: dict[str, Band] = {
     "satisfied": (CSAT_SATISFIED_MIN, CSAT_RANGE[1]),
     "high_effort": (CES_RANGE[0], CES_HIGH_EFFORT_MAX),
     "low_effort": (CES_LOW_EFFORT_MIN, CES_RANGE[1]),
+    "ves": VES_RANGE,
+    "ves_low": (VES_RANGE[0], VES_LOW_MAX),
+    "ves_enhanced": (VES_ENHANCED_MIN, VES_RANGE[1]),
 }
 
 

@@ -11,6 +11,8 @@ from journeys.validators import ChoiceListValidator
 
 # A year is the longest SLA anyone should configure; longer is a typo.
 MAX_SLA_HOURS = 24 * 365
+# The Value Enhancement Score's statement unless a touchpoint words it for itself.
+DEFAULT_VES_QUESTION = "After this, I am better able to get what I need from your products and services."
 
 
 class Team(models.Model):
@@ -101,6 +103,17 @@ class Touchpoint(models.Model):
         help_text="Which kinds of value this touchpoint mainly serves.",
     )
     listening_post = models.BooleanField(default=True, help_text="Collects customer feedback.")
+    asks_ves = models.BooleanField(
+        "asks VES",
+        default=False,
+        help_text="CVX's own surveys here (ordinary and follow-up) also ask the Value Enhancement Score question.",
+    )
+    ves_question = models.CharField(
+        "VES question",
+        max_length=200,
+        default=DEFAULT_VES_QUESTION,
+        help_text="The statement customers rate from 1 (strongly disagree) to 5 (strongly agree).",
+    )
     first_contact_sla_hours = models.PositiveIntegerField(
         default=24, validators=[MinValueValidator(1), MaxValueValidator(MAX_SLA_HOURS)]
     )
