@@ -361,6 +361,14 @@ def _decode_sorted(cursor: str | None, sort: str) -> list | None:
         return None
 
 
+def cursor_fits(cursor: str, sort: str) -> bool:
+    """Whether `cursor` is a position keyset_page reads under `sort` (one of
+    SORTS): what a caller that must refuse a bad cursor, rather than start
+    again at the first page as the queue pages do, checks it with."""
+    position = decode_cursor(cursor) if sort == "due" else _decode_sorted(cursor, sort)
+    return position is not None
+
+
 def encode_cursor(case: Case) -> str:
     raw = f"{case.due_at.isoformat()}|{case.pk}".encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")

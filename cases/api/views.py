@@ -4,22 +4,78 @@ from django.utils.functional import cached_property
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
+from rest_framework.utils.urls import replace_query_param
 
 from cases import services
 from cases.api.serializers import CaseEventSerializer, CaseSerializer, TransitionSerializer
 from cases.filtersets import CaseFilterSet
 from cases.messaging.api import MessageInSerializer, MessageSerializer
 from cases.messaging.services import case_message_send
-from cases.selectors import cases_visible_to, team_ids_of
+from cases.selectors import SORTS, cases_visible_to, cursor_fits, keyset_page, team_ids_of
 
 
-class DueTimeCursor(CursorPagination):
-    ordering = ("due_at", "id")
+def _sort_description() -> str:
+    """The `sort` parameter's help, read from the queue's orders themselves."""
+    orders = []
+    for name, keys in SORTS.items():
+        columns = [f"{column.removesuffix('_rank')} {'descending' if desc else 'ascending'}" for column, desc in keys]
+        orders.append(f"`{name}` ({', then '.join(columns)})")
+    return (
+        "The order of the list, as the queue pages offer it: "
+        + "; ".join(orders)
+        + ". Ties are broken by id in the first key's direction. The default is `due`. "
+        "A cursor belongs to its order: keep `sort` when following `next`."
+    )
+
+
+class QueueCursor(CursorPagination):
+    """Cursor pages in one of the queue pages' orders (`sort`, one of
+    cases.selectors.SORTS), read by the pages' own keyset_page: each order
+    pages by its own key, so no case is skipped or repeated between pages.
+    Pages go forward only: `previous` is always null."""
+
     page_size = 25  # a screenful of a queue; callers ask for up to 200
     max_page_size = 200
     page_size_query_param = "page_size"
+    sort_query_param = "sort"
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.request = request
+        self.page_size = self.get_page_size(request)
+        self.base_url = request.build_absolute_uri()
+        sort = request.query_params.get(self.sort_query_param) or "due"
+        if sort not in SORTS:
+            raise ValidationError(
+                {self.sort_query_param: [f"Unknown order “{sort[:50]}”: use one of {', '.join(SORTS)}."]}
+            )
+        cursor = request.query_params.get(self.cursor_query_param)
+        if cursor and not cursor_fits(cursor, sort):
+            raise NotFound(self.invalid_cursor_message)
+        self.page = keyset_page(queryset, after=cursor, size=self.page_size, sort=sort)
+        return self.page.items
+
+    def get_next_link(self):
+        if self.page.next_cursor is None:
+            return None
+        return replace_query_param(self.base_url, self.cursor_query_param, self.page.next_cursor)
+
+    def get_previous_link(self):
+        return None
+
+    def get_schema_operation_parameters(self, view):
+        return [
+            *super().get_schema_operation_parameters(view),
+            {
+                "name": self.sort_query_param,
+                "required": False,
+                "in": "query",
+                "description": _sort_description(),
+                "schema": {"type": "string", "enum": list(SORTS), "default": "due"},
+            },
+        ]
 
 
 CASE_COLUMNS = (
@@ -50,11 +106,12 @@ CASE_COLUMNS = (
 
 
 class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    """Cases in the caller's scope, by due time; their audit trail; their transitions."""
+    """Cases in the caller's scope, by due time or another queue order
+    (`sort`); their audit trail; their transitions."""
 
     serializer_class = CaseSerializer
     filterset_class = CaseFilterSet
-    pagination_class = DueTimeCursor
+    pagination_class = QueueCursor
 
     def get_queryset(self):
         # Root causes are prefetched, not joined: two more joins cost the
