@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
@@ -17,6 +18,7 @@ from cases.choices import OPEN_STATUSES, AssignmentStrategy, CaseStatus, EventKi
 from cases.models import Case, RoutedResponse, RoutingRule
 from cases.services._record import raise_priority, record
 from cases.services.follow_up import follow_up_record_answer
+from cvx_site.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from feedback.models import Customer, FeedbackResponse
 from journeys.models import Team, Touchpoint
 
@@ -245,3 +247,53 @@ def pick_owner(rule: RoutingRule, touchpoint: Touchpoint, team: Team):
     if owner is not None:
         RoutingRule.objects.filter(pk=rule.pk).update(round_robin_cursor=owner)
     return owner
+
+
+MOVES = {"up": -1, "down": 1}
+
+
+def routing_rule_move(*, actor, rule_id: int, direction: str, seen_position: int) -> RoutingRule:
+    """Swap the rule with its neighbour in routing order ("up": tried one
+    earlier, "down": one later) and return it. One transaction that locks
+    every rule (always in the same order, so two moves wait for each other
+    instead of deadlocking) and records the move of both rules in their
+    admin history (LogEntry), where every other edit of a rule is recorded.
+
+    `seen_position` is where the caller saw the rule: when someone moved it
+    meanwhile, or it has no neighbour that way, Conflict says so and nothing
+    changes. NotFound when the rule is gone; PermissionDenied without the
+    change permission of routing rules."""
+    if direction not in MOVES:
+        raise InvalidInput(f"Move “up” or “down”, not “{direction[:20]}”.", field="direction")
+    if not actor.has_perm("cases.change_routingrule"):
+        raise PermissionDenied("You may not change routing rules.")
+    with transaction.atomic():
+        rules = sorted(RoutingRule.objects.select_for_update().order_by("pk"), key=lambda r: (r.position, r.pk))
+        index = next((i for i, r in enumerate(rules) if r.pk == rule_id), None)
+        if index is None:
+            raise NotFound("This routing rule no longer exists.")
+        rule = rules[index]
+        if rule.position != seen_position:
+            raise Conflict(
+                f"“{rule}” was moved by someone else meanwhile (it is now at position {rule.position}, "
+                f"not {seen_position}). Nothing was changed: look at the new order and move it again."
+            )
+        other = index + MOVES[direction]
+        if not 0 <= other < len(rules):
+            raise Conflict(f"“{rule}” is already the {'first' if direction == 'up' else 'last'} rule.")
+        neighbour = rules[other]
+        mine, theirs = rule.position, neighbour.position
+        # Positions are unique, checked row by row: park one rule past the end to swap.
+        RoutingRule.objects.filter(pk=rule.pk).update(position=rules[-1].position + 1)
+        RoutingRule.objects.filter(pk=neighbour.pk).update(position=mine)
+        RoutingRule.objects.filter(pk=rule.pk).update(position=theirs)
+        rule.position, neighbour.position = theirs, mine
+        for moved, before, after, swapped in ((rule, mine, theirs, neighbour), (neighbour, theirs, mine, rule)):
+            LogEntry.objects.log_actions(
+                user_id=actor.pk,
+                queryset=[moved],
+                action_flag=CHANGE,
+                change_message=f"Moved from position {before} to {after} (swapped with “{swapped}”).",
+                single_object=True,
+            )
+    return rule
