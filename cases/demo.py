@@ -80,10 +80,62 @@ SOCIAL = [
 ]
 
 
+# Demo customers are named, so a reply template's {{ customer.name }} reads
+# as a person: customer<k>@example.com is FIRST_NAMES[k % 12] LAST_NAMES[k // 12 % 10].
+FIRST_NAMES = ["Amara", "Ben", "Chloe", "Dev", "Elena", "Femi", "Grace", "Hugo", "Isla", "Jonah", "Kiri", "Leo"]
+LAST_NAMES = ["Adams", "Brooks", "Costa", "Dias", "Evans", "Fraser", "Gill", "Hughes", "Ito", "Jones"]
+
+# name: (team slug, or None for every team's cases; subject; body). Placeholders
+# are cases.messaging.render's. An admin's later edits are kept on re-runs.
+REPLY_TEMPLATES = {
+    "Apology and next step": (
+        None,
+        "Your feedback about {{ case.touchpoint }} ({{ case.number }})",
+        "Hello {{ customer.name }},\n\n"
+        "Thank you for telling us how {{ case.touchpoint }} went, and I am sorry it let you down. "
+        "I am looking into it now and will come back to you with what we will do about it.\n\n"
+        "If you would rather talk it through, reply with a good time to call you.\n\n"
+        "Kind regards,\n{{ agent.name }}\n\nReference: {{ case.number }}",
+    ),
+    "Billing correction": (
+        "care",
+        "Your bill ({{ case.number }})",
+        "Hello {{ customer.name }},\n\n"
+        "I have checked your account and corrected the charge you told us about. "
+        "The refund shows on your next bill; reply to this email if anything still looks wrong.\n\n"
+        "{{ agent.first_name }}, Customer care\n\nReference: {{ case.number }}",
+    ),
+    "Engineer visit rebooked": (
+        "stores",
+        "Your engineer visit ({{ case.number }})",
+        "Hello {{ customer.name }},\n\n"
+        "I am sorry the visit did not go as promised. I have booked a new appointment and will "
+        "confirm the day and time by email; reply to this one if it does not suit you.\n\n"
+        "{{ agent.first_name }}, Stores & field\n\nReference: {{ case.number }}",
+    ),
+}
+
+
+def seed_reply_templates(people: SeedResult) -> int:
+    """The demo's reply templates, found by name (an existing one is left as
+    an admin may have edited it). Returns how many were created."""
+    from cases.messaging.models import ReplyTemplate
+
+    created = 0
+    for name, (team, subject, body) in REPLY_TEMPLATES.items():
+        if ReplyTemplate.objects.filter(name=name).exists():
+            continue
+        template = ReplyTemplate(name=name, team=people.teams[team] if team else None, subject=subject, body=body)
+        template.full_clean()  # the placeholders checked as the admin checks them
+        template.save()
+        created += 1
+    return created
+
+
 def seed_cases(people: SeedResult, *, history: int = 240) -> int:
-    """Rules, root causes and (on the first run) `history` responses from the
-    last 90 days, routed into cases, some of them worked. Returns how many
-    responses were created."""
+    """Rules, root causes, reply templates and (on the first run) `history`
+    responses from the last 90 days, routed into cases, some of them worked.
+    Returns how many responses were created."""
     for parent, children in ROOT_CAUSES.items():
         top, _ = RootCause.objects.get_or_create(parent=None, name=parent)
         for child in children:
@@ -102,6 +154,7 @@ def seed_cases(people: SeedResult, *, history: int = 240) -> int:
             },
         )
     RoutingRule.objects.filter(name__in=RETIRED_RULES).update(active=False)
+    seed_reply_templates(people)
     created = _history(people, history)
     if created:
         services.responses_route_pending()
@@ -130,13 +183,18 @@ def _history(people: SeedResult, count: int) -> int:
             "ces": ces,
             "comment": comment,
             "occurred_at": now - timedelta(days=rnd.uniform(0, 90)),
-            "customer": {"email": f"customer{rnd.randint(1, 120)}@example.com"},
+            "customer": _customer(rnd.randint(1, 120)),
         }
         if n % 8 == 7:
             item.update(source="social", kind="indirect", nps=None, csat=None, ces=None, comment=rnd.choice(SOCIAL))
         items.append(item)
     outcomes = feedback_ingest_many(items=items)
     return sum(o.status == CREATED for o in outcomes)
+
+
+def _customer(k: int) -> dict:
+    name = f"{FIRST_NAMES[k % len(FIRST_NAMES)]} {LAST_NAMES[k // len(FIRST_NAMES) % len(LAST_NAMES)]}"
+    return {"email": f"customer{k}@example.com", "name": name}
 
 
 def _work_some_cases() -> None:
