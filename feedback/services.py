@@ -171,7 +171,7 @@ def _touchpoints_for(items: Sequence[Mapping]) -> dict[str, Touchpoint]:
         if isinstance(item, Mapping)
         if isinstance(t := item.get("touchpoint"), str) and _SLUG.fullmatch(t)
     }
-    return {t.slug: t for t in Touchpoint.objects.filter(slug__in=slugs).select_related("stage", "team")}
+    return {t.slug: t for t in Touchpoint.objects.filter(slug__in=slugs).select_related("stage__journey", "team")}
 
 
 def _existing_responses(valid) -> dict[tuple[str, str], FeedbackResponse]:

@@ -15,11 +15,12 @@ from django.forms import Textarea
 from django.urls import reverse
 from django.utils import timezone
 
-from cvx_site.errors import Conflict, DomainError
+from cvx_site.errors import Conflict, DomainError, InvalidInput
 from feedback.choices import SURVEY_SOURCES, IdentityKind, SurveyPurpose
 from feedback.models import ContactRule, Customer, CustomerIdentity, SurveyInvitation
 from feedback.services import ERROR, IngestOutcome, feedback_ingest
 from journeys.models import Touchpoint
+from journeys.selectors import touchpoint_not_live_reason
 
 logger = logging.getLogger(__name__)
 SALT = "cvx.survey-invitation"
@@ -37,6 +38,11 @@ class SurveyAnswerNotRecorded(Conflict):
     invitation's answer, so the answer cannot be stored under it."""
 
 
+class TouchpointNotLive(InvalidInput):
+    """An ordinary survey at a touchpoint of a draft journey (future state or
+    inactive), which takes no feedback; the message names it and why."""
+
+
 class BadLink(DomainError):
     """A survey link that is forged, expired or already used; `reason` says which."""
 
@@ -52,8 +58,12 @@ def invitation_create(
 ) -> SurveyInvitation:
     """Create an invitation, or raise SurveyNotAllowed with the reason (no
     email address, the contact cap, a guard). Every invitation counts
-    against the cap, follow-ups included."""
+    against the cap, follow-ups included. An ordinary survey at a touchpoint
+    whose journey is not live raises TouchpointNotLive (a follow-up belongs
+    to its case, which is live, and is created even there)."""
     now = now or timezone.now()
+    if (reason := _not_live_reason(touchpoint, purpose)) is not None:
+        raise TouchpointNotLive(reason, field="touchpoint")
     with transaction.atomic():
         # The customer's row lock makes the cap hold under concurrent sends.
         Customer.objects.select_for_update().filter(pk=customer.pk).first()
@@ -94,6 +104,11 @@ def _check_contact_rules(customer: Customer, purpose: str, now: datetime) -> Non
                 raise SurveyNotAllowed(reason)
 
 
+def _not_live_reason(touchpoint: Touchpoint, purpose: str) -> str | None:
+    # The same rule as the feedback validator's, which the answer meets too.
+    return None if purpose == SurveyPurpose.FOLLOW_UP else touchpoint_not_live_reason(touchpoint)
+
+
 def invitation_token(invitation: SurveyInvitation) -> str:
     return signing.dumps(invitation.pk, salt=SALT, compress=True)
 
@@ -108,13 +123,17 @@ def invitation_from_token(token: str, *, now: datetime | None = None) -> SurveyI
         pk = signing.loads(token, salt=SALT)
     except signing.BadSignature:
         raise BadLink("forged", "This survey link is not valid.") from None
-    invitation = SurveyInvitation.objects.select_related("touchpoint", "customer").filter(pk=pk).first()
+    invitation = SurveyInvitation.objects.select_related("touchpoint__stage__journey", "customer").filter(pk=pk).first()
     if invitation is None:
         raise BadLink("forged", "This survey link is not valid.")
     if invitation.answered_at is not None:
         raise BadLink("used", "This survey has been answered already. Thank you!")
     if invitation.expires_at <= (now or timezone.now()):
         raise BadLink("expired", "This survey has closed.")
+    if _not_live_reason(invitation.touchpoint, invitation.purpose) is not None:
+        # The journey became a draft after the invitation was made; the
+        # customer is told the survey is closed, not how journeys are modelled.
+        raise BadLink("expired", f"This survey about {invitation.touchpoint.name} has closed.")
     return invitation
 
 
@@ -169,8 +188,14 @@ def survey_answer(*, token: str, nps: int | None, csat: int | None, comment: str
 
 
 def invitation_send(*, invitation_id: int, reminder: bool = False) -> bool:
-    """Email the link (or the one reminder) once; True if this call sent it."""
+    """Email the link (or the one reminder) once; True if this call sent it.
+    Nothing is sent for an ordinary survey whose touchpoint's journey is no
+    longer live (its link would only say the survey has closed)."""
     field = "reminded_at" if reminder else "sent_at"
+    pending = SurveyInvitation.objects.filter(pk=invitation_id).select_related("touchpoint__stage__journey").first()
+    if pending is not None and (reason := _not_live_reason(pending.touchpoint, pending.purpose)) is not None:
+        logger.info("survey invitation %s not sent: %s", invitation_id, reason)
+        return False
     claimed = SurveyInvitation.objects.filter(
         pk=invitation_id, answered_at__isnull=True, **{f"{field}__isnull": True}
     ).update(**{field: timezone.now()})

@@ -17,9 +17,10 @@ from rest_framework import serializers
 from rest_framework.validators import ProhibitSurrogateCharactersValidator
 
 from cvx_site.inputs import json_problem
-from feedback.choices import RESERVED_SOURCES, FeedbackKind, IdentityKind
+from feedback.choices import RESERVED_SOURCES, SURVEY_SOURCES, FeedbackKind, IdentityKind, SurveyPurpose
 from feedback.scores import CES_RANGE, CSAT_RANGE, NPS_RANGE
 from feedback.sentiment import COMMENT_MAX_CHARS
+from journeys.selectors import touchpoint_not_live_reason
 
 METADATA_MAX_KEYS = 50
 METADATA_MAX_CHARS = 10_000
@@ -29,6 +30,9 @@ _JSON_MAX_CHARS = {"metadata": METADATA_MAX_CHARS}
 # accepted, one from tomorrow is a bug upstream.
 FUTURE_TOLERANCE = timedelta(minutes=10)
 _PHONE_JUNK = re.compile(r"[\s().\-/]")
+# The answer to a follow-up belongs to its case, which is live even when the
+# touchpoint's journey has since been switched off: it is taken there too.
+_FOLLOW_UP_SOURCE = SURVEY_SOURCES[SurveyPurpose.FOLLOW_UP]
 
 
 def normalise_identity(kind: str, value: str) -> str:
@@ -141,6 +145,10 @@ class FeedbackInSerializer(serializers.Serializer):
         touchpoint = self.context["touchpoints"].get(slug)
         if touchpoint is None:
             raise serializers.ValidationError(f"Unknown touchpoint {slug!r}.")
+        # A draft journey takes no feedback. Trusted items are checked in
+        # validate(), where their source says whether they answer a follow-up.
+        if not self.context.get("trusted") and (reason := touchpoint_not_live_reason(touchpoint)):
+            raise serializers.ValidationError(reason)
         return touchpoint
 
     def validate_occurred_at(self, value):
@@ -159,4 +167,7 @@ class FeedbackInSerializer(serializers.Serializer):
             raise serializers.ValidationError(
                 {"non_field_errors": ["Give at least one score (nps, csat, ces) or a comment."]}
             )
+        if self.context.get("trusted") and attrs["source"].lower() != _FOLLOW_UP_SOURCE:
+            if reason := touchpoint_not_live_reason(attrs["touchpoint"]):
+                raise serializers.ValidationError({"touchpoint": [reason]})
         return attrs
