@@ -180,7 +180,7 @@ def search_view(request):
     return render(
         request,
         "cases/search.html",
-        {"filters": filters, "page": page, "query": query.urlencode(), "queues": QUEUES},
+        {"filters": filters, "page": page, "query": query.urlencode(), "queues": QUEUES, "nav_section": "search"},
         status=200 if valid else 400,
     )
 
