@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django_q.tasks import async_task
 
@@ -131,17 +132,27 @@ def follow_up_sweep(*, now: datetime | None = None) -> dict[str, int]:
     """Send the one reminder that is due, and close as no_response the cases
     whose follow-up expired unanswered. Running it again does nothing more."""
     now = now or timezone.now()
+    reminders, expired = follow_ups_due(now=now)
+    reminded = sum(
+        invitation_send(invitation_id=pk, reminder=True)
+        for pk in list(reminders.values_list("invitation_id", flat=True))
+    )
+    closed = sum(_close_unanswered(case_id, now) for case_id in list(expired.values_list("case_id", flat=True)))
+    return {"reminded": reminded, "closed": closed}
+
+
+def follow_ups_due(*, now: datetime) -> tuple[QuerySet[FollowUp], QuerySet[FollowUp]]:
+    """The sweep's work at `now`: unanswered follow-ups whose one reminder is
+    due, and those expired, to close as no_response (the admin home shows
+    both: left undone, the sweep is not running)."""
     waiting = FollowUp.objects.filter(case__status=CaseStatus.AWAITING_FOLLOW_UP, answer__isnull=True)
     reminders = waiting.filter(
         invitation__sent_at__isnull=False,
         invitation__reminded_at__isnull=True,
         invitation__expires_at__gt=now,
         invitation__created_at__lte=now - timedelta(days=settings.CVX_SURVEY_REMINDER_DAYS),
-    ).values_list("invitation_id", flat=True)
-    reminded = sum(invitation_send(invitation_id=pk, reminder=True) for pk in list(reminders))
-    expired = waiting.filter(invitation__expires_at__lte=now).values_list("case_id", flat=True)
-    closed = sum(_close_unanswered(case_id, now) for case_id in list(expired))
-    return {"reminded": reminded, "closed": closed}
+    )
+    return reminders, waiting.filter(invitation__expires_at__lte=now)
 
 
 def _close_unanswered(case_id: int, now: datetime) -> bool:
