@@ -27,6 +27,15 @@ def _search_text(value: str) -> None:
         raise ValidationError(f"The search {problem}.")
 
 
+class AnyYesNo(forms.NullBooleanSelect):
+    """Django's yes/no select, whose empty choice reads "Any" (a filter left
+    unset), not "Unknown"; it reads the same values (`true`, `false`)."""
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs)
+        self.choices = [("unknown", "Any"), ("true", "Yes"), ("false", "No")]
+
+
 class CaseFilterSet(django_filters.FilterSet):
     # distinct=False: these filter the case's own columns, so no row can repeat,
     # and SELECT DISTINCT would make PostgreSQL sort every matching case before
@@ -41,9 +50,13 @@ class CaseFilterSet(django_filters.FilterSet):
     team = django_filters.CharFilter(field_name="team__slug")
     # Slugs on the API (an unknown one matches nothing); selects by name on
     # the pages, whose choices with_choices() reads.
-    touchpoint = django_filters.CharFilter(field_name="touchpoint__slug", widget=forms.Select)
-    journey = django_filters.CharFilter(field_name="journey__slug", widget=forms.Select)
-    breached = django_filters.BooleanFilter(method="by_breached", label="Breached")
+    touchpoint = django_filters.CharFilter(
+        field_name="touchpoint__slug", label="Touchpoint", help_text="The touchpoint's slug.", widget=forms.Select
+    )
+    journey = django_filters.CharFilter(
+        field_name="journey__slug", label="Journey", help_text="The journey's slug.", widget=forms.Select
+    )
+    breached = django_filters.BooleanFilter(method="by_breached", label="Breached", widget=AnyYesNo)
     q = django_filters.CharFilter(
         method="by_search",
         label="Search",

@@ -109,6 +109,7 @@ def queue_view(request, name: str):
             "queues": QUEUES,
             "agent_views": [(value, label) for value, label in QUEUES.items() if value != "all"],
             "sorts": [(value, label, value == sort) for value, label in SORT_LABELS.items()],
+            "sort": sort,
             "saved_filters": saved_filters.saved_filters_of(request.user),
             "unsorted": unsorted.urlencode(),
             "filters": filters,
