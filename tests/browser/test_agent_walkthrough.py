@@ -231,7 +231,8 @@ def test_an_agent_finds_replies_hears_back_and_resolves(page, live_server, agent
     expect(page.get_by_role("link", name=case.number)).to_be_visible()
 
     # ...and search still finds it, closed, by email.
-    page.goto(f"{live_server.url}/cases/search/")
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Search").click()
+    expect(page.get_by_role("heading", name="Search cases")).to_be_visible()
     found = search(page, CUSTOMER["email"])
     expect(found).to_have_count(1)
     expect(found.get_by_role("link", name=case.number)).to_be_visible()
