@@ -13,6 +13,11 @@ Two paths give the same rows for the same feedback:
 Both compute every figure from the same integer counters with `_figures`,
 so they agree to the last digit, not just approximately.
 
+Both count only `scored` responses: a follow-up survey's answer measures
+whether a case won the customer back, not the touchpoint, so it is never
+mixed into a touchpoint's, journey's or team's scores (the insights report
+it as recovery, before -> after).
+
 The summary path reads stored columns as they are, in key order (weekly
 rows for the whole weeks, daily rows for the days around them), and adds
 up the runs of rows with the same key in Python: no date truncation, no
@@ -32,7 +37,7 @@ from django.db.models import Count, DateField, F, Q, QuerySet, Sum
 from django.db.models.functions import TruncDay, TruncMonth, TruncWeek
 
 from cvx_site.db import grouped
-from feedback.choices import SentimentLabel
+from feedback.choices import SURVEY_SOURCES, SentimentLabel, SurveyPurpose
 from feedback.models import DailyScore, FeedbackResponse, WeeklyScore
 from feedback.scores import CES_LOW_EFFORT_MIN, CSAT_SATISFIED_MIN, DETRACTOR_MAX, PROMOTER_MIN
 from journeys.models import Touchpoint
@@ -59,6 +64,19 @@ COUNTERS = (
     "negative",
 )
 WEEK = timedelta(days=7)
+# The source every follow-up answer is stored under; reserved, so no
+# integration can send it (feedback.choices.RESERVED_SOURCES).
+FOLLOW_UP_SOURCE = SURVEY_SOURCES[SurveyPurpose.FOLLOW_UP]
+
+
+def scored(responses: QuerySet[FeedbackResponse]) -> QuerySet[FeedbackResponse]:
+    """`responses` that count towards touchpoint, journey and team scores:
+    all but the answers to follow-up surveys. The raw read, the summary and
+    every figure the insights show from raw rows go through here."""
+    # The source, not invitation__purpose: the same rows (survey answers are
+    # stored under their purpose's reserved source), read from the row itself
+    # so the summary's aggregates need no join.
+    return responses.exclude(source=FOLLOW_UP_SOURCE)
 
 
 def raw_counters() -> dict:
@@ -135,9 +153,10 @@ def _rows(queryset: QuerySet, keys: list[str], aggregates: dict) -> list[dict]:
 def score_metrics(
     responses: QuerySet[FeedbackResponse], *, group_by: str | None = None, period: str | None = None
 ) -> list[dict]:
-    """Score figures of `responses` (already scoped and filtered), read from
-    the raw table: one row per group and/or period (UTC dates, the first day
-    of the period), in key order; one overall row without either.
+    """Score figures of the `scored` `responses` (already scoped and
+    filtered), read from the raw table: one row per group and/or period (UTC
+    dates, the first day of the period), in key order; one overall row
+    without either.
 
     Each row has `responses`, `nps_responses`, `promoters`, `detractors`,
     `nps` (-100..100, 1 decimal), `csat_responses`, `csat_satisfied`,
@@ -145,7 +164,10 @@ def score_metrics(
     `ces_low_effort_pct` and `negative`; a figure without answers is None.
     """
     base, keys = _keyed(
-        responses.order_by(), group_by, period, lambda trunc: trunc("occurred_at", output_field=DateField(), tzinfo=UTC)
+        scored(responses).order_by(),
+        group_by,
+        period,
+        lambda trunc: trunc("occurred_at", output_field=DateField(), tzinfo=UTC),
     )
     return _rows(base, keys, raw_counters())
 

@@ -10,8 +10,9 @@ The feedback app owns these rows; nothing else writes them.
   refresh_scores`).
 
 The counters are those of `feedback.analytics.COUNTERS`, aggregated by
-`raw_counters`, so the summary and the raw read (`score_metrics`) agree to
-the last digit; `score_metrics_from_summary` reads what is written here.
+`raw_counters` over the `scored` responses (follow-up answers left out),
+so the summary and the raw read (`score_metrics`) agree to the last digit;
+`score_metrics_from_summary` reads what is written here.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from django.db import transaction
 from django.db.models import Max, Min, Q, Sum
 from django.db.models.functions import TruncDate, TruncWeek
 
-from feedback.analytics import COUNTERS, UTC, WEEK, raw_counters, utc_midnight, week_start
+from feedback.analytics import COUNTERS, UTC, WEEK, raw_counters, scored, utc_midnight, week_start
 from feedback.models import DailyScore, FeedbackResponse, WeeklyScore
 from journeys.models import Touchpoint
 
@@ -92,7 +93,8 @@ def refresh_daily_scores(keys: Iterable[Key]) -> int:
 
 @dataclass
 class RebuildResult:
-    """What a rebuild covered: UTC days, buckets written and removed, responses counted."""
+    """What a rebuild covered: UTC days, buckets written and removed, responses
+    counted (follow-up answers are not: see `feedback.analytics.scored`)."""
 
     days: int = 0
     buckets: int = 0
@@ -162,7 +164,7 @@ def lock_touchpoints(ids: set[int] | None) -> None:
 
 def _bucket_counters(where: Q) -> dict[Key, dict]:
     rows = (
-        FeedbackResponse.objects.order_by()
+        scored(FeedbackResponse.objects.order_by())
         .filter(where)
         .annotate(day=TruncDate("occurred_at", tzinfo=UTC))
         .values("touchpoint_id", "day")

@@ -64,12 +64,34 @@ class ScoreRowSerializer(serializers.Serializer):
     negative = serializers.IntegerField(help_text="Responses with negative sentiment.")
 
 
+class RecoveryRowSerializer(serializers.Serializer):
+    group = serializers.CharField(required=False, allow_null=True)
+    period = serializers.DateTimeField(required=False)
+    answered = serializers.IntegerField(help_text="Resolved cases whose customer answered the follow-up survey.")
+    recovered = serializers.IntegerField(help_text="... no longer a detractor or dissatisfied.")
+    recovery_rate = _figure("recovered / answered, %.")
+    nps_n = serializers.IntegerField(help_text="Answered follow-ups with an NPS both before and after.")
+    nps_before = _figure("Mean NPS (0-10) of the feedback that opened those cases.")
+    nps_after = _figure("Mean NPS (0-10) of their follow-up answers.")
+    csat_n = serializers.IntegerField(help_text="Answered follow-ups with a CSAT both before and after.")
+    csat_before = _figure("Mean CSAT (1-5) of the feedback that opened those cases.")
+    csat_after = _figure("Mean CSAT (1-5) of their follow-up answers.")
+
+
 class MetricsReplySerializer(serializers.Serializer):
     group_by = serializers.CharField(allow_null=True)
     period = serializers.CharField(allow_null=True)
     loop = LoopRowSerializer(many=True)
     scores = ScoreRowSerializer(
-        many=True, allow_null=True, help_text="Null when group_by is owner or root_cause, which feedback does not have."
+        many=True,
+        allow_null=True,
+        help_text="Null when group_by is owner or root_cause, which feedback does not have. "
+        "Follow-up survey answers are not counted here: see `recovery`.",
+    )
+    recovery = RecoveryRowSerializer(
+        many=True,
+        help_text="Follow-up answers as recovery measures (before -> after) of the cases opened in the range, "
+        "keyed as `loop`.",
     )
 
 
@@ -78,7 +100,9 @@ class MetricsView(APIView):
     resolution, follow-up response, recovery, score change) by group and period,
     and, under `scores`, NPS/CSAT/CES of the feedback the caller may see, read
     from the daily summary by UTC day (so a response counts a moment after it
-    is stored). `scores` is null when grouping by owner or root_cause."""
+    is stored). `scores` is null when grouping by owner or root_cause.
+    Follow-up survey answers never count in `scores`; `recovery` reports
+    them, the score before (the case's feedback) and after (the answer)."""
 
     @extend_schema(parameters=[MetricsQuerySerializer], responses={200: MetricsReplySerializer})
     def get(self, request):
@@ -91,6 +115,7 @@ class MetricsView(APIView):
                 "period": params.get("period"),
                 "loop": queries.loop_rows(request.user, **params),
                 "scores": queries.score_rows(request.user, **params),
+                "recovery": queries.recovery_rows(request.user, **params),
             }
         )
 

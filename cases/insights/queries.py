@@ -1,7 +1,8 @@
 """The figures of the insight pages and of the metrics API: loop metrics,
 scores by journey, touchpoint, team and period, the journey map, a
 touchpoint's scores over time, the Pareto of root causes and the chain of
-CX value. Reads only.
+CX value; follow-up answers as recovery (before -> after), never as
+scores. Reads only.
 
 The functions of the first section take the user and scope the data with
 the apps' selectors (`cases_visible_to`, `feedback_visible_to`,
@@ -14,18 +15,21 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import UTC, date, datetime, time, timedelta
 
-from django.db.models import Count, F, Min, Prefetch, Q, QuerySet, Window
+from django.db.models import Avg, Count, F, Min, Prefetch, Q, QuerySet, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from cases.choices import OPEN_STATUSES, CaseOutcome
+from cases.insights.loop import GROUPS as LOOP_GROUPS
+from cases.insights.loop import PERIODS as LOOP_PERIODS
 from cases.insights.loop import loop_metrics
 from cases.models import Case, FollowUp, RootCause
 from cases.numbers import case_number
 from cases.selectors import breached, cases_visible_to
+from cvx_site.db import grouped
 from feedback.analytics import GROUPS as SCORE_GROUPS
-from feedback.analytics import score_metrics, score_metrics_from_summary
-from feedback.choices import FeedbackKind, NpsCategory, SentimentLabel, SurveyPurpose
+from feedback.analytics import score_metrics, score_metrics_from_summary, scored
+from feedback.choices import FeedbackKind, NpsCategory, SentimentLabel
 from feedback.models import FeedbackResponse
 from feedback.selectors import feedback_visible_to, scored_touchpoints_of, touchpoints_visible_to
 from feedback.sentiment import COMMENT_MAX_CHARS
@@ -102,6 +106,20 @@ def score_rows(
     return score_metrics_from_summary(
         scored_touchpoints_of(user), since=since, until=until, group_by=group_by, period=period
     )
+
+
+def recovery_rows(
+    user,
+    *,
+    since: date | None = None,
+    until: date | None = None,
+    group_by: str | None = None,
+    period: str | None = None,
+) -> list[dict]:
+    """`recovery_measures` of the cases the user may see opened on the
+    (local) days `since` to `until`, keyed as `loop_rows` is."""
+    cases = opened_between(cases_visible_to(user), since, until)
+    return recovery_measures(cases, group_by=group_by, period=period)
 
 
 def root_causes_of(user, since: date | None, until: date | None) -> list[dict]:
@@ -265,8 +283,10 @@ def journey_map(
 
 
 def score_distribution(responses: QuerySet[FeedbackResponse], field: str, low: int, high: int) -> list[tuple]:
-    """How many responses gave each score from `low` to `high`."""
-    counts = dict(responses.filter(**{f"{field}__isnull": False}).order_by().values_list(field).annotate(n=Count("id")))
+    """How many of the `scored` responses gave each score from `low` to `high`."""
+    counts = dict(
+        scored(responses).filter(**{f"{field}__isnull": False}).order_by().values_list(field).annotate(n=Count("id"))
+    )
     return [(score, counts.get(score, 0)) for score in range(low, high + 1)]
 
 
@@ -395,7 +415,7 @@ def value_chain(
     case), had another case opened (after their case here), and, from
     inferred feedback's metadata.event, churned or bought again.
     Follow-up survey answers are not feedback here: they define recovery."""
-    responses = responses_qs.exclude(invitation__purpose=SurveyPurpose.FOLLOW_UP)
+    responses = scored(responses_qs)
     here = responses.filter(touchpoint=touchpoint, customer__isnull=False)
     anchors = dict(here.order_by().values_list("customer").annotate(first=Min("occurred_at")))
     who = here.values("customer")
@@ -482,3 +502,71 @@ def _cohort_row(key: str, label: str, counts: dict, has_events: bool) -> dict:
         row[signal] = counts[signal] if shown else None
         row[f"{signal}_pct"] = pct(counts[signal], customers) if shown else None
     return row
+
+
+# --- recovery: follow-up answers, before -> after -------------------------------------
+
+EMPTY_RECOVERY = {
+    "answered": 0,
+    "recovered": 0,
+    "recovery_rate": None,
+    "nps_n": 0,
+    "nps_before": None,
+    "nps_after": None,
+    "csat_n": 0,
+    "csat_before": None,
+    "csat_after": None,
+}
+
+
+def recovery_measures(cases: QuerySet[Case], *, group_by: str | None = None, period: str | None = None) -> list[dict]:
+    """The answered follow-ups of `cases` (resolved cases whose customer
+    answered the follow-up survey), one row per group and/or period of the
+    case (the loop metrics' keys: `cases.insights.loop.GROUPS`, period of
+    opening), in key order; one overall row without either.
+
+    Each row: `answered`, `recovered` and `recovery_rate` (%); per score, the
+    mean before (the feedback that opened the case) and after (the answer)
+    over the `<score>_n` cases that have both (`nps_before`, `nps_after`,
+    `csat_before`, `csat_after`, 2 decimals; None without such a case).
+    These answers are what `feedback.analytics.scored` keeps out of scores."""
+    answers = FollowUp.objects.filter(case__in=cases.values("pk"), answer__isnull=False).order_by()
+    keys = []
+    if group_by:
+        answers = answers.annotate(group=F(f"case__{LOOP_GROUPS[group_by]}"))
+        keys.append("group")
+    if period:
+        answers = answers.annotate(period=LOOP_PERIODS[period]("case__created_at"))
+        keys.append("period")
+    pairs = {
+        name: Q(**{f"case__feedback__{name}__isnull": False, f"answer__{name}__isnull": False})
+        for name in ("nps", "csat")
+    }
+    rows = grouped(
+        answers,
+        keys,
+        answered=Count("id"),
+        recovered=Count("id", filter=Q(recovered=True)),
+        **{
+            aggregate: function
+            for name, both in pairs.items()
+            for aggregate, function in (
+                (f"{name}_n", Count("id", filter=both)),
+                (f"{name}_before", Avg(f"case__feedback__{name}", filter=both)),
+                (f"{name}_after", Avg(f"answer__{name}", filter=both)),
+            )
+        },
+    )
+    return [_recovery_row(row, keys) for row in rows]
+
+
+def _recovery_row(row: dict, keys: list[str]) -> dict:
+    out = {key: row[key] for key in keys}
+    out.update(answered=row["answered"] or 0, recovered=row["recovered"] or 0)
+    out["recovery_rate"] = pct(out["recovered"], out["answered"])
+    for name in ("nps", "csat"):
+        out[f"{name}_n"] = row[f"{name}_n"] or 0
+        for when in ("before", "after"):
+            value = row[f"{name}_{when}"]
+            out[f"{name}_{when}"] = None if value is None else round(float(value), 2)
+    return out

@@ -214,6 +214,7 @@ def journey_detail(request, slug: str):
             "errors": errors,
             "nav_section": "insights",
             **scores,
+            "recovery": _recovery(request.user, "journey", journey.slug, scores["series"][0]["period"]),
         },
     )
 
@@ -236,10 +237,18 @@ def touchpoint_detail(request, slug: str):
             "errors": errors,
             "nav_section": "insights",
             **scores,
+            "recovery": _recovery(request.user, "touchpoint", touchpoint.slug, scores["series"][0]["period"]),
             "cases": insights.touchpoint_cases(cases_visible_to(request.user), touchpoint, since=scores["since"]),
             "chain": insights.value_chain_of(request.user, touchpoint),
         },
     )
+
+
+def _recovery(user, group_by: str, slug: str, since) -> dict:
+    """The recovery row (the metrics API's `recovery`) of one journey or
+    touchpoint, over the cases opened from `since` on."""
+    rows = insights.recovery_rows(user, since=since, group_by=group_by)
+    return next((row for row in rows if row["group"] == slug), {**insights.EMPTY_RECOVERY, "group": slug})
 
 
 def _series_page(request, responses, name: str) -> tuple[dict, dict, HttpResponse | None]:
