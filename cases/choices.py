@@ -72,6 +72,20 @@ class EventKind(models.TextChoices):
     CUSTOMER_REPLIED = "case.customer_replied", "Customer replied"
 
 
+class NotificationKind(models.TextChoices):
+    """What a person is told of (cases.notifications.rules): in the app always,
+    by email as each person chooses, kind by kind (NotificationPreference)."""
+
+    ASSIGNED = "assigned", "A case is assigned to me"
+    CUSTOMER_REPLIED = "customer_replied", "The customer of my case replied"
+    NEGATIVE_FEEDBACK = "negative_feedback", "The customer of my open case gave new negative feedback"
+    NOT_RECOVERED = "not_recovered", "The follow-up of my case says the customer was not recovered"
+    BREACHED = "breached", "My case, or a case of the team I lead, breached its SLA"
+    ESCALATED = "escalated", "A case of the team I lead was escalated"
+    TEAM_QUEUE = "team_queue", "A new case waits unassigned in the queue of the team I lead"
+    MESSAGE_FAILED = "message_failed", "An email to the customer of my case was not delivered"
+
+
 class ContactChannel(models.TextChoices):
     PHONE = "phone", "Phone"
     EMAIL = "email", "Email"

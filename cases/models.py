@@ -15,6 +15,7 @@ from cases.choices import (
     CaseOutcome,
     CaseStatus,
     EventKind,
+    NotificationKind,
     Priority,
     RoutingOutcome,
 )
@@ -425,20 +426,51 @@ class RoutedResponse(models.Model):
 
 
 class Notification(models.Model):
-    """An email about an event to one recipient; its uniqueness means a
-    retried task never sends the same email twice."""
+    """What one person is told of one event: shown in the app (the bell) and
+    emailed when the person's preference for its kind says so. Unique per
+    (event, user): the row is the claim, so however often and wherever the
+    task runs, each event reaches each person once, and at most one email.
+    Written by cases.notifications only."""
 
     event = models.ForeignKey(CaseEvent, on_delete=models.PROTECT, related_name="notifications")
-    recipient = models.EmailField()
+    # Empty only on emails sent before notifications were per person.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="notifications"
+    )
+    kind = models.CharField(max_length=20, choices=NotificationKind.choices, blank=True)
+    # The address the email went to, or would have; empty: the person has none.
+    recipient = models.EmailField(blank=True)
     subject = models.CharField(max_length=200)
     claimed_at = models.DateTimeField(default=timezone.now)
+    # Emailed then; empty: not emailed (the person chose not to, or has no address).
     sent_at = models.DateTimeField(null=True, blank=True)
+    read_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["event", "recipient"], name="notification_once")]
+        constraints = [models.UniqueConstraint(fields=["event", "user"], name="notification_once_per_user")]
+        indexes = [
+            models.Index(fields=["user", "id"], name="notification_user_id"),
+            models.Index(fields=["user"], condition=Q(read_at__isnull=True), name="notification_user_unread"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.subject} (event {self.event_id})"
+
+
+class NotificationPreference(models.Model):
+    """Which kinds of notification a person does not want by email (in the
+    app they always come). Kinds not listed are emailed, so a new kind is
+    on for everyone. Written by cases.notifications.services only."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="notification_preference"
+    )
+    # The kinds (NotificationKind values) are checked by the service that writes them.
+    email_off = models.JSONField(default=list, blank=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"notification preferences of {self.user_id}"
 
 
 class FollowUp(models.Model):

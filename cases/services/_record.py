@@ -9,18 +9,13 @@ from django_q.tasks import async_task
 
 from cases import policy
 from cases.audit import TRACKED, chain_event
-from cases.choices import EventKind, Priority
+from cases.choices import Priority
 from cases.models import Case, CaseEvent
+from cases.notifications.rules import NOTIFIED_EVENTS
 from cases.persistence import write_event_and_case
 
-# Events that someone should hear about by email (see cases.tasks.notify_event).
-NOTIFIED = {
-    EventKind.ASSIGNED,
-    EventKind.SLA_BREACHED,
-    EventKind.ESCALATED,
-    EventKind.CUSTOMER_REPLIED,
-    EventKind.MESSAGE_FAILED,
-}
+# Events that someone should hear about (cases.notifications.rules; see cases.tasks.notify_event).
+NOTIFIED = NOTIFIED_EVENTS
 
 _PRIORITY_ORDER = [Priority.LOW, Priority.NORMAL, Priority.HIGH, Priority.URGENT]
 
@@ -37,8 +32,8 @@ def record(
     case: Case, *, kind: str, actor, now: datetime, note: str = "", data: dict | None = None, **changes
 ) -> CaseEvent:
     """Set `changes` on the locked `case`, append the event that records them
-    and save the case, all in the caller's transaction. Emails for the event
-    are queued to go out after commit.
+    and save the case, all in the caller's transaction. Its notifications
+    (in the app and by email) are queued to go out after commit.
 
     `changes` of the event hold [before, after] of each TRACKED field that
     changed; the first event of a case holds [None, value] of every field

@@ -167,7 +167,8 @@ def test_not_recovered_reopens_and_escalates_when_the_setting_says_so(
     assert (resolved.status, resolved.outcome) == (CaseStatus.ESCALATED, None)
     kinds = list(resolved.events.values_list("kind", flat=True))
     assert kinds[-3:] == [EventKind.FOLLOW_UP_ANSWERED, EventKind.REOPENED, EventKind.ESCALATED]
-    assert [m.to for m in mailoutbox] == [[lead.email]]
+    # The owner hears the customer was not recovered; the lead, of the escalation.
+    assert [m.to for m in mailoutbox] == [[resolved.owner.email], [lead.email]]
 
 
 def link_in_first_invitation() -> str:

@@ -26,11 +26,11 @@ def test_first_contact_breach_is_marked_once_escalated_and_recorded(
     assert (case.status, case.priority) == (CaseStatus.ESCALATED, Priority.HIGH)
     breach = case.events.get(kind=EventKind.SLA_BREACHED)
     assert breach.data["sla"] == "first_contact" and breach.actor is None
-    assert [m.to for m in mailoutbox] == [[lead.email]]
+    assert [m.to for m in mailoutbox] == [[case.owner.email], [lead.email]]  # the owner and the lead
     with django_capture_on_commit_callbacks(execute=True):
         assert services.sla_sweep(now=later + timedelta(hours=1)) == 0
     assert case.events.filter(kind=EventKind.SLA_BREACHED).count() == 1
-    assert len(mailoutbox) == 1
+    assert len(mailoutbox) == 2
 
 
 def test_nothing_is_marked_before_the_due_time(make_case):
@@ -69,9 +69,9 @@ def test_a_retried_notification_task_sends_nothing_twice(make_case, lead, mailou
     case = make_case()
     services.sla_sweep(now=case.first_contact_due + timedelta(minutes=1))
     event = case.events.get(kind=EventKind.SLA_BREACHED)
-    assert notify_event(event.pk) == 1
+    assert notify_event(event.pk) == 2  # the owner and the lead
     assert notify_event(event.pk) == 0
-    assert len(mailoutbox) == 1 and Notification.objects.get().sent_at is not None
+    assert len(mailoutbox) == 2 and all(n.sent_at is not None for n in Notification.objects.all())
 
 
 def test_the_sla_schedule_is_installed_by_migration():
