@@ -90,11 +90,11 @@ class BulkReassignForm(forms.Form):
     case = forms.TypedMultipleChoiceField(
         coerce=int, choices=[], error_messages={"required": "Select at least one case."}
     )
-    owner = forms.ModelChoiceField(
-        queryset=get_user_model().objects.filter(is_active=True).order_by("username"), label="Reassign selected to"
-    )
+    owner = forms.ModelChoiceField(queryset=get_user_model().objects.none(), label="Reassign selected to")
     note = _note(False)
 
-    def __init__(self, *args, case_ids=(), **kwargs):
+    def __init__(self, *args, user, case_ids=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["case"].choices = [(pk, pk) for pk in case_ids]
+        # Only people `user` may give cases to; the service checks each case's team.
+        self.fields["owner"].queryset = policy.bulk_assignable_owners(user)

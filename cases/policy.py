@@ -269,5 +269,20 @@ def assignable_owners(user, case: Case):
     return members.order_by("username")
 
 
+def bulk_assignable_owners(user):
+    """The people `user` may give cases to in bulk: active members of the
+    teams whose cases they may give to anyone (may_assign_anyone: every team
+    for case admins, the teams they lead for leads). Each case is still
+    checked against its own team by the service (assignable_owners)."""
+    from django.contrib.auth import get_user_model
+
+    from journeys.models import Team
+    from journeys.selectors import teams_led_by
+
+    teams = Team.objects.all() if is_case_admin(user) else teams_led_by(user)
+    members = Team.members.through.objects.filter(team__in=teams).values("user_id")
+    return get_user_model().objects.filter(is_active=True, pk__in=members).order_by("username")
+
+
 def allowed_actions(user, case: Case, *, member: bool) -> list[str]:
     return [a for a in ACTIONS if state_allows(case, a) and role_allows(user, case, a, member=member)]

@@ -121,7 +121,7 @@ def queue_view(request, name: str):
             "count_cap": f"{counts.cap:,}",
             "query": query.urlencode(),
             "selectable": name == "all",
-            "bulk_form": BulkReassignForm() if name == "all" else None,
+            "bulk_form": BulkReassignForm(user=request.user) if name == "all" else None,
         },
     )
 
@@ -446,7 +446,7 @@ def _verification(user) -> dict:
 def bulk_reassign(request):
     _manager_only(request.user)
     ids = [pk for v in request.POST.getlist("case") if (pk := parse_id(v)) is not None]
-    form = BulkReassignForm(request.POST, case_ids=ids)
+    form = BulkReassignForm(request.POST, case_ids=ids, user=request.user)
     if not form.is_valid():
         for field, errors in form.errors.items():
             messages.error(request, f"{form.fields[field].label or field}: {' '.join(errors)}")
