@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 from collections import Counter
 from collections.abc import Collection
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from cases.choices import OPEN_STATUSES, CaseStatus
 from cases.models import Case, CaseEvent
 from cases.numbers import parse_case_number
 from cases.policy import is_case_admin
+from cvx_site.db import planned_as_lookup
 from cvx_site.inputs import parse_id, text_problem
 from feedback.models import Customer
 from journeys.selectors import teams_of
@@ -291,11 +293,21 @@ def _priority_rank():
     )
 
 
-def keyset_page(cases: QuerySet[Case], *, after: str | None, size: int, sort: str = "due") -> Page:
+def keyset_page(
+    cases: QuerySet[Case], *, after: str | None, size: int, sort: str = "due", searching: bool = False
+) -> Page:
     """One page of cases in the order `sort` (one of SORTS; "due" by
     default) after the cursor. By due time each page is an index range
     scan, as fast deep in the list as at its start; every order pages by
-    its own key, so no case is skipped or repeated between pages."""
+    its own key, so no case is skipped or repeated between pages.
+
+    `searching`: `cases` went through `search`, whose word matches the
+    planner prices as large scans; the page is read planned_as_lookup."""
+    with planned_as_lookup(cases.db) if searching else contextlib.nullcontext():
+        return _keyset_page(cases, after=after, size=size, sort=sort)
+
+
+def _keyset_page(cases: QuerySet[Case], *, after: str | None, size: int, sort: str) -> Page:
     if sort != "due":
         return _sorted_page(cases, after=after, size=size, sort=sort)
     position = decode_cursor(after)

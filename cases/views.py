@@ -93,7 +93,8 @@ def queue_view(request, name: str):
     cases = filters.qs if filters.is_valid() else base.none()
     sort = request.GET.get("sort", "due")
     sort = sort if sort in SORTS else "due"  # an unknown order: the default one
-    page = keyset_page(cases, after=request.GET.get("after"), size=PAGE_SIZE, sort=sort)
+    searching = filters.is_valid() and bool(filters.form.cleaned_data.get("q"))
+    page = keyset_page(cases, after=request.GET.get("after"), size=PAGE_SIZE, sort=sort, searching=searching)
     with_what_they_said(page.items)
     query = request.GET.copy()
     query.pop("after", None)
@@ -174,7 +175,7 @@ def search_view(request):
     valid = filters.is_valid()
     page = None
     if valid and filters.form.cleaned_data.get("q"):
-        page = keyset_page(filters.qs, after=request.GET.get("after"), size=PAGE_SIZE)
+        page = keyset_page(filters.qs, after=request.GET.get("after"), size=PAGE_SIZE, searching=True)
         with_what_they_said(page.items)
     query = request.GET.copy()
     query.pop("after", None)

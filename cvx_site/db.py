@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import operator
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import TypeVar
 
-from django.db import connections, router
+from django.db import connections, router, transaction
 from django.db.models import Aggregate, F, FloatField, Func, Model, QuerySet
 
 M = TypeVar("M", bound=Model)
@@ -145,3 +146,34 @@ def _take_related_ids(objs: Sequence[Model], relations: list) -> None:
                     if related.pk is None:
                         raise ValueError(f"bulk_insert: {field.name} of {obj!r} is not saved.")
                     setattr(obj, field.attname, related.pk)
+
+
+@contextlib.contextmanager
+def planned_as_lookup(using: str = "default") -> Iterator[None]:
+    """Plan the enclosed queries without parallel workers and without JIT
+    compilation on PostgreSQL (elsewhere: nothing changes).
+
+    For queries that find a few rows through indexes but that the planner
+    prices as big ones. It keeps no statistics of the words in a full-text
+    match, so it guesses a fixed share of the table; on a large table that
+    guess crosses the thresholds for starting parallel workers and for
+    compiling the plan, each of which then costs many times the index
+    lookups themselves. The two settings are local to a transaction (a
+    savepoint inside one) and put back as they were when the block ends."""
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with transaction.atomic(using=using):
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT current_setting('max_parallel_workers_per_gather'), current_setting('jit'),"
+                " set_config('max_parallel_workers_per_gather', '0', true), set_config('jit', 'off', true)"
+            )
+            workers, jit = cursor.fetchone()[:2]
+        yield
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT set_config('max_parallel_workers_per_gather', %s, true), set_config('jit', %s, true)",
+                [workers, jit],
+            )

@@ -54,7 +54,8 @@ class QueueCursor(CursorPagination):
         cursor = request.query_params.get(self.cursor_query_param)
         if cursor and not cursor_fits(cursor, sort):
             raise NotFound(self.invalid_cursor_message)
-        self.page = keyset_page(queryset, after=cursor, size=self.page_size, sort=sort)
+        searching = bool(request.query_params.get("q"))
+        self.page = keyset_page(queryset, after=cursor, size=self.page_size, sort=sort, searching=searching)
         return self.page.items
 
     def get_next_link(self):

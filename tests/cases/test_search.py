@@ -162,3 +162,29 @@ def test_postgresql_finds_words_through_the_gin_indexes(make_case, agent):
             cursor.execute("SET LOCAL enable_indexscan = off")
             plan = matches.explain()
         assert f"Bitmap Index Scan on {index}" in plan, plan
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("where", ["page", "queue", "api"])
+def test_a_search_is_read_without_parallel_workers_or_jit(where, client, api, agent, two_cases):
+    """The word matches are priced as large scans (no statistics of words):
+    every path that reads a page of search results plans it as the index
+    lookups it is (cvx_site.db.planned_as_lookup); a plain queue page does not."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(agent)
+    get = {
+        "page": lambda q: client.get(reverse("cases:search"), {"q": q}),
+        "queue": lambda q: client.get(reverse("cases:queue", args=["mine"]), {"q": q}),
+        "api": lambda q: api(agent).get(URL, {"q": q}),
+    }[where]
+    for text, searching in (("ada.lovelace@example.com", True), ("", False)):
+        with CaptureQueriesContext(connection) as ctx:
+            assert get(text).status_code == 200
+        statements = [q["sql"] for q in ctx.captured_queries]
+        planned = [i for i, sql in enumerate(statements) if "set_config('jit', 'off', true)" in sql]
+        assert bool(planned) == searching, statements
+        if planned:
+            following = statements[planned[0] + 1]
+            assert following.startswith('SELECT "cases_case"'), statements
