@@ -100,3 +100,10 @@ def test_the_schema_documents_sort_with_its_values(api, agent):
     assert parameters["sort"]["schema"]["enum"] == ["due", "priority", "created", "updated"]
     assert parameters["sort"]["in"] == "query" and "priority descending" in parameters["sort"]["description"]
     assert {"cursor", "page_size"} <= parameters.keys()
+
+
+@pytest.mark.parametrize("sort", ["priority", "created"])
+def test_a_sorted_search_pages_through_its_matches(api, tied_cases, agent, sort):
+    first = sorted(tied_cases, key=EXPECTED[sort])[0]
+    assert walk(api(agent), sort=sort, q="line dropped") == [c.pk for c in sorted(tied_cases, key=EXPECTED[sort])]
+    assert walk(api(agent), sort=sort, q=first.number) == [first.pk]
