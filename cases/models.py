@@ -66,7 +66,9 @@ class RoutingRule(models.Model):
     case. Empty filters match everything; every condition set must hold."""
 
     name = models.CharField(max_length=160)
-    position = models.PositiveIntegerField(default=0, help_text="Rules are tried in this order, lowest first.")
+    position = models.PositiveIntegerField(
+        default=0, help_text="Rules are tried in this order, lowest first; no two rules share a position."
+    )
     active = models.BooleanField(default=True)
     # Filters: empty means any.
     journeys = models.ManyToManyField(Journey, blank=True, related_name="routing_rules")
@@ -132,6 +134,8 @@ class RoutingRule(models.Model):
 
     class Meta:
         ordering = ["position", "id"]
+        # The order decides which rule routes a response: it may not be ambiguous.
+        constraints = [models.UniqueConstraint(fields=["position"], name="routing_rule_position_unique")]
 
     def __str__(self) -> str:
         return self.name

@@ -297,3 +297,18 @@ def routing_rule_move(*, actor, rule_id: int, direction: str, seen_position: int
                 single_object=True,
             )
     return rule
+
+
+def routing_rule_put(*, name: str, position: int, fields: dict) -> RoutingRule:
+    """Create or update the rule called `name` with `fields`, at `position`
+    (how seed_demo lays out its rules, again on every run). Another rule at
+    that position moves past the last one: positions stay unique and the
+    others keep their order."""
+    with transaction.atomic():
+        rules = list(RoutingRule.objects.select_for_update().order_by("pk"))
+        holder = next((r for r in rules if r.position == position and r.name != name), None)
+        if holder is not None:
+            last = max(r.position for r in rules)
+            RoutingRule.objects.filter(pk=holder.pk).update(position=last + 1)
+        rule, _ = RoutingRule.objects.update_or_create(name=name, defaults={**fields, "position": position})
+    return rule

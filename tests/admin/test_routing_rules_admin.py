@@ -15,7 +15,7 @@ from cases.choices import AssignmentStrategy, Priority, RoutingOutcome
 from cases.models import RoutedResponse, RoutingRule
 from cases.rule_wording import CONDITIONS, OTHER_FIELDS, rule_covers, rule_in_words, rules_never_firing
 from cases.services.routing import routing_rule_move
-from cvx_site.errors import PermissionDenied
+from cvx_site.errors import Conflict, PermissionDenied
 from tests.admin.conftest import ingest
 
 CHANGELIST = "admin:cases_routingrule_changelist"
@@ -269,3 +269,103 @@ def test_an_existing_rules_position_is_not_edited_on_its_form_and_a_new_one_goes
     assert "position" in form.readonly_fields
     add = client.get(reverse("admin:cases_routingrule_add")).context["adminform"].form
     assert add.initial["position"] == 5
+
+
+# --- unique positions -------------------------------------------------------------------
+
+
+def test_two_rules_cannot_share_a_position_in_the_database(db):
+    from django.db import IntegrityError, transaction
+
+    rule(3)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        RoutingRule.objects.create(name="Same place", position=3)
+    assert RoutingRule.objects.count() == 1
+
+
+def test_the_add_form_names_a_taken_position(client, cx_admin):
+    rule(3)
+    client.force_login(cx_admin)
+    reply = client.post(
+        reverse("admin:cases_routingrule_add"),
+        {"name": "Clash", "position": "3", "active": "on", "priority": "normal", "strategy": "default_owner"},
+    )
+    assert reply.status_code == 200
+    assert "position" in str(reply.context["adminform"].form.errors).lower()
+    assert RoutingRule.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("rules", "moved"),
+    [
+        ([(1, 0), (2, 0), (3, 1)], {2: 1, 3: 2}),
+        ([(5, 2), (4, 2), (6, 9)], {5: 3}),  # the lower id keeps the shared place, as routing tried it first
+        ([(1, 0), (2, 4), (3, 7)], {}),
+        ([(1, 3), (2, 3), (3, 3), (4, 5)], {2: 4, 3: 5, 4: 6}),
+    ],
+)
+def test_the_migration_renumbers_shared_positions_in_routing_order(rules, moved):
+    from importlib import import_module
+
+    migration = import_module("cases.migrations.0016_routing_rule_position_unique")
+    assert migration.new_positions(rules) == moved
+
+
+def test_seeding_a_rule_at_a_taken_position_moves_the_holder_last(db):
+    from cases.services.routing import routing_rule_put
+
+    old, other = rule(0, name="Risk of leaving"), rule(4, name="Other")
+    placed = routing_rule_put(name="Compliance risk", position=0, fields={"nps_at_most": 2})
+    assert placed.position == 0 and placed.nps_at_most == 2
+    assert RoutingRule.objects.get(pk=old.pk).position == 5
+    assert RoutingRule.objects.get(pk=other.pk).position == 4
+    assert routing_rule_put(name="Compliance risk", position=0, fields={}).pk == placed.pk  # again: no change
+    assert RoutingRule.objects.count() == 3
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.usefixtures("pg_audit_cleanup")
+def test_two_admins_moving_the_same_rule_at_once_one_is_told_it_moved(cx_admin, monkeypatch):
+    """Real threads on their own connections. The first move holds its locks a
+    moment; the second waits for them, then reads where the rule is now."""
+    import threading
+    import time
+
+    from journeys.roles import CX_ADMIN
+    from tests.conftest import _make_user
+
+    rule(0, name="A"), rule(1, name="B")
+    third = rule(2, name="C")
+    other_admin = _make_user("cxadmin2", CX_ADMIN, staff=True)
+    slow_log = LogEntry.objects.log_actions
+
+    def log_slowly(*args, **kwargs):
+        time.sleep(0.5)  # inside the move's transaction, holding its locks
+        return slow_log(*args, **kwargs)
+
+    monkeypatch.setattr(LogEntry.objects, "log_actions", log_slowly)
+    barrier, outcomes = threading.Barrier(2), {}
+
+    def move(actor) -> None:
+        try:
+            connection.ensure_connection()
+            barrier.wait(timeout=10)
+            routing_rule_move(actor=actor, rule_id=third.pk, direction="up", seen_position=2)
+            outcomes[actor.username] = "moved"
+        except Exception as exc:  # reported to the test, not lost in the thread
+            outcomes[actor.username] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=move, args=(actor,)) for actor in (cx_admin, other_admin)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not any(t.is_alive() for t in threads), "a move hung"
+    refused = [o for o in outcomes.values() if o != "moved"]
+    assert len(outcomes) == 2 and len(refused) == 1, outcomes
+    assert isinstance(refused[0], Conflict) and "moved by someone else meanwhile" in refused[0].message, outcomes
+    assert dict(RoutingRule.objects.values_list("name", "position")) == {"A": 0, "C": 1, "B": 2}
+    assert LogEntry.objects.count() == 2

@@ -99,7 +99,7 @@ def test_first_active_matching_rule_wins(detractor_rule, touchpoint):
     urgent = RoutingRule.objects.create(
         name="Cancel risk", position=0, keywords="cancel, lawyer", priority=Priority.URGENT
     )
-    RoutingRule.objects.create(name="Inactive", position=0, active=False, nps_at_most=10)
+    RoutingRule.objects.create(name="Inactive", position=1, active=False, nps_at_most=10)
     response_route(response_id=ingest(comment="I will CANCEL my contract").pk)
     assert Case.objects.get().rule == urgent and Case.objects.get().priority == Priority.URGENT
 

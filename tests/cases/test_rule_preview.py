@@ -84,7 +84,8 @@ def test_the_preview_matches_what_live_routing_then_does(rules):
 
 def test_an_inactive_rule_is_previewed_at_its_place(rules):
     churn, detractors, complaints = rules
-    trial = RoutingRule.objects.create(name="Trial", position=1, active=False, intents_any=["complaint"])
+    RoutingRule.objects.filter(pk=complaints.pk).update(position=3)  # positions are unique: make room
+    trial = RoutingRule.objects.create(name="Trial", position=2, active=False, intents_any=["complaint"])
     response = ingest("ann", comment="The engineer never showed up")
     preview = routing_rule_preview(rule=trial, days=30)
     assert preview.opened == [response.pk]
