@@ -16,7 +16,7 @@ from cases.services.routing import routing_rule_put
 from feedback.scores import BANDS, CSAT_DISSATISFIED_MAX, CSAT_RANGE, DETRACTOR_MAX
 from feedback.services import CREATED, feedback_ingest_many
 from feedback.summaries import rebuild_daily_scores
-from journeys.demo import SeedResult
+from journeys.demo import VES_QUESTIONS, SeedResult
 
 ROOT_CAUSES = {
     "Product": ["Connection fault", "Slow speed", "Faulty router"],
@@ -166,6 +166,7 @@ def seed_cases(people: SeedResult, *, history: int = 240) -> int:
 
 def _history(people: SeedResult, count: int) -> int:
     rnd, now = random.Random(7), timezone.now()
+    ves_rnd = random.Random(13)  # its own sequence: the rest of the history stays as it was
     slugs = sorted(people.touchpoints)
     items = []
     for n in range(count):
@@ -186,8 +187,12 @@ def _history(people: SeedResult, count: int) -> int:
             "occurred_at": now - timedelta(days=rnd.uniform(0, 90)),
             "customer": _customer(rnd.randint(1, 120)),
         }
+        if item["touchpoint"] in VES_QUESTIONS and ves_rnd.random() < 0.7:
+            # Better able to do things after a good experience, mostly.
+            item["ves"] = ves_rnd.randint(*{"detractor": (1, 3), "passive": (2, 4), "promoter": (4, 5)}[category])
         if n % 8 == 7:
             item.update(source="social", kind="indirect", nps=None, csat=None, ces=None, comment=rnd.choice(SOCIAL))
+            item.pop("ves", None)
         items.append(item)
     outcomes = feedback_ingest_many(items=items)
     return sum(o.status == CREATED for o in outcomes)

@@ -51,6 +51,7 @@ class FeedbackResponseAdmin(ScopedAdmin, ReadOnlyAdmin):
         "nps",
         "csat",
         "ces",
+        "ves",
         "sentiment_label",
         "intent_list",
         "occurred_at",

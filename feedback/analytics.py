@@ -39,7 +39,7 @@ from django.db.models.functions import TruncDay, TruncMonth, TruncWeek
 from cvx_site.db import grouped
 from feedback.choices import SURVEY_SOURCES, SentimentLabel, SurveyPurpose
 from feedback.models import DailyScore, FeedbackResponse, WeeklyScore
-from feedback.scores import CES_LOW_EFFORT_MIN, CSAT_SATISFIED_MIN, DETRACTOR_MAX, PROMOTER_MIN
+from feedback.scores import CES_LOW_EFFORT_MIN, CSAT_SATISFIED_MIN, DETRACTOR_MAX, PROMOTER_MIN, VES_ENHANCED_MIN
 from journeys.models import Touchpoint
 
 UTC = UTC
@@ -61,6 +61,9 @@ COUNTERS = (
     "ces_responses",
     "ces_sum",
     "ces_low_effort",
+    "ves_responses",
+    "ves_sum",
+    "ves_enhanced",
     "negative",
 )
 WEEK = timedelta(days=7)
@@ -92,6 +95,9 @@ def raw_counters() -> dict:
         "ces_responses": Count("id", filter=Q(ces__isnull=False)),
         "ces_sum": Sum("ces"),
         "ces_low_effort": Count("id", filter=Q(ces__gte=CES_LOW_EFFORT_MIN)),
+        "ves_responses": Count("id", filter=Q(ves__isnull=False)),
+        "ves_sum": Sum("ves"),
+        "ves_enhanced": Count("id", filter=Q(ves__gte=VES_ENHANCED_MIN)),
         "negative": Count("id", filter=Q(sentiment_label=SentimentLabel.NEGATIVE)),
     }
 
@@ -128,6 +134,9 @@ def _figures(counts: Sequence[int], row: dict) -> dict:
         ces_responses,
         ces_sum,
         ces_low_effort,
+        ves_responses,
+        ves_sum,
+        ves_enhanced,
         negative,
     ) = counts
     row["responses"], row["nps_responses"] = responses, nps_responses
@@ -138,6 +147,9 @@ def _figures(counts: Sequence[int], row: dict) -> dict:
     row["ces_responses"] = ces_responses
     row["ces_mean"] = round(ces_sum / ces_responses, 2) if ces_responses else None
     row["ces_low_effort_pct"] = round(100.0 * ces_low_effort / ces_responses, 1) if ces_responses else None
+    row["ves_responses"] = ves_responses
+    row["ves"] = round(ves_sum / ves_responses, 2) if ves_responses else None
+    row["ves_enhanced_pct"] = round(100.0 * ves_enhanced / ves_responses, 1) if ves_responses else None
     row["negative"] = negative
     return row
 
@@ -161,7 +173,9 @@ def score_metrics(
     Each row has `responses`, `nps_responses`, `promoters`, `detractors`,
     `nps` (-100..100, 1 decimal), `csat_responses`, `csat_satisfied`,
     `csat_pct`, `ces_responses`, `ces_mean` (2 decimals),
-    `ces_low_effort_pct` and `negative`; a figure without answers is None.
+    `ces_low_effort_pct`, `ves_responses`, `ves` (the mean VES, 2
+    decimals), `ves_enhanced_pct` and `negative`; a figure without answers
+    is None.
     """
     base, keys = _keyed(
         scored(responses).order_by(),

@@ -201,6 +201,7 @@ def _create_responses(
                 nps=data.get("nps"),
                 csat=data.get("csat"),
                 ces=data.get("ces"),
+                ves=data.get("ves"),
                 comment=data["comment"],
                 metadata=data["metadata"],
                 nps_category=nps_category(data.get("nps")),
@@ -314,6 +315,8 @@ def _content_hash(data: dict) -> str:
         "comment": data["comment"],
         "metadata": data["metadata"],
     }
+    if data.get("ves") is not None:  # only when given, so hashes stored before VES existed still match
+        canonical["ves"] = data["ves"]
     encoded = json.dumps(canonical, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(encoded.encode()).hexdigest()
 

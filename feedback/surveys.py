@@ -137,7 +137,9 @@ def invitation_from_token(token: str, *, now: datetime | None = None) -> SurveyI
     return invitation
 
 
-def survey_answer(*, token: str, nps: int | None, csat: int | None, comment: str) -> IngestOutcome:
+def survey_answer(
+    *, token: str, nps: int | None, csat: int | None, comment: str, ves: int | None = None
+) -> IngestOutcome:
     """Record the answer to an invitation through the ingestion service, under
     the source reserved for the invitation's purpose; the response carries its
     invitation, and the invitation is used up.
@@ -162,6 +164,7 @@ def survey_answer(*, token: str, nps: int | None, csat: int | None, comment: str
                 "kind": "direct",
                 "nps": nps,
                 "csat": csat,
+                "ves": ves,
                 "comment": comment,
                 "customer": {"email": invitation.email},
                 "metadata": {"invitation": invitation.pk},
@@ -212,7 +215,7 @@ def invitation_email(invitation: SurveyInvitation, *, reminder: bool = False) ->
     survey form the link opens, so the email says what it will ask."""
     from feedback.forms import SurveyForm
 
-    fields = SurveyForm.base_fields.values()
+    fields = SurveyForm(touchpoint=invitation.touchpoint).fields.values()
     questions = [f.label for f in fields if not isinstance(f.widget, Textarea)]
     optional_comment = any(isinstance(f.widget, Textarea) and not f.required for f in fields)
     count = _COUNTS.get(len(questions), str(len(questions)))

@@ -18,7 +18,7 @@ from rest_framework.validators import ProhibitSurrogateCharactersValidator
 
 from cvx_site.inputs import json_problem
 from feedback.choices import RESERVED_SOURCES, SURVEY_SOURCES, FeedbackKind, IdentityKind, SurveyPurpose
-from feedback.scores import CES_RANGE, CSAT_RANGE, NPS_RANGE
+from feedback.scores import CES_RANGE, CSAT_RANGE, NPS_RANGE, VES_RANGE
 from feedback.sentiment import COMMENT_MAX_CHARS
 from journeys.selectors import touchpoint_not_live_reason
 
@@ -30,6 +30,8 @@ _JSON_MAX_CHARS = {"metadata": METADATA_MAX_CHARS}
 # accepted, one from tomorrow is a bug upstream.
 FUTURE_TOLERANCE = timedelta(minutes=10)
 _PHONE_JUNK = re.compile(r"[\s().\-/]")
+# The scores an item may carry; one of them or a comment makes a response.
+SCORE_FIELDS = ("nps", "csat", "ces", "ves")
 # The answer to a follow-up belongs to its case, which is live even when the
 # touchpoint's journey has since been switched off: it is taken there too.
 _FOLLOW_UP_SOURCE = SURVEY_SOURCES[SurveyPurpose.FOLLOW_UP]
@@ -116,6 +118,16 @@ class FeedbackInSerializer(serializers.Serializer):
     nps = serializers.IntegerField(min_value=NPS_RANGE[0], max_value=NPS_RANGE[1], required=False, allow_null=True)
     csat = serializers.IntegerField(min_value=CSAT_RANGE[0], max_value=CSAT_RANGE[1], required=False, allow_null=True)
     ces = serializers.IntegerField(min_value=CES_RANGE[0], max_value=CES_RANGE[1], required=False, allow_null=True)
+    ves = serializers.IntegerField(
+        min_value=VES_RANGE[0],
+        max_value=VES_RANGE[1],
+        required=False,
+        allow_null=True,
+        error_messages={
+            key: f"The VES (Value Enhancement Score) is a whole number from {VES_RANGE[0]} to {VES_RANGE[1]}."
+            for key in ("invalid", "min_value", "max_value", "max_string_length")
+        },
+    )
     comment = CharField(max_length=COMMENT_MAX_CHARS, required=False, allow_blank=True, default="")
     metadata = serializers.DictField(required=False, default=dict)
 
@@ -163,9 +175,9 @@ class FeedbackInSerializer(serializers.Serializer):
         return value
 
     def validate(self, attrs: dict) -> dict:
-        if all(attrs.get(score) is None for score in ("nps", "csat", "ces")) and not attrs.get("comment"):
+        if all(attrs.get(score) is None for score in SCORE_FIELDS) and not attrs.get("comment"):
             raise serializers.ValidationError(
-                {"non_field_errors": ["Give at least one score (nps, csat, ces) or a comment."]}
+                {"non_field_errors": [f"Give at least one score ({', '.join(SCORE_FIELDS)}) or a comment."]}
             )
         if self.context.get("trusted") and attrs["source"].lower() != _FOLLOW_UP_SOURCE:
             if reason := touchpoint_not_live_reason(attrs["touchpoint"]):

@@ -44,7 +44,7 @@ def survey(request, token: str):
         invitation = invitation_from_token(token)
     except BadLink as exc:
         return _bad_link(request, exc)
-    form = SurveyForm(request.POST or None)
+    form = SurveyForm(request.POST or None, touchpoint=invitation.touchpoint)
     status = 400 if form.is_bound else 200
     if request.method == "POST" and form.is_valid():
         try:

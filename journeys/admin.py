@@ -57,6 +57,8 @@ class TouchpointInline(nested_admin.NestedTabularInline):
         "default_owner",
         "value_dimensions",
         "listening_post",
+        "asks_ves",
+        "ves_question",
         "first_contact_sla_hours",
         "resolution_sla_hours",
     ]
@@ -105,8 +107,8 @@ class JourneyAdmin(nested_admin.NestedModelAdmin):
 @admin.register(Touchpoint)
 class TouchpointAdmin(admin.ModelAdmin):
     form = TouchpointForm
-    list_display = ["name", "slug", "channel", "stage", "team", "default_owner", "listening_post"]
-    list_filter = ["channel", "team", "stage__journey__state", "stage__journey", "listening_post"]
+    list_display = ["name", "slug", "channel", "stage", "team", "default_owner", "listening_post", "asks_ves"]
+    list_filter = ["channel", "team", "stage__journey__state", "stage__journey", "listening_post", "asks_ves"]
     search_fields = ["name", "slug", "stage__name", "stage__journey__name"]
     list_select_related = ["stage__journey", "team", "default_owner"]
     autocomplete_fields = ["team", "default_owner", "stage"]

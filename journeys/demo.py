@@ -15,7 +15,7 @@ from django.db import transaction
 
 from journeys import roles
 from journeys.choices import Channel, JourneyState, ValueDimension
-from journeys.models import Journey, Stage, Team, Touchpoint
+from journeys.models import DEFAULT_VES_QUESTION, Journey, Stage, Team, Touchpoint
 
 F, E, X, S = ValueDimension.FUNCTIONAL, ValueDimension.ECONOMIC, ValueDimension.EXPERIENTIAL, ValueDimension.SYMBOLIC
 STAGES = ["Discover", "Research / compare", "Purchase", "Use", "Get help", "Evangelize"]
@@ -119,6 +119,13 @@ JOURNEYS = {
         },
     ),
 }
+# Touchpoints whose own surveys ask the Value Enhancement Score, in their words.
+VES_QUESTIONS = {
+    "gc-install-visit": "After the visit, I am better able to get the most out of my connection at home.",
+    "gc-setup-line": "After this call, I am better able to set up and use my service.",
+    "ff-call-center": "After this call, I am better able to sort out problems with my connection myself.",
+    "mh-chat": "After this chat, I am better able to plan my move.",
+}
 
 
 @dataclass
@@ -165,6 +172,8 @@ def seed_journeys(*, reset_passwords: bool = False) -> SeedResult:
                         "default_owner": result.users.get(owner),
                         "value_dimensions": sorted(dims),
                         "listening_post": True,
+                        "asks_ves": tp_slug in VES_QUESTIONS,
+                        "ves_question": VES_QUESTIONS.get(tp_slug, DEFAULT_VES_QUESTION),
                         "first_contact_sla_hours": fc,
                         "resolution_sla_hours": res,
                     },

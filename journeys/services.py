@@ -52,6 +52,8 @@ def journey_copy_as_future(*, journey: Journey, name: str | None = None) -> Jour
                 default_owner_id=tp.default_owner_id,
                 value_dimensions=list(tp.value_dimensions),
                 listening_post=tp.listening_post,
+                asks_ves=tp.asks_ves,
+                ves_question=tp.ves_question,
                 first_contact_sla_hours=tp.first_contact_sla_hours,
                 resolution_sla_hours=tp.resolution_sla_hours,
             )

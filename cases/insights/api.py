@@ -61,6 +61,9 @@ class ScoreRowSerializer(serializers.Serializer):
     ces_responses = serializers.IntegerField()
     ces_mean = _figure(f"Mean CES, {band_text('ces')} ({CES_RANGE[1]} = least effort).")
     ces_low_effort_pct = _figure(f"CES answers scoring {band_text('low_effort')}, %.")
+    ves_responses = serializers.IntegerField(help_text="Responses with a VES (Value Enhancement Score).")
+    ves = _figure(f"Mean VES, {band_text('ves')}: after this, I am better able to ... (5 = strongly agree).")
+    ves_enhanced_pct = _figure(f"VES answers scoring {band_text('ves_enhanced')}, %.")
     negative = serializers.IntegerField(help_text="Responses with negative sentiment.")
 
 

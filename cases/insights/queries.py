@@ -57,6 +57,9 @@ EMPTY_SCORES = {
     "ces_responses": 0,
     "ces_mean": None,
     "ces_low_effort_pct": None,
+    "ves_responses": 0,
+    "ves": None,
+    "ves_enhanced_pct": None,
     "negative": 0,
 }
 
@@ -237,6 +240,9 @@ def touchpoint_card(touchpoint: Touchpoint, now: dict | None, before: dict | Non
         "value": value,
         "heat": heat(measure, value),
         "responses": (now or {}).get("responses", 0),
+        # The mean VES beside the headline, when anyone answered it here.
+        "ves": (now or {}).get("ves"),
+        "ves_responses": (now or {}).get("ves_responses", 0),
         "previous": earlier,
         "delta": delta,
         "trend": None if delta is None else "up" if delta > 0 else "down" if delta < 0 else "flat",

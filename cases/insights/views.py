@@ -32,6 +32,9 @@ from feedback.scores import (
     DETRACTOR_MAX,
     NPS_RANGE,
     PROMOTER_MIN,
+    VES_ENHANCED_MIN,
+    VES_LOW_MAX,
+    VES_RANGE,
     Band,
     band_text,
     scores_in,
@@ -79,6 +82,7 @@ def _band_colours(scale: Band, red_max: int, green_min: int) -> list[str]:
 NPS_COLOURS = _band_colours(NPS_RANGE, DETRACTOR_MAX, PROMOTER_MIN)
 CSAT_COLOURS = _band_colours(CSAT_RANGE, CSAT_DISSATISFIED_MAX, CSAT_SATISFIED_MIN)
 CES_COLOURS = _band_colours(CES_RANGE, CES_HIGH_EFFORT_MAX, CES_LOW_EFFORT_MIN)
+VES_COLOURS = _band_colours(VES_RANGE, VES_LOW_MAX, VES_ENHANCED_MIN)
 
 
 class MapQuery(forms.Form):
@@ -190,6 +194,8 @@ def journey_map(request, slug: str):
             "errors": errors,
             "nav_section": "insights",
             "bands": insights.HEAT_BANDS,
+            "ves_scale": band_text("ves"),
+            "ves_max": VES_RANGE[1],
         },
     )
 
@@ -286,6 +292,15 @@ def _scores(responses, granularity: str) -> dict:
                 title=f"CES mean ({band_text('ces')}, {CES_RANGE[1]} = least effort) {per}",
             ),
         ),
+        (
+            "VES mean",
+            line_chart(
+                [(r["label"], r["ves"]) for r in series],
+                y_min=VES_RANGE[0],
+                y_max=VES_RANGE[1],
+                title=f"VES mean ({band_text('ves')}, after this I am better able to ...) {per}",
+            ),
+        ),
     ]
     distributions = [
         (
@@ -300,6 +315,7 @@ def _scores(responses, granularity: str) -> dict:
             ("NPS", "nps", NPS_RANGE, NPS_COLOURS),
             ("CSAT", "csat", CSAT_RANGE, CSAT_COLOURS),
             ("CES", "ces", CES_RANGE, CES_COLOURS),
+            ("VES", "ves", VES_RANGE, VES_COLOURS),
         )
     ]
     themes, read = unassigned_terms(window, top=8)

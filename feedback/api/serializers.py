@@ -49,6 +49,7 @@ class FeedbackSerializer(serializers.ModelSerializer):
             "nps",
             "csat",
             "ces",
+            "ves",
             "comment",
             "metadata",
             "nps_category",

@@ -60,8 +60,9 @@ def touchpoints(touchpoint, team, other_team, stage):
 
 
 def make_items(n: int, seed: int, slugs: list[str], prefix: str = "r") -> list[dict]:
-    """Seeded items over 60 days; any of NPS, CSAT and CES may be missing."""
+    """Seeded items over 60 days; any of NPS, CSAT, CES and VES may be missing."""
     rnd = random.Random(seed)
+    ves_rnd = random.Random(seed + 1)  # its own sequence, so the other scores are as they were before VES
     items = []
     for i in range(n):
         item = {
@@ -74,7 +75,9 @@ def make_items(n: int, seed: int, slugs: list[str], prefix: str = "r") -> list[d
         for name, low, high, chance in (("nps", 0, 10, 0.7), ("csat", 1, 5, 0.5), ("ces", 1, 7, 0.4)):
             if rnd.random() < chance:
                 item[name] = rnd.randint(low, high)
-        if not any(k in item for k in ("nps", "csat", "ces")) and not item["comment"]:
+        if ves_rnd.random() < 0.3:
+            item["ves"] = ves_rnd.randint(1, 5)
+        if not any(k in item for k in ("nps", "csat", "ces", "ves")) and not item["comment"]:
             item["comment"] = "No score, just a note"
         items.append(item)
     return items
@@ -93,6 +96,7 @@ def expected_figures(rows: list[FeedbackResponse]) -> dict:
     nps = [r.nps for r in rows if r.nps is not None]
     csat = [r.csat for r in rows if r.csat is not None]
     ces = [r.ces for r in rows if r.ces is not None]
+    ves = [r.ves for r in rows if r.ves is not None]
     promoters, detractors = sum(1 for v in nps if v >= 9), sum(1 for v in nps if v <= 6)
     return {
         "responses": len(rows),
@@ -106,6 +110,9 @@ def expected_figures(rows: list[FeedbackResponse]) -> dict:
         "ces_responses": len(ces),
         "ces_mean": round(sum(ces) / len(ces), 2) if ces else None,
         "ces_low_effort_pct": round(100 * sum(1 for v in ces if 5 <= v <= 7) / len(ces), 1) if ces else None,
+        "ves_responses": len(ves),
+        "ves": round(sum(ves) / len(ves), 2) if ves else None,
+        "ves_enhanced_pct": round(100 * sum(1 for v in ves if 4 <= v <= 5) / len(ves), 1) if ves else None,
         "negative": sum(1 for r in rows if r.sentiment_label == "negative"),
     }
 
@@ -170,6 +177,7 @@ def test_overall_figures_match_design_definitions(feedback):
     # The seeded data exercises every figure and every gap.
     assert 0 < row["nps_responses"] < row["responses"] and 0 < row["csat_responses"] < row["responses"]
     assert 0 < row["ces_responses"] < row["responses"] and row["negative"] > 0
+    assert 0 < row["ves_responses"] < row["responses"]
     assert row["promoters"] and row["detractors"]
 
 

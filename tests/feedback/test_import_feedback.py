@@ -91,7 +91,7 @@ BAD_ROWS = [
     pytest.param("nowhere,survey,bad,3,", "line 3: touchpoint: Unknown touchpoint 'nowhere'.", id="unknown-touchpoint"),
     pytest.param(
         "fault-line,survey,bad,,",
-        "line 3: Give at least one score (nps, csat, ces) or a comment.",
+        "line 3: Give at least one score (nps, csat, ces, ves) or a comment.",
         id="no-score-no-comment",
     ),
     pytest.param(

@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from journeys.choices import JourneyState
-from journeys.models import Journey, Stage, Touchpoint
+from journeys.models import DEFAULT_VES_QUESTION, Journey, Stage, Touchpoint
 
 pytestmark = pytest.mark.django_db
 
@@ -22,6 +22,7 @@ def touchpoint_fields(prefix: str, **values) -> dict:
         "team": "",
         "default_owner": "",
         "listening_post": "on",
+        "ves_question": DEFAULT_VES_QUESTION,  # as the form shows it, prefilled
         "first_contact_sla_hours": "24",
         "resolution_sla_hours": "72",
     }

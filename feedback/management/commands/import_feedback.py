@@ -22,7 +22,7 @@ from tqdm import tqdm
 from feedback.services import CREATED, DUPLICATE, feedback_ingest_many
 
 REQUIRED_COLUMNS = ("touchpoint", "source", "external_id")
-FEEDBACK_COLUMNS = REQUIRED_COLUMNS + ("kind", "occurred_at", "nps", "csat", "ces", "comment", "metadata")
+FEEDBACK_COLUMNS = REQUIRED_COLUMNS + ("kind", "occurred_at", "nps", "csat", "ces", "ves", "comment", "metadata")
 # CSV column -> key of the service's nested `customer` object.
 CUSTOMER_COLUMNS = {
     "customer_external_id": "external_id",
@@ -179,7 +179,7 @@ class Command(BaseCommand):
 
     help = (
         "Import feedback from a UTF-8 CSV file with a header row. Required columns: touchpoint, source, "
-        "external_id; optional: kind, occurred_at, nps, csat, ces, comment, metadata (a JSON object), "
+        "external_id; optional: kind, occurred_at, nps, csat, ces, ves, comment, metadata (a JSON object), "
         "customer_external_id, customer_email, customer_phone, customer_social, customer_name. Unknown "
         "columns are ignored with a warning. Safe to run again. Exits 0 even when rows are rejected: "
         "each is reported on stderr and counted in the final line."
