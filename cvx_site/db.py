@@ -164,6 +164,7 @@ def planned_as_lookup(using: str = "default") -> Iterator[None]:
     if connection.vendor != "postgresql":
         yield
         return
+    inside_a_transaction = connection.in_atomic_block
     with transaction.atomic(using=using):
         with connection.cursor() as cursor:
             cursor.execute(
@@ -172,6 +173,8 @@ def planned_as_lookup(using: str = "default") -> Iterator[None]:
             )
             workers, jit = cursor.fetchone()[:2]
         yield
+        if not inside_a_transaction:
+            return  # the commit ends them
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT set_config('max_parallel_workers_per_gather', %s, true), set_config('jit', %s, true)",

@@ -41,3 +41,13 @@ def test_elsewhere_it_runs_no_statement():
     with CaptureQueriesContext(connection) as queries, planned_as_lookup():
         pass
     assert len(queries) == 0
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_outside_a_transaction_the_commit_ends_them(pg_audit_cleanup):
+    before = settings_now()
+    with CaptureQueriesContext(connection) as queries, planned_as_lookup():
+        assert settings_now() == ("0", "off")
+    assert settings_now() == before
+    assert not [q for q in queries if "set_config('jit', %s" in q["sql"] or "'jit', 'on'" in q["sql"]]
