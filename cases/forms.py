@@ -6,8 +6,9 @@ from __future__ import annotations
 from django import forms
 from django.contrib.auth import get_user_model
 from django.core.validators import MaxLengthValidator
+from django.utils import timezone
 
-from cases import policy
+from cases import handling, policy
 from cases.choices import ContactChannel, EventKind
 from cases.models import RootCause
 from cases.numbers import EXAMPLE, case_number, parse_case_number
@@ -36,6 +37,24 @@ def _owner_field(param: policy.Param, case, user) -> forms.ModelChoiceField:
     return forms.ModelChoiceField(queryset=members, label=param.label, required=param.required)
 
 
+def handling_minutes_field(label: str) -> forms.DecimalField:
+    """The entered handling time; its bounds are the service's to check (cases.handling)."""
+    attrs = {"min": str(handling.STEP), "max": str(handling.MAX_MINUTES), "step": str(handling.STEP)}
+    return forms.DecimalField(
+        label=label,
+        required=False,
+        widget=forms.NumberInput(attrs=attrs),
+        help_text="Leave empty to have it measured from when this page was opened.",
+    )
+
+
+def opened_field(label: str, case) -> forms.CharField:
+    """The signed time the page with the form was served, from which the
+    server measures the handling time when none is entered."""
+    initial = handling.opened_token(case.pk, timezone.now()) if case is not None else ""
+    return forms.CharField(label=label, required=False, initial=initial, widget=forms.HiddenInput)
+
+
 # The form field of each parameter an action of the state table may take.
 _FIELDS = {
     "note": lambda param, case, user: _note(param.required, param.label),
@@ -49,6 +68,8 @@ _FIELDS = {
     ),
     "owner": _owner_field,
     "unreachable": lambda param, case, user: forms.BooleanField(label=param.label, required=param.required),
+    "handling_minutes": lambda param, case, user: handling_minutes_field(param.label),
+    "opened": lambda param, case, user: opened_field(param.label, case),
 }
 
 

@@ -61,6 +61,11 @@ class Transition:
     needs_contact: str = ""
 
 
+# A contact's handling time (cases.handling): the minutes entered, or the
+# signed time the page's form was opened, from which the server measures them.
+HANDLING_PARAMS = (Param("handling_minutes", "Handling time (minutes)"), Param("opened", "Form opened"))
+
+
 def _note(label: str = "Note", missing: str | None = None) -> Param:
     return Param("note", label, missing)
 
@@ -86,6 +91,7 @@ TRANSITIONS: dict[str, Transition] = {
         params=(
             Param("channel", "Channel", f"Choose one of: {', '.join(ContactChannel.values)}."),
             _note("What was agreed", "Say what was agreed with the customer."),
+            *HANDLING_PARAMS,
         ),
     ),
     "note": Transition(

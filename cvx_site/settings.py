@@ -259,6 +259,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("CVX_MAX_REQUEST_BYTES", 12 * 1024 * 1024,
 CVX_SURVEY_VALID_DAYS = env_int("CVX_SURVEY_VALID_DAYS", 7, minimum=1)
 CVX_SURVEY_REMINDER_DAYS = env_int("CVX_SURVEY_REMINDER_DAYS", 3, minimum=1)
 CVX_REOPEN_NOT_RECOVERED = env_bool("CVX_REOPEN_NOT_RECOVERED", False)
+# First-contact resolution: days after a resolution in which the customer's
+# negative feedback on the same touchpoint means the issue came back.
+CVX_FCR_REPEAT_DAYS = env_int("CVX_FCR_REPEAT_DAYS", 7, minimum=1)
 # Requests per client address per period to the public survey page (GET and POST).
 CVX_RATE_SURVEY = env_rate("CVX_RATE_SURVEY", "30/min")
 CVX_IMPORT_MAX_BYTES = env_int("CVX_IMPORT_MAX_BYTES", 2 * 1024**3, minimum=1)

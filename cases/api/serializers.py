@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from cases import policy
+from cases import handling, policy
 from cases.choices import ContactChannel
 from cases.models import Case, CaseEvent
 from cases.services.transitions import NOTE_MAX_CHARS
@@ -70,6 +70,13 @@ def _taken_by(name: str, what: str) -> str:
     return f"{what}: " + ", ".join(f"{a} (required)" if policy.param(a, name).required else a for a in takes) + "."
 
 
+def handling_minutes_field(help_text: str) -> serializers.DecimalField:
+    """A contact's handling time as entered; its bounds are the service's to check (cases.handling)."""
+    return serializers.DecimalField(
+        max_digits=None, decimal_places=None, required=False, allow_null=True, help_text=help_text
+    )
+
+
 class TransitionSerializer(serializers.Serializer):
     """One of people's actions and its parameters (cases.policy.TRANSITIONS)."""
 
@@ -89,5 +96,14 @@ class TransitionSerializer(serializers.Serializer):
         required=False,
         help_text=_taken_by(
             "unreachable", "True: the customer could not be reached (resolve without a contact; counted apart)"
+        ),
+    )
+    handling_minutes = handling_minutes_field(_taken_by("handling_minutes", handling.ENTERED_HELP))
+    opened = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=200,
+        help_text=_taken_by(
+            "opened", "The signed time the case page's form was opened, from which the handling time is measured"
         ),
     )

@@ -174,6 +174,7 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
             subject=data.get("subject", ""),
             body=data.get("body", ""),
             template_id=data.get("template"),
+            handling_minutes=data.get("handling_minutes"),
         )
         message.refresh_from_db()  # delivery may already have run (synchronous tasks)
         return Response(MessageSerializer(message).data, status=201)

@@ -35,8 +35,34 @@ class LoopRowSerializer(serializers.Serializer):
     resolution_mean_h = _hours_or_pct("Hours from opening to resolution, mean.")
     resolution_median_h = _hours_or_pct("... median.")
     resolution_p90_h = _hours_or_pct("... 90th percentile.")
-    sla_met_pct = _hours_or_pct("Resolved cases that breached no SLA and reached the customer, %.")
-    first_contact_resolution_pct = _hours_or_pct("Resolved cases with a single logged contact (not unreachable), %.")
+    sla_met_pct = _hours_or_pct(
+        "SLA met: resolved cases that breached neither due time (first contact, resolution) and were not "
+        "resolved as customer unreachable, % of all resolved."
+    )
+    fcr = _hours_or_pct(
+        "First-contact resolution: resolved cases with exactly one contact (a logged contact or a sent message), "
+        "not unreachable, and no negative feedback (detractor, dissatisfied, high effort or negative comment; "
+        "follow-up answers aside) from the customer on the case's touchpoint within CVX_FCR_REPEAT_DAYS days "
+        "(default 7) after the resolution, % of fcr_n. Cases resolved less than that many days ago are not yet "
+        "decidable and are left out (fcr_pending)."
+    )
+    fcr_n = serializers.IntegerField(help_text="Resolved cases FCR is decided on (resolved at least N days ago).")
+    fcr_margin = _hours_or_pct("95% margin of error of fcr, in percentage points.")
+    fcr_pending = serializers.IntegerField(
+        help_text="Resolved cases not yet decidable for FCR (resolved less than N days ago)."
+    )
+    aht_minutes = _hours_or_pct(
+        "Average handling time per contact, minutes: the mean of the handling times recorded on contacts "
+        "(entered or measured), of the contacts that recorded one."
+    )
+    aht_n = serializers.IntegerField(help_text="Contacts with a recorded handling time.")
+    aht_margin = _hours_or_pct("95% margin of error of aht_minutes, minutes.")
+    aht_case_minutes = _hours_or_pct(
+        "Average handling time per case, minutes: the mean of each case's total handling time, over the cases "
+        "whose every contact recorded one."
+    )
+    aht_case_n = serializers.IntegerField(help_text="Cases whose every contact recorded a handling time.")
+    aht_case_margin = _hours_or_pct("95% margin of error of aht_case_minutes, minutes.")
     follow_up_response_rate = _hours_or_pct("Followed-up cases whose customer answered, %.")
     recovery_rate = _hours_or_pct("Answered follow-ups no longer detractor or dissatisfied, %.")
     nps_change = _hours_or_pct("Mean follow-up NPS minus original NPS.")
@@ -100,7 +126,8 @@ class MetricsReplySerializer(serializers.Serializer):
 
 class MetricsView(APIView):
     """Loop metrics (time to first contact and resolution, SLA met, first-contact
-    resolution, follow-up response, recovery, score change) by group and period,
+    resolution, average handling time, follow-up response, recovery, score
+    change) by group and period (of the cases' opening),
     and, under `scores`, NPS/CSAT/CES of the feedback the caller may see, read
     from the daily summary by UTC day (so a response counts a moment after it
     is stored). `scores` is null when grouping by owner or root_cause.

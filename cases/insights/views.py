@@ -10,6 +10,7 @@ from datetime import UTC, timedelta
 from functools import wraps
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
@@ -54,12 +55,20 @@ METRIC_COLUMNS = [
     ("resolution_median_h", "Resolution median h"),
     ("resolution_p90_h", "Resolution p90 h"),
     ("sla_met_pct", "SLA met %"),
-    ("first_contact_resolution_pct", "First-contact resolution %"),
+    ("fcr", "FCR %"),
+    ("fcr_n", "FCR n"),
+    ("fcr_pending", "FCR not yet decidable"),
+    ("aht_minutes", "AHT per contact min"),
+    ("aht_n", "AHT contacts n"),
+    ("aht_case_minutes", "AHT per case min"),
+    ("aht_case_n", "AHT cases n"),
     ("follow_up_response_rate", "Follow-up response %"),
     ("recovery_rate", "Recovery %"),
     ("nps_change", "NPS change"),
     ("csat_change", "CSAT change"),
 ]
+# In the CSV beside the table's columns: 95% margins of error.
+METRIC_MARGINS = ["fcr_margin", "aht_margin", "aht_case_margin"]
 PARETO_COLUMNS = [
     "root_cause",
     "cases",
@@ -148,7 +157,8 @@ def metrics(request):
     else:
         errors = query.errors
     if request.GET.get("download") == "csv" and not errors:
-        return csv_response("cvx-loop-metrics.csv", ["group", "period", *[k for k, _ in METRIC_COLUMNS]], rows)
+        columns = ["group", "period", *[k for k, _ in METRIC_COLUMNS], *METRIC_MARGINS]
+        return csv_response("cvx-loop-metrics.csv", columns, rows)
     table = [(row.get("group"), row.get("period"), [row.get(k) for k, _ in METRIC_COLUMNS]) for row in rows]
     return render(
         request,
@@ -162,6 +172,7 @@ def metrics(request):
             "periods": list(PERIODS),
             "nav_section": "metrics",
             "query": request.GET.urlencode(),
+            "fcr_days": settings.CVX_FCR_REPEAT_DAYS,
         },
     )
 

@@ -10,6 +10,8 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from rest_framework import serializers
 
+from cases.api.serializers import handling_minutes_field
+from cases.handling import ENTERED_HELP
 from cases.messaging.inbound import inbound_email_receive
 from cases.messaging.models import BODY_MAX_CHARS, SUBJECT_MAX_CHARS, Message
 from cvx_site.inputs import MAX_ID
@@ -25,6 +27,7 @@ class MessageInSerializer(serializers.Serializer):
     )
     body = serializers.CharField(required=False, allow_blank=True, max_length=BODY_MAX_CHARS, trim_whitespace=True)
     template = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=MAX_ID)
+    handling_minutes = handling_minutes_field(f"{ENTERED_HELP}.")
 
 
 class MessageSerializer(serializers.ModelSerializer):

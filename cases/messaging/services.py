@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 from django_q.tasks import async_task
 
+from cases import handling
 from cases.choices import CaseStatus, ContactChannel, EventKind
 from cases.messaging.models import BODY_MAX_CHARS, SUBJECT_MAX_CHARS, DeliveryStatus, Direction, Message, ReplyTemplate
 from cases.messaging.render import placeholder_values, render
@@ -74,13 +75,26 @@ def _from_template(template_id, case: Case, actor) -> tuple[str, str, ReplyTempl
     return render(template.subject, values, field="subject"), render(template.body, values, field="body"), template
 
 
-def case_message_send(*, case_id: int, actor, subject: str = "", body: str = "", template_id=None) -> Message:
+def case_message_send(
+    *,
+    case_id: int,
+    actor,
+    subject: str = "",
+    body: str = "",
+    template_id=None,
+    handling_minutes=None,
+    opened: str = "",
+) -> Message:
     """Email the case's customer: recorded as a contact by email (the state
     table's `log_contact`, which the actor must be allowed), the message
     stored queued with its hash in that event, and delivered after commit
     (cases.tasks.deliver_message). With `template_id`, an empty subject or
-    body is taken from the rendered template. Raises InvalidInput naming the
-    field (no customer email, empty or too long text, a broken placeholder)."""
+    body is taken from the rendered template. The contact's handling time is
+    recorded on the event as cases.handling says (`handling_minutes` as
+    entered, else measured from the composer's signed `opened` time). Raises
+    InvalidInput naming the field (no customer email, empty or too long
+    text, a broken placeholder, a bad handling time)."""
+    minutes = handling.parse_minutes(handling_minutes)
     with acting_on(case_id, actor, "log_contact") as case:
         to_email = customer_email(case)
         if not to_email:
@@ -98,6 +112,7 @@ def case_message_send(*, case_id: int, actor, subject: str = "", body: str = "",
             direction=Direction.OUT, to_email=to_email, from_email=from_email, subject=subject, body=body
         )
         now = timezone.now()
+        timed = handling.handling_data(minutes=minutes, opened=opened, case_id=case.pk, now=now)
         message = Message.objects.create(
             case=case,
             direction=Direction.OUT,
@@ -111,7 +126,7 @@ def case_message_send(*, case_id: int, actor, subject: str = "", body: str = "",
             status=DeliveryStatus.QUEUED,
             message_id=make_msgid(domain=from_email.rpartition("@")[2] or "cvx.invalid"),
         )
-        data = {"channel": ContactChannel.EMAIL, "message": message.pk, "message_sha256": digest}
+        data = {"channel": ContactChannel.EMAIL, "message": message.pk, "message_sha256": digest, **timed}
         if template is not None:
             data["template"] = template.name
         record(

@@ -27,16 +27,21 @@ def _case(user, pk: int):
     return case
 
 
-def _prefilled(case, user, template_id) -> MessageForm:
-    """The composer with the chosen template rendered into subject and body."""
+def _prefilled(case, user, template_id, opened: str | None = None) -> MessageForm:
+    """The composer with the chosen template rendered into subject and body;
+    `opened`, the composer's signed opening time, is kept across reloads."""
     templates = list(templates_for(case))
-    form = MessageForm(templates=templates, initial={"template": template_id})
-    # Choosing a template reloads the panel with it rendered (htmx).
+    form = MessageForm(templates=templates, case=case, initial={"template": template_id})
+    if opened:
+        form.initial["opened"] = opened
+    # Choosing a template reloads the panel with it rendered (htmx), keeping
+    # the time the composer was first opened.
     form.fields["template"].widget.attrs.update(
         {
             "hx-get": reverse("cases:messages", args=[case.pk]),
             "hx-trigger": "change",
             "hx-target": "#case-messages > div",
+            "hx-include": "#case-messages [name='opened']",
         }
     )
     chosen = next((t for t in templates if str(t.pk) == str(template_id)), None)
@@ -60,7 +65,7 @@ def case_messages_panel(request, pk: int):
     can_send = "log_contact" in policy.allowed_actions(request.user, case, member=case.actor_in_team)
     status = 200
     if request.method == "POST" and can_send:
-        form = MessageForm(request.POST, templates=templates_for(case))
+        form = MessageForm(request.POST, templates=templates_for(case), case=case)
         if form.is_valid():
             try:
                 case_message_send(
@@ -69,6 +74,8 @@ def case_messages_panel(request, pk: int):
                     subject=form.cleaned_data["subject"],
                     body=form.cleaned_data["body"],
                     template_id=form.cleaned_data["template"],
+                    handling_minutes=form.cleaned_data["handling_minutes"],
+                    opened=form.cleaned_data["opened"],
                 )
             except DomainError as exc:
                 form.add_error(exc.field if exc.field in form.fields else None, exc.message)
@@ -79,7 +86,7 @@ def case_messages_panel(request, pk: int):
                 return redirect(url)
         status = 400
     else:
-        form = _prefilled(case, request.user, request.GET.get("template"))
+        form = _prefilled(case, request.user, request.GET.get("template"), request.GET.get("opened"))
     return render(
         request,
         "cases/_messages_panel.html",

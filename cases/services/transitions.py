@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from cases import policy
+from cases import handling, policy
 from cases.choices import CaseOutcome, CaseStatus, ContactChannel, EventKind, Priority
 from cases.models import Case, RootCause
 from cases.persistence import lock_case
@@ -62,12 +62,16 @@ def case_acknowledge(*, case_id: int, actor, note: str = "") -> Case:
     return case
 
 
-def case_log_contact(*, case_id: int, actor, channel: str, note: str) -> Case:
+def case_log_contact(*, case_id: int, actor, channel: str, note: str, handling_minutes=None, opened: str = "") -> Case:
     """Record a contact with the customer (how, and what was agreed) -> contacted.
-    The first contact stops the first-contact SLA clock."""
+    The first contact stops the first-contact SLA clock. Its handling time
+    (cases.handling) is recorded on the event: `handling_minutes` as
+    entered, else measured from the signed `opened` time of the page's form,
+    else none. Raises InvalidInput naming the field for a bad value."""
     if channel not in ContactChannel.values:
         raise InvalidInput(policy.param("log_contact", "channel").missing, field="channel")
     note = _note("log_contact", note)
+    minutes = handling.parse_minutes(handling_minutes)
     with acting_on(case_id, actor, "log_contact") as case:
         now = timezone.now()
         record(
@@ -76,7 +80,10 @@ def case_log_contact(*, case_id: int, actor, channel: str, note: str) -> Case:
             actor=actor,
             now=now,
             note=note,
-            data={"channel": channel},
+            data={
+                "channel": channel,
+                **handling.handling_data(minutes=minutes, opened=opened, case_id=case.pk, now=now),
+            },
             status=CaseStatus.CONTACTED,
             first_contact_at=case.first_contact_at or now,
             contact_count=case.contact_count + 1,
@@ -217,7 +224,9 @@ def case_transition(*, case_id: int, actor, action: str, **params) -> Case:
     if action not in _SERVICES:
         raise InvalidInput(f"Choose one of: {', '.join(policy.ACTIONS)}.", field="action")
     names = (p.name for p in policy.TRANSITIONS[action].params)
-    return _SERVICES[action](case_id=case_id, actor=actor, **{n: params.get(n) or "" for n in names})
+    # Only a missing value is empty: a given 0 is the service's to judge.
+    given = {n: "" if params.get(n) is None else params[n] for n in names}
+    return _SERVICES[action](case_id=case_id, actor=actor, **given)
 
 
 def _user(value):

@@ -7,6 +7,7 @@ from datetime import timedelta
 from statistics import mean
 
 import pytest
+from django.conf import settings
 from django.utils import timezone
 
 from cases import services
@@ -71,6 +72,7 @@ def mixed_cases(make_case, agent, lead, root_cause, other_team, stage, django_ca
 def expected_for(cases: list[Case]) -> dict:
     resolved = [c for c in cases if c.resolved_at]
     reached = [c for c in resolved if not c.unreachable]
+    decided = [c for c in resolved if c.resolved_at <= timezone.now() - timedelta(days=settings.CVX_FCR_REPEAT_DAYS)]
     follow_ups = [f for c in cases for f in c.follow_ups.all()]
     answered = [f for f in follow_ups if f.answer_id]
 
@@ -91,7 +93,10 @@ def expected_for(cases: list[Case]) -> dict:
         "sla_met_pct": pct(
             sum(1 for c in reached if not c.first_contact_breached_at and not c.resolution_breached_at), len(resolved)
         ),
-        "first_contact_resolution_pct": pct(sum(1 for c in reached if c.contact_count == 1), len(resolved)),
+        # Each case is a new customer's with no later feedback but follow-up answers (never a repeat):
+        # FCR is one contact, not unreachable, of the cases resolved long enough ago to tell.
+        "fcr": pct(sum(1 for c in decided if not c.unreachable and c.contact_count == 1), len(decided)),
+        "fcr_pending": len(resolved) - len(decided),
         "followed_up": len({f.case_id for f in follow_ups}),
         "responded": len({f.case_id for f in answered}),
         "recovered": len({f.case_id for f in answered if f.recovered}),
