@@ -14,6 +14,9 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 
+from cases.choices import AssignmentStrategy
+from cases.models import Case, RoutingRule
+from cases.services import response_route
 from feedback import scores
 from feedback.analytics import responses_between, score_metrics, score_metrics_from_summary
 from feedback.choices import SurveyPurpose
@@ -289,3 +292,15 @@ def test_the_journey_map_card_shows_the_mean_ves(client, lead, touchpoint):
     page = client.get(f"/cases/insights/journeys/{touchpoint.stage.journey.slug}/map/").content.decode()
     card = page[page.index("Fault line") :]
     assert re.search(r"VES <b>3\.7</b>", card), card[:600]
+
+
+def test_the_case_page_shows_the_ves_of_the_feedback_that_opened_it(client, agent, touchpoint):
+    RoutingRule.objects.create(name="Detractors", position=10, nps_at_most=6, strategy=AssignmentStrategy.DEFAULT_OWNER)
+    outcome = feedback_ingest(
+        item=item(nps=2, ves=LOW + 1, comment="Still stuck", customer={"email": "bo@example.com"})
+    )
+    response_route(response_id=outcome.response.pk)
+    case = Case.objects.get(feedback=outcome.response)
+    client.force_login(agent)
+    page = client.get(f"/cases/{case.pk}/").content.decode()
+    assert f"VES {LOW + 1}/{HIGH}" in page
