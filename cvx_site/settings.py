@@ -259,6 +259,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("CVX_MAX_REQUEST_BYTES", 12 * 1024 * 1024,
 CVX_SURVEY_VALID_DAYS = env_int("CVX_SURVEY_VALID_DAYS", 7, minimum=1)
 CVX_SURVEY_REMINDER_DAYS = env_int("CVX_SURVEY_REMINDER_DAYS", 3, minimum=1)
 CVX_REOPEN_NOT_RECOVERED = env_bool("CVX_REOPEN_NOT_RECOVERED", False)
+# Scores from fewer responses than this are shown muted as "few responses"
+# and draw no trend arrow (feedback.analytics.few_responses).
+CVX_MIN_RESPONSES = env_int("CVX_MIN_RESPONSES", 30, minimum=1)
 # First-contact resolution: days after a resolution in which the customer's
 # negative feedback on the same touchpoint means the issue came back.
 CVX_FCR_REPEAT_DAYS = env_int("CVX_FCR_REPEAT_DAYS", 7, minimum=1)

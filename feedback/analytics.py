@@ -28,11 +28,13 @@ so cost one query of already-weekly rows, whatever the number of responses
 
 from __future__ import annotations
 
+import math
 import operator
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from functools import reduce
 
+from django.conf import settings
 from django.db.models import Count, DateField, F, Q, QuerySet, Sum
 from django.db.models.functions import TruncDay, TruncMonth, TruncWeek
 
@@ -151,6 +153,12 @@ def _figures(counts: Sequence[int], row: dict) -> dict:
     row["ves"] = round(ves_sum / ves_responses, 2) if ves_responses else None
     row["ves_enhanced_pct"] = round(100.0 * ves_enhanced / ves_responses, 1) if ves_responses else None
     row["negative"] = negative
+    # How sure each share is (see "how sure a figure is" below).
+    row["nps_n"], row["nps_margin"] = nps_responses, nps_margin(promoters, detractors, nps_responses)
+    row["csat_n"], row["csat_margin"] = csat_responses, share_margin(csat_satisfied, csat_responses)
+    row["ces_n"], row["ces_low_effort_margin"] = ces_responses, share_margin(ces_low_effort, ces_responses)
+    row["nps_few"], row["csat_few"] = few_responses(nps_responses), few_responses(csat_responses)
+    row["ces_few"] = few_responses(ces_responses)
     return row
 
 
@@ -300,6 +308,65 @@ def _in_key_order(rows: list[tuple], group_by: str | None, period: str | None) -
     if period:
         return sorted(rows, key=lambda row: (ranks.get(row[0], last), row[1]))
     return sorted(rows, key=lambda row: ranks.get(row[0], last))
+
+
+# --- how sure a figure is: n, the 95 % margin of error, few responses, a clear change ----
+
+Z_95 = 1.96  # the normal quantile of a two-sided 95 % interval
+
+
+def share_margin(part: int, n: int) -> float | None:
+    """The 95 % margin of error of the share `part` / `n`, in percentage
+    points (1 decimal): 1.96 * sqrt(p (1 - p) / n) * 100. None when n is 0."""
+    if not n:
+        return None
+    p = part / n
+    return round(Z_95 * math.sqrt(p * (1 - p) / n) * 100, 1)
+
+
+def nps_margin(promoters: int, detractors: int, n: int) -> float | None:
+    """The 95 % margin of error of NPS, in NPS points (1 decimal), from the
+    variance of the promoter / detractor difference:
+    1.96 * sqrt((p_pro + p_det - (p_pro - p_det)^2) / n) * 100. None when n is 0."""
+    if not n:
+        return None
+    pro, det = promoters / n, detractors / n
+    return round(Z_95 * math.sqrt(max(pro + det - (pro - det) ** 2, 0.0) / n) * 100, 1)
+
+
+def min_responses() -> int:
+    """The fewest responses a figure is read from without "few responses" (CVX_MIN_RESPONSES)."""
+    return settings.CVX_MIN_RESPONSES
+
+
+def few_responses(n: int) -> bool:
+    """Whether a figure from `n` responses is too thin to read (fewer than
+    `CVX_MIN_RESPONSES`): shown muted as "few responses", no trend arrow."""
+    return n < min_responses()
+
+
+def combined_margin(margin: float | None, other: float | None) -> float | None:
+    """The margin of the difference of two independent figures: sqrt(m1^2 + m2^2)."""
+    if margin is None or other is None:
+        return None
+    return math.hypot(margin, other)
+
+
+def clear_change(delta: float | None, now: tuple[int, float | None], before: tuple[int, float | None]) -> bool:
+    """Whether a change `delta` between two figures, each given as (n, margin),
+    is worth an arrow: both from enough responses and |delta| above their
+    combined margin (equal is not above)."""
+    # Enough responses too: at a share of 0 or 1 the margin formula gives 0,
+    # so 1 response against 1 would otherwise always be a clear change.
+    if delta is None or few_responses(now[0]) or few_responses(before[0]):
+        return False
+    margin = combined_margin(now[1], before[1])
+    return margin is not None and abs(delta) > margin
+
+
+def empty_figures() -> dict:
+    """The figures of no responses: what a period without any shows."""
+    return _figures((0,) * len(COUNTERS), {})
 
 
 def week_start(day: date) -> date:

@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 
 from cases.insights import queries
 from cases.insights.params import MetricsQuerySerializer, RootCauseQuerySerializer
+from feedback.analytics import min_responses
 from feedback.scores import CES_RANGE, band_text
 
 
@@ -91,6 +92,18 @@ class ScoreRowSerializer(serializers.Serializer):
     ves = _figure(f"Mean VES, {band_text('ves')}: after this, I am better able to ... (5 = strongly agree).")
     ves_enhanced_pct = _figure(f"VES answers scoring {band_text('ves_enhanced')}, %.")
     negative = serializers.IntegerField(help_text="Responses with negative sentiment.")
+    # How sure each score is: its n and 95% margin of error, and whether n is below min_responses.
+    nps_n = serializers.IntegerField(help_text="Responses the nps is from (= nps_responses).")
+    nps_margin = _figure(
+        "95% margin of error of nps, in NPS points: 1.96 * sqrt((p_pro + p_det - (p_pro - p_det)^2) / n) * 100."
+    )
+    nps_few = serializers.BooleanField(help_text="nps_n is below min_responses: read nps as 'few responses'.")
+    csat_n = serializers.IntegerField(help_text="Responses the csat_pct is from (= csat_responses).")
+    csat_margin = _figure("95% margin of error of csat_pct, in percentage points: 1.96 * sqrt(p (1 - p) / n) * 100.")
+    csat_few = serializers.BooleanField(help_text="csat_n is below min_responses.")
+    ces_n = serializers.IntegerField(help_text="Responses the CES figures are from (= ces_responses).")
+    ces_low_effort_margin = _figure("95% margin of error of ces_low_effort_pct, in percentage points.")
+    ces_few = serializers.BooleanField(help_text="ces_n is below min_responses.")
 
 
 class RecoveryRowSerializer(serializers.Serializer):
@@ -110,6 +123,9 @@ class RecoveryRowSerializer(serializers.Serializer):
 class MetricsReplySerializer(serializers.Serializer):
     group_by = serializers.CharField(allow_null=True)
     period = serializers.CharField(allow_null=True)
+    min_responses = serializers.IntegerField(
+        help_text="CVX_MIN_RESPONSES: a score from fewer responses is flagged few (*_few) and draws no trend."
+    )
     loop = LoopRowSerializer(many=True)
     scores = ScoreRowSerializer(
         many=True,
@@ -143,6 +159,7 @@ class MetricsView(APIView):
             {
                 "group_by": params.get("group_by"),
                 "period": params.get("period"),
+                "min_responses": min_responses(),
                 "loop": queries.loop_rows(request.user, **params),
                 "scores": queries.score_rows(request.user, **params),
                 "recovery": queries.recovery_rows(request.user, **params),

@@ -4,6 +4,10 @@ Each function returns inline SVG, already escaped and marked safe, with
 role="img", a <title> (the accessible name) and a <desc> that says in words
 what the chart shows, so the numbers are not only in the picture. Pages put a
 table of the same numbers beside each chart.
+
+A line chart of scores may say how sure each point is (`samples`): its n and
+95 % margin, drawn as a whisker, and a point from few responses drawn hollow
+and muted (class "few"), with "few responses" in its tooltip and the desc.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Sequence
+from typing import NamedTuple
 
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
@@ -19,6 +24,7 @@ WIDTH, HEIGHT = 400, 200
 # Space for the axis labels around the plot area.
 LEFT, RIGHT, TOP, BOTTOM = 44, 24, 14, 30
 LINE_COLOUR = "#0b5cad"
+FEW_COLOUR = "#8a93a3"  # muted: a point from few responses
 BAR_COLOUR = "#5b8fd1"
 MAX_X_LABELS = 6
 MIN_LABEL_GAP = 50  # viewBox units between the centres of two date labels
@@ -27,11 +33,19 @@ _ids = itertools.count(1)
 
 
 def line_chart(
-    points: Sequence[tuple[object, float | None]], *, y_min: float, y_max: float, title: str, unit: str = ""
+    points: Sequence[tuple[object, float | None]],
+    *,
+    y_min: float,
+    y_max: float,
+    title: str,
+    unit: str = "",
+    samples: Sequence[Sample] | None = None,
 ) -> SafeString:
     """A line over `points` (label, value); a None value leaves a gap in the
     line. Values are clamped to [y_min, y_max]; a dashed line marks zero when
-    the range crosses it."""
+    the range crosses it. `samples`, one per point, add each value's n and
+    margin (a whisker of value ± margin) and mute the points from few
+    responses."""
     if y_max <= y_min:
         raise ValueError("y_max must be greater than y_min")
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
@@ -59,12 +73,39 @@ def line_chart(
                 'stroke-linejoin="round" stroke-linecap="round"/>'
             )
     for i, (label, value) in enumerate(points):
-        if value is not None:
-            parts.append(
-                f'<circle cx="{x(i):.1f}" cy="{y(value):.1f}" r="3.5" fill="{LINE_COLOUR}">'
-                f"<title>{escape(label)}: {_fmt(value)}{escape(unit)}</title></circle>"
-            )
-    return _svg("line-chart", title, _line_desc(points, unit), parts)
+        if value is None:
+            continue
+        sample = samples[i] if samples else None
+        tip = f"{escape(label)}: {_fmt(value)}{escape(unit)}"
+        fill, extra = LINE_COLOUR, ""
+        if sample is not None:
+            tip += escape(_sample_text(sample, unit))
+            if sample.margin:
+                low, high = y(value - sample.margin), y(value + sample.margin)
+                parts.append(
+                    f'<line class="margin" x1="{x(i):.1f}" x2="{x(i):.1f}" y1="{low:.1f}" y2="{high:.1f}" '
+                    f'stroke="{FEW_COLOUR if sample.few else LINE_COLOUR}" stroke-opacity="0.5" stroke-width="1.5"/>'
+                )
+            if sample.few:
+                fill, extra = "#ffffff", f' class="few" stroke="{FEW_COLOUR}" stroke-width="1.5"'
+        parts.append(
+            f'<circle cx="{x(i):.1f}" cy="{y(value):.1f}" r="3.5" fill="{fill}"{extra}><title>{tip}</title></circle>'
+        )
+    return _svg("line-chart", title, _line_desc(points, unit, samples), parts)
+
+
+class Sample(NamedTuple):
+    """How sure a point of a line chart is: its responses, its 95 % margin
+    (None: none) and whether they are few (`feedback.analytics.few_responses`)."""
+
+    n: int
+    margin: float | None
+    few: bool
+
+
+def _sample_text(sample: Sample, unit: str) -> str:
+    margin = "" if sample.margin is None else f" ± {_fmt(sample.margin)}{unit}"
+    return f"{margin} (n = {sample.n}{', few responses' if sample.few else ''})"
 
 
 def bar_chart(
@@ -148,17 +189,22 @@ def _runs(points) -> list[list[tuple[int, float]]]:
     return runs
 
 
-def _line_desc(points, unit: str) -> str:
-    known = [(label, value) for label, value in points if value is not None]
+def _line_desc(points, unit: str, samples: Sequence[Sample] | None = None) -> str:
+    known = [(i, label, value) for i, (label, value) in enumerate(points) if value is not None]
     if not known:
         return f"No data in the {len(points)} periods shown."
-    values = [v for _, v in known]
-    latest_label, latest = known[-1]
-    return (
+    values = [v for _, _, v in known]
+    latest_at, latest_label, latest = known[-1]
+    latest_text = f"{_fmt(latest)}{unit}" + (_sample_text(samples[latest_at], unit) if samples else "")
+    desc = (
         f"{len(known)} of {len(points)} periods have data, from {points[0][0]} to {points[-1][0]}. "
-        f"Latest: {latest_label}, {_fmt(latest)}{unit}. Lowest {_fmt(min(values))}{unit}, "
+        f"Latest: {latest_label}, {latest_text}. Lowest {_fmt(min(values))}{unit}, "
         f"highest {_fmt(max(values))}{unit}."
     )
+    few = sum(1 for i, _, _ in known if samples and samples[i].few)
+    if few:
+        desc += f" {few} of them from few responses (muted)."
+    return desc
 
 
 def _fmt(value: float) -> str:

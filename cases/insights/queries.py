@@ -28,7 +28,14 @@ from cases.numbers import case_number
 from cases.selectors import breached, cases_visible_to
 from cvx_site.db import grouped
 from feedback.analytics import GROUPS as SCORE_GROUPS
-from feedback.analytics import score_metrics, score_metrics_from_summary, scored
+from feedback.analytics import (
+    clear_change,
+    empty_figures,
+    few_responses,
+    score_metrics,
+    score_metrics_from_summary,
+    scored,
+)
 from feedback.choices import FeedbackKind, NpsCategory, SentimentLabel
 from feedback.models import FeedbackResponse
 from feedback.selectors import feedback_visible_to, scored_touchpoints_of, touchpoints_visible_to
@@ -45,23 +52,8 @@ HEAT_BANDS = {
     "NPS": [("good", 30), ("fair", 0), ("poor", -30), ("bad", -100)],
     "CSAT %": [("good", 80), ("fair", 60), ("poor", 40), ("bad", 0)],
 }
-EMPTY_SCORES = {
-    "responses": 0,
-    "nps_responses": 0,
-    "promoters": 0,
-    "detractors": 0,
-    "nps": None,
-    "csat_responses": 0,
-    "csat_satisfied": 0,
-    "csat_pct": None,
-    "ces_responses": 0,
-    "ces_mean": None,
-    "ces_low_effort_pct": None,
-    "ves_responses": 0,
-    "ves": None,
-    "ves_enhanced_pct": None,
-    "negative": 0,
-}
+# Every key of a score row (`feedback.analytics`), as a period without responses shows it.
+EMPTY_SCORES = empty_figures()
 
 
 def pct(part: int, whole: int) -> float | None:
@@ -201,6 +193,10 @@ def score_series(
 # --- the journey map ----------------------------------------------------------------
 
 
+# Each headline measure's figure, n and margin in a score row.
+HEADLINES = {"NPS": ("nps", "nps_n", "nps_margin"), "CSAT %": ("csat_pct", "csat_n", "csat_margin")}
+
+
 def headline(row: dict | None) -> tuple[str | None, float | None]:
     """What a touchpoint card is coloured by: NPS, or CSAT % without NPS answers."""
     if row and row.get("nps") is not None:
@@ -228,12 +224,17 @@ def _count_by_touchpoint(cases: QuerySet[Case]) -> dict[int, int]:
 
 
 def touchpoint_card(touchpoint: Touchpoint, now: dict | None, before: dict | None) -> dict:
-    """A card's scores and trend: the same measure in the period before."""
+    """A card's scores and trend: the same measure in the period before. The
+    headline's `n` and `margin`, `few` when n is below CVX_MIN_RESPONSES;
+    `trend` is up or down only for a clear change (`clear_change`: both
+    periods with enough responses, the change above their combined margin),
+    `unclear` for any other change, None without an earlier figure."""
     measure, value = headline(now)
-    earlier = None
-    if measure is not None and before:
-        earlier = before.get("nps" if measure == "NPS" else "csat_pct")
+    figure, n_name, margin_name = HEADLINES.get(measure, (None, None, None))
+    earlier = (before or {}).get(figure) if figure else None
     delta = round(value - earlier, 1) if value is not None and earlier is not None else None
+    n, margin = (now or {}).get(n_name, 0), (now or {}).get(margin_name)
+    clear = clear_change(delta, (n, margin), ((before or {}).get(n_name, 0), (before or {}).get(margin_name)))
     return {
         "touchpoint": touchpoint,
         "measure": measure,
@@ -243,9 +244,14 @@ def touchpoint_card(touchpoint: Touchpoint, now: dict | None, before: dict | Non
         # The mean VES beside the headline, when anyone answered it here.
         "ves": (now or {}).get("ves"),
         "ves_responses": (now or {}).get("ves_responses", 0),
+        "n": n,
+        "margin": margin,
+        "few": measure is not None and few_responses(n),
         "previous": earlier,
+        "previous_n": (before or {}).get(n_name, 0),
+        "previous_margin": (before or {}).get(margin_name),
         "delta": delta,
-        "trend": None if delta is None else "up" if delta > 0 else "down" if delta < 0 else "flat",
+        "trend": None if delta is None else ("up" if delta > 0 else "down") if clear else "unclear",
     }
 
 

@@ -18,11 +18,12 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from cases.insights import queries as insights
-from cases.insights.charts import bar_chart, line_chart
+from cases.insights.charts import Sample, bar_chart, line_chart
 from cases.insights.loop import GROUPS, PERIODS
 from cases.insights.params import MetricsQuerySerializer
 from cases.selectors import cases_visible_to, is_manager
 from cvx_site.csv_export import csv_export, csv_response
+from feedback.analytics import min_responses
 from feedback.scores import (
     CES_HIGH_EFFORT_MAX,
     CES_LOW_EFFORT_MIN,
@@ -205,6 +206,7 @@ def journey_map(request, slug: str):
             "errors": errors,
             "nav_section": "insights",
             "bands": insights.HEAT_BANDS,
+            "min_responses": min_responses(),
             "ves_scale": band_text("ves"),
             "ves_max": VES_RANGE[1],
         },
@@ -287,11 +289,25 @@ def _scores(responses, granularity: str) -> dict:
     window = responses.filter(occurred_at__gte=since)
     per = f"per {granularity}, last {len(series)}"
     charts = [
-        ("NPS", line_chart([(r["label"], r["nps"]) for r in series], y_min=-100, y_max=100, title=f"NPS {per}")),
+        (
+            "NPS",
+            line_chart(
+                [(r["label"], r["nps"]) for r in series],
+                y_min=-100,
+                y_max=100,
+                title=f"NPS {per}",
+                samples=[Sample(r["nps_n"], r["nps_margin"], r["nps_few"]) for r in series],
+            ),
+        ),
         (
             "CSAT %",
             line_chart(
-                [(r["label"], r["csat_pct"]) for r in series], y_min=0, y_max=100, unit="%", title=f"CSAT % {per}"
+                [(r["label"], r["csat_pct"]) for r in series],
+                y_min=0,
+                y_max=100,
+                unit="%",
+                title=f"CSAT % {per}",
+                samples=[Sample(r["csat_n"], r["csat_margin"], r["csat_few"]) for r in series],
             ),
         ),
         (
@@ -301,6 +317,8 @@ def _scores(responses, granularity: str) -> dict:
                 y_min=CES_RANGE[0],
                 y_max=CES_RANGE[1],
                 title=f"CES mean ({band_text('ces')}, {CES_RANGE[1]} = least effort) {per}",
+                # The mean has no margin yet (the summary keeps no sum of squares): n and few only.
+                samples=[Sample(r["ces_n"], None, r["ces_few"]) for r in series],
             ),
         ),
         (
@@ -340,6 +358,7 @@ def _scores(responses, granularity: str) -> dict:
         "topics": topic_figures(window),
         "themes": insights.theme_examples(window.filter(topic_links__isnull=True), themes),
         "comments_read": read,
+        "min_responses": min_responses(),
     }
 
 

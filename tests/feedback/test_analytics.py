@@ -4,6 +4,7 @@ and the daily summary gives the same rows as the raw table."""
 from __future__ import annotations
 
 import importlib
+import math
 import random
 import threading
 from collections import defaultdict
@@ -98,7 +99,7 @@ def expected_figures(rows: list[FeedbackResponse]) -> dict:
     ces = [r.ces for r in rows if r.ces is not None]
     ves = [r.ves for r in rows if r.ves is not None]
     promoters, detractors = sum(1 for v in nps if v >= 9), sum(1 for v in nps if v <= 6)
-    return {
+    figures = {
         "responses": len(rows),
         "nps_responses": len(nps),
         "promoters": promoters,
@@ -114,6 +115,30 @@ def expected_figures(rows: list[FeedbackResponse]) -> dict:
         "ves": round(sum(ves) / len(ves), 2) if ves else None,
         "ves_enhanced_pct": round(100 * sum(1 for v in ves if 4 <= v <= 5) / len(ves), 1) if ves else None,
         "negative": sum(1 for r in rows if r.sentiment_label == "negative"),
+    }
+    figures.update(margins_by_hand(nps, csat, ces))
+    return figures
+
+
+def margins_by_hand(nps: list[int], csat: list[int], ces: list[int], minimum: int = 30) -> dict:
+    """Each share's n, 95% margin of error (issue 18's formulas) and few-responses flag."""
+
+    def share(part: int, n: int) -> float | None:
+        return round(1.96 * math.sqrt(part / n * (1 - part / n) / n) * 100, 1) if n else None
+
+    n, pro, det = len(nps), sum(1 for v in nps if v >= 9), sum(1 for v in nps if v <= 6)
+    return {
+        "nps_n": n,
+        "nps_margin": round(1.96 * math.sqrt((pro / n + det / n - (pro / n - det / n) ** 2) / n) * 100, 1)
+        if n
+        else None,
+        "nps_few": n < minimum,
+        "csat_n": len(csat),
+        "csat_margin": share(sum(1 for v in csat if v >= 4), len(csat)),
+        "csat_few": len(csat) < minimum,
+        "ces_n": len(ces),
+        "ces_low_effort_margin": share(sum(1 for v in ces if v >= 5), len(ces)),
+        "ces_few": len(ces) < minimum,
     }
 
 
