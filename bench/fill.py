@@ -60,6 +60,7 @@ RESPONSE_COLUMNS = [
     ("nps", "int2"),
     ("csat", "int2"),
     ("ces", "int2"),
+    ("ves", "int2"),
     ("comment", "text"),
     ("metadata", "jsonb"),
     ("nps_category", "varchar"),
@@ -71,6 +72,7 @@ RESPONSE_COLUMNS = [
     ("explanation", "jsonb"),
     ("lexicon_version", "varchar"),
 ]
+RESPONSE_AT = {name: at for at, (name, _type) in enumerate(RESPONSE_COLUMNS)}  # column -> its place in a row
 CASE_COLUMNS = [
     ("id", "int8"),
     ("feedback_id", "int8"),
@@ -100,6 +102,7 @@ def response_rows(n: int, seed: int, touchpoint_ids: list[int], end: dt.date) ->
     from feedback.scores import csat_band, nps_category
 
     rng = random.Random(seed)
+    ves_rng = random.Random(seed + 1)  # its own sequence: the other columns are what they were before VES
     stop = dt.datetime.combine(end, dt.time.min, dt.UTC)
     span = 52 * 7 * 86400
     comments = [" ".join(rng.choices(WORDS, k=rng.randint(10, 60))).capitalize() + "." for _ in range(200)]
@@ -108,6 +111,7 @@ def response_rows(n: int, seed: int, touchpoint_ids: list[int], end: dt.date) ->
         nps = rng.randint(0, 10) if rng.random() < 0.7 else None
         csat = rng.randint(1, 5) if rng.random() < 0.5 else None
         ces = rng.randint(1, 7) if rng.random() < 0.4 or (nps is None and csat is None) else None
+        ves = ves_rng.randint(1, 5) if ves_rng.random() < 0.3 else None
         comment, sentiment, label = "", None, None
         if rng.random() < 1 / 3:
             comment, sentiment = rng.choice(comments), rng.uniform(-1, 1)
@@ -124,6 +128,7 @@ def response_rows(n: int, seed: int, touchpoint_ids: list[int], end: dt.date) ->
             nps,
             csat,
             ces,
+            ves,
             comment,
             metadata,
             nps_category(nps),
@@ -222,7 +227,7 @@ def fill(responses: int, cases: int, *, seed: int = 20240601, end: dt.date = DEF
         def watched():
             """The rows, noting on the way the ones cases will open on."""
             for row in rows:
-                nps, sentiment = row[7], row[14]
+                nps, sentiment = row[RESPONSE_AT["nps"]], row[RESPONSE_AT["sentiment"]]
                 negative = (nps is not None and nps <= 6) or (sentiment is not None and sentiment <= -0.05)
                 bucket = picked if negative else others
                 if len(bucket) < cases:
