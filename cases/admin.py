@@ -19,7 +19,16 @@ from django.utils.html import format_html
 from cases import routing_preview
 from cases.choices import RoutingOutcome
 from cases.messaging.selectors import unmatched_emails_visible_to
-from cases.models import Case, CaseEvent, ReplyTemplate, RootCause, RoutedResponse, RoutingRule, UnmatchedEmail
+from cases.models import (
+    Case,
+    CaseEvent,
+    NotificationPreference,
+    ReplyTemplate,
+    RootCause,
+    RoutedResponse,
+    RoutingRule,
+    UnmatchedEmail,
+)
 from cases.rule_wording import rule_in_words, rules_never_firing
 from cases.selectors import case_events_visible_to, cases_visible_to
 from cases.services.routing import routing_rule_move
@@ -291,3 +300,12 @@ class UnmatchedEmailAdmin(ScopedAdmin, ReadOnlyAdmin):
 
     list_display = ["received_at", "from_email", "subject", "reason"]
     search_fields = ["from_email", "subject"]
+
+
+@admin.register(NotificationPreference)
+class NotificationPreferenceAdmin(ReadOnlyAdmin):
+    """Which notification kinds a person does not want by email; each person
+    sets theirs on the notification settings page (cases.notifications)."""
+
+    list_display = ["user", "email_off", "updated_at"]
+    search_fields = ["user__username"]

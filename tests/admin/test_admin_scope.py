@@ -51,6 +51,7 @@ NO_CUSTOMER_DATA = {
     "feedback.Topic": "configuration",
     "feedback.LexiconChange": "who changed the lexicon: staff only",
     "cases.ReplyTemplate": "configuration",
+    "cases.NotificationPreference": "a person's email choices by notification kind",
     # Inbound email of no case: scoped to CX admins alone (tests/cases/test_inbound_email.py).
     "cases.UnmatchedEmail": "no case, so no team: CX admins only",
 }

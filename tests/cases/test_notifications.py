@@ -236,3 +236,153 @@ def test_two_workers_delivering_the_same_event_at_once_tell_and_email_each_perso
     assert told(case) == {("agent", K.BREACHED), ("lead", K.BREACHED)}
     assert Notification.objects.count() == 2
     assert sorted(m.to[0] for m in mailoutbox) == [agent.email, lead.email]
+
+
+# --- the bell, the list, the settings page and the API --------------------------
+
+
+def _note_of(user):
+    return Notification.objects.get(user=user)
+
+
+def test_the_bell_shows_my_unread_count_and_is_polled(make_case, agent, client):
+    client.force_login(agent)
+    page = client.get("/cases/queue/mine/").content.decode()
+    assert 'id="bell"' in page and 'id="bell-count"' in page and 'hx-trigger="every 30s"' in page
+    bell = client.get("/cases/notifications/bell/")
+    assert bell.status_code == 200 and 'id="bell-count" class="bell-count" hidden>0<' in bell.content.decode()
+    deliver(make_case())
+    deliver(make_case())
+    bell = client.get("/cases/notifications/bell/").content.decode()
+    assert 'id="bell-count" class="bell-count">2<' in bell and 'hx-get="/cases/notifications/bell/"' in bell
+
+
+def test_the_bell_answers_a_signed_out_poll_with_nothing_to_swap(client, db):
+    assert client.get("/cases/notifications/bell/").status_code == 204
+
+
+def test_the_list_shows_mine_unread_in_bold_and_opening_one_marks_it_read(make_case, agent, client):
+    case = make_case()
+    deliver(case)
+    note = _note_of(agent)
+    client.force_login(agent)
+    listed = client.get("/cases/notifications/").content.decode()
+    assert f"<strong>{note.subject}</strong>" in listed and f"/cases/notifications/{note.pk}/" in listed
+    opened = client.get(f"/cases/notifications/{note.pk}/")
+    assert opened.status_code == 302 and opened["Location"] == f"/cases/{case.pk}/"
+    note.refresh_from_db()
+    assert note.read_at is not None
+    assert f"<strong>{note.subject}</strong>" not in client.get("/cases/notifications/").content.decode()
+
+
+def test_mark_all_read_is_a_post_and_marks_only_mine(make_case, agent, lead, client):
+    deliver(make_case(owner=None))  # the lead's: a new case in the team queue
+    deliver(make_case())  # the agent's
+    client.force_login(agent)
+    assert client.get("/cases/notifications/read/").status_code == 405
+    assert client.post("/cases/notifications/read/").status_code == 302
+    assert _note_of(agent).read_at is not None and _note_of(lead).read_at is None
+
+
+def test_someone_elses_notification_is_404_and_never_listed(make_case, agent, lead, client, api):
+    deliver(make_case(owner=None))
+    theirs = _note_of(lead)
+    client.force_login(agent)
+    assert client.get(f"/cases/notifications/{theirs.pk}/").status_code == 404
+    assert theirs.subject not in client.get("/cases/notifications/").content.decode()
+    body = api(agent).get("/api/v1/notifications/").json()
+    assert body["unread"] == 0 and body["results"] == []
+    assert api(agent).post("/api/v1/notifications/read/", {"ids": [theirs.pk]}, format="json").json()["marked"] == 0
+    theirs.refresh_from_db()
+    assert theirs.read_at is None
+
+
+def test_a_notification_of_a_case_i_can_no_longer_see_is_hidden(make_case, agent, team, client):
+    case = make_case()
+    deliver(case)
+    team.members.remove(agent)
+    client.force_login(agent)
+    assert client.get(f"/cases/notifications/{_note_of(agent).pk}/").status_code == 404
+    assert client.get("/cases/notifications/bell/").content.decode().count(">0<") == 1
+
+
+def test_the_list_pages_newest_first_without_skipping(make_case, agent, client, monkeypatch):
+    from cases.notifications import selectors
+
+    monkeypatch.setitem(selectors.notifications_page.__kwdefaults__, "size", 2)
+    for _ in range(5):
+        deliver(make_case())
+    client.force_login(agent)
+    seen, pages, url = [], 0, "/cases/notifications/"
+    while url:
+        response = client.get(url)
+        seen += [n.pk for n in response.context["items"]]
+        pages += 1
+        nxt = response.context["next_before"]
+        url = f"/cases/notifications/?before={nxt}" if nxt else None
+    assert pages == 3
+    assert seen == sorted(Notification.objects.filter(user=agent).values_list("pk", flat=True), reverse=True)
+    assert client.get("/cases/notifications/?before=x").status_code == 404
+
+
+def test_the_settings_page_saves_my_email_choices(agent, client):
+    from cases.notifications.selectors import email_choices_of
+
+    client.force_login(agent)
+    page = client.get("/cases/notifications/settings/").content.decode()
+    assert all(f'value="{k}"' in page and "checked" in page for k in K.values)  # all on by default
+    saved = client.post("/cases/notifications/settings/", {"email": [K.ASSIGNED, K.BREACHED]})
+    assert saved.status_code == 302
+    assert {k for k, _, on in email_choices_of(agent) if on} == {K.ASSIGNED, K.BREACHED}
+    refused = client.post("/cases/notifications/settings/", {"email": ["gossip"]})
+    assert refused.status_code == 400 and "gossip" in refused.content.decode()
+    assert {k for k, _, on in email_choices_of(agent) if on} == {K.ASSIGNED, K.BREACHED}
+
+
+def test_pages_need_a_login(client, db):
+    for url in ("/cases/notifications/", "/cases/notifications/settings/", "/cases/notifications/1/"):
+        response = client.get(url)
+        assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+
+
+def test_the_api_lists_mine_with_the_unread_count_and_marks_read(make_case, agent, api):
+    case = make_case()
+    deliver(case)
+    services.sla_sweep(now=case.first_contact_due + timedelta(minutes=1))
+    deliver(case)
+    client = api(agent)
+    body = client.get("/api/v1/notifications/").json()
+    assert body["unread"] == 2 and body["next"] is None
+    assert [n["kind"] for n in body["results"]] == [K.BREACHED, K.ASSIGNED]  # newest first
+    assert body["results"][0]["case_number"] == case.number and body["results"][0]["event"] == "case.sla_breached"
+    first = body["results"][1]["id"]
+    assert client.post("/api/v1/notifications/read/", {"ids": [first]}, format="json").json() == {
+        "marked": 1,
+        "unread": 1,
+    }
+    assert client.post("/api/v1/notifications/read/", {}, format="json").json() == {"marked": 1, "unread": 0}
+
+
+@pytest.mark.parametrize(
+    ("query", "body", "field"),
+    [
+        ("?before=abc", None, "before"),
+        ("?before=99999999999999999999999", None, "before"),
+        ("", {"ids": "all"}, "ids"),
+        ("", {"ids": [0]}, "ids"),
+        ("", {"ids": list(range(1, 1002))}, "ids"),
+    ],
+)
+def test_the_api_refuses_bad_input_naming_the_field(agent, api, query, body, field):
+    client = api(agent)
+    reply = (
+        client.get(f"/api/v1/notifications/{query}")
+        if body is None
+        else client.post("/api/v1/notifications/read/", body, format="json")
+    )
+    assert reply.status_code == 400 and field in reply.json()
+
+
+def test_the_api_needs_a_login(api, db):
+    assert api().get("/api/v1/notifications/").status_code == 401
+    assert api().post("/api/v1/notifications/read/", {}, format="json").status_code == 401
