@@ -45,6 +45,11 @@ def live_touchpoints() -> QuerySet[Touchpoint]:
     return Touchpoint.objects.filter(live_condition("stage__journey"))
 
 
+def journey_is_live(journey: Journey) -> bool:
+    """Whether `journey` is one of `live_journeys()`."""
+    return all(getattr(journey, name) == value for name, value, _called in _LIVE)
+
+
 def touchpoint_not_live_reason(touchpoint: Touchpoint) -> str | None:
     """Why `touchpoint` takes no feedback, naming it and its journey; None
     when its journey is live. Agrees with `live_touchpoints()`."""

@@ -188,8 +188,9 @@ class RootCauseParetoView(APIView):
     def get(self, request):
         query = RootCauseQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
+        params = query.validated_data
         rows = queries.root_causes_of(
-            request.user, query.validated_data.get("since"), query.validated_data.get("until")
+            request.user, params.get("since"), params.get("until"), include_drafts=params["include_drafts"]
         )
         return Response(ParetoRowSerializer(rows, many=True).data)
 

@@ -3,9 +3,20 @@ for the metrics page and the API (which also documents them)."""
 
 from __future__ import annotations
 
+from datetime import date
+
 from rest_framework import serializers
 
 from cases.insights.loop import GROUPS, PERIODS
+
+
+def _include_drafts() -> serializers.BooleanField:
+    return serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Also count touchpoints of draft journeys (future-state designs and inactive journeys), "
+        "which take no feedback and are left out by default.",
+    )
 
 
 class DateRangeSerializer(serializers.Serializer):
@@ -14,7 +25,16 @@ class DateRangeSerializer(serializers.Serializer):
     since = serializers.DateField(required=False)
     until = serializers.DateField(required=False)
 
+    # Periods reach a week either side of a day: nearer the calendar's ends
+    # they cannot be computed (a 500 once), so such days are refused.
+    FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(9999, 12, 1)
+
     def validate(self, attrs):
+        for name in ("since", "until"):
+            if attrs.get(name) and not self.FIRST_DAY <= attrs[name] <= self.LAST_DAY:
+                raise serializers.ValidationError(
+                    {name: [f"Must be a day from {self.FIRST_DAY:%Y-%m-%d} to {self.LAST_DAY:%Y-%m-%d}."]}
+                )
         if attrs.get("since") and attrs.get("until") and attrs["since"] > attrs["until"]:
             raise serializers.ValidationError({"until": ["Must not be before `since`."]})
         return attrs
@@ -29,8 +49,10 @@ class MetricsQuerySerializer(DateRangeSerializer):
     until = serializers.DateField(
         required=False, help_text="Cases opened on or before this day; feedback up to this UTC day."
     )
+    include_drafts = _include_drafts()
 
 
 class RootCauseQuerySerializer(DateRangeSerializer):
     since = serializers.DateField(required=False, help_text="Cases resolved on or after this day.")
     until = serializers.DateField(required=False, help_text="Cases resolved on or before this day.")
+    include_drafts = _include_drafts()

@@ -42,6 +42,7 @@ from feedback.selectors import feedback_visible_to, scored_touchpoints_of, touch
 from feedback.sentiment import COMMENT_MAX_CHARS
 from feedback.themes import Theme, comment_themes
 from journeys.models import Journey, Touchpoint
+from journeys.selectors import journey_is_live, live_condition
 
 MAP_DAYS = (7, 30, 90)
 GRANULARITIES = ("day", "week", "month")
@@ -78,10 +79,11 @@ def loop_rows(
     until: date | None = None,
     group_by: str | None = None,
     period: str | None = None,
+    include_drafts: bool = False,
 ) -> list[dict]:
     """`loop_metrics` of the cases the user may see opened on the (local)
-    days `since` to `until`, either may be None."""
-    cases = opened_between(cases_visible_to(user), since, until)
+    days `since` to `until`, either may be None; drafts as `without_drafts`."""
+    cases = opened_between(without_drafts(cases_visible_to(user), include_drafts), since, until)
     return loop_metrics(cases, group_by=group_by, period=period)
 
 
@@ -92,15 +94,19 @@ def score_rows(
     until: date | None = None,
     group_by: str | None = None,
     period: str | None = None,
+    include_drafts: bool = False,
 ) -> list[dict] | None:
     """Score figures of the feedback the user may see on the UTC days
     `since` to `until`, from the score summary; None for a grouping that
-    feedback has not (owner, root cause)."""
+    feedback has not (owner, root cause). Drafts as `without_drafts`."""
     if group_by and group_by not in SCORE_GROUPS:
         return None
-    return score_metrics_from_summary(
-        scored_touchpoints_of(user), since=since, until=until, group_by=group_by, period=period
-    )
+    touchpoints = scored_touchpoints_of(user)
+    if not include_drafts and Touchpoint.objects.exclude(live_condition("stage__journey")).exists():
+        # Only then a condition: the summary reads fastest without one.
+        touchpoints = Touchpoint.objects.all() if touchpoints is None else touchpoints
+        touchpoints = touchpoints.filter(live_condition("stage__journey"))
+    return score_metrics_from_summary(touchpoints, since=since, until=until, group_by=group_by, period=period)
 
 
 def recovery_rows(
@@ -110,16 +116,24 @@ def recovery_rows(
     until: date | None = None,
     group_by: str | None = None,
     period: str | None = None,
+    include_drafts: bool = False,
 ) -> list[dict]:
     """`recovery_measures` of the cases the user may see opened on the
     (local) days `since` to `until`, keyed as `loop_rows` is."""
-    cases = opened_between(cases_visible_to(user), since, until)
+    cases = opened_between(without_drafts(cases_visible_to(user), include_drafts), since, until)
     return recovery_measures(cases, group_by=group_by, period=period)
 
 
-def root_causes_of(user, since: date | None, until: date | None) -> list[dict]:
-    """`root_cause_pareto` of the cases the user may see."""
-    return root_cause_pareto(cases_visible_to(user), since, until)
+def root_causes_of(user, since: date | None, until: date | None, *, include_drafts: bool = False) -> list[dict]:
+    """`root_cause_pareto` of the cases the user may see; drafts as `without_drafts`."""
+    return root_cause_pareto(without_drafts(cases_visible_to(user), include_drafts), since, until)
+
+
+def without_drafts(cases: QuerySet[Case], include_drafts: bool = False) -> QuerySet[Case]:
+    """`cases` at touchpoints of live journeys (`journeys.selectors`), or all
+    of them when `include_drafts`: a future-state design or an inactive
+    journey is modelled, not lived, and is left out of figures unless asked for."""
+    return cases if include_drafts else cases.filter(live_condition("touchpoint__stage__journey"))
 
 
 def value_chain_of(user, touchpoint: Touchpoint) -> dict:
@@ -265,8 +279,12 @@ def journey_map(
 ) -> list[dict]:
     """The stages of `journey` in order, each with a card per touchpoint:
     scores over the last `days` days and their change against the `days`
-    before; open cases and the breached ones among them (as of now)."""
+    before; open cases and the breached ones among them (as of now). A
+    draft journey (`journeys.selectors.journey_is_live`) takes no feedback:
+    its map is the design, without scores or cases."""
     now = now or timezone.now()
+    if not journey_is_live(journey):
+        responses, cases = responses.none(), cases.none()
     span = timedelta(days=days)
     mine = responses.filter(touchpoint__stage__journey=journey)
     current = _by_touchpoint(mine.filter(occurred_at__gt=now - span, occurred_at__lte=now))

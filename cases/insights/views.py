@@ -44,6 +44,7 @@ from feedback.scores import (
 from feedback.selectors import feedback_visible_to, journeys_visible_to, touchpoints_visible_to
 from feedback.themes import topic_figures, unassigned_terms
 from journeys.models import Journey
+from journeys.selectors import journey_is_live, live_condition
 
 ROOT_CAUSE_DAYS = 90
 SERIES_COLUMNS = ["period", *insights.EMPTY_SCORES]
@@ -105,9 +106,14 @@ class SeriesQuery(forms.Form):
     granularity = forms.ChoiceField(choices=[(g, g.capitalize()) for g in insights.GRANULARITIES], required=False)
 
 
+def _drafts_field() -> forms.BooleanField:
+    return forms.BooleanField(required=False, label="Include draft journeys (future state, inactive)")
+
+
 class PeriodQuery(forms.Form):
     since = forms.DateField(required=False, label="Resolved from")
     until = forms.DateField(required=False, label="to")
+    include_drafts = _drafts_field()
 
     def clean(self):
         data = super().clean()
@@ -180,8 +186,16 @@ def metrics(request):
 
 @managers_only
 def index(request):
-    journeys = journeys_visible_to(request.user).filter(active=True).order_by("position", "name")
-    return render(request, "insights/index.html", {"journeys": journeys, "nav_section": "insights"})
+    # Draft journeys (future-state designs, inactive ones) only when asked for.
+    include_drafts = _drafts_field().clean(request.GET.get("include_drafts"))
+    journeys = journeys_visible_to(request.user).order_by("position", "name")
+    if not include_drafts:
+        journeys = journeys.filter(live_condition())
+    return render(
+        request,
+        "insights/index.html",
+        {"journeys": journeys, "include_drafts": include_drafts, "nav_section": "insights"},
+    )
 
 
 @managers_only
@@ -200,6 +214,7 @@ def journey_map(request, slug: str):
         "insights/journey_map.html",
         {
             "journey": journey,
+            "live": journey_is_live(journey),
             "stages": stages,
             "days": query["period"],
             "choices": insights.MAP_DAYS,
@@ -367,7 +382,9 @@ def _scores(responses, granularity: str) -> dict:
 def root_causes(request):
     today = timezone.localdate()
     query, errors = _query(PeriodQuery, request, {"since": today - timedelta(days=ROOT_CAUSE_DAYS - 1), "until": today})
-    rows = insights.root_causes_of(request.user, query["since"], query["until"])
+    rows = insights.root_causes_of(
+        request.user, query["since"], query["until"], include_drafts=bool(query.get("include_drafts"))
+    )
     if request.GET.get("download") == "csv" and not errors:
         return csv_response(
             "cvx-root-causes.csv",
@@ -388,6 +405,7 @@ def root_causes(request):
             "rows": rows,
             "since": query["since"],
             "until": query["until"],
+            "include_drafts": bool(query.get("include_drafts")),
             "errors": errors,
             "total": sum(row["cases"] for row in rows),
             "nav_section": "insights",

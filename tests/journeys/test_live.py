@@ -9,7 +9,7 @@ import pytest
 
 from journeys.choices import JourneyState
 from journeys.models import Journey, Stage, Touchpoint
-from journeys.selectors import live_journeys, live_touchpoints, touchpoint_not_live_reason
+from journeys.selectors import journey_is_live, live_journeys, live_touchpoints, touchpoint_not_live_reason
 
 pytestmark = pytest.mark.django_db
 
@@ -32,3 +32,4 @@ def test_only_active_current_state_journeys_are_live_and_the_reason_agrees_with_
         if reason is not None:
             assert f"Touchpoint {touchpoint.slug!r} belongs to the " in reason
             assert repr(touchpoint.stage.journey.name) in reason
+    assert {j.slug for j in Journey.objects.all() if journey_is_live(j)} == {j.slug for j in live_journeys()}
