@@ -1,8 +1,9 @@
 """The agent's day, walked in Chromium (issue 17, "Done when"): an agent
 finds a customer by email, opens the case, replies with a reply template;
 the customer's answer comes back as real RFC 822 bytes through the inbound
-endpoint and shows on the case; the agent resolves the case, which is then
-under "Closed" and "My recent" and still found by search.
+endpoint, rings the bell and shows on the case; the agent resolves the
+case, which is then under "Closed" and "My recent" and still found by
+search.
 
 The email CVX sends goes through Django's SMTP backend to a real local SMTP
 server (aiosmtpd), and the customer's reply is addressed to the Reply-To of
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import email
 import json
+import re
 import socket
 import urllib.error
 import urllib.request
@@ -190,9 +192,23 @@ def test_an_agent_finds_replies_hears_back_and_resolves(page, live_server, agent
     assert outgoing.status == DeliveryStatus.SENT and str(sent["Message-ID"]) == outgoing.message_id
 
     # 4. The customer answers from their mail client: real RFC 822 bytes to the inbound endpoint.
+    unread_before = int(page.locator("#bell-count").text_content() or 0)
     status, reply = post_inbound(live_server, customer_reply(sent, "Thank you, Friday morning suits me."))
     assert (status, reply.get("status"), reply.get("case")) == (201, "attached", case.number)
-    page.reload()
+
+    # 5. The bell rings on the page the agent has open, with no reload (htmx polls it every 30 s).
+    page.wait_for_function(
+        "before => Number(document.getElementById('bell-count')?.textContent) > before",
+        arg=unread_before,
+        timeout=45_000,
+    )
+    expect(page.locator("#bell-count")).to_be_visible()
+    page.locator("#bell").click()
+    expect(page.get_by_role("heading", name="Notifications")).to_be_visible()
+    told = page.get_by_role("link", name=re.compile(rf"{case.number}\b.*replied"))
+    expect(told).to_have_count(1)
+    shoot(page, "notifications")
+    told.click()
     expect(page.get_by_role("heading", name=case.number)).to_be_visible()
     wrote = panel.get_by_role("listitem").filter(has_text="Customer wrote")
     expect(wrote).to_contain_text(CUSTOMER["email"])
@@ -205,7 +221,7 @@ def test_an_agent_finds_replies_hears_back_and_resolves(page, live_server, agent
     )
     shoot(page, "reply")
 
-    # 5. Resolves the case: allowed, the case has a contact.
+    # 6. Resolves the case: allowed, the case has a contact.
     resolve = action(page, "Resolve")
     resolve.get_by_label("Root cause").select_option(label="Network › Line fault")
     resolve.get_by_label("Resolution summary").fill("Engineer booked for Friday; the customer agreed.")
@@ -215,7 +231,7 @@ def test_an_agent_finds_replies_hears_back_and_resolves(page, live_server, agent
         "Engineer booked for Friday; the customer agreed."
     )
 
-    # 6. It has left My queue and is under Closed...
+    # 7. It has left My queue and is under Closed...
     page.get_by_role("navigation", name="Main").get_by_role("link", name="My queue").click()
     expect(page.get_by_role("heading", name="My queue")).to_be_visible()
     expect(page.get_by_role("link", name=case.number)).to_have_count(0)
