@@ -159,6 +159,8 @@ def _figures(counts: Sequence[int], row: dict) -> dict:
     row["ces_n"], row["ces_low_effort_margin"] = ces_responses, share_margin(ces_low_effort, ces_responses)
     row["nps_few"], row["csat_few"] = few_responses(nps_responses), few_responses(csat_responses)
     row["ces_few"] = few_responses(ces_responses)
+    row["ves_n"], row["ves_enhanced_margin"] = ves_responses, share_margin(ves_enhanced, ves_responses)
+    row["ves_few"] = few_responses(ves_responses)
     return row
 
 

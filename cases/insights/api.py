@@ -104,6 +104,9 @@ class ScoreRowSerializer(serializers.Serializer):
     ces_n = serializers.IntegerField(help_text="Responses the CES figures are from (= ces_responses).")
     ces_low_effort_margin = _figure("95% margin of error of ces_low_effort_pct, in percentage points.")
     ces_few = serializers.BooleanField(help_text="ces_n is below min_responses.")
+    ves_n = serializers.IntegerField(help_text="Responses the VES figures are from (= ves_responses).")
+    ves_enhanced_margin = _figure("95% margin of error of ves_enhanced_pct, in percentage points.")
+    ves_few = serializers.BooleanField(help_text="ves_n is below min_responses.")
 
 
 class RecoveryRowSerializer(serializers.Serializer):

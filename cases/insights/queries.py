@@ -258,6 +258,7 @@ def touchpoint_card(touchpoint: Touchpoint, now: dict | None, before: dict | Non
         # The mean VES beside the headline, when anyone answered it here.
         "ves": (now or {}).get("ves"),
         "ves_responses": (now or {}).get("ves_responses", 0),
+        "ves_few": few_responses((now or {}).get("ves_responses", 0)),
         "n": n,
         "margin": margin,
         "few": measure is not None and few_responses(n),

@@ -343,6 +343,7 @@ def _scores(responses, granularity: str) -> dict:
                 y_min=VES_RANGE[0],
                 y_max=VES_RANGE[1],
                 title=f"VES mean ({band_text('ves')}, after this I am better able to ...) {per}",
+                samples=[Sample(r["ves_n"], None, r["ves_few"]) for r in series],  # as the CES mean: n and few
             ),
         ),
     ]

@@ -117,7 +117,16 @@ def expected_figures(rows: list[FeedbackResponse]) -> dict:
         "negative": sum(1 for r in rows if r.sentiment_label == "negative"),
     }
     figures.update(margins_by_hand(nps, csat, ces))
+    figures.update(
+        ves_n=len(ves),
+        ves_enhanced_margin=share_margin_by_hand(sum(1 for v in ves if v >= 4), len(ves)),
+        ves_few=len(ves) < 30,
+    )
     return figures
+
+
+def share_margin_by_hand(part: int, n: int) -> float | None:
+    return round(1.96 * math.sqrt(part / n * (1 - part / n) / n) * 100, 1) if n else None
 
 
 def margins_by_hand(nps: list[int], csat: list[int], ces: list[int], minimum: int = 30) -> dict:

@@ -304,3 +304,45 @@ def test_the_case_page_shows_the_ves_of_the_feedback_that_opened_it(client, agen
     client.force_login(agent)
     page = client.get(f"/cases/{case.pk}/").content.decode()
     assert f"VES {LOW + 1}/{HIGH}" in page
+
+
+# --- how sure a VES figure is: n, margin, few responses --------------------------------
+
+
+@pytest.mark.parametrize(("minimum", "few"), [(7, False), (8, True)])
+def test_the_ves_share_carries_its_n_margin_and_few_flag(ves_feedback, settings, minimum, few):
+    settings.CVX_MIN_RESPONSES = minimum
+    [row] = score_metrics(FeedbackResponse.objects.all())
+    # 4 of 7 answers score 4-5: 1.96 * sqrt(4/7 * 3/7 / 7) * 100 = 36.66 points.
+    assert (row["ves_n"], row["ves_enhanced_margin"], row["ves_few"]) == (7, 36.7, few)
+    rebuild_daily_scores()
+    assert score_metrics_from_summary(None) == [row]
+
+
+def test_the_metrics_api_returns_the_ves_n_margin_and_few_flag(api, integration, ves_feedback, settings):
+    settings.CVX_MIN_RESPONSES = 5
+    rebuild_daily_scores()
+    client = api(token=integration)
+    rows = {row["group"]: row for row in client.get("/api/v1/metrics/", {"group_by": "touchpoint"}).json()["scores"]}
+    # fault-line: 2 of 5 score 4-5: 1.96 * sqrt(0.4 * 0.6 / 5) * 100 = 42.94 points.
+    assert {k: rows["fault-line"][k] for k in ("ves_n", "ves_enhanced_margin", "ves_few")} == {
+        "ves_n": 5,
+        "ves_enhanced_margin": 42.9,
+        "ves_few": False,
+    }
+    assert (rows["shop"]["ves_n"], rows["shop"]["ves_enhanced_margin"], rows["shop"]["ves_few"]) == (2, 0.0, True)
+    documented = client.get("/api/v1/schema/", {"format": "json"}).json()["components"]["schemas"]["ScoreRow"]
+    assert {"ves_n", "ves_enhanced_margin", "ves_few"} <= documented["properties"].keys()
+
+
+@pytest.mark.parametrize(("minimum", "few"), [(3, False), (4, True)])
+def test_the_journey_map_mutes_a_ves_from_few_responses(client, lead, touchpoint, settings, minimum, few):
+    settings.CVX_MIN_RESPONSES = minimum
+    now = datetime.now(UTC)
+    for n, ves in enumerate((5, 4, 2), start=1):
+        feedback_ingest(item=item(n, nps=9, ves=ves, occurred_at=(now - timedelta(days=1)).isoformat()))
+    client.force_login(lead)
+    page = client.get(f"/cases/insights/journeys/{touchpoint.stage.journey.slug}/map/").content.decode()
+    ves = page[page.index('class="tp-ves') :]
+    ves = ves[: ves.index("</span></span>")]
+    assert ("few responses (3)" in ves) is few and ('tp-ves few muted"' in ves) is few
