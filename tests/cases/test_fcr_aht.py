@@ -128,6 +128,19 @@ def test_the_composer_measures_from_when_it_was_opened(client, agent, make_case,
     assert (event.data["handling_minutes"], event.data["handling_measured"]) == (3.0, True)
 
 
+def test_choosing_a_template_keeps_the_composers_opening_time(client, agent, make_case):
+    from cases.messaging.models import ReplyTemplate
+
+    case = make_case()
+    template = ReplyTemplate.objects.create(name="Sorry", subject="About {{ case.number }}", body="Sorry.")
+    client.force_login(agent)
+    first = client.get(f"/cases/{case.pk}/messages/").content.decode()
+    assert "hx-include" in first  # the template picker sends the opening time back
+    opened = handling.opened_token(case.pk, timezone.now() - timedelta(minutes=5))
+    reloaded = client.get(f"/cases/{case.pk}/messages/", {"template": template.pk, "opened": opened})
+    assert f'value="{opened}"' in reloaded.content.decode()
+
+
 def test_the_service_takes_the_handling_time_too(agent, make_case):
     case = make_case()
     services.case_log_contact(case_id=case.pk, actor=agent, channel="email", note="Wrote", handling_minutes="2.5")
