@@ -6,6 +6,13 @@ class JourneyState(models.TextChoices):
     FUTURE = "future", "Future state"
 
 
+class StageSide(models.TextChoices):
+    """Service blueprint: whether the customer sees the touchpoint."""
+
+    FRONT = "front", "Front stage (the customer sees it)"
+    BACK = "back", "Back stage (a process or policy behind it)"
+
+
 class Channel(models.TextChoices):
     WEB = "web", "Web"
     MOBILE_APP = "mobile_app", "Mobile app"

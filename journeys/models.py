@@ -6,7 +6,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
-from journeys.choices import Channel, JourneyState, ValueDimension
+from journeys.choices import Channel, JourneyState, StageSide, ValueDimension
 from journeys.validators import ChoiceListValidator
 
 # A year is the longest SLA anyone should configure; longer is a typo.
@@ -68,6 +68,10 @@ class Stage(models.Model):
     journey = models.ForeignKey(Journey, on_delete=models.CASCADE, related_name="stages")
     name = models.CharField(max_length=120)
     position = models.PositiveIntegerField(default=0)
+    pain_points = models.TextField(blank=True, help_text="What goes wrong for customers at this stage.")
+    moments_of_truth = models.TextField(
+        blank=True, help_text="The moments at this stage that make or break the customer's trust."
+    )
 
     class Meta:
         ordering = ["journey", "position", "id"]
@@ -87,6 +91,13 @@ class Touchpoint(models.Model):
     slug = models.SlugField(max_length=80, unique=True, help_text="Integrations name the touchpoint by this.")
     position = models.PositiveIntegerField(default=0)
     channel = models.CharField(max_length=20, choices=Channel.choices)
+    side = models.CharField(
+        "front or back stage",
+        max_length=5,
+        choices=StageSide.choices,
+        default=StageSide.FRONT,
+        help_text="Front stage: the customer sees it. Back stage: a process or policy behind it.",
+    )
     team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="touchpoints")
     default_owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
