@@ -471,10 +471,31 @@ class NotificationPreference(models.Model):
     )
     # The kinds (NotificationKind values) are checked by the service that writes them.
     email_off = models.JSONField(default=list, blank=True)
+    # The weekly digest (cases.digest), sent to team leads and CX admins: on unless they opt out.
+    weekly_digest = models.BooleanField(default=True)
     updated_at = models.DateTimeField(default=timezone.now)
 
     def __str__(self) -> str:
         return f"notification preferences of {self.user_id}"
+
+
+class WeeklyDigest(models.Model):
+    """One person's weekly digest of one week (its Monday): inserted before
+    the digest is built, its unique (user, week) constraint is the claim, so
+    however often and wherever the task runs, each person gets each week's
+    digest once. Written by cases.digest only."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="weekly_digests")
+    week = models.DateField(help_text="The Monday of the week the digest covers.")
+    recipient = models.EmailField()
+    claimed_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "week"], name="weekly_digest_once_per_user_week")]
+
+    def __str__(self) -> str:
+        return f"digest of week {self.week} for {self.user_id}"
 
 
 class FollowUp(models.Model):
