@@ -7,18 +7,56 @@ from django.utils.translation import ngettext
 
 from cvx_site.errors import DomainError
 from journeys import services
-from journeys.choices import ValueDimension
+from journeys.choices import StageSide, ValueDimension
 from journeys.models import Journey, Stage, Team, Touchpoint
 
 
-class TouchpointForm(forms.ModelForm):
+class UniqueSlugForm(forms.ModelForm):
+    """Slugs are prefilled from the name and may be edited; one already in
+    use is refused on the field, saying which row has it."""
+
+    def clean_slug(self) -> str:
+        slug = self.cleaned_data["slug"]
+        model = self._meta.model
+        other = model.objects.filter(slug=slug).exclude(pk=self.instance.pk).first()
+        if other is not None:
+            name = model._meta.verbose_name
+            raise forms.ValidationError(
+                f"{name.capitalize()} with this Slug already exists: “{other}” uses “{slug}”. "
+                f"Choose a slug no other {name} uses.",
+                code="unique",
+            )
+        return slug
+
+
+class JourneyForm(UniqueSlugForm):
+    class Meta:
+        model = Journey
+        fields = "__all__"
+
+
+class TeamForm(UniqueSlugForm):
+    class Meta:
+        model = Team
+        fields = "__all__"
+
+
+class TouchpointForm(UniqueSlugForm):
     value_dimensions = forms.MultipleChoiceField(
         choices=ValueDimension.choices, widget=forms.CheckboxSelectMultiple, required=False
+    )
+    # A touchpoint is front stage unless said otherwise, also when the page
+    # was loaded before this field existed.
+    side = forms.ChoiceField(
+        choices=StageSide.choices, required=False, initial=StageSide.FRONT, label="Front or back stage"
     )
 
     class Meta:
         model = Touchpoint
         fields = "__all__"
+
+    def clean_side(self) -> str:
+        return self.cleaned_data["side"] or StageSide.FRONT
 
     def clean_value_dimensions(self) -> list[str]:
         return sorted(self.cleaned_data["value_dimensions"])
@@ -43,26 +81,31 @@ class StageFormSet(nested_admin.formsets.NestedInlineFormSet):
                     seen[slug] = tp_form
 
 
-class TouchpointInline(nested_admin.NestedTabularInline):
+# The journey page holds every stage and touchpoint at once, so each
+# touchpoint shows one compact line (what a CX admin changes most) and keeps
+# the rest in a collapsed "Details" section: readable at 1366 px and on a tablet.
+TOUCHPOINT_LINE = ("name", "slug", "channel", "side", "team")
+TOUCHPOINT_DETAILS = (
+    "default_owner",
+    "value_dimensions",
+    ("listening_post", "asks_ves"),
+    "ves_question",
+    ("first_contact_sla_hours", "resolution_sla_hours"),
+)
+
+
+class TouchpointInline(nested_admin.NestedStackedInline):
     model = Touchpoint
     form = TouchpointForm
     extra = 0
     sortable_field_name = "position"
-    fields = [
-        "position",
-        "name",
-        "slug",
-        "channel",
-        "team",
-        "default_owner",
-        "value_dimensions",
-        "listening_post",
-        "asks_ves",
-        "ves_question",
-        "first_contact_sla_hours",
-        "resolution_sla_hours",
+    fieldsets = [
+        (None, {"fields": ["position", TOUCHPOINT_LINE]}),
+        ("Details", {"fields": list(TOUCHPOINT_DETAILS), "classes": ["collapse"]}),
     ]
+    prepopulated_fields = {"slug": ["name"]}
     autocomplete_fields = ["team", "default_owner"]
+    classes = ["touchpoint-rows"]
 
 
 class StageInline(nested_admin.NestedStackedInline):
@@ -70,12 +113,16 @@ class StageInline(nested_admin.NestedStackedInline):
     formset = StageFormSet
     extra = 0
     sortable_field_name = "position"
-    fields = ["position", "name"]
+    fieldsets = [
+        (None, {"fields": ["position", "name"]}),
+        ("Pain points and moments of truth", {"fields": ["pain_points", "moments_of_truth"], "classes": ["collapse"]}),
+    ]
     inlines = [TouchpointInline]
 
 
 @admin.register(Journey)
 class JourneyAdmin(nested_admin.NestedModelAdmin):
+    form = JourneyForm
     list_display = ["name", "state", "active", "position", "based_on"]
     list_filter = ["state", "active"]
     search_fields = ["name", "slug", "description"]
@@ -107,11 +154,12 @@ class JourneyAdmin(nested_admin.NestedModelAdmin):
 @admin.register(Touchpoint)
 class TouchpointAdmin(admin.ModelAdmin):
     form = TouchpointForm
-    list_display = ["name", "slug", "channel", "stage", "team", "default_owner", "listening_post", "asks_ves"]
-    list_filter = ["channel", "team", "stage__journey__state", "stage__journey", "listening_post", "asks_ves"]
+    list_display = ["name", "slug", "channel", "side", "stage", "team", "default_owner", "listening_post", "asks_ves"]
+    list_filter = ["channel", "side", "team", "stage__journey__state", "stage__journey", "listening_post", "asks_ves"]
     search_fields = ["name", "slug", "stage__name", "stage__journey__name"]
     list_select_related = ["stage__journey", "team", "default_owner"]
     autocomplete_fields = ["team", "default_owner", "stage"]
+    prepopulated_fields = {"slug": ["name"]}
 
 
 @admin.register(Stage)
@@ -124,6 +172,7 @@ class StageAdmin(admin.ModelAdmin):
 
 @admin.register(Team)
 class TeamAdmin(admin.ModelAdmin):
+    form = TeamForm
     list_display = ["name", "lead", "active"]
     list_filter = ["active"]
     search_fields = ["name", "slug"]

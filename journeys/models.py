@@ -59,7 +59,9 @@ class Journey(models.Model):
         ordering = ["position", "name"]
 
     def __str__(self) -> str:
-        return f"{self.name} ({self.get_state_display().lower()})"
+        state = self.get_state_display().lower()
+        # A draft named by the copy action already says "future state".
+        return self.name if state in self.name.lower() else f"{self.name} ({state})"
 
 
 class Stage(models.Model):

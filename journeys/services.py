@@ -20,6 +20,23 @@ def unique_slug(model: type[Model], base: str, *, max_length: int = 80) -> str:
     return candidate
 
 
+FUTURE_SUFFIX = " — future state"
+
+
+def future_draft_name(journey: Journey) -> str:
+    """The draft's name: the journey's name with the label added once
+    ("Fix a fault — future state"), numbered from the second copy on
+    ("… — future state 2") so each copy is told apart."""
+    max_length = Journey._meta.get_field("name").max_length
+    n = 1
+    while True:
+        suffix = FUTURE_SUFFIX if n == 1 else f"{FUTURE_SUFFIX} {n}"
+        candidate = journey.name[: max_length - len(suffix)] + suffix
+        if not Journey.objects.filter(name=candidate).exists():
+            return candidate
+        n += 1
+
+
 @transaction.atomic
 def journey_copy_as_future(*, journey: Journey, name: str | None = None) -> Journey:
     """Copy a current-state journey into a new, inactive future-state draft.
@@ -31,7 +48,7 @@ def journey_copy_as_future(*, journey: Journey, name: str | None = None) -> Jour
     if journey.state != JourneyState.CURRENT:
         raise Conflict(f"{journey} is not a current-state journey; only those are copied to a future state.")
     draft = Journey.objects.create(
-        name=name or f"{journey.name} (future state)",
+        name=name or future_draft_name(journey),
         slug=unique_slug(Journey, f"{journey.slug}-future"),
         description=journey.description,
         state=JourneyState.FUTURE,
@@ -40,7 +57,13 @@ def journey_copy_as_future(*, journey: Journey, name: str | None = None) -> Jour
         position=journey.position,
     )
     for stage in journey.stages.prefetch_related("touchpoints").order_by("position", "id"):
-        new_stage = Stage.objects.create(journey=draft, name=stage.name, position=stage.position)
+        new_stage = Stage.objects.create(
+            journey=draft,
+            name=stage.name,
+            position=stage.position,
+            pain_points=stage.pain_points,
+            moments_of_truth=stage.moments_of_truth,
+        )
         for tp in stage.touchpoints.order_by("position", "id"):
             Touchpoint.objects.create(
                 stage=new_stage,
@@ -48,6 +71,7 @@ def journey_copy_as_future(*, journey: Journey, name: str | None = None) -> Jour
                 slug=unique_slug(Touchpoint, f"{tp.slug}-future"),
                 position=tp.position,
                 channel=tp.channel,
+                side=tp.side,
                 team_id=tp.team_id,
                 default_owner_id=tp.default_owner_id,
                 value_dimensions=list(tp.value_dimensions),
