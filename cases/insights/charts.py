@@ -13,6 +13,7 @@ and muted (class "few"), with "few responses" in its tooltip and the desc.
 from __future__ import annotations
 
 import itertools
+import math
 import re
 from collections.abc import Sequence
 from typing import NamedTuple
@@ -92,6 +93,16 @@ def line_chart(
             f'<circle cx="{x(i):.1f}" cy="{y(value):.1f}" r="3.5" fill="{fill}"{extra}><title>{tip}</title></circle>'
         )
     return _svg("line-chart", title, _line_desc(points, unit, samples), parts)
+
+
+def nice_ceiling(value: float) -> float:
+    """The top of an axis for values up to `value`: the smallest 1, 2, 4 or 8
+    times a power of ten at or above it (so its quarters are round), 1 for
+    nothing above 0."""
+    if value <= 0:
+        return 1
+    power = 10 ** math.floor(math.log10(value))
+    return next(step * power for step in (1, 2, 4, 8, 10) if step * power >= value)
 
 
 class Sample(NamedTuple):

@@ -6,6 +6,7 @@ selectors and render."""
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import UTC, timedelta
 from functools import wraps
 
@@ -18,12 +19,13 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from cases.insights import queries as insights
-from cases.insights.charts import Sample, bar_chart, line_chart
+from cases.insights.charts import Sample, bar_chart, line_chart, nice_ceiling
 from cases.insights.loop import GROUPS, PERIODS
 from cases.insights.params import MetricsQuerySerializer
+from cases.models import Case
 from cases.selectors import cases_visible_to, is_manager
 from cvx_site.csv_export import csv_export, csv_response
-from feedback.analytics import min_responses
+from feedback.analytics import few_responses, min_responses, share_margin
 from feedback.scores import (
     CES_HIGH_EFFORT_MAX,
     CES_LOW_EFFORT_MIN,
@@ -71,6 +73,30 @@ METRIC_COLUMNS = [
 ]
 # In the CSV beside the table's columns: 95% margins of error.
 METRIC_MARGINS = ["fcr_margin", "aht_margin", "aht_case_margin"]
+# The page's table: fewer, wider cells so that it fits a laptop's width. Each
+# cell is one figure (a key of METRIC_COLUMNS, whose label heads it) and, in
+# small print under it, the figures that qualify it (format, key).
+METRIC_CELLS = [
+    ("cases", []),
+    ("resolved", [("{} unreachable", "unreachable")]),
+    ("first_contact_median_h", [("p90 {}", "first_contact_p90_h")]),
+    ("resolution_median_h", [("p90 {}", "resolution_p90_h")]),
+    ("sla_met_pct", [("n {}", "resolved")]),
+    ("fcr", [("±{}", "fcr_margin"), ("n {}", "fcr_n"), ("{} not yet decidable", "fcr_pending")]),
+    ("aht_minutes", [("±{}", "aht_margin"), ("n {}", "aht_n")]),
+    ("aht_case_minutes", [("±{}", "aht_case_margin"), ("n {}", "aht_case_n")]),
+    ("follow_up_response_rate", [("of {}", "followed_up")]),
+    ("recovery_rate", [("n {}", "responded")]),
+    ("nps_change", []),
+    ("csat_change", []),
+]
+# Loop metrics over time: (title, figure, its n, its margin, unit); shares in %.
+LOOP_CHARTS = [
+    ("SLA met %", "sla_met_pct", "resolved", None, "%"),
+    ("FCR %", "fcr", "fcr_n", "fcr_margin", "%"),
+    ("AHT per contact, minutes", "aht_minutes", "aht_n", "aht_margin", ""),
+    ("Recovery %", "recovery_rate", "responded", "recovery_margin", "%"),
+]
 PARETO_COLUMNS = [
     "root_cause",
     "cases",
@@ -167,12 +193,28 @@ def metrics(request):
         columns = ["group", "period", *[k for k, _ in METRIC_COLUMNS], *METRIC_MARGINS]
         return csv_response("cvx-loop-metrics.csv", columns, rows)
     table = [(row.get("group"), row.get("period"), [row.get(k) for k, _ in METRIC_COLUMNS]) for row in rows]
+    group_by = query.validated_data.get("group_by") if not errors else None
+    names = _group_names(group_by, [row["group"] for row in rows]) if group_by else {}
+    labels = dict(METRIC_COLUMNS)
     return render(
         request,
         "cases/metrics.html",
         {
             "table": table,
             "columns": METRIC_COLUMNS,
+            "headers": [labels[key] for key, _ in METRIC_CELLS],
+            "rows": [
+                {
+                    "name": names.get(row.get("group"), row.get("group")),
+                    "period": row.get("period"),
+                    "cells": [_cell(row, key, details, labels[key]) for key, details in METRIC_CELLS],
+                }
+                for row in rows
+            ],
+            "group_by": group_by,
+            "group_label": (group_by or "").replace("_", " ").capitalize(),
+            "min_responses": min_responses(),
+            "charts": [] if errors else _loop_charts(request.user, query.validated_data),
             "errors": errors,
             "params": request.GET,
             "groups": list(GROUPS),
@@ -182,6 +224,77 @@ def metrics(request):
             "fcr_days": settings.CVX_FCR_REPEAT_DAYS,
         },
     )
+
+
+def _group_names(group_by: str, keys: list) -> dict:
+    """What people call each group of the loop rows, by the key the rows (and
+    the API) carry: a team's, touchpoint's or journey's name for its slug, a
+    person's full name for their username. Two groups of the same name keep
+    their key beside it, so that neither is mistaken for the other."""
+    relation, _, field = GROUPS[group_by].partition("__")
+    model = Case._meta.get_field(relation).related_model
+    found = {}
+    for obj in model.objects.filter(**{f"{field}__in": [k for k in keys if k is not None]}):
+        full_name = obj.get_full_name() if hasattr(obj, "get_full_name") else ""
+        found[getattr(obj, field)] = full_name or getattr(obj, "name", None) or getattr(obj, field)
+    counts = Counter(found.values())
+    return {key: name if counts[name] == 1 or name == key else f"{name} ({key})" for key, name in found.items()}
+
+
+def _cell(row: dict, key: str, details: list[tuple[str, str]], label: str) -> dict:
+    """One cell of the metrics table: its figure and the qualifying figures that have a value."""
+    return {
+        "label": label,
+        "value": row.get(key),
+        "details": [text.format(row[k]) for text, k in details if row.get(k) is not None],
+    }
+
+
+def _loop_charts(user, query: dict) -> list[tuple[str, str]]:
+    """Loop metrics per period (the page's period, by default weeks) over the
+    last insights.SERIES_LENGTH periods up to `until`, not before `since`, of
+    the cases the page counts, as line charts with each point's n and margin."""
+    granularity = query.get("period") or "week"
+    end = query.get("until") or timezone.localdate()
+    starts = insights.period_starts(granularity, today=end)
+    if query.get("since"):
+        first = insights.period_starts(granularity, today=query["since"], count=1)[0]
+        starts = [start for start in starts if start >= first] or starts[-1:]
+    rows = insights.loop_rows(
+        user,
+        since=max(starts[0], query.get("since") or starts[0]),
+        until=end,
+        period=granularity,
+        include_drafts=query.get("include_drafts", False),
+    )
+    found = {timezone.localtime(row["period"]).date(): row for row in rows}
+    series = [found.get(start, {}) for start in starts]
+    labels = [insights.period_label(start, granularity) for start in starts]
+    for row in series:
+        if row:
+            row["recovery_margin"] = share_margin(row["recovered"], row["responded"])
+    per = f"per {granularity}, last {len(starts)}"
+    charts = []
+    for title, key, n_key, margin_key, unit in LOOP_CHARTS:
+        values = [row.get(key) for row in series]
+        top = 100 if unit == "%" else nice_ceiling(max([v for v in values if v is not None] or [0]))
+        charts.append(
+            (
+                title,
+                line_chart(
+                    list(zip(labels, values)),
+                    y_min=0,
+                    y_max=top,
+                    unit=unit,
+                    title=f"{title} {per}",
+                    samples=[
+                        Sample(row.get(n_key) or 0, row.get(margin_key), few_responses(row.get(n_key) or 0))
+                        for row in series
+                    ],
+                ),
+            )
+        )
+    return charts
 
 
 @managers_only
