@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from cases import services
+from cases.digest import digest_send_all
 from cases.messaging.services import message_deliver
 from cases.models import VerificationRun
 from cases.notifications import send_event_notifications
@@ -39,6 +40,11 @@ def deliver_message(message_id: int) -> str:
 
 def follow_up_sweep() -> dict:
     return services.follow_up_sweep()
+
+
+def send_weekly_digests() -> int:
+    """Weekly: the last whole week's digest to every lead and CX admin who has not had it."""
+    return digest_send_all()
 
 
 def audit_checkpoint() -> str:

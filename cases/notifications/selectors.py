@@ -45,6 +45,12 @@ def email_off_of(user) -> set[str]:
     return set(pref.email_off) if pref else set()
 
 
+def digest_wanted(user) -> bool:
+    """Whether the user wants the weekly digest (on unless they opted out)."""
+    pref = NotificationPreference.objects.filter(user=user).first()
+    return pref.weekly_digest if pref else True
+
+
 def email_wanted(user, kind: str) -> bool:
     return kind not in email_off_of(user)
 

@@ -43,18 +43,28 @@ def notification_open(*, user, notification_id: int) -> Notification:
     return note
 
 
-def notification_preferences_save(*, user, email: Collection[str]) -> NotificationPreference:
+def notification_preferences_save(
+    *, user, email: Collection[str], weekly_digest: bool | None = None
+) -> NotificationPreference:
     """Email the user the kinds in `email` (NotificationKind values) and no
-    others; in the app every kind is shown. InvalidInput names an unknown kind."""
+    others; in the app every kind is shown. `weekly_digest`: whether the
+    user gets the weekly digest (cases.digest); None leaves it as it is.
+    InvalidInput names an unknown kind."""
     unknown = sorted(set(email) - set(NotificationKind.values))
     if unknown:
         raise InvalidInput(
             f"Unknown kind {unknown[0][:40]!r}: choose from {', '.join(NotificationKind.values)}.", field="email"
         )
     off = [kind for kind in NotificationKind.values if kind not in set(email)]
+    changes = {"email_off": off, "updated_at": timezone.now()}
+    if weekly_digest is not None:
+        changes["weekly_digest"] = bool(weekly_digest)
     with transaction.atomic():
-        pref, _ = NotificationPreference.objects.update_or_create(
-            user=user, defaults={"email_off": off, "updated_at": timezone.now()}
+        pref, _ = NotificationPreference.objects.update_or_create(user=user, defaults=changes)
+        logger.info(
+            "user %s notification email off: %s; weekly digest %s",
+            user.pk,
+            ", ".join(off) or "none",
+            "on" if pref.weekly_digest else "off",
         )
-        logger.info("user %s notification email off: %s", user.pk, ", ".join(off) or "none")
     return pref

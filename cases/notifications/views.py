@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from cases.notifications.forms import NotificationPreferencesForm
-from cases.notifications.selectors import email_choices_of, notifications_page, unread_count
+from cases.notifications.selectors import digest_wanted, email_choices_of, notifications_page, unread_count
 from cases.notifications.services import (
     notification_open as open_notification,
 )
@@ -21,6 +21,7 @@ from cases.notifications.services import (
     notification_preferences_save,
     notifications_mark_read,
 )
+from cases.selectors import is_manager
 from cvx_site.errors import DomainError
 from cvx_site.inputs import parse_id
 
@@ -80,13 +81,21 @@ def notifications_read(request):
 def notification_settings(request):
     choices = email_choices_of(request.user)
     form = NotificationPreferencesForm(
-        request.POST or None, initial={"email": [value for value, _, on in choices if on]}
+        request.POST or None,
+        initial={"email": [value for value, _, on in choices if on], "weekly_digest": digest_wanted(request.user)},
     )
+    digest_reader = is_manager(request.user)
+    if not digest_reader:
+        del form.fields["weekly_digest"]
     status = 200
     if request.method == "POST":
         if form.is_valid():
             try:
-                notification_preferences_save(user=request.user, email=form.cleaned_data["email"])
+                notification_preferences_save(
+                    user=request.user,
+                    email=form.cleaned_data["email"],
+                    weekly_digest=form.cleaned_data["weekly_digest"] if digest_reader else None,
+                )
             except DomainError as exc:
                 form.add_error("email", exc.message)
             else:
