@@ -16,7 +16,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from cases import routing_preview
+from cases import people_admin, routing_preview  # noqa: F401 (people_admin registers the user admin)
 from cases.choices import RoutingOutcome
 from cases.messaging.selectors import unmatched_emails_visible_to
 from cases.models import (

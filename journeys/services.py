@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+from django.contrib.auth.models import Group
 from django.db import transaction
 from django.db.models import Model
 
-from cvx_site.errors import Conflict
+from cvx_site.errors import Conflict, InvalidInput
 from journeys.choices import JourneyState
-from journeys.models import Journey, Stage, Touchpoint
+from journeys.models import Journey, Stage, Team, Touchpoint
+from journeys.roles import ALL_ROLES, CX_ADMIN, FRONTLINE, TEAM_LEAD
+
+# The roles a person is given in the admin; Integration is a service account's.
+PERSON_ROLES = (FRONTLINE, TEAM_LEAD, CX_ADMIN)
+# Roles that work in the Django admin (is_staff follows the role).
+ADMIN_ROLES = frozenset({TEAM_LEAD, CX_ADMIN})
 
 
 def unique_slug(model: type[Model], base: str, *, max_length: int = 80) -> str:
@@ -82,3 +91,24 @@ def journey_copy_as_future(*, journey: Journey, name: str | None = None) -> Jour
                 resolution_sla_hours=tp.resolution_sla_hours,
             )
     return draft
+
+
+@transaction.atomic
+def person_set_teams_and_role(*, person, teams: Iterable[Team], role: str | None) -> None:
+    """Make `person` a member of exactly `teams` and give them `role` (one of
+    PERSON_ROLES, or None for no role): any other role group is removed,
+    groups that are not roles are kept. Whether they may use the admin
+    (is_staff) follows the role, except for superusers, who keep it.
+    Refuses (InvalidInput on `role`) a role that is not a person's."""
+    if role is not None and role not in PERSON_ROLES:
+        raise InvalidInput(
+            f"“{role}” is not a role for a person; choose one of {', '.join(PERSON_ROLES)}.", field="role"
+        )
+    person.teams.set(list(teams))
+    person.groups.remove(*Group.objects.filter(name__in=ALL_ROLES).exclude(name=role))
+    if role is not None:
+        person.groups.add(Group.objects.get(name=role))
+    staff = person.is_superuser or role in ADMIN_ROLES
+    if person.is_staff != staff:
+        person.is_staff = staff
+        person.save(update_fields=["is_staff"])

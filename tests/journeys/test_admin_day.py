@@ -5,11 +5,15 @@ a compact journey form, drafts named once, and the service blueprint
 from __future__ import annotations
 
 import pytest
+from django.contrib.admin.models import LogEntry
+from django.contrib.auth import get_user_model
 from django.urls import reverse
 
+from cvx_site.errors import InvalidInput
 from journeys.choices import StageSide
 from journeys.models import Journey, Stage, Team, Touchpoint
-from journeys.services import journey_copy_as_future
+from journeys.roles import FRONTLINE, INTEGRATION, TEAM_LEAD
+from journeys.services import journey_copy_as_future, person_set_teams_and_role
 from tests.journeys.test_admin import journey_post
 
 pytestmark = pytest.mark.django_db
@@ -135,3 +139,81 @@ def test_journey_map_marks_back_stage_touchpoints_and_shows_stage_notes(client, 
     assert 'class="tp-side tp-side-back"' in html and "Back stage" in html
     assert 'class="tp-side tp-side-front"' in html and "Front stage" in html
     assert "Long wait on hold" in html and "The first call is answered" in html
+
+
+# --- people: team and role on one form ----------------------------------------
+
+
+def test_adding_a_person_puts_them_in_teams_with_a_role_on_one_form(admin_client_for, team, other_team):
+    response = admin_client_for.post(
+        reverse("admin:auth_user_add"),
+        {
+            "username": "newlead",
+            "usable_password": "true",
+            "password1": "a-Long-test-passw0rd",
+            "password2": "a-Long-test-passw0rd",
+            "teams": [team.pk, other_team.pk],
+            "role": TEAM_LEAD,
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:3000]
+    person = get_user_model().objects.get(username="newlead")
+    assert set(person.teams.all()) == {team, other_team}
+    assert list(person.groups.values_list("name", flat=True)) == [TEAM_LEAD]
+    assert person.is_staff is True  # leads use the admin
+    assert LogEntry.objects.filter(object_id=str(person.pk)).exists()
+
+
+def test_changing_the_role_replaces_the_old_one_and_staff_follows(admin_client_for, lead, team, other_team):
+    response = admin_client_for.post(
+        reverse("admin:auth_user_change", args=[lead.pk]),
+        {
+            "username": lead.username,
+            "email": lead.email,
+            "first_name": "",
+            "last_name": "",
+            "is_active": "on",
+            "teams": [other_team.pk],
+            "role": FRONTLINE,
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:3000]
+    lead.refresh_from_db()
+    assert list(lead.teams.all()) == [other_team]
+    assert list(lead.groups.values_list("name", flat=True)) == [FRONTLINE]
+    assert lead.is_staff is False
+
+
+def test_a_cx_admin_cannot_grant_superuser_or_raw_permissions(admin_client_for, agent, team):
+    response = admin_client_for.post(
+        reverse("admin:auth_user_change", args=[agent.pk]),
+        {
+            "username": agent.username,
+            "email": agent.email,
+            "is_active": "on",
+            "is_superuser": "on",
+            "is_staff": "on",
+            "teams": [team.pk],
+            "role": FRONTLINE,
+        },
+    )
+    assert response.status_code == 302
+    agent.refresh_from_db()
+    assert (agent.is_superuser, agent.is_staff) == (False, False)
+    form = admin_client_for.get(reverse("admin:auth_user_change", args=[agent.pk])).context["adminform"].form
+    assert not {"is_superuser", "user_permissions", "groups", "is_staff"} & set(form.fields)
+
+
+def test_a_cx_admin_does_not_see_superuser_accounts(admin_client_for):
+    root = get_user_model().objects.create_superuser("rootzeta", "rootzeta@example.com", "a-Long-test-passw0rd")
+    response = admin_client_for.get(reverse("admin:auth_user_change", args=[root.pk]))
+    assert response.status_code == 302  # "does not exist", back to the list
+    listed = admin_client_for.get(reverse("admin:auth_user_changelist")).context["cl"].result_list
+    assert root not in listed and len(listed) >= 1
+
+
+def test_an_unknown_role_is_refused_by_the_service(agent):
+    with pytest.raises(InvalidInput) as refused:
+        person_set_teams_and_role(person=agent, teams=[], role=INTEGRATION)
+    assert refused.value.field == "role"
+    assert list(agent.groups.values_list("name", flat=True)) == [FRONTLINE]
