@@ -5,14 +5,15 @@ calls `cases.insights.queries` and serializes the reply."""
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from cases.insights import pillars as loyalty
 from cases.insights import queries
-from cases.insights.params import MetricsQuerySerializer, RootCauseQuerySerializer
+from cases.insights.params import MetricsQuerySerializer, PillarsQuerySerializer, RootCauseQuerySerializer
 from feedback.analytics import min_responses
 from feedback.scores import CES_RANGE, band_text
 
@@ -230,3 +231,107 @@ class ValueChainView(APIView):
         if touchpoint is None:
             raise NotFound("No such touchpoint, or not one you can see.")
         return Response(ValueChainSerializer(queries.value_chain_of(request.user, touchpoint)).data)
+
+
+class PillarSerializer(serializers.Serializer):
+    key = serializers.ChoiceField(choices=[spec[0] for spec in loyalty.PILLARS])
+    name = serializers.CharField()
+    measure = serializers.CharField(help_text="What `value` is.")
+    value = _figure("The pillar in the period: a share in % (CSAT, FCR, CES, VES) or NPS points.")
+    n = serializers.IntegerField(help_text="Responses (cases, for FCR) the value is from.")
+    margin = _figure("95% margin of error of value, in its points.")
+    few = serializers.BooleanField(help_text="n is below min_responses: read the value as 'few responses'.")
+    mean = _figure("CES and VES: the mean score beside the share (no margin); null for the others.")
+    previous = _figure("The same pillar in the previous period of equal length.")
+    previous_n = serializers.IntegerField()
+    previous_margin = _figure("95% margin of error of previous.")
+    previous_few = serializers.BooleanField()
+    change = _figure("value minus previous, 1 decimal; null without both.")
+    clear = serializers.BooleanField(
+        help_text="Whether the change is clear: both periods from at least min_responses and |change| above "
+        "sqrt(margin^2 + previous_margin^2)."
+    )
+
+
+class DimensionTopicSerializer(serializers.Serializer):
+    topic = serializers.CharField()
+    negative = serializers.IntegerField(help_text="Negative responses about the topic in the period.")
+
+
+class ValueDimensionSerializer(serializers.Serializer):
+    dimension = serializers.CharField(help_text="functional, economic, experiential or symbolic.")
+    label = serializers.CharField()
+    touchpoints = serializers.ListField(
+        child=serializers.DictField(child=serializers.CharField()),
+        help_text="The journey's touchpoints serving this dimension (slug, name); one may serve several.",
+    )
+    responses = serializers.IntegerField()
+    nps = _figure("NPS of those touchpoints in the period.")
+    nps_n = serializers.IntegerField()
+    nps_margin = _figure("95% margin of error of nps.")
+    nps_few = serializers.BooleanField()
+    csat = _figure("CSAT %.")
+    csat_n = serializers.IntegerField()
+    csat_margin = _figure("95% margin of error of csat.")
+    csat_few = serializers.BooleanField()
+    ces = _figure("CES low-effort share, %.")
+    ces_n = serializers.IntegerField()
+    ces_margin = _figure("95% margin of error of ces.")
+    ces_few = serializers.BooleanField()
+    ces_mean = _figure("Mean CES.")
+    ves = _figure("VES enhanced share (4-5), %.")
+    ves_n = serializers.IntegerField()
+    ves_margin = _figure("95% margin of error of ves.")
+    ves_few = serializers.BooleanField()
+    ves_mean = _figure("Mean VES.")
+    topics = DimensionTopicSerializer(many=True, help_text="Topics of most negative feedback, most first.")
+
+
+class PillarsReplySerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=loyalty.SUBJECTS)
+    slug = serializers.CharField()
+    name = serializers.CharField()
+    since = serializers.DateField()
+    until = serializers.DateField()
+    previous_since = serializers.DateField()
+    previous_until = serializers.DateField()
+    min_responses = serializers.IntegerField()
+    pillars = PillarSerializer(many=True)
+    moved_most = serializers.ChoiceField(
+        choices=[spec[0] for spec in loyalty.PILLARS],
+        allow_null=True,
+        help_text="The pillar with the largest clear change against the previous period; null: no clear change.",
+    )
+    value_dimensions = ValueDimensionSerializer(
+        many=True, allow_null=True, help_text="Per value dimension of a journey's touchpoints; null unless journey."
+    )
+
+
+class PillarsView(APIView):
+    """The loyalty pillars (CSAT, FCR, CES, VES, NPS) of one journey,
+    touchpoint or team the caller may see, each with n and margin, beside the
+    previous period of equal length, and which moved most (a clear change
+    only). For a journey, also its scores and negative topics by value
+    dimension. Scores count feedback by UTC day; FCR the cases opened in the period."""
+
+    @extend_schema(
+        parameters=[PillarsQuerySerializer],
+        responses={
+            200: PillarsReplySerializer,
+            404: OpenApiResponse(description="No such journey, touchpoint or team, or not one the caller may see."),
+        },
+    )
+    def get(self, request):
+        query = PillarsQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        params = query.validated_data
+        subject = loyalty.subject_for(
+            request.user, params["kind"], params["slug"], include_drafts=params["include_drafts"]
+        )
+        if subject is None:
+            raise NotFound(f"No such {params['kind']}, or not one you can see.")
+        reply = {**loyalty.pillars(subject, params["period"]), "min_responses": min_responses()}
+        reply["value_dimensions"] = (
+            loyalty.value_dimensions(request.user, subject, params["period"]) if subject.kind == "journey" else None
+        )
+        return Response(PillarsReplySerializer(reply).data)

@@ -8,6 +8,7 @@ from datetime import date
 from rest_framework import serializers
 
 from cases.insights.loop import GROUPS, PERIODS
+from cases.insights.pillars import period_of
 
 
 def _include_drafts() -> serializers.BooleanField:
@@ -56,3 +57,39 @@ class RootCauseQuerySerializer(DateRangeSerializer):
     since = serializers.DateField(required=False, help_text="Cases resolved on or after this day.")
     until = serializers.DateField(required=False, help_text="Cases resolved on or before this day.")
     include_drafts = _include_drafts()
+
+
+class PillarsQuerySerializer(DateRangeSerializer):
+    """Exactly one of journey, touchpoint or team (a slug), and the period."""
+
+    journey = serializers.SlugField(max_length=80, required=False, help_text="Pillars of this journey (slug).")
+    touchpoint = serializers.SlugField(max_length=80, required=False, help_text="Pillars of this touchpoint (slug).")
+    team = serializers.SlugField(max_length=80, required=False, help_text="Pillars of this team (slug).")
+    since = serializers.DateField(
+        required=False,
+        help_text="First UTC day of the period (feedback from this day; cases opened from this day). "
+        "Without it: 30 days up to `until`, or the last 30 days.",
+    )
+    until = serializers.DateField(
+        required=False, help_text="Last day of the period. Without it: 30 days from `since`, or today."
+    )
+    include_drafts = _include_drafts()
+
+    SUBJECTS = ("journey", "touchpoint", "team")
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        given = [name for name in self.SUBJECTS if attrs.get(name)]
+        if not given:
+            raise serializers.ValidationError({"journey": ["Give one of journey, touchpoint or team (a slug)."]})
+        if len(given) > 1:
+            raise serializers.ValidationError(
+                {given[1]: [f"Give only one of journey, touchpoint or team, not both {given[0]} and {given[1]}."]}
+            )
+        attrs["kind"], attrs["slug"] = given[0], attrs[given[0]]
+        attrs["period"] = period_of(attrs.get("since"), attrs.get("until"))
+        if attrs["period"].days > (attrs["period"].since - self.FIRST_DAY).days:
+            raise serializers.ValidationError(
+                {"since": [f"The period before it, of equal length, must begin on {self.FIRST_DAY:%Y-%m-%d} or later."]}
+            )
+        return attrs

@@ -12,10 +12,12 @@ urlpatterns = [
     path("insights/journeys/<slug:slug>/", views.journey_detail, name="insights-journey"),
     path("insights/touchpoints/<slug:slug>/", views.touchpoint_detail, name="insights-touchpoint"),
     path("insights/root-causes/", views.root_causes, name="insights-root-causes"),
+    path("insights/pillars/", views.pillars, name="insights-pillars"),
 ]
 
 api_urlpatterns = [
     path("metrics/", api.MetricsView.as_view(), name="metrics"),
+    path("pillars/", api.PillarsView.as_view(), name="pillars"),
     path("metrics/root-causes/", api.RootCauseParetoView.as_view(), name="metrics-root-causes"),
     path("metrics/touchpoints/<str:slug>/value-chain/", api.ValueChainView.as_view(), name="metrics-value-chain"),
 ]

@@ -18,10 +18,11 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
+from cases.insights import pillars as loyalty
 from cases.insights import queries as insights
 from cases.insights.charts import Sample, bar_chart, line_chart, nice_ceiling
 from cases.insights.loop import GROUPS, PERIODS
-from cases.insights.params import MetricsQuerySerializer
+from cases.insights.params import MetricsQuerySerializer, PillarsQuerySerializer
 from cases.models import Case
 from cases.selectors import cases_visible_to, is_manager
 from cvx_site.csv_export import csv_export, csv_response
@@ -523,5 +524,85 @@ def root_causes(request):
             "errors": errors,
             "total": sum(row["cases"] for row in rows),
             "nav_section": "insights",
+        },
+    )
+
+
+PILLAR_COLUMNS = [
+    "subject",
+    "since",
+    "until",
+    "pillar",
+    "measure",
+    "value",
+    "n",
+    "margin",
+    "few",
+    "mean",
+    "previous_since",
+    "previous_until",
+    "previous",
+    "previous_n",
+    "previous_margin",
+    "previous_few",
+    "change",
+    "clear",
+    "moved_most",
+]
+
+
+@csv_export
+@managers_only
+def pillars(request):
+    """The loyalty pillars of one journey, touchpoint or team (GET
+    /api/v1/pillars/'s figures), and a journey's value dimensions."""
+    query = PillarsQuerySerializer(data=request.GET)
+    context = {
+        "nav_section": "insights",
+        "params": request.GET,
+        "pickers": [
+            ("journey", journeys_visible_to(request.user).filter(live_condition()).order_by("position", "name")),
+            ("team", loyalty.visible_teams(request.user).order_by("name")),
+        ],
+        "min_responses": min_responses(),
+        "since": request.GET.get("since", ""),
+        "until": request.GET.get("until", ""),
+    }
+    if not query.is_valid():
+        errors = [f"{name}: {' '.join(map(str, messages))}" for name, messages in query.errors.items()]
+        return render(request, "insights/pillars.html", {**context, "errors": errors}, status=400)
+    params = query.validated_data
+    subject = loyalty.subject_for(request.user, params["kind"], params["slug"], include_drafts=params["include_drafts"])
+    if subject is None:
+        raise Http404(f"No such {params['kind']}, or not one of your teams'.")
+    figures = loyalty.pillars(subject, params["period"])
+    if request.GET.get("download") == "csv":
+        rows = [
+            {
+                **row,
+                "subject": subject.name,
+                "pillar": row["name"],
+                **{key: figures[key] for key in ("since", "until", "previous_since", "previous_until")},
+                "moved_most": row["key"] == figures["moved_most"],
+            }
+            for row in figures["pillars"]
+        ]
+        return csv_response(f"cvx-pillars-{subject.kind}-{subject.slug}.csv", PILLAR_COLUMNS, rows)
+    dimensions = (
+        loyalty.value_dimensions(request.user, subject, params["period"]) if subject.kind == "journey" else None
+    )
+    moved = next((row for row in figures["pillars"] if row["key"] == figures["moved_most"]), None)
+    return render(
+        request,
+        "insights/pillars.html",
+        {
+            **context,
+            "subject": subject,
+            "figures": figures,
+            "moved": moved,
+            "dimensions": dimensions,
+            "query": request.GET.urlencode(),
+            "since": figures["since"].isoformat(),
+            "until": figures["until"].isoformat(),
         },
     )

@@ -71,6 +71,7 @@ API = [
     ("GET", "/api/v1/metrics/", None, ALL_READ),
     ("GET", "/api/v1/metrics/root-causes/", None, ALL_READ),
     ("GET", "/api/v1/metrics/touchpoints/{touchpoint}/value-chain/", None, CARE_DETAIL),
+    ("GET", "/api/v1/pillars/?touchpoint={touchpoint}", None, CARE_DETAIL),
     ("GET", "/api/v1/schema/", None, PUBLIC),
     ("GET", "/api/v1/docs/", None, PUBLIC),
 ]
@@ -98,6 +99,7 @@ PAGES = [
     ("GET", "/cases/insights/journeys/{journey}/", None, MANAGERS),
     ("GET", "/cases/insights/touchpoints/{touchpoint}/", None, MANAGERS),
     ("GET", "/cases/insights/root-causes/", None, MANAGERS),
+    ("GET", "/cases/insights/pillars/?journey={journey}", None, MANAGERS),
     ("GET", "/admin/", None, _row(ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 200, 200, ADMIN_LOGIN)),
     # The public survey page: no login, the signed link is the credential.
     ("GET", "/s/{token}/", None, PUBLIC),

@@ -85,6 +85,11 @@ EXPORTS = {
     "cases:insights-journey": SERIES,
     "cases:insights-touchpoint": SERIES,
     "cases:insights-root-causes": [({"download": "csv"}, {ROOT_CAUSE, f"{TOUCHPOINT} (1)"})],
+    "cases:insights-pillars": [
+        ({"download": "csv", "journey": SLUG}, {JOURNEY}),
+        ({"download": "csv", "touchpoint": SLUG}, {TOUCHPOINT}),
+        ({"download": "csv", "team": SLUG}, {TEAM}),
+    ],
 }
 
 
