@@ -47,8 +47,13 @@ class TouchpointForm(UniqueSlugForm):
     )
     # A touchpoint is front stage unless said otherwise, also when the page
     # was loaded before this field existed.
+    # Short labels keep the line narrow on a tablet; the help text explains them.
     side = forms.ChoiceField(
-        choices=StageSide.choices, required=False, initial=StageSide.FRONT, label="Front or back stage"
+        choices=[(StageSide.FRONT, "Front stage"), (StageSide.BACK, "Back stage")],
+        required=False,
+        initial=StageSide.FRONT,
+        label="Front or back stage",
+        help_text=Touchpoint._meta.get_field("side").help_text,
     )
 
     class Meta:
@@ -82,9 +87,9 @@ class StageFormSet(nested_admin.formsets.NestedInlineFormSet):
 
 
 # The journey page holds every stage and touchpoint at once, so each
-# touchpoint shows one compact line (what a CX admin changes most) and keeps
+# touchpoint shows one compact line and its slug (what a CX admin changes most) and keeps
 # the rest in a collapsed "Details" section: readable at 1366 px and on a tablet.
-TOUCHPOINT_LINE = ("name", "slug", "channel", "side", "team")
+TOUCHPOINT_LINE = ("name", "channel", "side", "team")
 TOUCHPOINT_DETAILS = (
     "default_owner",
     "value_dimensions",
@@ -100,7 +105,9 @@ class TouchpointInline(nested_admin.NestedStackedInline):
     extra = 0
     sortable_field_name = "position"
     fieldsets = [
-        (None, {"fields": ["position", TOUCHPOINT_LINE]}),
+        # The slug keeps a line of its own: nested_admin prefills every input
+        # of the line that holds a prepopulated field, the name included.
+        (None, {"fields": ["position", TOUCHPOINT_LINE, "slug"]}),
         ("Details", {"fields": list(TOUCHPOINT_DETAILS), "classes": ["collapse"]}),
     ]
     prepopulated_fields = {"slug": ["name"]}
