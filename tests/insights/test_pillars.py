@@ -324,3 +324,32 @@ def test_the_schema_documents_the_pillars(api, integration):
     reply = schema["components"]["schemas"]["PillarsReply"]["properties"]
     assert {"pillars", "moved_most", "value_dimensions", "previous_since"} <= set(reply)
     assert {"n", "margin", "few", "clear"} <= set(schema["components"]["schemas"]["Pillar"]["properties"])
+
+
+def test_the_pillars_agree_with_the_metrics_api(api, cx_admin, world):
+    """The same figures, read the same way: the metrics API's journey row."""
+    pillar = _by_key(api(cx_admin).get("/api/v1/pillars/", {"journey": "get-connected", **world}).json())
+    metrics = api(cx_admin).get("/api/v1/metrics/", {"group_by": "journey", **world}).json()
+    scores = next(row for row in metrics["scores"] if row["group"] == "get-connected")
+    loop = next(row for row in metrics["loop"] if row["group"] == "get-connected")
+    assert (pillar["csat"]["value"], pillar["csat"]["margin"], pillar["csat"]["n"]) == (
+        scores["csat_pct"],
+        scores["csat_margin"],
+        scores["csat_n"],
+    )
+    assert (pillar["nps"]["value"], pillar["nps"]["margin"]) == (scores["nps"], scores["nps_margin"])
+    assert (pillar["ves"]["value"], pillar["ves"]["mean"]) == (scores["ves_enhanced_pct"], scores["ves"])
+    assert (pillar["fcr"]["value"], pillar["fcr"]["n"], pillar["fcr"]["margin"]) == (
+        loop["fcr"],
+        loop["fcr_n"],
+        loop["fcr_margin"],
+    )
+
+
+def test_a_draft_journey_counts_only_when_asked_for(api, lead, journey, world):
+    Journey.objects.filter(pk=journey.pk).update(active=False)
+    query = {"journey": "get-connected", **world}
+    left_out = _by_key(api(lead).get("/api/v1/pillars/", query).json())
+    assert (left_out["csat"]["value"], left_out["csat"]["n"], left_out["fcr"]["n"]) == (None, 0, 0)
+    asked = _by_key(api(lead).get("/api/v1/pillars/", {**query, "include_drafts": "true"}).json())
+    assert (asked["csat"]["value"], asked["csat"]["n"], asked["fcr"]["n"]) == (80.0, 20, 2)
