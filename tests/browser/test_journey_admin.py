@@ -64,3 +64,31 @@ def test_cx_admin_builds_a_journey_without_typing_a_slug_and_copies_it(page, liv
     expect(page.locator(".messagelist .success")).to_contain_text("Copied 1 journey")
     expect(page.get_by_role("link", name="Fix a fault — future state", exact=True)).to_be_visible()
     shoot(page, "copied")
+
+
+def test_cx_admin_deactivates_an_agent_and_their_open_cases_go_to_a_teammate(
+    page, live_server, cx_admin, team, agent, make_case
+):
+    from cases.models import Case
+    from journeys.roles import FRONTLINE
+    from tests.conftest import _make_user
+
+    mate = _make_user("care_mate", FRONTLINE)
+    team.members.add(mate)
+    cases = [make_case(), make_case()]
+    page.set_viewport_size({"width": 1366, "height": 900})
+    log_in(page, live_server, cx_admin)
+    page.goto(f"{live_server.url}/admin/auth/user/")
+    page.locator(f"input.action-select[value='{agent.pk}']").check()
+    page.locator("select[name='action']").select_option("deactivate_person")
+    page.locator(".actions button[name='index']").click()
+    for case in cases:
+        expect(page.get_by_text(case.number)).to_be_visible()
+    page.get_by_label(f"Who takes the cases of {team}").select_option(label=mate.username)
+    page.get_by_label("Note").fill("Left the company")
+    shoot(page, "deactivate")
+    page.get_by_role("button", name=f"Deactivate {agent.username}").click()
+    expect(page.locator(".messagelist .success")).to_contain_text("2 open case(s) were given to others")
+    agent.refresh_from_db()
+    assert agent.is_active is False
+    assert set(Case.objects.filter(pk__in=[c.pk for c in cases]).values_list("owner", flat=True)) == {mate.pk}
