@@ -76,7 +76,9 @@ METRIC_COLUMNS = [
 METRIC_MARGINS = ["fcr_margin", "aht_margin", "aht_case_margin"]
 # The page's table: fewer, wider cells so that it fits a laptop's width. Each
 # cell is one figure (a key of METRIC_COLUMNS, whose label heads it) and, in
-# small print under it, the figures that qualify it (format, key).
+# small print under it, the figures that qualify it (format, key); counts of
+# exceptions (EXCEPTIONS) only when there are some.
+EXCEPTIONS = {"unreachable", "fcr_pending"}
 METRIC_CELLS = [
     ("cases", []),
     ("resolved", [("{} unreachable", "unreachable")]),
@@ -247,7 +249,9 @@ def _cell(row: dict, key: str, details: list[tuple[str, str]], label: str) -> di
     return {
         "label": label,
         "value": row.get(key),
-        "details": [text.format(row[k]) for text, k in details if row.get(k) is not None],
+        "details": [
+            text.format(row[k]) for text, k in details if row.get(k) is not None and (row[k] or k not in EXCEPTIONS)
+        ],
     }
 
 

@@ -115,7 +115,7 @@ def test_every_cell_carries_its_column_label_for_the_phone_cards(client, cx_admi
     assert columns[:2] == ["Team", "Month"] and "FCR %" in columns and "Recovery %" in columns
     [body] = re.findall(r"<tbody>(.*?)</tbody>", html, re.S)
     for row in re.findall(r"<tr>(.*?)</tr>", body, re.S):
-        labels = re.findall(r'<td data-label="(.*?)">', row)
+        labels = re.findall(r'<td data-label="([^"]*)"', row)
         assert labels == columns[1:]  # the first column is the row's (card's) heading
 
 
@@ -125,6 +125,9 @@ def test_figures_are_qualified_by_their_n_in_the_cell(client, cx_admin, named_ca
     # Three resolutions today: none is decidable yet (CVX_FCR_REPEAT_DAYS after).
     assert fcr_cell.startswith("—") and '<span class="detail">n 0</span>' in fcr_cell
     assert '<span class="detail">3 not yet decidable</span>' in fcr_cell
+    # A count of exceptions only when there are some: none was resolved as unreachable.
+    [resolved_cell] = re.findall(r'<td data-label="Resolved">(.*?)</td>', html, re.S)
+    assert resolved_cell == "3"
 
 
 @pytest.fixture
