@@ -5,8 +5,12 @@ sideways; on the laptop a wide table scrolls inside its own frame with the
 names' column in view, on the phone each row is a card of labelled values;
 the loop metrics over time are charts.
 
-Screenshots go to artifacts/screenshots/metrics-*.png (desktop) and
-metrics-*-phone.png, as the walk-through's do."""
+The pillars page (tests/browser/test_pillars_page.py reads a journey's) is
+shot here for a team and a touchpoint of a long name, at both widths.
+
+Screenshots go to artifacts/screenshots/metrics-*.png and pillars-team.png,
+pillars-touchpoint.png (desktop), each with a -phone.png beside it, as the
+walk-through's do."""
 
 from __future__ import annotations
 
@@ -34,7 +38,7 @@ def shoot(page, name: str) -> None:
         page.set_viewport_size(viewport)
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= viewport["width"], f"{name}{suffix}: the page is {width} px wide"
-        page.screenshot(path=str(SCREENSHOTS / f"metrics-{name}{suffix}.png"), full_page=True)
+        page.screenshot(path=str(SCREENSHOTS / f"{name}{suffix}.png"), full_page=True)
     page.set_viewport_size(WIDTHS[""])
 
 
@@ -78,7 +82,7 @@ def test_a_lead_reads_the_loop_metrics_by_name_at_laptop_and_phone_widths(page, 
     expect(page.get_by_role("heading", name="Loop metrics", exact=True)).to_be_visible()
     for name in CHARTS:
         expect(page.get_by_role("img", name=f"{name} per week, last 26")).to_be_visible()
-    shoot(page, "all")
+    shoot(page, "metrics-all")
 
     # By touchpoint: the names, never the slugs; the table fits the laptop's width.
     page.get_by_label("Group by", exact=True).select_option("touchpoint")
@@ -89,7 +93,7 @@ def test_a_lead_reads_the_loop_metrics_by_name_at_laptop_and_phone_widths(page, 
     expect(table).not_to_contain_text("billing-portal")
     widths = frame_of(page).evaluate("frame => [frame.scrollWidth, frame.clientWidth]")
     assert widths[0] <= widths[1], f"grouped by touchpoint, the table ({widths[0]} px) should fit its {widths[1]} px"
-    shoot(page, "touchpoint")
+    shoot(page, "metrics-touchpoint")
 
     # By owner and week, the widest table: it may scroll, in its own frame, the names staying in view.
     page.get_by_label("Group by", exact=True).select_option("owner")
@@ -101,7 +105,7 @@ def test_a_lead_reads_the_loop_metrics_by_name_at_laptop_and_phone_widths(page, 
     name_left = frame_of(page).locator("tbody th[scope=row]").first.evaluate("th => th.getBoundingClientRect().left")
     assert abs(name_left - frame_left) <= 2, "the names' column stays in view when the table scrolls"
     frame_of(page).evaluate("frame => { frame.scrollLeft = 0; }")
-    shoot(page, "owner-week")
+    shoot(page, "metrics-owner-week")
 
     # On a phone each row is a card: no header row, every value under its label.
     page.set_viewport_size(WIDTHS["-phone"])
@@ -113,3 +117,19 @@ def test_a_lead_reads_the_loop_metrics_by_name_at_laptop_and_phone_widths(page, 
     )
     assert labels[:3] == ["Week", "Cases", "Resolved"] and "FCR %" in labels and "Recovery %" in labels
     page.set_viewport_size(WIDTHS[""])
+
+
+def test_a_lead_reads_the_pillars_of_a_team_and_a_touchpoint_at_both_widths(page, live_server, lead, history):
+    page.set_viewport_size(WIDTHS[""])
+    log_in(page, live_server, lead)
+    for query, heading, name in (
+        ("team=care", "Customer care", "pillars-team"),
+        ("touchpoint=billing-portal", "Billing portal and payment questions", "pillars-touchpoint"),
+    ):
+        page.goto(f"{live_server.url}/cases/insights/pillars/?{query}")
+        expect(page.get_by_role("heading", name="Loyalty pillars")).to_be_visible()
+        expect(page.locator("main")).to_contain_text(heading)
+        pillars = page.locator("#pillars")
+        for pillar in ("CSAT", "FCR", "CES", "VES", "NPS"):
+            expect(pillars.get_by_role("rowheader", name=pillar, exact=False)).to_be_visible()
+        shoot(page, name)
