@@ -310,6 +310,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "FeedbackKindEnum": "feedback.choices.FeedbackKind",
         "IdentityKindEnum": "feedback.choices.IdentityKind",
+        "PillarEnum": "cases.insights.pillars.PILLAR_KEYS",
     },
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
 }

@@ -234,7 +234,7 @@ class ValueChainView(APIView):
 
 
 class PillarSerializer(serializers.Serializer):
-    key = serializers.ChoiceField(choices=[spec[0] for spec in loyalty.PILLARS])
+    key = serializers.ChoiceField(choices=loyalty.PILLAR_KEYS)
     name = serializers.CharField()
     measure = serializers.CharField(help_text="What `value` is.")
     value = _figure("The pillar in the period: a share in % (CSAT, FCR, CES, VES) or NPS points.")
@@ -298,7 +298,7 @@ class PillarsReplySerializer(serializers.Serializer):
     min_responses = serializers.IntegerField()
     pillars = PillarSerializer(many=True)
     moved_most = serializers.ChoiceField(
-        choices=[spec[0] for spec in loyalty.PILLARS],
+        choices=loyalty.PILLAR_KEYS,
         allow_null=True,
         help_text="The pillar with the largest clear change against the previous period; null: no clear change.",
     )

@@ -56,6 +56,7 @@ PILLARS = (
     ("ves", "VES", "VES answers scoring 4-5 (value enhanced), %", ("ves_enhanced_pct", "ves_n", "ves_enhanced_margin")),
     ("nps", "NPS", "% promoters minus % detractors", ("nps", "nps_n", "nps_margin")),
 )
+PILLAR_KEYS = tuple(key for key, *_rest in PILLARS)  # one choice set (the API's PillarEnum)
 # The means beside their pillar's share, for reading (they have no margin yet).
 MEANS = {"ces": "ces_mean", "ves": "ves"}
 # Score figures reported per value dimension: (value, n, margin, few) keys of a score row.
