@@ -181,6 +181,23 @@ def stage(journey):
 
 
 @pytest.fixture
+def stores_touchpoint(stage, other_team, other_agent):
+    """A touchpoint of the other team (stores), "store-till"."""
+    from journeys.models import Touchpoint
+
+    return Touchpoint.objects.create(
+        stage=stage,
+        name="Store till",
+        slug="store-till",
+        channel="store",
+        team=other_team,
+        default_owner=other_agent,
+        first_contact_sla_hours=4,
+        resolution_sla_hours=24,
+    )
+
+
+@pytest.fixture
 def touchpoint(stage, team, agent):
     from journeys.models import Touchpoint
 

@@ -60,22 +60,6 @@ def teamless_staff(db):
 
 
 @pytest.fixture
-def stores_touchpoint(stage, other_team, other_agent):
-    from journeys.models import Touchpoint
-
-    return Touchpoint.objects.create(
-        stage=stage,
-        name="Store till",
-        slug="store-till",
-        channel="store",
-        team=other_team,
-        default_owner=other_agent,
-        first_contact_sla_hours=4,
-        resolution_sla_hours=24,
-    )
-
-
-@pytest.fixture
 def negative_rule(db):
     """Detractors open a case for the touchpoint's team."""
     from cases.choices import AssignmentStrategy

@@ -29,23 +29,6 @@ _numbers = itertools.count(1)
 
 
 @pytest.fixture
-def shop(stage, other_team, other_agent):
-    """A touchpoint of the other team (stores)."""
-    from journeys.models import Touchpoint
-
-    return Touchpoint.objects.create(
-        stage=stage,
-        name="Shop counter",
-        slug="shop-counter",
-        channel="call_center",
-        team=other_team,
-        default_owner=other_agent,
-        first_contact_sla_hours=4,
-        resolution_sla_hours=24,
-    )
-
-
-@pytest.fixture
 def other_lead(other_team):
     from journeys.roles import TEAM_LEAD
     from tests.conftest import _make_user
@@ -128,9 +111,9 @@ def test_the_digest_covers_the_last_whole_week():
 
 
 @pytest.fixture
-def week_of_feedback(make_case, shop, lead, other_lead, cx_admin):
+def week_of_feedback(make_case, stores_touchpoint, lead, other_lead, cx_admin):
     """At care's fault line: 3 detractors and 2 promoters (NPS -20), the
-    detractors' comments about the router; at the stores' shop counter: 2
+    detractors' comments about the router; at the stores' till: 2
     detractors complaining about the queue. Cases for the detractors."""
     topic_save(actor=None, name="Router", phrases=["router"])
     topic_save(actor=None, name="Queue", phrases=["queue"])
@@ -138,7 +121,7 @@ def week_of_feedback(make_case, shop, lead, other_lead, cx_admin):
         make_case(nps=2, csat=1, comment="The router keeps failing, awful service")
     give("fault-line", 2, nps=10, csat=5, ces=6, ves=5, comment="Great help")
     for _ in range(2):
-        make_case(touchpoint="shop-counter", nps=1, comment="The queue was terrible and slow")
+        make_case(touchpoint="store-till", nps=1, comment="The queue was terrible and slow")
     rebuild_daily_scores()
     return this_week()
 
@@ -185,9 +168,9 @@ def test_a_cx_admins_digest_holds_every_team(week_of_feedback, cx_admin, other_l
     assert [t.slug for t, _ in digest_for(other_lead, week=week).teams] == ["stores"]
 
 
-def test_breaches_of_the_week_are_listed_for_the_team_only(make_case, shop, lead, other_lead):
+def test_breaches_of_the_week_are_listed_for_the_team_only(make_case, stores_touchpoint, lead, other_lead):
     care = make_case()
-    stores = make_case(touchpoint="shop-counter")
+    stores = make_case(touchpoint="store-till")
     services.sla_sweep(now=max(care.first_contact_due, stores.first_contact_due) + timedelta(minutes=1))
     care.refresh_from_db()
     week = week_start(timezone.localtime(care.first_contact_breached_at).date())
