@@ -167,9 +167,14 @@ def _y_axis(y_min: float, y_max: float, y, unit: str) -> list[str]:
         )
         parts.append(
             f'<text x="{LEFT - 6}" y="{y(value) + 4:.1f}" text-anchor="end" fill="#5b6475">'
-            f"{_fmt(value)}{escape(unit)}</text>"
+            f"{_tick(value)}{escape(unit)}</text>"
         )
     return parts
+
+
+def _tick(value: float) -> str:
+    # An axis' quarters of 1, 2, 4 or 8 times a power of ten: 0.25 and 0.75 read as such.
+    return f"{value:.2f}".rstrip("0").rstrip(".")
 
 
 def _x_labels(labels: list, x) -> list[str]:

@@ -216,3 +216,11 @@ def test_nice_ceiling_rounds_an_axis_top_up():
     from cases.insights.charts import nice_ceiling
 
     assert [nice_ceiling(v) for v in (0, 0.3, 1, 3, 4.5, 9, 10, 17, 250)] == [1, 0.4, 1, 4, 8, 10, 10, 20, 400]
+
+
+def test_axis_ticks_read_as_the_quarters_they_are():
+    from cases.insights.charts import Sample, line_chart
+
+    svg = line_chart([("w1", 0.0), ("w2", 0.0)], y_min=0, y_max=1, title="AHT", samples=[Sample(1, None, True)] * 2)
+    labels = re.findall(r'text-anchor="end"[^>]*>([^<]*)<', svg)
+    assert labels == ["0", "0.25", "0.5", "0.75", "1"], labels
