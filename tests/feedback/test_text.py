@@ -113,6 +113,31 @@ def test_compliance_phrases_are_not_negatable(text):
     assert "compliance_risk" in analyse(text).intents
 
 
+def test_wanting_is_a_request_not_a_feeling():
+    """VADER rates "want" +0.3, so "don't want" tipped a calm comment negative."""
+    analysis = analyse("I don't want to leave, just checking my options")
+
+    assert analysis.label == "neutral"
+    assert not analysis.is_complaint
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("Meh, could be a lot better", "complaint"),
+        ("I'd give zero stars if I could", "complaint"),
+        ("So much for 24/7 support", "complaint"),
+        ("My router has been dropping the connection all week", "complaint"),
+        ("Give me one reason not to leave", "churn_risk"),
+        ("As soon as my contract is up I am gone", "churn_risk"),
+        ("What you did is against the law", "compliance_risk"),
+        ("Send me a copy of the data you hold on me", "compliance_risk"),
+    ],
+)
+def test_common_ways_of_saying_it_are_read(text, intent):
+    assert intent in analyse(text).intents
+
+
 def test_not_bad_at_all_is_not_a_complaint():
     analysis = analyse("Not bad at all")
 
