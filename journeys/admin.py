@@ -3,12 +3,19 @@ from __future__ import annotations
 import nested_admin
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseNotAllowed, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
 from django.utils.translation import ngettext
 
 from cvx_site.errors import DomainError
 from journeys import services
-from journeys.choices import StageSide, ValueDimension
+from journeys.choices import JourneyState, StageSide, ValueDimension
 from journeys.models import Journey, Stage, Team, Touchpoint
+from journeys.selectors import journey_diff, touchpoint_figures_for
 
 
 class UniqueSlugForm(forms.ModelForm):
@@ -129,14 +136,88 @@ class StageInline(nested_admin.NestedStackedInline):
 
 @admin.register(Journey)
 class JourneyAdmin(nested_admin.NestedModelAdmin):
+    """Journeys with their stages and touchpoints on one page. A future-state
+    draft has a side-by-side page (its map beside the current one's, from
+    journeys.selectors.journey_diff) from which it is promoted to current
+    (journeys.services.journey_promote)."""
+
     form = JourneyForm
-    list_display = ["name", "state", "active", "position", "based_on"]
+    list_display = ["name", "state", "active", "position", "based_on", "compare_link"]
     list_filter = ["state", "active"]
     search_fields = ["name", "slug", "description"]
     prepopulated_fields = {"slug": ["name"]}
     list_select_related = ["based_on"]
     inlines = [StageInline]
     actions = ["copy_as_future_state"]
+
+    @admin.display(description="side by side")
+    def compare_link(self, journey: Journey) -> str:
+        if journey.state != JourneyState.FUTURE or journey.based_on_id is None:
+            return ""
+        return format_html(
+            '<a href="{}">Compare with current</a>', reverse("admin:journeys_journey_compare", args=[journey.pk])
+        )
+
+    def get_urls(self):
+        compare = path(
+            "<int:journey_id>/compare/",
+            self.admin_site.admin_view(self.compare_view),
+            name="journeys_journey_compare",
+        )
+        promote = path(
+            "<int:journey_id>/promote/",
+            self.admin_site.admin_view(self.promote_view),
+            name="journeys_journey_promote",
+        )
+        return [compare, promote, *super().get_urls()]
+
+    def compare_view(self, request, journey_id: int):
+        """The draft beside the journey it was copied from, stage by stage,
+        with what feedback says of the touchpoints the design changes."""
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        draft = get_object_or_404(Journey.objects.select_related("based_on"), pk=journey_id)
+        change_page = reverse("admin:journeys_journey_change", args=[draft.pk])
+        if draft.state != JourneyState.FUTURE or draft.based_on is None:
+            why = (
+                "it is not a future-state draft"
+                if draft.state != JourneyState.FUTURE
+                else "it was copied from a journey that is gone"
+            )
+            self.message_user(request, f"“{draft}” has no current state to compare with: {why}.", messages.WARNING)
+            return HttpResponseRedirect(change_page)
+        diff = journey_diff(draft)
+        changed = [pair for pair in diff.changed if pair.current is not None]
+        figures = touchpoint_figures_for(request.user, [pair.current for pair in changed])
+        for pair in changed:
+            pair.figures = figures[pair.current.pk]
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "original": draft,
+            "title": f"“{draft.based_on}” beside “{draft}”",
+            "diff": diff,
+            "promotable": draft.based_on.state == JourneyState.CURRENT,
+        }
+        return TemplateResponse(request, "admin/journeys/journey/compare.html", context)
+
+    def promote_view(self, request, journey_id: int):
+        """POST: promote the draft through the service; whatever it refuses is the message shown."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        try:
+            promoted = services.journey_promote(actor=request.user, draft_id=journey_id)
+        except DomainError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+            return HttpResponseRedirect(reverse("admin:journeys_journey_changelist"))
+        self.message_user(
+            request,
+            f"“{promoted.name}” is now the current state; the journey it replaced is archived with its history.",
+            messages.SUCCESS,
+        )
+        return HttpResponseRedirect(reverse("admin:journeys_journey_change", args=[promoted.pk]))
 
     @admin.action(description="Copy as a new future-state draft", permissions=["add"])
     def copy_as_future_state(self, request, queryset):

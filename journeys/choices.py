@@ -4,6 +4,8 @@ from django.db import models
 class JourneyState(models.TextChoices):
     CURRENT = "current", "Current state"
     FUTURE = "future", "Future state"
+    # A current state replaced by a promoted future-state design: kept for its history, never live.
+    ARCHIVED = "archived", "Archived"
 
 
 class StageSide(models.TextChoices):
