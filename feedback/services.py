@@ -278,7 +278,14 @@ def _resolve_customers(specs: list[dict | None]) -> list[Customer | None]:
 def _known_identities(wanted: set[tuple[str, str]]) -> dict[tuple[str, str], Customer]:
     if not wanted:
         return {}
-    rows = CustomerIdentity.objects.filter(value__in={v for _k, v in wanted}).select_related("customer")
+    # Kinds as well as values, so the (kind, value) unique index finds the
+    # rows: on value alone PostgreSQL read every identity of every customer
+    # on each ingest. Pairs mixed across kinds and values are dropped below.
+    rows = (
+        CustomerIdentity.objects.filter(kind__in={k for k, _v in wanted}, value__in={v for _k, v in wanted})
+        .select_related("customer")
+        .order_by()
+    )
     return {(i.kind, i.value): i.customer for i in rows if (i.kind, i.value) in wanted}
 
 
