@@ -32,6 +32,7 @@ from cases.models import (
 from cases.rule_wording import rule_in_words, rules_never_firing
 from cases.selectors import case_events_visible_to, cases_visible_to
 from cases.services.routing import routing_rule_move
+from cases.webhooks import admin as webhooks_admin  # noqa: F401 (registers webhooks and chat channels)
 from cvx_site.admin import ReadOnlyAdmin, ScopedAdmin
 from cvx_site.errors import DomainError
 from feedback.choices import FeedbackKind, Intent

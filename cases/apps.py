@@ -18,6 +18,9 @@ class CasesConfig(AppConfig):
         from feedback.surveys import ordinary_survey_guards
 
         responses_ingested.connect(queue_routing, dispatch_uid="cases.queue_routing")
+        from cases.webhooks.outbox import responses_ingested as queue_feedback_webhooks
+
+        responses_ingested.connect(queue_feedback_webhooks, dispatch_uid="cases.webhooks")
         if open_case_guard not in ordinary_survey_guards:
             ordinary_survey_guards.append(open_case_guard)
         # A customer of a case the user may see is a customer they may see.

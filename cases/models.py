@@ -537,3 +537,6 @@ class SavedFilter(models.Model):
 
 # Case messaging's tables live with their package; Django finds them here.
 from cases.messaging.models import Message, ReplyTemplate, UnmatchedEmail  # noqa: E402, F401
+
+# Webhooks and chat alerts (cases.webhooks), the same way.
+from cases.webhooks.models import ChatChannel, Delivery, DeliveryAttempt, Webhook  # noqa: E402, F401

@@ -265,6 +265,16 @@ CVX_MIN_RESPONSES = env_int("CVX_MIN_RESPONSES", 30, minimum=1)
 # First-contact resolution: days after a resolution in which the customer's
 # negative feedback on the same touchpoint means the issue came back.
 CVX_FCR_REPEAT_DAYS = env_int("CVX_FCR_REPEAT_DAYS", 7, minimum=1)
+# Webhooks and chat alerts (cases.webhooks): attempts before a delivery is a
+# dead letter, the back-off (base doubled per failure, capped), timeouts of
+# each POST, and whether plain-http loopback targets are allowed (tests;
+# DEBUG allows them too).
+CVX_WEBHOOK_MAX_ATTEMPTS = env_int("CVX_WEBHOOK_MAX_ATTEMPTS", 8, minimum=1)
+CVX_WEBHOOK_RETRY_SECONDS = env_int("CVX_WEBHOOK_RETRY_SECONDS", 30, minimum=1)
+CVX_WEBHOOK_RETRY_MAX_SECONDS = env_int("CVX_WEBHOOK_RETRY_MAX_SECONDS", 6 * 3600, minimum=1)
+CVX_WEBHOOK_CONNECT_TIMEOUT = env_int("CVX_WEBHOOK_CONNECT_TIMEOUT", 5, minimum=1)
+CVX_WEBHOOK_READ_TIMEOUT = env_int("CVX_WEBHOOK_READ_TIMEOUT", 10, minimum=1)
+CVX_WEBHOOK_ALLOW_LOOPBACK = env_bool("CVX_WEBHOOK_ALLOW_LOOPBACK", False)
 # Requests per client address per period to the public survey page (GET and POST).
 CVX_RATE_SURVEY = env_rate("CVX_RATE_SURVEY", "30/min")
 CVX_IMPORT_MAX_BYTES = env_int("CVX_IMPORT_MAX_BYTES", 2 * 1024**3, minimum=1)

@@ -13,6 +13,7 @@ from cases.choices import Priority
 from cases.models import Case, CaseEvent
 from cases.notifications.rules import NOTIFIED_EVENTS
 from cases.persistence import write_event_and_case
+from cases.webhooks.outbox import case_event_recorded
 
 # Events that someone should hear about (cases.notifications.rules; see cases.tasks.notify_event).
 NOTIFIED = NOTIFIED_EVENTS
@@ -42,7 +43,8 @@ def record(
     Raises Conflict, before changing anything, unless the state table
     (cases.policy.TRANSITIONS) lets the actor (a person; None: the system)
     record `kind` on the case in its state, and any new status is the one
-    that transition leads to."""
+    that transition leads to. Webhooks and chat alerts the event raises are
+    queued in the same transaction (cases.webhooks.outbox)."""
     status = case.status if case.audit_seq else policy.NO_CASE
     policy.check_recorded(
         case, kind, policy.SYSTEM if actor is None else policy.PERSON, status, changes.get("status", case.status)
@@ -68,4 +70,5 @@ def record(
     write_event_and_case(event, case, dict.fromkeys(columns))
     if kind in NOTIFIED:
         transaction.on_commit(lambda: async_task("cases.tasks.notify_event", event.pk))
+    case_event_recorded(case, event)
     return event

@@ -54,6 +54,11 @@ NO_CUSTOMER_DATA = {
     "cases.NotificationPreference": "a person's email choices by notification kind",
     # Inbound email of no case: scoped to CX admins alone (tests/cases/test_inbound_email.py).
     "cases.UnmatchedEmail": "no case, so no team: CX admins only",
+    "cases.Webhook": "configuration",
+    "cases.ChatChannel": "configuration",
+    # Bodies hold customer data of every team but point to no case a team
+    # scope could follow: CX admins only (tests/cases/test_webhooks_admin.py).
+    "cases.Delivery": "payloads of every team: CX admins only",
 }
 ALL = frozenset(MARKERS)
 NOT_STAFF = None
