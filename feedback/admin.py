@@ -9,6 +9,7 @@ from django.contrib import admin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 
 from cvx_site.admin import ReadOnlyAdmin, ScopedAdmin, ScopedChoicesMixin
 from feedback import lexicon
@@ -20,10 +21,13 @@ from feedback.models import (
     IntentPhrase,
     LexiconChange,
     LexiconTerm,
+    SurveyDefinition,
     SurveyInvitation,
+    SurveyWording,
     Topic,
 )
 from feedback.selectors import customers_visible_to, feedback_visible_to, invitations_visible_to
+from feedback.surveys import definitions
 from feedback.text import validate_term
 from feedback.themes import validate_topic_phrases
 
@@ -94,6 +98,72 @@ class SurveyInvitationAdmin(ScopedAdmin, ReadOnlyAdmin):
     list_display = ["__str__", "customer", "touchpoint", "created_at", "sent_at", "answered_at", "expires_at"]
     list_filter = ["purpose"]
     list_select_related = ["customer", "touchpoint"]
+
+
+# --- surveys sent per touchpoint (feedback.surveys) ---------------------------------------
+
+
+class SurveyDefinitionForm(forms.ModelForm):
+    class Meta:
+        model = SurveyDefinition
+        fields = ["touchpoint", "active", "ask_nps", "ask_csat", "ask_ces", "ask_ves", "ask_comment"]
+
+    def clean(self):
+        data = super().clean()
+        asks = {f"ask_{q}": bool(data.get(f"ask_{q}")) for q in definitions.QUESTIONS}
+        if problem := definitions.definition_problem(SurveyDefinition(**asks)):
+            raise ValidationError(problem)
+        return data
+
+
+class SurveyWordingFormSet(forms.BaseInlineFormSet):
+    """Each row words every question the definition asks; English is there."""
+
+    def clean(self):
+        super().clean()
+        languages = []
+        for form in self.forms:
+            if not hasattr(form, "cleaned_data") or not form.cleaned_data or form.cleaned_data.get("DELETE"):
+                continue
+            language = form.cleaned_data.get("language", "")
+            languages.append(language)
+            for field, message in definitions.wording_problems(self.instance, language, form.cleaned_data).items():
+                form.add_error(field, message)
+        if problem := definitions.languages_problem(languages):
+            raise ValidationError(problem)
+
+
+class SurveyWordingInline(admin.StackedInline):
+    model = SurveyWording
+    formset = SurveyWordingFormSet
+    extra = 0
+    min_num = 1
+    fields = [
+        "language",
+        "title",
+        "intro",
+        ("nps_question", "csat_question"),
+        ("ces_question", "ves_question"),
+        "comment_question",
+        "thank_you",
+    ]
+
+
+@admin.register(SurveyDefinition)
+class SurveyDefinitionAdmin(admin.ModelAdmin):
+    """What CVX asks after an interaction at a touchpoint, per language
+    (README, "Sending surveys"); a survey request names the touchpoint."""
+
+    form = SurveyDefinitionForm
+    inlines = [SurveyWordingInline]
+    list_display = ["touchpoint", "active", "ask_nps", "ask_csat", "ask_ces", "ask_ves", "ask_comment", "updated_at"]
+    list_filter = ["active"]
+    list_select_related = ["touchpoint"]
+    autocomplete_fields = ["touchpoint"]
+
+    def save_model(self, request, obj, form, change):
+        obj.updated_at = timezone.now()
+        super().save_model(request, obj, form, change)
 
 
 # --- the CX lexicon ---------------------------------------------------------------------

@@ -37,6 +37,20 @@ class SurveyPurpose(models.TextChoices):
     FOLLOW_UP = "follow_up", "Follow-up of a case"
 
 
+class SurveyLanguage(models.TextChoices):
+    """The languages CVX surveys customers in; English is the fallback."""
+
+    EN = "en", "English"
+    DE = "de", "Deutsch"
+    FR = "fr", "Français"
+    ES = "es", "Español"
+
+
+class SurveyRequestStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    SUPPRESSED = "suppressed", "Suppressed by a contact rule"
+
+
 # The source under which CVX stores the answers to its own invitations, by
 # purpose. These sources are reserved: the API, the bulk API and the CSV
 # import refuse them (feedback.validation), so no integration can take an

@@ -12,7 +12,9 @@ from feedback.choices import (
     Intent,
     NpsCategory,
     SentimentLabel,
+    SurveyLanguage,
     SurveyPurpose,
+    SurveyRequestStatus,
 )
 from feedback.scores import CES_RANGE, CSAT_RANGE, NPS_RANGE, VES_RANGE
 from journeys.models import Touchpoint
@@ -28,6 +30,12 @@ class Customer(models.Model):
         blank=True,
         editable=False,
         help_text="When their personal data was erased on request (feedback.privacy); empty: never.",
+    )
+    language = models.CharField(
+        max_length=2,
+        choices=SurveyLanguage.choices,
+        blank=True,
+        help_text="The language CVX surveys them in when a request names none; empty: English.",
     )
 
     class Meta:
@@ -193,6 +201,12 @@ class SurveyInvitation(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
     reminded_at = models.DateTimeField(null=True, blank=True)
     answered_at = models.DateTimeField(null=True, blank=True)
+    language = models.CharField(
+        max_length=2,
+        choices=SurveyLanguage.choices,
+        blank=True,
+        help_text="The language of the email and the survey page (ordinary surveys); empty: English.",
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -200,6 +214,82 @@ class SurveyInvitation(models.Model):
 
     def __str__(self) -> str:
         return f"Invitation {self.pk} ({self.get_purpose_display()})"
+
+
+class SurveyDefinition(models.Model):
+    """The survey CVX sends after an interaction at one touchpoint: which
+    questions it asks; their words per language are its SurveyWording rows.
+    Edited in the admin; read by `feedback.surveys`."""
+
+    touchpoint = models.OneToOneField(Touchpoint, on_delete=models.CASCADE, related_name="survey_definition")
+    active = models.BooleanField(default=True, help_text="Inactive: survey requests for the touchpoint are refused.")
+    ask_nps = models.BooleanField("ask NPS", default=True, help_text="How likely to recommend (0-10).")
+    ask_csat = models.BooleanField("ask CSAT", default=False, help_text="How satisfied (1-5).")
+    ask_ces = models.BooleanField("ask CES", default=False, help_text="How easy (1-7, 7 = least effort).")
+    ask_ves = models.BooleanField("ask VES", default=False, help_text="Better able to ... (1-5).")
+    ask_comment = models.BooleanField(default=True, help_text="A free comment (optional for the customer).")
+    updated_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["touchpoint__name"]
+
+    def __str__(self) -> str:
+        return f"Survey at {self.touchpoint}"
+
+
+class SurveyWording(models.Model):
+    """A survey definition's words in one language. Only the questions the
+    definition asks need words (`feedback.surveys.definitions` checks it)."""
+
+    definition = models.ForeignKey(SurveyDefinition, on_delete=models.CASCADE, related_name="wordings")
+    language = models.CharField(max_length=2, choices=SurveyLanguage.choices)
+    title = models.CharField(max_length=120, help_text="The page's heading and the email's subject.")
+    intro = models.CharField(max_length=300, blank=True, help_text="One line under the heading and in the email.")
+    nps_question = models.CharField("NPS question", max_length=300, blank=True)
+    csat_question = models.CharField("CSAT question", max_length=300, blank=True)
+    ces_question = models.CharField("CES question", max_length=300, blank=True)
+    ves_question = models.CharField("VES question", max_length=300, blank=True)
+    comment_question = models.CharField(max_length=300, blank=True)
+    thank_you = models.CharField(
+        max_length=500, blank=True, help_text="Shown after the answer is sent; empty: the standard thanks."
+    )
+
+    class Meta:
+        ordering = ["definition", "language"]
+        constraints = [
+            models.UniqueConstraint(fields=["definition", "language"], name="survey_wording_one_per_language")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.definition} ({self.get_language_display()})"
+
+
+class SurveyRequest(models.Model):
+    """An integration asked CVX to survey a customer after one interaction
+    (`feedback.surveys.requests`): queued with its invitation, or suppressed
+    with the contact rule that held it back. One per interaction id."""
+
+    interaction_id = models.CharField(max_length=200, unique=True, help_text="The idempotency key.")
+    touchpoint = models.ForeignKey(Touchpoint, on_delete=models.PROTECT, related_name="survey_requests")
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="survey_requests")
+    language = models.CharField(max_length=2, choices=SurveyLanguage.choices)
+    status = models.CharField(max_length=10, choices=SurveyRequestStatus.choices)
+    rule = models.CharField(max_length=30, blank=True, help_text="The contact rule that suppressed it.")
+    reason = models.CharField(max_length=300, blank=True)
+    invitation = models.OneToOneField(
+        SurveyInvitation, on_delete=models.PROTECT, null=True, blank=True, related_name="survey_request"
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["customer", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"Survey request {self.interaction_id} ({self.status})"
 
 
 class ScoreCounters(models.Model):

@@ -12,8 +12,8 @@ from django.views.decorators.cache import never_cache
 from rest_framework.throttling import SimpleRateThrottle
 
 from cvx_site.clientip import client_ip
-from feedback.forms import SurveyForm
 from feedback.surveys import BadLink, SurveyAnswerNotRecorded, invitation_from_token, survey_answer
+from feedback.surveys.definitions import survey_form
 
 _BAD_LINK_STATUS = {"forged": 404, "used": 410, "expired": 410}
 
@@ -44,7 +44,9 @@ def survey(request, token: str):
         invitation = invitation_from_token(token)
     except BadLink as exc:
         return _bad_link(request, exc)
-    form = SurveyForm(request.POST or None, touchpoint=invitation.touchpoint)
+    # The touchpoint's defined survey in the invitation's language, or the standard one.
+    form, wording = survey_form(invitation, request.POST or None)
+    page = {"invitation": invitation, "wording": wording, "survey_language": wording.language if wording else "en"}
     status = 400 if form.is_bound else 200
     if request.method == "POST" and form.is_valid():
         try:
@@ -56,10 +58,11 @@ def survey(request, token: str):
             status = exc.status
         else:
             if outcome.response is not None:
-                return render(request, "feedback/survey_thanks.html", {"invitation": invitation})
+                return render(request, "feedback/survey_thanks.html", page)
             for field, errors in outcome.errors.items():
                 form.add_error(field if field in form.fields else None, errors)
-    return render(request, "feedback/survey.html", {"form": form, "invitation": invitation}, status=status)
+    template = "feedback/survey_defined.html" if wording is not None else "feedback/survey.html"
+    return render(request, template, {**page, "form": form}, status=status)
 
 
 def _bad_link(request, exc: BadLink):

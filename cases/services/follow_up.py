@@ -17,7 +17,7 @@ from cases.services._record import raise_priority, record
 from feedback.choices import SurveyPurpose
 from feedback.models import FeedbackResponse
 from feedback.scores import CSAT_DISSATISFIED_MAX, DETRACTOR_MAX
-from feedback.surveys import SurveyNotAllowed, invitation_create, invitation_send
+from feedback.surveys import SurveyNotAllowed, invitation_create, invitation_send, survey_reminders_due
 
 # Recovered: no longer a detractor (NPS above the detractor band) nor
 # dissatisfied (CSAT above the dissatisfied band).
@@ -129,14 +129,14 @@ def follow_up_record_answer(*, response: FeedbackResponse) -> Case | None:
 
 
 def follow_up_sweep(*, now: datetime | None = None) -> dict[str, int]:
-    """Send the one reminder that is due, and close as no_response the cases
-    whose follow-up expired unanswered. Running it again does nothing more."""
+    """Send the one reminder that is due (follow-ups and ordinary surveys
+    alike), and close as no_response the cases whose follow-up expired
+    unanswered. Running it again does nothing more."""
     now = now or timezone.now()
     reminders, expired = follow_ups_due(now=now)
-    reminded = sum(
-        invitation_send(invitation_id=pk, reminder=True)
-        for pk in list(reminders.values_list("invitation_id", flat=True))
-    )
+    due = list(reminders.values_list("invitation_id", flat=True))
+    due += list(survey_reminders_due(now=now).values_list("pk", flat=True))
+    reminded = sum(invitation_send(invitation_id=pk, reminder=True) for pk in due)
     closed = sum(_close_unanswered(case_id, now) for case_id in list(expired.values_list("case_id", flat=True)))
     return {"reminded": reminded, "closed": closed}
 

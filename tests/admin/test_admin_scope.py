@@ -44,6 +44,7 @@ NO_CUSTOMER_DATA = {
     "journeys.Touchpoint": "configuration",
     "journeys.Team": "configuration",
     "feedback.ContactRule": "configuration",
+    "feedback.SurveyDefinition": "configuration",
     "cases.RoutingRule": "configuration",
     "cases.RootCause": "configuration",
     "feedback.LexiconTerm": "configuration",

@@ -9,8 +9,8 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core import signing
-from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import QuerySet
 from django.forms import Textarea
 from django.urls import reverse
 from django.utils import timezone
@@ -19,6 +19,8 @@ from cvx_site.errors import Conflict, DomainError, InvalidInput
 from feedback.choices import SURVEY_SOURCES, IdentityKind, SurveyPurpose
 from feedback.models import ContactRule, Customer, CustomerIdentity, SurveyInvitation
 from feedback.services import ERROR, IngestOutcome, feedback_ingest
+from feedback.surveys.definitions import survey_form, survey_language
+from feedback.surveys.senders import sender_for
 from journeys.models import Touchpoint
 from journeys.selectors import touchpoint_not_live_reason
 
@@ -29,8 +31,19 @@ SALT = "cvx.survey-invitation"
 ordinary_survey_guards: list[Callable[[Customer], str | None]] = []
 
 
+# The contact rules, as a suppressed survey request names them.
+RULE_NO_EMAIL = "no_email"
+RULE_FREQUENCY_CAP = "frequency_cap"
+RULE_OPEN_CASE = "open_case"
+
+
 class SurveyNotAllowed(Conflict):
-    """The contact rules forbid surveying this customer now."""
+    """The contact rules forbid surveying this customer now; `rule` names
+    which (RULE_*), the message says why in words."""
+
+    def __init__(self, message: str, *, rule: str = "") -> None:
+        super().__init__(message)
+        self.rule = rule
 
 
 class SurveyAnswerNotRecorded(Conflict):
@@ -54,13 +67,15 @@ class BadLink(DomainError):
 
 
 def invitation_create(
-    *, customer: Customer, touchpoint: Touchpoint, purpose: str, now: datetime | None = None
+    *, customer: Customer, touchpoint: Touchpoint, purpose: str, now: datetime | None = None, language: str = ""
 ) -> SurveyInvitation:
     """Create an invitation, or raise SurveyNotAllowed with the reason (no
     email address, the contact cap, a guard). Every invitation counts
     against the cap, follow-ups included. An ordinary survey at a touchpoint
     whose journey is not live raises TouchpointNotLive (a follow-up belongs
-    to its case, which is live, and is created even there)."""
+    to its case, which is live, and is created even there). `language` is
+    the one asked for, if any; the invitation keeps the one it will use
+    (`definitions.survey_language`)."""
     now = now or timezone.now()
     if (reason := _not_live_reason(touchpoint, purpose)) is not None:
         raise TouchpointNotLive(reason, field="touchpoint")
@@ -74,13 +89,14 @@ def invitation_create(
             .first()
         )
         if not email:
-            raise SurveyNotAllowed("The customer has no email address.")
+            raise SurveyNotAllowed("The customer has no email address.", rule=RULE_NO_EMAIL)
         _check_contact_rules(customer, purpose, now)
         return SurveyInvitation.objects.create(
             customer=customer,
             touchpoint=touchpoint,
             purpose=purpose,
             email=email,
+            language=survey_language(requested=language, customer=customer),
             created_at=now,
             expires_at=now + timedelta(days=settings.CVX_SURVEY_VALID_DAYS),
         )
@@ -95,13 +111,15 @@ def _check_contact_rules(customer: Customer, purpose: str, now: datetime) -> Non
     ).count()
     if recent >= rule.max_surveys:
         raise SurveyNotAllowed(
-            f"Contact cap reached: {recent} survey(s) in the last {rule.period_days} days (at most {rule.max_surveys})."
+            f"Contact cap reached: {recent} survey(s) in the last {rule.period_days} days "
+            f"(at most {rule.max_surveys}).",
+            rule=RULE_FREQUENCY_CAP,
         )
     if purpose == SurveyPurpose.SURVEY and rule.no_survey_while_case_open:
         for guard in ordinary_survey_guards:
             reason = guard(customer)
             if reason:
-                raise SurveyNotAllowed(reason)
+                raise SurveyNotAllowed(reason, rule=RULE_OPEN_CASE)
 
 
 def _not_live_reason(touchpoint: Touchpoint, purpose: str) -> str | None:
@@ -138,7 +156,13 @@ def invitation_from_token(token: str, *, now: datetime | None = None) -> SurveyI
 
 
 def survey_answer(
-    *, token: str, nps: int | None, csat: int | None, comment: str, ves: int | None = None
+    *,
+    token: str,
+    nps: int | None = None,
+    csat: int | None = None,
+    comment: str = "",
+    ves: int | None = None,
+    ces: int | None = None,
 ) -> IngestOutcome:
     """Record the answer to an invitation through the ingestion service, under
     the source reserved for the invitation's purpose; the response carries its
@@ -148,14 +172,15 @@ def survey_answer(
     Raises BadLink when the link is no longer open, and SurveyAnswerNotRecorded
     (logged as an error; the invitation stays open) when the invitation's key
     already holds some other response: the answer is never dropped while the
-    customer is thanked.
+    customer is thanked. The answer to a survey request is stored under its
+    interaction id, so the integration finds it by the key it sent.
     """
     with transaction.atomic():
         invitation = invitation_from_token(token)
         invitation = SurveyInvitation.objects.select_for_update().get(pk=invitation.pk)
         if invitation.answered_at is not None:  # answered while we looked
             raise BadLink("used", "This survey has been answered already. Thank you!")
-        source, external_id = SURVEY_SOURCES[invitation.purpose], f"invitation-{invitation.pk}"
+        source, external_id = SURVEY_SOURCES[invitation.purpose], _answer_key(invitation)
         outcome = feedback_ingest(
             item={
                 "touchpoint": invitation.touchpoint.slug,
@@ -164,6 +189,7 @@ def survey_answer(
                 "kind": "direct",
                 "nps": nps,
                 "csat": csat,
+                "ces": ces,
                 "ves": ves,
                 "comment": comment,
                 "customer": {"email": invitation.email},
@@ -190,8 +216,28 @@ def survey_answer(
     return outcome
 
 
+def _answer_key(invitation: SurveyInvitation) -> str:
+    request = getattr(invitation, "survey_request", None)  # the reverse one-to-one, when it has one
+    return request.interaction_id if request is not None else f"invitation-{invitation.pk}"
+
+
+def survey_reminders_due(*, now: datetime) -> QuerySet[SurveyInvitation]:
+    """Ordinary invitations whose one reminder is due at `now`: sent, not
+    answered, reminded or expired, older than CVX_SURVEY_REMINDER_DAYS.
+    (Follow-ups are reminded by their case's sweep, which knows the case.)"""
+    return SurveyInvitation.objects.filter(
+        purpose=SurveyPurpose.SURVEY,
+        sent_at__isnull=False,
+        reminded_at__isnull=True,
+        answered_at__isnull=True,
+        expires_at__gt=now,
+        created_at__lte=now - timedelta(days=settings.CVX_SURVEY_REMINDER_DAYS),
+    )
+
+
 def invitation_send(*, invitation_id: int, reminder: bool = False) -> bool:
-    """Email the link (or the one reminder) once; True if this call sent it.
+    """Send the link (or the one reminder) once, through the invitation's
+    sender (`senders.sender_for`); True if this call sent it.
     Nothing is sent for an ordinary survey whose touchpoint's journey is no
     longer live (its link would only say the survey has closed)."""
     field = "reminded_at" if reminder else "sent_at"
@@ -204,18 +250,18 @@ def invitation_send(*, invitation_id: int, reminder: bool = False) -> bool:
     ).update(**{field: timezone.now()})
     if not claimed:
         return False
-    invitation = SurveyInvitation.objects.select_related("touchpoint").get(pk=invitation_id)
+    invitation = SurveyInvitation.objects.select_related("touchpoint", "customer").get(pk=invitation_id)
     subject, body = invitation_email(invitation, reminder=reminder)
-    send_mail(subject, body, None, [invitation.email])
+    sender_for(invitation).send(invitation, subject=subject, body=body)
     return True
 
 
 def invitation_email(invitation: SurveyInvitation, *, reminder: bool = False) -> tuple[str, str]:
     """The invitation's subject and body. The questions are read from the
-    survey form the link opens, so the email says what it will ask."""
-    from feedback.forms import SurveyForm
-
-    fields = SurveyForm(touchpoint=invitation.touchpoint).fields.values()
+    survey form the link opens, so the email says what it will ask, in the
+    words (and language) of the touchpoint's survey definition if it has one."""
+    form, wording = survey_form(invitation)
+    fields = form.fields.values()
     questions = [f.label for f in fields if not isinstance(f.widget, Textarea)]
     optional_comment = any(isinstance(f.widget, Textarea) and not f.required for f in fields)
     count = _COUNTS.get(len(questions), str(len(questions)))
@@ -226,6 +272,9 @@ def invitation_email(invitation: SurveyInvitation, *, reminder: bool = False) ->
         intro = f"We have worked on what you told us about {place}. Did we put it right?"
     else:
         intro = f"You recently dealt with us at {place}. How did it go?"
+    if wording is not None:
+        subject = ("Reminder: " if reminder else "") + wording.title
+        intro = wording.intro or intro
     asked = "\n".join(f"- {q}" for q in questions)
     extra = " and, if you like, anything you would add" if optional_comment else ""
     body = (
