@@ -204,13 +204,17 @@ def test_a_draft_whose_origin_is_gone_is_refused(fix_a_fault, design, cx_admin):
 
 
 def test_a_design_touchpoint_with_records_of_its_own_is_refused_and_nothing_is_half_saved(design, cx_admin):
-    from feedback.models import SurveyDefinition
+    from datetime import date
 
-    SurveyDefinition.objects.create(touchpoint=Touchpoint.objects.get(slug="web-form-future"))
+    from feedback.models import DailyScore
+
+    # A row that would go with the design's copy (deleted on cascade), e.g. a score summary row.
+    DailyScore.objects.create(touchpoint=Touchpoint.objects.get(slug="web-form-future"), day=date(2026, 1, 5))
     before = snapshot()
     with pytest.raises(Conflict) as refused:
         journey_promote(actor=cx_admin, draft_id=design.pk)
-    assert "“Web Form (Web)” has" in refused.value.message and "Nothing was changed" in refused.value.message
+    assert "“Web Form (Web)” has daily scores of its own" in refused.value.message
+    assert "Nothing was changed" in refused.value.message
     assert snapshot() == before
 
 
