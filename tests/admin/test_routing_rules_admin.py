@@ -369,3 +369,59 @@ def test_two_admins_moving_the_same_rule_at_once_one_is_told_it_moved(cx_admin, 
     assert isinstance(refused[0], Conflict) and "moved by someone else meanwhile" in refused[0].message, outcomes
     assert dict(RoutingRule.objects.values_list("name", "position")) == {"A": 0, "C": 1, "B": 2}
     assert LogEntry.objects.count() == 2
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.usefixtures("pg_audit_cleanup")
+def test_two_admins_swapping_the_same_pair_from_either_side_one_is_told_and_nothing_is_half_saved(
+    cx_admin, monkeypatch
+):
+    """One moves B down while the other moves C up, both from the same page:
+    the same swap asked twice. The first holds its locks a moment; whichever
+    goes second waits, then finds its rule moved."""
+    import threading
+    import time
+
+    slow_log = LogEntry.objects.log_actions
+
+    def log_slowly(*args, **kwargs):
+        time.sleep(0.5)  # inside the move's transaction, holding its locks
+        return slow_log(*args, **kwargs)
+
+    monkeypatch.setattr(LogEntry.objects, "log_actions", log_slowly)
+
+    from journeys.roles import CX_ADMIN
+    from tests.conftest import _make_user
+
+    rule(0, name="A")
+    b, c = rule(1, name="B"), rule(2, name="C")
+    other_admin = _make_user("cxadmin2", CX_ADMIN, staff=True)
+    barrier, outcomes = threading.Barrier(2), {}
+
+    def move(actor, moved, direction, seen) -> None:
+        try:
+            connection.ensure_connection()
+            barrier.wait(timeout=10)
+            routing_rule_move(actor=actor, rule_id=moved.pk, direction=direction, seen_position=seen)
+            outcomes[moved.name] = "moved"
+        except Exception as exc:  # reported to the test, not lost in the thread
+            outcomes[moved.name] = exc
+        finally:
+            connection.close()
+
+    threads = [
+        threading.Thread(target=move, args=(cx_admin, b, "down", 1)),
+        threading.Thread(target=move, args=(other_admin, c, "up", 2)),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not any(t.is_alive() for t in threads), "a move hung"
+    refused = [o for o in outcomes.values() if o != "moved"]
+    assert len(outcomes) == 2 and len(refused) == 1, outcomes
+    assert isinstance(refused[0], Conflict) and "moved by someone else meanwhile" in refused[0].message, outcomes
+    # One swap, not two (which would put them back) and not half of one.
+    assert dict(RoutingRule.objects.values_list("name", "position")) == {"A": 0, "C": 1, "B": 2}
+    assert LogEntry.objects.count() == 2
