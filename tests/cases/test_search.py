@@ -165,6 +165,24 @@ def test_postgresql_finds_words_through_the_gin_indexes(make_case, agent):
 
 
 @pytest.mark.postgres
+def test_postgresql_search_indexes_hold_only_rows_with_text():
+    """Search reads word matches among non-blank text only, so the GIN
+    indexes skip blank comments, names and notes (cases 0019): a response,
+    customer or case event without text adds nothing to them on insert. The
+    test above shows the search's queries are still served by them."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexname, indexdef FROM pg_indexes WHERE indexname LIKE 'case_search_%%'")
+        definitions = dict(cursor.fetchall())
+    columns = {"case_search_comment": "comment", "case_search_customer_name": "name", "case_search_note": "note"}
+    assert set(definitions) == set(columns)
+    for index, column in columns.items():
+        predicate = definitions[index].partition(" WHERE ")[2]  # varchar reads "((name)::text <> ''::text)"
+        assert column in predicate and "<> ''::text" in predicate, definitions[index]
+
+
+@pytest.mark.postgres
 @pytest.mark.parametrize("where", ["page", "queue", "api"])
 def test_a_search_is_read_without_parallel_workers_or_jit(where, client, api, agent, two_cases):
     """The word matches are priced as large scans (no statistics of words):
