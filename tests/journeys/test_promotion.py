@@ -337,3 +337,22 @@ def test_promoting_from_the_page_and_again_from_a_stale_page(client, design, cx_
     # A promoted journey has no side-by-side page any more: back to it, saying why.
     compare = client.get(reverse("admin:journeys_journey_compare", args=[design.pk]), follow=True)
     assert "it is not a future-state draft" in str(list(compare.context["messages"])[0])
+
+
+def test_insights_read_both_journeys_history_after_promotion(client, design, fix_a_fault, cx_admin):
+    from django.urls import reverse
+
+    for n in range(3):
+        post_feedback("fault-line", n)
+    post_feedback("engineer-visit", 0)
+    journey_promote(actor=cx_admin, draft_id=design.pk)
+    client.force_login(cx_admin)
+
+    def responses_on_page(slug: str) -> int:
+        page = client.get(reverse("cases:insights-journey", args=[slug]))
+        assert page.status_code == 200
+        return sum(row["responses"] for row in page.context["series"])
+
+    # The carried touchpoint's history is the promoted journey's; the removed one's stays with the archived.
+    assert responses_on_page("fix-a-fault") == 3
+    assert responses_on_page("fix-a-fault-archived") == 1
