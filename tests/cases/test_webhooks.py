@@ -423,3 +423,47 @@ def test_two_workers_sending_the_same_delivery_at_once_send_it_once(pg_audit_cle
     assert sorted(map(str, results)) == ["None", "None", "None", DeliveryStatus.DELIVERED]
     assert [json.loads(r["body"])["id"] for r in receiver.requests] == [str(delivery.event_id)]
     assert delivery.attempt_log.count() == 1
+
+
+# --- the loop end to end: resolved, survey answered, closed not recovered -------
+
+
+def test_a_follow_up_answer_is_sent_as_survey_answered_and_a_not_recovered_close_alerts(
+    make_case, agent, root_cause, team, receiver, client, django_capture_on_commit_callbacks, mailoutbox
+):
+    from feedback.models import SurveyInvitation
+    from feedback.surveys import invitation_token
+
+    hook = Webhook.objects.create(
+        name="CRM", url=receiver.url, events=["case.resolved", "case.closed", "survey.answered", "feedback.created"]
+    )
+    ChatChannel.objects.create(
+        name="care", team=team, kind=ChatKind.SLACK, url=f"{receiver.url}/chat", events=["not_recovered"]
+    )
+    case = make_case(nps=3)
+    Delivery.objects.all().delete()  # the detractor's own feedback.created: not this test's
+    with django_capture_on_commit_callbacks(execute=True):
+        services.case_log_contact(case_id=case.pk, actor=agent, channel="phone", note="Called the customer")
+        services.case_resolve(case_id=case.pk, actor=agent, root_cause=root_cause, note="Replaced the router")
+    invitation = SurveyInvitation.objects.get()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.post(f"/s/{invitation_token(invitation)}/", {"nps": "4"}).status_code in (200, 302)
+
+    signed = [verify(hook.secret, r["headers"], r["body"]) for r in receiver.requests if r["path"] == "/hooks/cvx"]
+    by_event = {payload["event"]: payload["data"] for payload in signed}
+    assert set(by_event) == {"case.resolved", "feedback.created", "survey.answered", "case.closed"}
+    assert by_event["survey.answered"]["feedback"]["invitation"] == invitation.pk
+    assert by_event["survey.answered"]["feedback"]["nps"] == 4
+    assert by_event["case.closed"]["case"]["outcome"] == "not_recovered"
+    [chat] = [json.loads(r["body"]) for r in receiver.requests if r["path"].endswith("/chat")]
+    assert case.number in chat["text"] and "not recovered" in chat["text"]
+    assert set(Delivery.objects.values_list("status", flat=True)) == {DeliveryStatus.DELIVERED}
+
+
+def test_the_sweep_is_scheduled_every_minute():
+    from django.utils.module_loading import import_string
+    from django_q.models import Schedule
+
+    schedule = Schedule.objects.get(name="cvx: webhook deliveries")
+    assert (schedule.schedule_type, schedule.minutes, schedule.repeats) == (Schedule.MINUTES, 1, -1)
+    assert import_string(schedule.func) is not None
