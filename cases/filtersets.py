@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.choices import CallableChoiceIterator
 
 from cases.choices import CaseStatus, Priority
 from cases.models import Case
@@ -25,6 +28,20 @@ def _search_text(value: str) -> None:
     problem = search_problem(value)
     if problem is not None:
         raise ValidationError(f"The search {problem}.")
+
+
+def _named_choices(model, empty: str) -> list[tuple[str, str]]:
+    return [("", empty), *model.objects.order_by("name").values_list("slug", "name")]
+
+
+class _ReadOnce(CallableChoiceIterator):
+    """Choices read when first iterated, and then kept: rendering a select
+    iterates its choices twice (its options, and whether it may be required)."""
+
+    def __iter__(self):
+        if not hasattr(self, "_read"):
+            self._read = list(super().__iter__())
+        yield from self._read
 
 
 class AnyYesNo(forms.NullBooleanSelect):
@@ -70,12 +87,11 @@ class CaseFilterSet(django_filters.FilterSet):
         fields = ["status", "priority", "owner", "team", "touchpoint", "journey", "breached", "q"]
 
     def with_choices(self) -> CaseFilterSet:
-        """The journey and touchpoint selects' choices, read now (two small
-        queries, the same on every page whatever the rows): by name, sending
-        the slug the API takes."""
+        """The journey and touchpoint selects' choices, by name, sending the
+        slug the API takes: read once, when a select is first rendered (the
+        queue page caches its rendered filter form, and then reads neither)."""
         for name, model, empty in (("touchpoint", Touchpoint, "Any touchpoint"), ("journey", Journey, "Any journey")):
-            choices = [("", empty), *model.objects.order_by("name").values_list("slug", "name")]
-            self.form.fields[name].widget.choices = choices
+            self.form.fields[name].widget.choices = _ReadOnce(partial(_named_choices, model, empty))
         return self
 
     def by_owner(self, queryset, name, value):

@@ -89,6 +89,31 @@ def team_ids_of(user) -> list[int]:
     return list(teams_of(user).order_by().values_list("pk", flat=True))
 
 
+@dataclass(frozen=True)
+class Memberships:
+    """The teams a user is in or leads (ids), and whether they lead one."""
+
+    team_ids: tuple[int, ...]
+    leads_a_team: bool
+
+
+def memberships_of(user) -> Memberships:
+    """The user's teams and whether they lead one, read in one query and
+    kept on the user object, as Django keeps its permissions (`_perm_cache`):
+    a page asks three times (its queue, the header's bell, the navigation's
+    manager links), and a request loads its user afresh, so the figures are
+    the request's. Code that changes a user's teams and asks again with the
+    same user object must ask team_ids_of / teams_led_by instead."""
+    cached = getattr(user, "_cvx_memberships", None)
+    if cached is None:
+        if not user.is_authenticated:
+            return Memberships((), False)
+        rows = list(teams_of(user).order_by().values_list("pk", "lead_id"))
+        cached = Memberships(tuple(pk for pk, _ in rows), any(lead == user.pk for _, lead in rows))
+        user._cvx_memberships = cached
+    return cached
+
+
 def case_events_visible_to(user) -> QuerySet[CaseEvent]:
     return CaseEvent.objects.filter(case__in=cases_visible_to(user))
 
@@ -104,9 +129,7 @@ def breached(cases: QuerySet[Case]) -> QuerySet[Case]:
 
 def is_manager(user) -> bool:
     """CX admins and team leads: they see All cases and the audit pages."""
-    from journeys.selectors import teams_led_by
-
-    return is_case_admin(user) or teams_led_by(user).exists()
+    return is_case_admin(user) or memberships_of(user).leads_a_team
 
 
 # A search is a few words, a number, an email or a phone: longer text is refused.
@@ -192,7 +215,7 @@ def queue(user, name: str) -> QuerySet[Case]:
     follow-up survey), `closed` (mine, no longer open: resolved, awaiting
     follow-up, closed or cancelled), `team` (open, unassigned, of my teams)
     or `all` (everything I may see)."""
-    team_ids = team_ids_of(user) if user.is_authenticated else []
+    team_ids = list(memberships_of(user).team_ids)
     visible = cases_visible_to(user, team_ids=team_ids)
     if name == "mine":
         return visible.filter(owner=user, status__in=OPEN_STATUSES)

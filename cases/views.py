@@ -32,6 +32,7 @@ from cases.selectors import (
     cases_visible_to,
     is_manager,
     keyset_page,
+    memberships_of,
     queue,
     status_counts,
     with_what_they_said,
@@ -167,9 +168,11 @@ def search_view(request):
     """/cases/search/?q=: the caller's cases in any state that the text finds
     (cases.selectors.search), by due time, a page at a time."""
     text = request.GET.get("q", "")
+    # The user's teams as the list the header's bell and navigation read too (memberships_of).
+    visible = cases_visible_to(request.user, team_ids=list(memberships_of(request.user).team_ids))
     filters = CaseFilterSet(
         {"q": text},
-        queryset=cases_visible_to(request.user).select_related("owner", "touchpoint", "journey").only(*QUEUE_COLUMNS),
+        queryset=visible.select_related("owner", "touchpoint", "journey").only(*QUEUE_COLUMNS),
         request=request,
     )
     valid = filters.is_valid()

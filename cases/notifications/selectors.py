@@ -3,28 +3,36 @@ own, and only of cases they may still see (cases.selectors)."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from django.db.models import QuerySet
 
 from cases.choices import NotificationKind
 from cases.models import Notification, NotificationPreference
-from cases.selectors import cases_visible_to
+from cases.selectors import cases_visible_to, memberships_of
 
 PAGE_SIZE = 25
 
 
-def notifications_of(user) -> QuerySet[Notification]:
-    """The user's notifications, newest first (by id, the keyset of the list)."""
+def notifications_of(user, *, team_ids: Collection[int] | None = None) -> QuerySet[Notification]:
+    """The user's notifications, newest first (by id, the keyset of the list).
+    `team_ids`: the user's teams, already read (cases_visible_to)."""
     if not user.is_authenticated:
         return Notification.objects.none()
     return (
-        Notification.objects.filter(user=user, event__case__in=cases_visible_to(user))
+        Notification.objects.filter(user=user, event__case__in=cases_visible_to(user, team_ids=team_ids))
         .select_related("event__case")
         .order_by("-id")
     )
 
 
 def unread_count(user) -> int:
-    return notifications_of(user).filter(read_at__isnull=True).count()
+    """The header's bell: on every page, so the user's teams are the list
+    the page read already (memberships_of), not a subquery to plan again."""
+    if not user.is_authenticated:
+        return 0
+    team_ids = list(memberships_of(user).team_ids)
+    return notifications_of(user, team_ids=team_ids).filter(read_at__isnull=True).count()
 
 
 def notifications_page(

@@ -65,6 +65,7 @@ def _queries(client, url, params=None) -> int:
 def test_queries_do_not_grow_with_the_rows_shown(client, make_case, request, role, url):
     client.force_login(request.getfixturevalue(role))
     make_case(), make_case(owner=None)
+    client.get(url)  # the queue page's filter form is rendered once, then cached: count the cached page
     few = _queries(client, url)
     for i in range(6):
         make_case(owner=None if i % 2 else request.getfixturevalue("agent"))
