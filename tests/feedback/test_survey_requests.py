@@ -311,3 +311,22 @@ def test_the_endpoint_is_in_the_openapi_schema(api):
     schema = api().get("/api/v1/schema/", {"format": "json"}).json()
     operation = schema["paths"]["/api/v1/survey-requests/"]["post"]
     assert {"202", "400"} <= set(operation["responses"])
+
+
+def test_the_demo_defines_a_survey_a_request_can_use_at_once(api, django_capture_on_commit_callbacks, mailoutbox):
+    from rest_framework.authtoken.models import Token
+
+    call_command("seed_demo", "--history", "0")
+    call_command("seed_demo", "--history", "0")  # again: still one definition, words untouched
+    assert SurveyDefinition.objects.filter(touchpoint__slug="ff-call-center").count() == 1
+    token = Token.objects.get(user__username="demo.integration").key
+    body = {
+        "touchpoint": "ff-call-center",
+        "customer": {"email": "demo-survey@example.com"},
+        "interaction_id": "demo-1",
+        "language": "de",
+    }
+    with django_capture_on_commit_callbacks(execute=True):
+        reply = api(token=token).post(URL, body, format="json")
+    assert reply.status_code == 202 and reply.json()["status"] == "queued"
+    assert mailoutbox[-1].subject == "Wie war Ihr Anruf?"

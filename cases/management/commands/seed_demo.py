@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from cases.demo import seed_cases
+from feedback.surveys.demo import seed_survey_definitions
 from journeys.demo import seed_journeys
 
 
@@ -27,6 +28,7 @@ class Command(BaseCommand):
             raise CommandError("--history must be 0 or more.")
         result = seed_journeys(reset_passwords=reset_passwords)
         history = seed_cases(result, history=history)
+        seed_survey_definitions(result.touchpoints)
         self.stdout.write(
             f"Demo organisation ready: {len(result.teams)} teams, {len(result.touchpoints)} touchpoints, "
             f"{len(result.users)} people, {history} new feedback responses."
