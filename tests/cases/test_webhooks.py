@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import json
 import socket
 import threading
@@ -16,6 +17,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from django.contrib.admin.models import LogEntry
 from django.utils import timezone
+from hypothesis import given
+from hypothesis import settings as h_settings
+from hypothesis import strategies as st
 
 from cases import services
 from cases.choices import EventKind, Priority
@@ -316,6 +320,22 @@ def test_a_name_that_resolves_inside_is_refused_when_called(make_case, webhook, 
     assert delivery_attempt(delivery_id=delivery.pk) == DeliveryStatus.PENDING
     assert "loopback" in delivery.attempt_log.last().error
     assert receiver.requests == []
+
+
+@given(st.one_of(st.ip_addresses(v=4), st.ip_addresses(v=6)))
+@h_settings(max_examples=300, deadline=None)
+def test_any_address_is_either_refused_or_public(address):
+    """No address slips through: a literal IP URL is refused with a reason
+    (never another error), and one that is called is a public address."""
+    host = f"[{address}]" if address.version == 6 else str(address)
+    try:
+        target = guard.resolve(f"https://{host}/hook")
+    except guard.UnsafeTarget as refused:
+        assert refused.field == "url" and "may not be called" in refused.message
+    else:
+        ip = ipaddress.ip_address(target.address)
+        ip = getattr(ip, "ipv4_mapped", None) or ip
+        assert ip.is_global and not (ip.is_multicast or ip.is_private or ip.is_reserved or ip.is_loopback)
 
 
 # --- chat alerts ------------------------------------------------------------------
