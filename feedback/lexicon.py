@@ -195,7 +195,11 @@ def read_comments(comments: Sequence[tuple[str, int | None]]) -> list[Reading]:
     if not any(text for text, _touchpoint in comments):
         return [Reading(_NO_COMMENT, []) for _item in comments]
     lexicon, topics = _current()
-    return [Reading(lexicon.analyse(text), topics.topics(text, touchpoint)) for text, touchpoint in comments]
+    readings = []
+    for text, touchpoint in comments:
+        analysis, tokens = lexicon.read(text)  # topics match in the tokens the analysis read
+        readings.append(Reading(analysis, topics.topics_in(tokens, touchpoint)))
+    return readings
 
 
 _NO_COMMENT = Analysis(0.0, "neutral", (), (), "")

@@ -28,7 +28,7 @@ from feedback.stopwords import STOP_WORDS
 from feedback.text import defaults as text_defaults
 from feedback.text import validate_phrase
 from feedback.text.patterns import Entry, Matcher
-from feedback.text.tokens import Tokenizer, prepare
+from feedback.text.tokens import Tokenizer, Tokens, prepare
 
 MIN_TERM_LENGTH = 3
 
@@ -141,7 +141,15 @@ class TopicMatcher:
         if not self.topics_of or not comment.strip():
             return []
         text, _emoji = prepare(comment[:COMMENT_MAX_CHARS])
-        tokens = self.tokenizer.tokens(text)
+        return self.topics_in(self.tokenizer.tokens(text), touchpoint_id)
+
+    def topics_in(self, tokens: Tokens | None, touchpoint_id: int | None = None) -> list[int]:
+        """`topics` of a comment the CX layer has already tokenized
+        (`CXLexicon.read`; None for blank text): its tokenizer is this one's,
+        built from the same spellings and slot words, so the result is the
+        same and ingestion reads each comment once."""
+        if not self.topics_of or tokens is None:
+            return []
         found: set[int] = set()
         for entry in self.matcher.find_all(tokens.words, tokens.slots):
             found |= self.topics_of[entry]

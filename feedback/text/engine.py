@@ -65,7 +65,7 @@ from feedback.text.patterns import (
     check_valence,
     parse_phrase,
 )
-from feedback.text.tokens import CLAUSE, SENTENCE, Tokenizer, prepare
+from feedback.text.tokens import CLAUSE, SENTENCE, Tokenizer, Tokens, prepare
 from feedback.text.vader import score
 
 #: A domain term this negative is also a complaint phrase, and one this
@@ -208,11 +208,18 @@ class CXLexicon:
     def analyse(self, text: str) -> Analysis:
         """Read one comment; see the module docstring. Only the first
         COMMENT_MAX_CHARS characters are read; blank text is neutral."""
+        return self.read(text)[0]
+
+    def read(self, text: str) -> tuple[Analysis, Tokens | None]:
+        """`analyse(text)` and the tokens it read the comment as (None for
+        blank text), so a caller matching more phrases in the same comment
+        (topics: `feedback.themes.TopicMatcher.topics_in`) does not prepare
+        and tokenize it a second time."""
         clipped = text[:COMMENT_MAX_CHARS]
         if not clipped.strip():
-            return Analysis(0.0, sentiment_label(0.0).value, (), (), self.version)
+            return Analysis(0.0, sentiment_label(0.0).value, (), (), self.version), None
         reading = _Reading(self, clipped)
-        return reading.analysis()
+        return reading.analysis(), reading.tokens
 
 
 class _Reading:

@@ -10,6 +10,8 @@ from io import StringIO
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from nltk.sentiment.vader import VaderConstants
 
 from feedback import lexicon
@@ -18,6 +20,7 @@ from feedback.models import FeedbackResponse, LexiconChange, ResponseTopic, Topi
 from feedback.services import CREATED, feedback_ingest, feedback_ingest_many
 from feedback.stopwords import STOP_WORDS
 from feedback.text import defaults as text_defaults
+from feedback.text import engine as text_engine
 from feedback.themes import TopicMatcher, TopicSpec, comment_themes, extract_themes, topic_figures, unassigned_terms
 from journeys.models import Touchpoint
 
@@ -93,6 +96,51 @@ def test_a_topic_limited_to_touchpoints_tags_only_their_feedback():
 
     assert matcher.topics("Long queue", 7) == [1, 2]
     assert matcher.topics("Long queue", 8) == [2]
+
+
+_WORDS = [
+    "app",
+    "keeps",
+    "crashing",
+    "charged",
+    "me",
+    "twice",
+    "3",
+    "days",
+    "without",
+    "internet",
+    "enginer",
+    "engineer",
+]
+_PIECES = _WORDS + ["APP", "not", "😡", "👍", ",", ".", "!", "'", '"', "but", "never"]
+
+
+@settings(deadline=None, max_examples=150, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.one_of(st.sampled_from(_PIECES), st.text(max_size=4)), max_size=30), st.sampled_from([None, 7, 8]))
+def test_topics_matched_in_the_analysis_tokens_equal_topics_of_the_text(pieces, touchpoint):
+    """Ingestion tags topics in the tokens the CX layer read (one reading of
+    each comment): the same topics as reading the text again, and the same
+    analysis as analyse()."""
+    matcher = TopicMatcher(
+        [
+            TopicSpec(1, ["app keeps crashing", "app"]),
+            TopicSpec(2, ["charged ... twice"]),
+            TopicSpec(3, ["{number} days without {service}"], frozenset({7})),
+            TopicSpec(4, ["engineer"]),
+        ]
+    )
+    lexicon = text_engine.default_lexicon()
+    text = " ".join(pieces)
+    analysis, tokens = lexicon.read(text)
+    assert analysis == lexicon.analyse(text)
+    assert matcher.topics_in(tokens, touchpoint) == matcher.topics(text, touchpoint)
+
+
+def test_a_blank_comment_has_no_tokens_and_no_topics():
+    matcher = TopicMatcher([TopicSpec(1, ["app"])])
+    analysis, tokens = text_engine.default_lexicon().read(" \n ")
+    assert tokens is None and analysis.label == "neutral"
+    assert matcher.topics_in(tokens) == [] and matcher.topics_in(text_engine.default_lexicon().read("app")[1]) == [1]
 
 
 # --- the admin and the service -----------------------------------------------------------------
@@ -210,14 +258,14 @@ def test_an_inactive_or_out_of_scope_topic_tags_nothing_new(topics, touchpoint, 
 
 @pytest.mark.django_db
 def test_a_topic_deleted_while_a_batch_is_read_is_not_tagged_and_nothing_fails(topics, touchpoint, monkeypatch):
-    real = lexicon.TopicMatcher.topics
+    real = lexicon.TopicMatcher.topics_in  # what ingestion calls, on the tokens the CX layer read
 
-    def read_then_delete(self, comment, touchpoint_id=None):
-        found = real(self, comment, touchpoint_id)
+    def read_then_delete(self, tokens, touchpoint_id=None):
+        found = real(self, tokens, touchpoint_id)
         Topic.objects.filter(pk=topics["app"].pk).delete()  # another admin, meanwhile
         return found
 
-    monkeypatch.setattr(lexicon.TopicMatcher, "topics", read_then_delete)
+    monkeypatch.setattr(lexicon.TopicMatcher, "topics_in", read_then_delete)
 
     response = ingest(1, "The app keeps crashing")
 
