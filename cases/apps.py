@@ -21,6 +21,11 @@ class CasesConfig(AppConfig):
         from cases.webhooks.outbox import responses_ingested as queue_feedback_webhooks
 
         responses_ingested.connect(queue_feedback_webhooks, dispatch_uid="cases.webhooks")
+        from cases.webhooks.outbox import customer_erased
+        from feedback.privacy import erasure_hooks
+
+        if customer_erased not in erasure_hooks:
+            erasure_hooks.append(customer_erased)
         if open_case_guard not in ordinary_survey_guards:
             ordinary_survey_guards.append(open_case_guard)
         # A customer of a case the user may see is a customer they may see.

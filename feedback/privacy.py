@@ -12,6 +12,7 @@ still verify.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -33,6 +34,10 @@ ERASED_COMMENT = "—"
 # erased text would let anyone confirm a guess of it, and the ingestion
 # service answers every replay of such a response's key as `gone`.
 ERASED_CONTENT_HASH = "erased"
+# Higher apps that keep copies of a customer's personal data (cases: the
+# bodies of webhook deliveries) add a function here, called with the
+# customer's id inside the erasing transaction.
+erasure_hooks: list[Callable[[int], object]] = []
 
 
 @dataclass(frozen=True)
@@ -66,7 +71,8 @@ def customer_erase(*, customer_id: int, actor_label: str) -> ErasureResult:
     of its key is then `gone`, whatever it says), scores and sentiment kept;
     invitation emails set to "" and unanswered invitations closed (their
     links stop working and no reminder goes); `erased_at` set (kept from the
-    first erasure when run again). Nothing in cases is touched. Raises
+    first erasure when run again); each of `erasure_hooks` run (cases drops
+    its webhook deliveries of the customer), nothing else in cases touched. Raises
     NotFound for an unknown id. `actor_label` (who asked, for the log) must
     not itself be personal data of the customer.
     """
@@ -90,6 +96,8 @@ def customer_erase(*, customer_id: int, actor_label: str) -> ErasureResult:
         closed = invitations.filter(answered_at__isnull=True, expires_at__gt=now).update(expires_at=now)
         invitations_blanked = invitations.exclude(email="").update(email="")
         Customer.objects.filter(pk=customer.pk).update(name="", erased_at=customer.erased_at or now)
+        for hook in erasure_hooks:
+            hook(customer.pk)
     result = ErasureResult(
         customer_id=customer.pk,
         erased_at=customer.erased_at or now,

@@ -11,10 +11,6 @@ from django.utils import timezone
 from journeys.models import Team
 
 
-def new_secret() -> str:
-    return secrets.token_urlsafe(32)
-
-
 class WebhookEvent(models.TextChoices):
     """What a subscription may hear of; the value is the envelope's `event`."""
 
@@ -55,7 +51,7 @@ class Webhook(models.Model):
     events = models.JSONField(default=list, help_text="The events sent here (WebhookEvent values).")
     secret = models.CharField(
         max_length=128,
-        default=new_secret,
+        default=secrets.token_urlsafe,  # 32 random bytes; stdlib, so migrations can name it
         help_text="Signs every delivery (X-CVX-Signature); give it to the receiver, change it to rotate.",
     )
     active = models.BooleanField(default=True)
@@ -94,6 +90,9 @@ class Delivery(models.Model):
     channel = models.ForeignKey(ChatChannel, on_delete=models.CASCADE, null=True, blank=True, related_name="deliveries")
     event = models.CharField(max_length=40)
     event_id = models.UUIDField(help_text="The envelope's id: the same on every attempt and redelivery.")
+    # Whose personal data the body may hold (an id, not a key: deliveries are
+    # not scoped by customer), so erasing the customer erases the copies.
+    customer_id = models.BigIntegerField(null=True, blank=True, db_index=True)
     body = models.TextField()
     status = models.CharField(max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0, help_text="Attempts since it was queued (or redelivered).")

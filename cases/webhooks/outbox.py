@@ -64,7 +64,10 @@ def case_event_recorded(case: Case, event: CaseEvent) -> None:
     hooks = _subscribed([name]) if name else []
     if hooks:
         event_id, body = payloads.envelope(name, event.at, payloads.case_event_data(case, event))
-        rows += [Delivery(webhook=hook, event=name, event_id=event_id, body=body) for hook in hooks]
+        rows += [
+            Delivery(webhook=hook, event=name, event_id=event_id, body=body, customer_id=case.customer_id)
+            for hook in hooks
+        ]
     if alerts:
         for channel in ChatChannel.objects.filter(active=True, team_id=case.team_id):
             for alert in alerts:
@@ -93,5 +96,16 @@ def responses_ingested(sender, response_ids, **kwargs) -> None:
             listening = [hook for hook in hooks if name in hook.events]
             if listening:
                 event_id, body = payloads.envelope(name, response.received_at, data)
-                rows += [Delivery(webhook=hook, event=name, event_id=event_id, body=body) for hook in listening]
+                rows += [
+                    Delivery(webhook=hook, event=name, event_id=event_id, body=body, customer_id=response.customer_id)
+                    for hook in listening
+                ]
     _queue(rows)
+
+
+def customer_erased(customer_id: int) -> int:
+    """Hook of feedback.privacy.customer_erase (in its transaction): the
+    deliveries that may copy the customer's data (feedback comments, case
+    details) go, sent or not, with their attempts. Returns how many."""
+    deleted, _ = Delivery.objects.filter(customer_id=customer_id).delete()
+    return deleted

@@ -487,3 +487,16 @@ def test_the_sweep_is_scheduled_every_minute():
     schedule = Schedule.objects.get(name="cvx: webhook deliveries")
     assert (schedule.schedule_type, schedule.minutes, schedule.repeats) == (Schedule.MINUTES, 1, -1)
     assert import_string(schedule.func) is not None
+
+
+def test_erasing_a_customer_erases_the_deliveries_that_copy_their_data(make_case, webhook, receiver):
+    from feedback.privacy import customer_erase
+
+    erased, kept = make_case(), make_case()
+    assert delivery_attempt(delivery_id=Delivery.objects.filter(event="case.opened").first().pk)
+    theirs = Delivery.objects.filter(customer_id=erased.customer_id)
+    assert {d.event for d in theirs} == {"feedback.created", "case.opened", "case.assigned"}
+    assert "The line dropped again" in theirs.get(event="feedback.created").body
+    customer_erase(customer_id=erased.customer_id, actor_label="privacy request 7")
+    assert not Delivery.objects.filter(customer_id=erased.customer_id).exists()
+    assert Delivery.objects.filter(customer_id=kept.customer_id).count() == 3
