@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django_q.tasks import async_task
 from rest_framework.exceptions import ValidationError
@@ -278,15 +279,19 @@ def _resolve_customers(specs: list[dict | None]) -> list[Customer | None]:
 def _known_identities(wanted: set[tuple[str, str]]) -> dict[tuple[str, str], Customer]:
     if not wanted:
         return {}
-    # Kinds as well as values, so the (kind, value) unique index finds the
-    # rows: on value alone PostgreSQL read every identity of every customer
-    # on each ingest. Pairs mixed across kinds and values are dropped below.
-    rows = (
-        CustomerIdentity.objects.filter(kind__in={k for k, _v in wanted}, value__in={v for _k, v in wanted})
-        .select_related("customer")
-        .order_by()
-    )
-    return {(i.kind, i.value): i.customer for i in rows if (i.kind, i.value) in wanted}
+    # One (kind, values) condition per kind: each is a range of the (kind,
+    # value) unique index. On value alone the index cannot serve and
+    # PostgreSQL read every identity of every customer on each ingest; kinds
+    # and values as two independent lists made it probe every kind for every
+    # value, which a batch of 1,000 items planned as a full scan again.
+    values_by_kind: dict[str, set[str]] = {}
+    for kind, value in wanted:
+        values_by_kind.setdefault(kind, set()).add(value)
+    condition = Q()
+    for kind, values in values_by_kind.items():
+        condition |= Q(kind=kind, value__in=values)
+    rows = CustomerIdentity.objects.filter(condition).select_related("customer").order_by()
+    return {(i.kind, i.value): i.customer for i in rows}
 
 
 def _claim_identities_one_by_one(identities: list[CustomerIdentity], new_ids: set[int]) -> dict[int, Customer]:

@@ -40,8 +40,8 @@ def test_an_identity_matches_only_its_own_kind_and_value(touchpoint):
     assert set(not_bob.identities.values_list("kind", "value")) == {("external_id", "bob@example.com")}
 
 
-@pytest.mark.postgres
-def test_a_returning_customer_is_found_through_the_identity_index(touchpoint):
+def fill_identities() -> list[Customer]:
+    """CUSTOMERS customers with an email and a phone each, analysed."""
     customers = Customer.objects.bulk_create(Customer(name=f"Customer {i}") for i in range(CUSTOMERS))
     CustomerIdentity.objects.bulk_create(
         CustomerIdentity(customer=c, kind=kind, value=value)
@@ -51,14 +51,43 @@ def test_a_returning_customer_is_found_through_the_identity_index(touchpoint):
     with connection.cursor() as cursor:  # ANALYZE, as the table's owner (tests/conftest.py)
         cursor.execute("SELECT cvx_test_analyze('feedback_customeridentity')")
         cursor.execute("SELECT cvx_test_analyze('feedback_customer')")
-    with CaptureQueriesContext(connection) as ctx:
-        outcome = feedback_ingest(item=item(1, {"email": "c1234@example.com"}))
-    assert outcome.status == CREATED and outcome.response.customer_id == customers[1234].pk
-    lookups = [q["sql"] for q in ctx.captured_queries if 'FROM "feedback_customeridentity"' in q["sql"]]
+    return customers
+
+
+def identity_plans(captured) -> list[str]:
+    lookups = [q["sql"] for q in captured if 'FROM "feedback_customeridentity"' in q["sql"]]
     assert lookups, "the ingest looked no identity up"
+    plans = []
     with connection.cursor() as cursor:
         for sql in lookups:
             cursor.execute(f"EXPLAIN {sql}")
-            plan = "\n".join(row[0] for row in cursor.fetchall())
-            assert "Seq Scan on feedback_customeridentity" not in plan, plan
-            assert "identity_unique" in plan, plan
+            plans.append("\n".join(row[0] for row in cursor.fetchall()))
+    return plans
+
+
+@pytest.mark.postgres
+def test_a_returning_customer_is_found_through_the_identity_index(touchpoint):
+    customers = fill_identities()
+    with CaptureQueriesContext(connection) as ctx:
+        outcome = feedback_ingest(item=item(1, {"email": "c1234@example.com"}))
+    assert outcome.status == CREATED and outcome.response.customer_id == customers[1234].pk
+    for plan in identity_plans(ctx.captured_queries):
+        assert "Seq Scan on feedback_customeridentity" not in plan, plan
+        assert "identity_unique" in plan, plan
+
+
+@pytest.mark.postgres
+def test_a_batch_finds_its_customers_through_the_identity_index_kind_by_kind(touchpoint):
+    """Each kind's values are one range of the index: a batch mixing kinds
+    probes each pair once, not every kind for every value."""
+    customers = fill_identities()
+    items = [
+        item(n, {"email": f"c{n * 7}@example.com"} if n % 2 else {"phone": f"+4420{n * 7:08d}", "external_id": f"N{n}"})
+        for n in range(40)
+    ]
+    with CaptureQueriesContext(connection) as ctx:
+        outcomes = feedback_ingest_many(items=items)
+    assert [o.response.customer_id for o in outcomes] == [customers[n * 7].pk for n in range(40)]
+    for plan in identity_plans(ctx.captured_queries):
+        assert "Seq Scan on feedback_customeridentity" not in plan, plan
+        assert plan.count("Index Cond: (((kind)::text = ") == 3, plan
