@@ -10,8 +10,11 @@ Two paths give the same rows for the same feedback:
   counters per touchpoint and UTC day, and `WeeklyScore`, the same per UTC
   week (the sum of its seven days), both kept by `feedback.summaries`.
 
-Both compute every figure from the same integer counters with `_figures`,
-so they agree to the last digit, not just approximately.
+Both compute every figure from the same integer counters with `figures_of`,
+so they agree to the last digit, not just approximately; the summary
+stores each bucket's figures with its counters (computed by `figures_of`
+when the bucket is written), so a result row that is one bucket computes
+none.
 
 Both count only `scored` responses: a follow-up survey's answer measures
 whether a case won the customer back, not the touchpoint, so it is never
@@ -21,7 +24,8 @@ it as recovery, before -> after).
 The summary path reads stored columns as they are, in key order (weekly
 rows for the whole weeks, daily rows for the days around them), and adds
 up the runs of rows with the same key in Python: no date truncation, no
-per-value conversion, one dict per result row. A dashboard's weekly rows
+per-value conversion, no figure computed for a run of one bucket, one dict
+per result row. A dashboard's weekly rows
 so cost one query of already-weekly rows, whatever the number of responses
 (bench/bench_scores.py; its figures are in the README's Benchmarks).
 """
@@ -123,11 +127,26 @@ def _keyed(queryset: QuerySet, group_by: str | None, period: str | None, period_
     return queryset, keys
 
 
-def _figures(counts: Sequence[int], row: dict) -> dict:
-    """`row` (its keys) with the figures of `counts`, counters in `COUNTERS`
-    order, added. Runs for every result row, hence locals and item writes."""
+FIGURES = (
+    "nps",
+    "csat_pct",
+    "ces_mean",
+    "ces_low_effort_pct",
+    "ves",
+    "ves_enhanced_pct",
+    "nps_margin",
+    "csat_margin",
+    "ces_low_effort_margin",
+    "ves_enhanced_margin",
+)
+
+
+def figures_of(counts: Sequence[int]) -> tuple:
+    """The `FIGURES` of `counts` (counters in `COUNTERS` order): the one
+    definition of each figure, which the summary also stores with every
+    bucket's counters (`feedback.summaries`). None where there is no answer."""
     (
-        responses,
+        _responses,
         nps_responses,
         promoters,
         detractors,
@@ -139,37 +158,109 @@ def _figures(counts: Sequence[int], row: dict) -> dict:
         ves_responses,
         ves_sum,
         ves_enhanced,
+        _negative,
+    ) = counts
+    # + 0.0: an NPS that rounds to zero from below is 0.0, not -0.0 (which
+    # SQLite's REAL would store as 0.0 anyway).
+    nps = round(100.0 * (promoters - detractors) / nps_responses, 1) + 0.0 if nps_responses else None
+    return (
+        nps,
+        round(100.0 * csat_satisfied / csat_responses, 1) if csat_responses else None,
+        round(ces_sum / ces_responses, 2) if ces_responses else None,
+        round(100.0 * ces_low_effort / ces_responses, 1) if ces_responses else None,
+        round(ves_sum / ves_responses, 2) if ves_responses else None,
+        round(100.0 * ves_enhanced / ves_responses, 1) if ves_responses else None,
+        # How sure each share is (see "how sure a figure is" below).
+        nps_margin(promoters, detractors, nps_responses),
+        share_margin(csat_satisfied, csat_responses),
+        share_margin(ces_low_effort, ces_responses),
+        share_margin(ves_enhanced, ves_responses),
+    )
+
+
+KEYS = ("group", "period")
+
+
+def _row(group, period, counts: Sequence[int], figures: Sequence, least: int, absent: Sequence[str] = ()) -> dict:
+    """The result row of `group` and `period`, without the `KEYS` named in
+    `absent`: `counts` (in `COUNTERS` order), their `figures` (`figures_of`)
+    and whether each is from fewer than `least` responses (`few_responses`,
+    its threshold read once per call). Runs for every result row, hence one
+    dict display (a dict grown key by key is resized on the way)."""
+    (
+        responses,
+        nps_responses,
+        promoters,
+        detractors,
+        csat_responses,
+        csat_satisfied,
+        ces_responses,
+        _ces_sum,
+        _ces_low_effort,
+        ves_responses,
+        _ves_sum,
+        _ves_enhanced,
         negative,
     ) = counts
-    row["responses"], row["nps_responses"] = responses, nps_responses
-    row["promoters"], row["detractors"] = promoters, detractors
-    row["nps"] = round(100.0 * (promoters - detractors) / nps_responses, 1) if nps_responses else None
-    row["csat_responses"], row["csat_satisfied"] = csat_responses, csat_satisfied
-    row["csat_pct"] = round(100.0 * csat_satisfied / csat_responses, 1) if csat_responses else None
-    row["ces_responses"] = ces_responses
-    row["ces_mean"] = round(ces_sum / ces_responses, 2) if ces_responses else None
-    row["ces_low_effort_pct"] = round(100.0 * ces_low_effort / ces_responses, 1) if ces_responses else None
-    row["ves_responses"] = ves_responses
-    row["ves"] = round(ves_sum / ves_responses, 2) if ves_responses else None
-    row["ves_enhanced_pct"] = round(100.0 * ves_enhanced / ves_responses, 1) if ves_responses else None
-    row["negative"] = negative
-    # How sure each share is (see "how sure a figure is" below).
-    row["nps_n"], row["nps_margin"] = nps_responses, nps_margin(promoters, detractors, nps_responses)
-    row["csat_n"], row["csat_margin"] = csat_responses, share_margin(csat_satisfied, csat_responses)
-    row["ces_n"], row["ces_low_effort_margin"] = ces_responses, share_margin(ces_low_effort, ces_responses)
-    row["nps_few"], row["csat_few"] = few_responses(nps_responses), few_responses(csat_responses)
-    row["ces_few"] = few_responses(ces_responses)
-    row["ves_n"], row["ves_enhanced_margin"] = ves_responses, share_margin(ves_enhanced, ves_responses)
-    row["ves_few"] = few_responses(ves_responses)
+    (
+        nps,
+        csat_pct,
+        ces_mean,
+        ces_low_effort_pct,
+        ves,
+        ves_enhanced_pct,
+        nps_margin_,
+        csat_margin,
+        ces_low_effort_margin,
+        ves_enhanced_margin,
+    ) = figures
+    row = {
+        "group": group,
+        "period": period,
+        "responses": responses,
+        "nps_responses": nps_responses,
+        "promoters": promoters,
+        "detractors": detractors,
+        "nps": nps,
+        "csat_responses": csat_responses,
+        "csat_satisfied": csat_satisfied,
+        "csat_pct": csat_pct,
+        "ces_responses": ces_responses,
+        "ces_mean": ces_mean,
+        "ces_low_effort_pct": ces_low_effort_pct,
+        "ves_responses": ves_responses,
+        "ves": ves,
+        "ves_enhanced_pct": ves_enhanced_pct,
+        "negative": negative,
+        "nps_n": nps_responses,
+        "nps_margin": nps_margin_,
+        "csat_n": csat_responses,
+        "csat_margin": csat_margin,
+        "ces_n": ces_responses,
+        "ces_low_effort_margin": ces_low_effort_margin,
+        "nps_few": nps_responses < least,
+        "csat_few": csat_responses < least,
+        "ces_few": ces_responses < least,
+        "ves_n": ves_responses,
+        "ves_enhanced_margin": ves_enhanced_margin,
+        "ves_few": ves_responses < least,
+    }
+    for name in absent:
+        del row[name]
     return row
 
 
+def _absent(names: Sequence[str]) -> tuple[str, ...]:
+    return tuple(name for name in KEYS if name not in names)
+
+
 def _rows(queryset: QuerySet, keys: list[str], aggregates: dict) -> list[dict]:
-    # A SUM over no rows is None: zero here.
-    return [
-        _figures([row[name] or 0 for name in COUNTERS], {k: row[k] for k in keys})
-        for row in grouped(queryset, keys, **aggregates)
-    ]
+    least, absent = min_responses(), _absent(keys)
+    rows = []
+    for row in grouped(queryset, keys, **aggregates):
+        counts = [row[name] or 0 for name in COUNTERS]  # a SUM over no rows is None: zero here
+        rows.append(_row(row.get("group"), row.get("period"), counts, figures_of(counts), least, absent))
+    return rows
 
 
 def score_metrics(
@@ -212,17 +303,32 @@ def score_metrics_from_summary(
     names = (["group"] if group_by else []) + (["period"] if period else [])
     parts = _summary_parts(touchpoints, since, until, group_by, period)
     rows = parts[0] if len(parts) == 1 else _in_key_order([row for part in parts for row in part], group_by, period)
-    # Rows come in key order: add up each run of rows with the same key.
+    # Rows come in key order: add up each run of rows with the same key. A
+    # run of one bucket keeps the figures stored with it; a sum gets its own.
     width, totals = len(names), []
+    cut = width + len(COUNTERS)
     for row in rows:
         key = row[:width]
         if totals and totals[-1][0] == key:
-            totals[-1] = (key, tuple(map(operator.add, totals[-1][1], row[width:])))
+            total = totals[-1]
+            total[1], total[2] = tuple(map(operator.add, total[1], row[width:cut])), None
         else:
-            totals.append((key, row[width:]))
+            totals.append([key, row[width:cut], row[cut:] or None])
     if not names and not totals:
-        totals.append(((), (0,) * len(COUNTERS)))  # as an aggregate over nothing: one row of zeros
-    return [_figures(counts, dict(zip(names, key))) for key, counts in totals]
+        totals.append([(), (0,) * len(COUNTERS), None])  # as an aggregate over nothing: one row of zeros
+    least, absent = min_responses(), _absent(names)
+    group_at, period_at = (0 if group_by else None), (width - 1 if period else None)
+    return [
+        _row(
+            None if group_at is None else key[group_at],
+            None if period_at is None else key[period_at],
+            counts,
+            figures or figures_of(counts),
+            least,
+            absent,
+        )
+        for key, counts, figures in totals
+    ]
 
 
 def _summary_parts(
@@ -232,8 +338,9 @@ def _summary_parts(
     group_by: str | None,
     period: str | None,
 ) -> list[list[tuple]]:
-    """Lists of (group, period start, *COUNTERS) rows (without the group or
-    the period when not asked for), each in key order, that between them
+    """Lists of (group, period start, *COUNTERS, *FIGURES) rows (without the
+    group or the period when not asked for; without the figures when a row
+    sums several buckets), each in key order, that between them
     hold every response at `touchpoints` on the UTC days `since` to `until`
     in as few rows as the summary allows: for a period of a week or none,
     weekly rows for the whole weeks in the range and daily rows for the days
@@ -268,15 +375,15 @@ def _summary_parts(
 
 
 def _ordered_rows(summary: QuerySet, group_by: str | None, field: str | None) -> list[tuple]:
-    """(group, `field`, *COUNTERS) rows of `summary` (without the group or
-    the field when None), in key order."""
+    """(group, `field`, *COUNTERS, *FIGURES) rows of `summary` (without the
+    group or the field when None), in key order."""
     keys = []
     if group_by:
         summary = summary.annotate(group=F(GROUPS[group_by]))
         keys.append("group")
     if field:
         keys.append(field)
-    return list(summary.order_by(*keys).values_list(*keys, *COUNTERS))
+    return list(summary.order_by(*keys).values_list(*keys, *COUNTERS, *FIGURES))
 
 
 def _month_rows(daily: QuerySet[DailyScore], group_by: str | None) -> list[tuple]:
@@ -368,7 +475,7 @@ def clear_change(delta: float | None, now: tuple[int, float | None], before: tup
 
 def empty_figures() -> dict:
     """The figures of no responses: what a period without any shows."""
-    return _figures((0,) * len(COUNTERS), {})
+    return _row(None, None, (0,) * len(COUNTERS), figures_of((0,) * len(COUNTERS)), min_responses(), KEYS)
 
 
 def week_start(day: date) -> date:

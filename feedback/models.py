@@ -294,7 +294,7 @@ class SurveyRequest(models.Model):
 
 class ScoreCounters(models.Model):
     """The integer counters every score figure is computed from (see
-    `feedback.analytics`). Integer columns on purpose: their SUM is a
+    `feedback.analytics`), and those figures. Integer columns on purpose: their SUM is a
     bigint, read as int, where a SUM of bigints would come back as Decimal."""
 
     responses = models.PositiveIntegerField(default=0)
@@ -310,6 +310,19 @@ class ScoreCounters(models.Model):
     ves_sum = models.PositiveIntegerField(default=0)
     ves_enhanced = models.PositiveIntegerField(default=0)
     negative = models.PositiveIntegerField(default=0)
+    # The figures of the counters above (`feedback.analytics.FIGURES`, by
+    # `figures_of`), written with them: a read whose rows are whole buckets
+    # computes none. Empty where the counters have no answers.
+    nps = models.FloatField(null=True)
+    csat_pct = models.FloatField(null=True)
+    ces_mean = models.FloatField(null=True)
+    ces_low_effort_pct = models.FloatField(null=True)
+    ves = models.FloatField(null=True)
+    ves_enhanced_pct = models.FloatField(null=True)
+    nps_margin = models.FloatField(null=True)
+    csat_margin = models.FloatField(null=True)
+    ces_low_effort_margin = models.FloatField(null=True)
+    ves_enhanced_margin = models.FloatField(null=True)
 
     class Meta:
         abstract = True

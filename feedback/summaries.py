@@ -12,7 +12,10 @@ The feedback app owns these rows; nothing else writes them.
 The counters are those of `feedback.analytics.COUNTERS`, aggregated by
 `raw_counters` over the `scored` responses (follow-up answers left out),
 so the summary and the raw read (`score_metrics`) agree to the last digit;
-`score_metrics_from_summary` reads what is written here.
+each bucket also holds its `FIGURES`, computed from its counters by
+`figures_of` as it is written (after a change to a figure's definition,
+`manage.py refresh_scores` rewrites them). `score_metrics_from_summary`
+reads what is written here.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from django.db import transaction
 from django.db.models import Max, Min, Q, Sum
 from django.db.models.functions import TruncDate, TruncWeek
 
-from feedback.analytics import COUNTERS, UTC, WEEK, raw_counters, scored, utc_midnight, week_start
+from feedback.analytics import COUNTERS, FIGURES, UTC, WEEK, figures_of, raw_counters, scored, utc_midnight, week_start
 from feedback.models import DailyScore, FeedbackResponse, WeeklyScore
 from journeys.models import Touchpoint
 
@@ -206,14 +209,20 @@ def _existing_buckets(model: type[DailyScore | WeeklyScore], where: Q) -> dict[K
 
 
 def _write_buckets(model: type[DailyScore | WeeklyScore], counters: dict[Key, dict], existing: dict[Key, int]) -> None:
-    """Upsert `counters`; delete the `existing` buckets not among them."""
+    """Upsert `counters`, each with its figures (`figures_of`); delete the
+    `existing` buckets not among them."""
     gone = [pk for key, pk in existing.items() if key not in counters]
     if gone:
         model.objects.filter(pk__in=gone).delete()
     if counters:
         field = _period_field(model)
         rows = [
-            model(touchpoint_id=touchpoint, **{field: start}, **counts)
+            model(
+                touchpoint_id=touchpoint,
+                **{field: start},
+                **counts,
+                **dict(zip(FIGURES, figures_of([counts[name] for name in COUNTERS]))),
+            )
             for (touchpoint, start), counts in sorted(counters.items())
         ]
         model.objects.bulk_create(
@@ -221,7 +230,7 @@ def _write_buckets(model: type[DailyScore | WeeklyScore], counters: dict[Key, di
             batch_size=1000,
             update_conflicts=True,
             unique_fields=["touchpoint", field],
-            update_fields=list(COUNTERS),
+            update_fields=[*COUNTERS, *FIGURES],
         )
 
 
