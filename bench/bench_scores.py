@@ -33,7 +33,10 @@ Steps and what each figure means:
   `score_metrics_from_summary(None, group_by="touchpoint", period="week")`
   (which reads the weekly summary rows) against
   `score_metrics(FeedbackResponse.objects.all(), ...)`, the same rows; the
-  two results must be identical.
+  two results must be identical. The summary read's CPU time in this
+  process (time.process_time, extra untimed runs) is printed and stored
+  beside it: on a shared machine it moves less with the load than the wall
+  time does.
 
 The timed steps run --runs times after one untimed warm-up; the table shows
 the median (p50), min and max. Everything runs against a local server that
@@ -110,6 +113,19 @@ def timed_runs(step: Callable[[], Any], runs: int) -> tuple[list[float], Any]:
     return seconds, result
 
 
+def cpu_runs(step: Callable[[], Any], runs: int) -> list[float]:
+    """Seconds of this process's CPU time (time.process_time) of each of
+    `runs` calls: what a call costs in Python and the driver, without the
+    time the database or other processes took. Read beside the wall time on
+    a shared machine, where the wall time moves with the load."""
+    seconds = []
+    for _ in range(runs):
+        started = time.process_time()
+        step()
+        seconds.append(time.process_time() - started)
+    return seconds
+
+
 def bucket_keys(responses) -> list[tuple[int, dt.date]]:
     """The summary buckets of `responses`, as ingestion queues them."""
     from feedback.summaries import daily_score_keys
@@ -159,6 +175,8 @@ def run(args: argparse.Namespace) -> int:
     raw, from_raw = timed_runs(
         lambda: score_metrics(FeedbackResponse.objects.all(), group_by="touchpoint", period="week"), args.runs
     )
+    # Untimed for the ratio: the summary read's CPU time in this process.
+    summary_cpu = cpu_runs(lambda: score_metrics_from_summary(None, group_by="touchpoint", period="week"), args.runs)
     checks = {
         "summary rows identical to raw rows": from_summary == from_raw,
         "rebuild counted every response": rebuilt == FeedbackResponse.objects.count(),
@@ -188,6 +206,7 @@ def run(args: argparse.Namespace) -> int:
             "weekly_by_touchpoint_summary": stats(summary),
             "weekly_by_touchpoint_raw": stats(raw),
         },
+        "cpu_seconds": {"weekly_by_touchpoint_summary": stats(summary_cpu)},
         "raw_over_summary": statistics.median(raw) / statistics.median(summary),
         "checks": checks,
     }
@@ -218,6 +237,8 @@ def print_table(report: dict[str, Any]) -> None:
     for name, label in labels.items():
         print(f"{label:<52}{s[name]['p50']:>10.4f}{s[name]['min']:>10.4f}{s[name]['max']:>10.4f}")
     print(f"\nraw / summary (p50): {report['raw_over_summary']:.1f}x, {report['weekly_rows']:,} rows each")
+    cpu = report["cpu_seconds"]["weekly_by_touchpoint_summary"]
+    print(f"summary read, this process's CPU time: p50 {cpu['p50'] * 1000:.2f} ms, min {cpu['min'] * 1000:.2f} ms")
     print("\nchecks")
     for name, ok in report["checks"].items():
         print(f"  {'ok    ' if ok else 'FAILED'} {name}")
