@@ -38,7 +38,17 @@ def queue_rows(cases, *, selectable: bool = False) -> SafeString:
     The due time reads as the `date` filter would write it (that filter's
     format lookup, skipped here, returns a format string like this one
     unchanged)."""
-    return format_html_join("", "{}", ((_row(case, selectable),) for case in cases))
+    days = {}  # a page's cases fall on a few days: each day's name is formatted once
+    return format_html_join("", "{}", ((_row(case, selectable, days),) for case in cases))
+
+
+def due_text(due, days: dict) -> str:
+    """`due` (local time) as date_format(due, "D j M, H:i") writes it, the
+    day's part ("Mon 7 Dec", translated) formatted once per day in `days`."""
+    day = due.date()
+    if day not in days:
+        days[day] = date_format(due, "D j M")
+    return f"{days[day]}, {due.hour:02d}:{due.minute:02d}"
 
 
 def _said(case) -> SafeString | str:
@@ -50,7 +60,7 @@ def _said(case) -> SafeString | str:
     return format_html('<div class="said"><b>{}</b> {}</div>', name or "Customer", said)
 
 
-def _row(case, selectable: bool) -> SafeString:
+def _row(case, selectable: bool, days: dict) -> SafeString:
     due = localtime(case.due_at)
     sla = "breached" if case.is_breached else "soon" if case.due_soon else ""
     owner = case.owner.get_username() if case.owner_id else ""
@@ -66,7 +76,7 @@ def _row(case, selectable: bool) -> SafeString:
         PRIORITY_LABELS.get(case.priority, case.priority),
         _SLA[sla],
         due.isoformat(),
-        date_format(due, "D j M, H:i"),
+        due_text(due, days),
         case.touchpoint.name,
         case.journey.name,
         owner or "— unassigned",

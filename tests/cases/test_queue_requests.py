@@ -7,6 +7,7 @@ from the cache."""
 from __future__ import annotations
 
 import re
+from datetime import UTC
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -99,3 +100,22 @@ def test_the_bells_count_is_the_plain_count_of_visible_unread(make_case, agent, 
         plain = notifications_of(fresh).filter(read_at__isnull=True).count()
         assert unread_count(fresh) == plain
     assert unread_count(get_user_model().objects.get(pk=agent.pk)) == 1
+
+
+@pytest.mark.parametrize("language", ["en", "de"])
+def test_a_rows_due_time_reads_as_the_date_filter_writes_it(language):
+    from datetime import datetime, timedelta
+
+    from django.utils import translation
+    from django.utils.dateformat import format as date_format
+    from django.utils.timezone import localtime
+
+    from cases.templatetags.cases_tags import due_text
+
+    start = datetime(2026, 12, 27, 0, 0, tzinfo=UTC)
+    days: dict = {}
+    with translation.override(language):
+        for minutes in range(0, 60 * 24 * 9, 97):  # every weekday, month end and year end, odd minutes
+            due = localtime(start + timedelta(minutes=minutes))
+            assert due_text(due, days) == date_format(due, "D j M, H:i")
+    assert 9 <= len(days) <= 10
