@@ -689,7 +689,7 @@ STAGES: list[tuple[str, list[Where]]] = [
     ("      of which building serializer fields (deepcopy)", [("rest_framework/serializers.py", "get_fields", None)]),
     ("    content hash", [(SERVICES, "_content_hash", None)]),
     ("    existing (source, external_id) lookups", [(SERVICES, "_existing_responses", None)]),
-    ("    customer resolution", [(SERVICES, "_resolve_customers", None)]),
+    ("    customer resolution", [(SERVICES, "customers_resolve", None)]),
     (
         "    sentiment, intents and topics (read_comments)",
         [("feedback/sentiment.py", "score_many", SERVICES), ("feedback/lexicon.py", "read_comments", SERVICES)],

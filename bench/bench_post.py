@@ -556,7 +556,7 @@ STAGES: list[tuple[str, list[Where]]] = [
     ("        validation (FeedbackInSerializer) + content hash", [(SERVICES, "_validate", None)]),
     ("        existing (source, external_id) lookups", [(SERVICES, "_existing_responses", None)]),
     ("        sentiment (VADER)", [("feedback/sentiment.py", "score_many", None)]),
-    ("        customer resolution", [(SERVICES, "_resolve_customers", None)]),
+    ("        customer resolution", [(SERVICES, "customers_resolve", None)]),
     (
         "        INSERT of the response",
         [

@@ -185,7 +185,7 @@ def _existing_responses(valid) -> dict[tuple[str, str], FeedbackResponse]:
 def _create_responses(
     fresh: list[tuple[int, dict, str]], scores: dict, attach: Mapping[int, dict]
 ) -> list[FeedbackResponse]:
-    customers = _resolve_customers([data.get("customer") for _i, data, _h in fresh])
+    customers = customers_resolve([data.get("customer") for _i, data, _h in fresh])
     now = timezone.now()
     rows = []
     for (index, data, digest), customer in zip(fresh, customers):
@@ -236,7 +236,7 @@ def _create_one(row: FeedbackResponse) -> FeedbackResponse:
     return row
 
 
-def _resolve_customers(specs: list[dict | None]) -> list[Customer | None]:
+def customers_resolve(specs: list[dict | None]) -> list[Customer | None]:
     """The customer of each spec, found by any identity or newly created.
 
     Items of one batch that share an identity get the same customer; an

@@ -17,7 +17,7 @@ from feedback.choices import SurveyLanguage, SurveyPurpose, SurveyRequestStatus
 from feedback.models import SurveyRequest
 
 # Customers are found by any identity, or created, exactly as ingestion does.
-from feedback.services import _resolve_customers
+from feedback.services import customers_resolve
 from feedback.surveys import SurveyNotAllowed, invitation_create
 from feedback.surveys.definitions import active_definition, survey_language
 from feedback.validation import CustomerInSerializer
@@ -107,7 +107,7 @@ def survey_request_create(*, data: Mapping, actor=None) -> RequestOutcome:
 
 def _record(clean: dict, actor) -> SurveyRequest:
     now = timezone.now()
-    (customer,) = _resolve_customers([clean["customer"]])
+    (customer,) = customers_resolve([clean["customer"]])
     touchpoint = clean["touchpoint"]
     fields = {"status": SurveyRequestStatus.QUEUED, "invitation": None, "rule": "", "reason": ""}
     try:
