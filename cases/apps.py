@@ -26,6 +26,11 @@ class CasesConfig(AppConfig):
 
         if customer_erased not in erasure_hooks:
             erasure_hooks.append(customer_erased)
+        from cases.journey_hooks import journey_promoted
+        from journeys.services import promotion_hooks
+
+        if journey_promoted not in promotion_hooks:
+            promotion_hooks.append(journey_promoted)
         if open_case_guard not in ordinary_survey_guards:
             ordinary_survey_guards.append(open_case_guard)
         # A customer of a case the user may see is a customer they may see.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.auth.models import Group
@@ -136,6 +136,22 @@ CARRIED_FIELDS = (
 )
 
 
+# How the promotion's records on both journeys begin (insights finds the
+# archiving by it).
+PROMOTED_NOTE = "Promoted to the current state"
+ARCHIVED_NOTE = "Archived: replaced by the promoted design"
+
+# Higher apps carry what they hold of a journey over to the design promoted
+# in its place (cases: routing rules filtered by the journey, the journey of
+# the carried touchpoints' cases); this app knows nothing of them. Each is
+# called inside the promotion's transaction, after the touchpoints are
+# carried over and both journeys renamed, with keyword arguments `actor`,
+# `archived` and `promoted`; it records its own changes and returns what it
+# did as a sentence for the promotion's record ("" when nothing). An error
+# it raises undoes the whole promotion.
+promotion_hooks: list[Callable[..., str]] = []
+
+
 def journey_promote(*, actor, draft_id: int) -> Journey:
     """Make the future-state draft `draft_id` the current state of its
     journey and archive the journey it was copied from; return the promoted
@@ -159,6 +175,11 @@ def journey_promote(*, actor, draft_id: int) -> Journey:
     filters by journey slug keep working); the archived one is renamed
     "… — archived <date>" with a new slug, and the promoted one's
     `based_on` still points at it.
+
+    What higher apps hold of the old journey follows it to the promoted
+    one in the same transaction (`promotion_hooks`: routing rules filtered
+    by journey, so the loop goes on opening cases as before), each change
+    recorded by the app that holds it.
 
     Both journeys' admin histories (LogEntry) record the promotion.
     Refuses: PermissionDenied without journeys' change permission;
@@ -198,15 +219,17 @@ def journey_promote(*, actor, draft_id: int) -> Journey:
         for pair in diff.carried:
             _carry_over(pair.current, pair.draft)
         _archive_and_promote(origin, draft)
+        followed = [said for hook in promotion_hooks if (said := hook(actor=actor, archived=origin, promoted=draft))]
         added = sum(1 for p in diff.pairs if p.status == "added")
         removed = sum(1 for p in diff.pairs if p.status == "removed")
         _log(
             actor,
             draft,
-            f"Promoted to the current state, replacing “{origin}” (archived): {len(diff.carried)} touchpoint(s) "
-            f"carried over with their history, {added} added, {removed} left in the archived journey.",
+            f"{PROMOTED_NOTE}, replacing “{origin}” (archived): {len(diff.carried)} touchpoint(s) "
+            f"carried over with their history, {added} added, {removed} left in the archived journey."
+            + "".join(f" {said}" for said in followed),
         )
-        _log(actor, origin, f"Archived: replaced by the promoted design “{draft}”.")
+        _log(actor, origin, f"{ARCHIVED_NOTE} “{draft}”.")
     return draft
 
 

@@ -356,3 +356,68 @@ def test_insights_read_both_journeys_history_after_promotion(client, design, fix
     # The carried touchpoint's history is the promoted journey's; the removed one's stays with the archived.
     assert responses_on_page("fix-a-fault") == 3
     assert responses_on_page("fix-a-fault-archived") == 1
+
+
+# --- what cases hold of the journey follows it (cases.journey_hooks) ----------------------
+
+
+def test_a_routing_rule_by_journey_routes_the_carried_touchpoint_as_before_the_promotion(
+    client, design, fix_a_fault, cx_admin
+):
+    from django.urls import reverse
+
+    from cases.insights.loop import loop_metrics
+    from cases.models import Case, RoutingRule
+    from cases.services import response_route
+
+    other = RoutingRule.objects.create(name="Another journey", position=0, nps_at_most=6)
+    other.journeys.set([Journey.objects.create(name="Move home", slug="move-home")])
+    rule = RoutingRule.objects.create(name="Fault detractors", position=1, nps_at_most=6)
+    rule.journeys.set([fix_a_fault])
+
+    def routed(n: int):
+        routing = response_route(response_id=post_feedback("fault-line", n).response.pk)
+        return routing.outcome, routing.case and (routing.case.rule, routing.case.touchpoint.slug)
+
+    before = routed(0)
+    assert before[1] == (rule, "fault-line")
+
+    promoted = journey_promote(actor=cx_admin, draft_id=design.pk)
+
+    assert list(rule.journeys.all()) == [promoted]
+    assert routed(1) == before  # the same outcome, rule and touchpoint
+    assert list(other.journeys.values_list("slug", flat=True)) == ["move-home"]  # not this journey's: untouched
+    # The earlier case counts under the journey its touchpoint is in now, as its feedback does.
+    assert set(Case.objects.values_list("journey", flat=True)) == {promoted.pk}
+    assert [(r["group"], r["cases"]) for r in loop_metrics(Case.objects.all(), group_by="journey")] == [
+        ("fix-a-fault", 2)
+    ]
+    # Recorded in the rule's admin history, by whom, and in the promotion's record.
+    entry = LogEntry.objects.get(object_id=str(rule.pk), content_type__model="routingrule")
+    assert entry.user == cx_admin and "Journey condition carried from “Fix a fault — archived" in entry.change_message
+    assert not LogEntry.objects.filter(object_id=str(other.pk), content_type__model="routingrule").exists()
+    promotion = LogEntry.objects.get(object_id=str(promoted.pk), content_type__model="journey").change_message
+    assert "1 routing rule(s) filtered by the archived journey now filter by this one." in promotion
+    assert "1 case(s) of the carried touchpoints now count under this journey." in promotion
+    # The routing rule admin shows it: the rule's journey and its history.
+    client.force_login(cx_admin)
+    change = client.get(reverse("admin:cases_routingrule_change", args=[rule.pk]))
+    assert change.status_code == 200
+    assert [j.pk for j in change.context["adminform"].form.initial["journeys"]] == [promoted.pk]
+    history = client.get(reverse("admin:cases_routingrule_history", args=[rule.pk])).content.decode()
+    assert "Journey condition carried from" in history
+
+
+def test_a_rule_left_on_a_journey_that_a_failed_promotion_would_archive_is_unchanged(design, fix_a_fault, cx_admin):
+    from datetime import date
+
+    from cases.models import RoutingRule
+    from feedback.models import DailyScore
+
+    rule = RoutingRule.objects.create(name="Fault detractors", position=0, nps_at_most=6)
+    rule.journeys.set([fix_a_fault])
+    DailyScore.objects.create(touchpoint=Touchpoint.objects.get(slug="web-form-future"), day=date(2026, 1, 5))
+    with pytest.raises(Conflict):
+        journey_promote(actor=cx_admin, draft_id=design.pk)
+    assert list(rule.journeys.all()) == [fix_a_fault]
+    assert not LogEntry.objects.exists()
