@@ -18,6 +18,7 @@ from feedback.models import (
     Customer,
     CustomerIdentity,
     FeedbackResponse,
+    ImportMapping,
     IntentPhrase,
     LexiconChange,
     LexiconTerm,
@@ -147,6 +148,20 @@ class SurveyWordingInline(admin.StackedInline):
         "comment_question",
         "thank_you",
     ]
+
+
+@admin.register(ImportMapping)
+class ImportMappingAdmin(admin.ModelAdmin):
+    """How `manage.py import_feedback --mapping NAME` reads a survey tool's
+    export (README, "Importing a CSV file"); checked by the model's clean()."""
+
+    list_display = ["name", "preset", "header_rows", "date_format", "time_zone", "updated_at"]
+    list_filter = ["preset"]
+    search_fields = ["name"]
+
+    def save_model(self, request, obj, form, change):
+        obj.updated_at = timezone.now()
+        super().save_model(request, obj, form, change)
 
 
 @admin.register(SurveyDefinition)

@@ -482,3 +482,62 @@ class ResponseTopic(models.Model):
 
     def __str__(self) -> str:
         return f"{self.response_id} is about {self.topic_id}"
+
+
+class ImportMapping(models.Model):
+    """How `manage.py import_feedback --mapping NAME` reads a survey tool's
+    CSV export (feedback.imports): a preset, column pairs (CVX field ->
+    source column) overriding it, the date format and time zone of the
+    export's dates, and how many header rows come before the data."""
+
+    name = models.SlugField(max_length=80, unique=True, help_text="Given to --mapping.")
+    preset = models.CharField(
+        max_length=20,
+        blank=True,
+        choices=[("qualtrics", "Qualtrics"), ("surveymonkey", "SurveyMonkey"), ("typeform", "Typeform")],
+        help_text="Header layout, date format and default columns; the pairs below override it.",
+    )
+    columns = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text='CVX field -> source column, e.g. {"nps": "Q3", "comment": "Q4_TEXT", "email": "RecipientEmail"}.',
+    )
+    date_format = models.CharField(
+        max_length=60,
+        blank=True,
+        help_text="strptime format of occurred_at, e.g. %m/%d/%Y %I:%M:%S %p; blank: the preset's.",
+    )
+    time_zone = models.CharField(
+        max_length=60, blank=True, help_text="Of the export's dates, e.g. Europe/Berlin; blank: UTC."
+    )
+    header_rows = models.PositiveSmallIntegerField(
+        default=1, help_text="Rows of header before the first response (1-10)."
+    )
+    updated_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        from feedback import imports
+
+        errors = {}
+        checks = [
+            ("columns", lambda: imports.check_columns(self.columns)),
+            ("date_format", lambda: self.date_format and imports.check_date_format(self.date_format)),
+            ("time_zone", lambda: self.time_zone and imports.check_time_zone(self.time_zone)),
+        ]
+        for name, check in checks:
+            try:
+                check()
+            except imports.LayoutError as exc:
+                errors[name] = str(exc)
+        if not 1 <= (self.header_rows or 0) <= imports.MAX_HEADER_ROWS:
+            errors["header_rows"] = f"From 1 to {imports.MAX_HEADER_ROWS}."
+        if errors:
+            raise ValidationError(errors)

@@ -86,6 +86,22 @@ def feedback_ingest_many(*, items: Sequence[Mapping], attach: Mapping[int, dict]
     return outcomes  # type: ignore[return-value]
 
 
+def feedback_check_many(*, items: Sequence[Mapping]) -> list[IngestOutcome]:
+    """What `feedback_ingest_many` would do with `items`, writing nothing
+    (the importer's dry run): the same validation, then `created` for a new
+    key, `duplicate` for one already stored (its content is not compared),
+    `error` with the messages otherwise. Nothing is scored or stored."""
+    outcomes: list[IngestOutcome | None] = [None] * len(items)
+    valid = _validate(items, _touchpoints_for(items), outcomes, trusted=set())
+    known = _existing_responses(valid) if valid else {}
+    seen: set[tuple[str, str]] = set()
+    for index, data, _digest in valid:
+        key = (data["source"], data["external_id"])
+        outcomes[index] = IngestOutcome(DUPLICATE if key in known or key in seen else CREATED)
+        seen.add(key)
+    return outcomes  # type: ignore[return-value]
+
+
 def _validate(
     items: Sequence[Mapping], touchpoints: dict, outcomes: list, trusted: set[int]
 ) -> list[tuple[int, dict, str]]:

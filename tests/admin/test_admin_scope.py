@@ -45,6 +45,7 @@ NO_CUSTOMER_DATA = {
     "journeys.Team": "configuration",
     "feedback.ContactRule": "configuration",
     "feedback.SurveyDefinition": "configuration",
+    "feedback.ImportMapping": "configuration",
     "cases.RoutingRule": "configuration",
     "cases.RootCause": "configuration",
     "feedback.LexiconTerm": "configuration",

@@ -19,7 +19,11 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from feedback.services import CREATED, DUPLICATE, feedback_ingest_many
+from feedback.choices import RESERVED_SOURCES
+from feedback.imports import PRESETS, BoundLayout, LayoutError, bind, layout_from
+from feedback.models import ImportMapping
+from feedback.services import CREATED, DUPLICATE, feedback_check_many, feedback_ingest_many
+from journeys.models import Touchpoint
 
 REQUIRED_COLUMNS = ("touchpoint", "source", "external_id")
 FEEDBACK_COLUMNS = REQUIRED_COLUMNS + ("kind", "occurred_at", "nps", "csat", "ces", "ves", "comment", "metadata")
@@ -37,6 +41,8 @@ DEFAULT_MAX_BYTES = 2 * 1024**3
 # A valid row is a few tens of KB at most (comment and metadata are capped);
 # the cap keeps one runaway line from costing its whole size in memory.
 MAX_LINE_BYTES = 1024 * 1024
+# A dry run reports this many rejected rows, then only counts the rest.
+DRY_RUN_SHOWN_ERRORS = 20
 
 
 @dataclass
@@ -116,6 +122,11 @@ def row_from_cells(line: int, cells: list[str], columns: list[str | None]) -> Ro
     if any(cell.strip() for cell in cells[len(columns) :]):
         return Row(line, reasons=[f"has {len(cells)} fields, the header has {len(columns)}"])
     values = {name: cell for name, cell in zip(columns, cells) if name is not None and cell.strip()}
+    return row_from_values(line, values)
+
+
+def row_from_values(line: int, values: Mapping[str, str]) -> Row:
+    """The service's item from CVX field -> non-blank cell."""
     item = {name: value for name, value in values.items() if name in FEEDBACK_COLUMNS}
     customer = {CUSTOMER_COLUMNS[name]: value for name, value in values.items() if name in CUSTOMER_COLUMNS}
     if customer:
@@ -175,6 +186,15 @@ class Command(BaseCommand):
       lacks a required column.
     - Memory does not grow with the file: it is read line by line and only
       one batch is held at a time.
+    - `--preset`, `--mapping NAME` and `--map FIELD=COLUMN` read a survey
+      tool's export instead (feedback.imports): its header rows, columns and
+      date format; `--tz` its time zone. A bad mapping, or a mapped column
+      the header lacks, is a CommandError before anything is imported; a
+      date not in the format is a rejected row.
+    - `--dry-run` validates every row as the import would (the same
+      validator, `feedback_check_many`) and writes nothing; the last line is
+      `dry run, nothing written: would have created C, duplicate D,
+      rejected R`, after the first 20 rejected rows.
     """
 
     help = (
@@ -182,7 +202,8 @@ class Command(BaseCommand):
         "external_id; optional: kind, occurred_at, nps, csat, ces, ves, comment, metadata (a JSON object), "
         "customer_external_id, customer_email, customer_phone, customer_social, customer_name. Unknown "
         "columns are ignored with a warning. Safe to run again. Exits 0 even when rows are rejected: "
-        "each is reported on stderr and counted in the final line."
+        "each is reported on stderr and counted in the final line. Survey-tool exports: --preset, --mapping, "
+        "--map, --tz (see README)."
     )
 
     def add_arguments(self, parser):
@@ -200,15 +221,55 @@ class Command(BaseCommand):
             help="Refuse larger files (default settings.CVX_IMPORT_MAX_BYTES, else 2 GiB).",
         )
         parser.add_argument("--no-progress", action="store_true", help="Do not show the progress bar.")
+        mapped = parser.add_argument_group(
+            "survey-tool exports",
+            "Read a CSV that is not in CVX's format: a preset, a mapping saved in the admin, and/or "
+            "FIELD=COLUMN pairs (later ones win per field).",
+        )
+        mapped.add_argument("--preset", choices=sorted(PRESETS), help="The export's tool: header rows, dates, columns.")
+        mapped.add_argument("--mapping", metavar="NAME", help="An import mapping saved in the admin.")
+        mapped.add_argument(
+            "--map",
+            metavar="FIELD=COLUMN",
+            nargs="+",
+            action="extend",
+            default=[],
+            dest="pairs",
+            help="CVX field = source column, e.g. nps=Q3 comment=Q4_TEXT email=RecipientEmail occurred_at=EndDate.",
+        )
+        mapped.add_argument(
+            "--tz", default="", help="Time zone of the export's dates, e.g. Europe/Berlin (default UTC)."
+        )
+        mapped.add_argument("--source", default="", help="Source of every row (default: the preset's name).")
+        mapped.add_argument("--touchpoint", default="", help="Touchpoint slug of every row, unless a column is mapped.")
+        parser.add_argument(
+            "--dry-run",
+            action="store_true",
+            help="Validate every row as an import would and report the counts and first errors; write nothing.",
+        )
 
-    def handle(self, *args, path: Path, batch_size: int, max_bytes: int | None, no_progress: bool, **options):
+    def handle(
+        self,
+        *args,
+        path: Path,
+        batch_size: int,
+        max_bytes: int | None,
+        no_progress: bool,
+        dry_run: bool = False,
+        **options,
+    ):
+        layout = self._layout(options)
         if max_bytes is None:
             max_bytes = getattr(settings, "CVX_IMPORT_MAX_BYTES", None) or DEFAULT_MAX_BYTES
         file, size = _open(path, max_bytes)
         with file:
             lines = LineSource(file)
             records = read_records(lines)
-            columns = self._read_header(path, records)
+            columns: list[str | None] | BoundLayout
+            if layout is None:
+                columns = self._read_header(path, records)
+            else:
+                columns = self._read_mapped_header(path, records, layout, options)
             counts: Counter[str] = Counter()
             bar = tqdm(
                 total=size,
@@ -221,9 +282,69 @@ class Command(BaseCommand):
             )
             with bar:
                 for batch in _batches(records, columns, batch_size):
-                    self._import_batch(batch, counts, bar)
+                    self._import_batch(batch, counts, bar, dry_run=dry_run)
                     bar.update(lines.bytes_read - bar.n)
-        self.stdout.write(f"created {counts[CREATED]}, duplicate {counts[DUPLICATE]}, rejected {counts['rejected']}")
+        summary = f"created {counts[CREATED]}, duplicate {counts[DUPLICATE]}, rejected {counts['rejected']}"
+        if dry_run:
+            hidden = counts["rejected"] - min(counts["rejected"], DRY_RUN_SHOWN_ERRORS)
+            if hidden:
+                self.stderr.write(f"... and {hidden} more rejected row(s)")
+            summary = f"dry run, nothing written: would have {summary}"
+        self.stdout.write(summary)
+
+    def _layout(self, options: dict):
+        """The layout of a survey-tool export, None for CVX's own format;
+        CommandError naming the problem before the file is read."""
+        preset, name, pairs = options.get("preset") or "", options.get("mapping") or "", options.get("pairs") or []
+        extras = [f"--{key}" for key in ("tz", "source", "touchpoint") if options.get(key)]
+        if not (preset or name or pairs):
+            if extras:
+                raise CommandError(f"{', '.join(extras)} need --preset, --mapping or --map.")
+            return None
+        saved = None
+        if name:
+            saved = ImportMapping.objects.filter(name=name).first()
+            if saved is None:
+                known = ", ".join(ImportMapping.objects.values_list("name", flat=True)) or "none saved"
+                raise CommandError(f"--mapping: no import mapping named {name!r} ({known}).")
+        try:
+            layout = layout_from(preset=preset, saved=saved, pairs=pairs, time_zone=options.get("tz") or "")
+        except LayoutError as exc:
+            raise CommandError(str(exc)) from None
+        source = options.get("source") or preset or (saved.preset if saved else "")
+        if source.lower() in RESERVED_SOURCES:
+            raise CommandError(f"--source: {source!r} is reserved for the answers to CVX's own surveys.")
+        if (touchpoint := options.get("touchpoint")) and not Touchpoint.objects.filter(slug=touchpoint).exists():
+            raise CommandError(f"--touchpoint: no touchpoint {touchpoint!r}.")
+        options["source"] = source
+        return layout
+
+    def _read_mapped_header(self, path: Path, records: Iterator, layout, options: dict) -> BoundLayout:
+        header = []
+        for _line, cells, reasons in records:
+            if cells is None or reasons:
+                raise CommandError(f"{path}: cannot read header row {len(header) + 1}: {'; '.join(reasons)}")
+            header.append(cells)
+            if len(header) == layout.header_rows:
+                break
+        else:
+            raise CommandError(f"{path}: expected {layout.header_rows} header row(s), found {len(header)}.")
+        try:
+            bound = bind(layout, header)
+        except LayoutError as exc:
+            raise CommandError(f"{path}: {exc}") from None
+        constants_allowed = ("source", "touchpoint")
+        constants = {key: options[key] for key in constants_allowed if options.get(key)}
+        missing = [
+            f"{name}: map a column (--map {name}=COLUMN){f' or give --{name}' if name in constants_allowed else ''}"
+            for name in REQUIRED_COLUMNS
+            if name not in bound.positions and name not in constants
+        ]
+        if missing:
+            raise CommandError(f"{path}: {'; '.join(missing)}.")
+        bound.constants = constants
+        bound.width = max(len(row) for row in header)
+        return bound
 
     def _read_header(self, path: Path, records: Iterator) -> list[str | None]:
         """Column name per position (None for an unknown column); refuses a
@@ -247,9 +368,10 @@ class Command(BaseCommand):
             self.stderr.write(f"warning: ignoring unknown column(s): {', '.join(map(repr, unknown))}")
         return [name if name in KNOWN_COLUMNS else None for name in names]
 
-    def _import_batch(self, batch: list[Row], counts: Counter, bar: tqdm) -> None:
+    def _import_batch(self, batch: list[Row], counts: Counter, bar: tqdm, dry_run: bool = False) -> None:
         items = [row.item for row in batch if row.item is not None]
-        outcomes = iter(feedback_ingest_many(items=items) if items else [])
+        service = feedback_check_many if dry_run else feedback_ingest_many
+        outcomes = iter(service(items=items) if items else [])
         rejections = []
         for row in batch:
             reasons = row.reasons
@@ -260,7 +382,8 @@ class Command(BaseCommand):
                     continue
                 reasons = error_reasons(outcome.errors)
             counts["rejected"] += 1
-            rejections.append(f"line {row.line}: {'; '.join(reasons)}")
+            if not dry_run or counts["rejected"] <= DRY_RUN_SHOWN_ERRORS:
+                rejections.append(f"line {row.line}: {'; '.join(reasons)}")
         if rejections:
             # Clear the bar while writing so reports do not land mid-bar.
             with tqdm.external_write_mode(file=bar.fp) if not bar.disable else contextlib.nullcontext():
@@ -284,7 +407,22 @@ def _open(path: Path, max_bytes: int) -> tuple[BinaryIO, int]:
     return file, info.st_size
 
 
-def _batches(records: Iterator, columns: list[str | None], size: int) -> Iterator[list[Row]]:
+def mapped_row(line: int, cells: list[str], layout: BoundLayout) -> Row:
+    """A survey-tool record as the service's item: the mapped cells, dates
+    read in the export's format and time zone, the constant fields."""
+    if any(cell.strip() for cell in cells[layout.width :]):
+        return Row(line, reasons=[f"has {len(cells)} fields, the header has {layout.width}"])
+    try:
+        named = layout.cells(cells)
+    except ValueError as exc:
+        return Row(line, reasons=[str(exc)])
+    values = {name: cell for name, cell in named.items() if cell.strip()}
+    for name, value in layout.constants.items():
+        values.setdefault(name, value)
+    return row_from_values(line, values)
+
+
+def _batches(records: Iterator, columns: list[str | None] | BoundLayout, size: int) -> Iterator[list[Row]]:
     """Rows of at most `size`, blank records skipped; rejected rows ride
     along so reports come out in file order."""
     batch: list[Row] = []
@@ -292,7 +430,10 @@ def _batches(records: Iterator, columns: list[str | None], size: int) -> Iterato
         if reasons or cells is None:
             batch.append(Row(line, reasons=reasons))
         elif any(cell.strip() for cell in cells):
-            batch.append(row_from_cells(line, cells, columns))
+            if isinstance(columns, BoundLayout):
+                batch.append(mapped_row(line, cells, columns))
+            else:
+                batch.append(row_from_cells(line, cells, columns))
         else:
             continue
         if len(batch) >= size:
