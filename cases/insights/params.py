@@ -15,8 +15,9 @@ def _include_drafts() -> serializers.BooleanField:
     return serializers.BooleanField(
         required=False,
         default=False,
-        help_text="Also count touchpoints of draft journeys (future-state designs and inactive journeys), "
-        "which take no feedback and are left out by default.",
+        help_text="Also count touchpoints of journeys that are not live: draft journeys (future-state designs "
+        "and inactive journeys) and archived ones (replaced by a promoted design), which take no feedback "
+        "and are left out by default.",
     )
 
 

@@ -13,8 +13,11 @@ figures both show. The others take querysets the caller has already scoped.
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
+from django.contrib.admin.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
 from django.db.models import Avg, Count, F, Min, Prefetch, Q, QuerySet, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
@@ -38,11 +41,13 @@ from feedback.analytics import (
 )
 from feedback.choices import FeedbackKind, NpsCategory, SentimentLabel
 from feedback.models import FeedbackResponse
-from feedback.selectors import feedback_visible_to, scored_touchpoints_of, touchpoints_visible_to
+from feedback.selectors import feedback_visible_to, journeys_visible_to, scored_touchpoints_of, touchpoints_visible_to
 from feedback.sentiment import COMMENT_MAX_CHARS
 from feedback.themes import Theme, comment_themes
+from journeys.choices import JourneyState
 from journeys.models import Journey, Touchpoint
 from journeys.selectors import journey_is_live, live_condition
+from journeys.services import ARCHIVED_NOTE
 
 MAP_DAYS = (7, 30, 90)
 GRANULARITIES = ("day", "week", "month")
@@ -270,6 +275,45 @@ def touchpoint_card(touchpoint: Touchpoint, now: dict | None, before: dict | Non
     }
 
 
+def has_history(journey: Journey) -> bool:
+    """Whether `journey` has lived: a live one, or one archived when a
+    design replaced it (its history stays). A draft (future-state design,
+    inactive journey) is modelled, not lived."""
+    return journey_is_live(journey) or journey.state == JourneyState.ARCHIVED
+
+
+@dataclass(frozen=True)
+class Archiving:
+    """When a journey was archived (None when no promotion recorded it) and
+    the journey promoted in its place (None when gone or not the user's)."""
+
+    at: datetime | None
+    replaced_by: Journey | None
+
+
+def journey_archiving(user, journey: Journey) -> Archiving | None:
+    """How `journey` came to be archived, as the promotion recorded it
+    (`journeys.services.journey_promote`): the time of its record on the
+    journey's admin history, and the journey whose design replaced it (its
+    `based_on`; a design still drafted from it is not one), when the user
+    may see it. None when `journey` is not archived."""
+    if journey.state != JourneyState.ARCHIVED:
+        return None
+    record = (
+        LogEntry.objects.filter(
+            content_type=ContentType.objects.get_for_model(Journey),
+            object_id=str(journey.pk),
+            change_message__startswith=ARCHIVED_NOTE,
+        )
+        .order_by("-action_time")
+        .first()
+    )
+    replaced_by = (
+        journeys_visible_to(user).filter(based_on=journey).exclude(state=JourneyState.FUTURE).order_by("pk").first()
+    )
+    return Archiving(record.action_time if record else None, replaced_by)
+
+
 def journey_map(
     journey: Journey,
     responses: QuerySet[FeedbackResponse],
@@ -281,10 +325,11 @@ def journey_map(
     """The stages of `journey` in order, each with a card per touchpoint:
     scores over the last `days` days and their change against the `days`
     before; open cases and the breached ones among them (as of now). A
-    draft journey (`journeys.selectors.journey_is_live`) takes no feedback:
-    its map is the design, without scores or cases."""
+    draft journey (not `has_history`) takes no feedback: its map is the
+    design, without scores or cases. An archived journey's map is its
+    history (pass `now`: when it was archived)."""
     now = now or timezone.now()
-    if not journey_is_live(journey):
+    if not has_history(journey):
         responses, cases = responses.none(), cases.none()
     span = timedelta(days=days)
     mine = responses.filter(touchpoint__stage__journey=journey)

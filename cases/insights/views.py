@@ -135,8 +135,12 @@ class SeriesQuery(forms.Form):
     granularity = forms.ChoiceField(choices=[(g, g.capitalize()) for g in insights.GRANULARITIES], required=False)
 
 
+# What `include_drafts` adds: every journey that is not live (journeys.selectors).
+DRAFTS_LABEL = "Include draft and archived journeys (future-state designs, inactive and archived journeys)"
+
+
 def _drafts_field() -> forms.BooleanField:
-    return forms.BooleanField(required=False, label="Include draft journeys (future state, inactive)")
+    return forms.BooleanField(required=False, label=DRAFTS_LABEL)
 
 
 class PeriodQuery(forms.Form):
@@ -304,7 +308,7 @@ def _loop_charts(user, query: dict) -> list[tuple[str, str]]:
 
 @managers_only
 def index(request):
-    # Draft journeys (future-state designs, inactive ones) only when asked for.
+    # Journeys that are not live (drafts, archived ones) only when asked for.
     include_drafts = _drafts_field().clean(request.GET.get("include_drafts"))
     journeys = journeys_visible_to(request.user).order_by("position", "name")
     if not include_drafts:
@@ -312,7 +316,12 @@ def index(request):
     return render(
         request,
         "insights/index.html",
-        {"journeys": journeys, "include_drafts": include_drafts, "nav_section": "insights"},
+        {
+            "journeys": journeys,
+            "include_drafts": include_drafts,
+            "drafts_label": DRAFTS_LABEL,
+            "nav_section": "insights",
+        },
     )
 
 
@@ -320,8 +329,13 @@ def index(request):
 def journey_map(request, slug: str):
     journey = _journey_for(request.user, slug)
     query, errors = _query(MapQuery, request, {"period": 30})
+    archiving = insights.journey_archiving(request.user, journey)
     stages = insights.journey_map(
-        journey, feedback_visible_to(request.user), cases_visible_to(request.user), days=query["period"]
+        journey,
+        feedback_visible_to(request.user),
+        cases_visible_to(request.user),
+        days=query["period"],
+        now=archiving.at if archiving else None,
     )
     linked = set(touchpoints_visible_to(request.user).values_list("pk", flat=True))
     for stage in stages:
@@ -333,6 +347,7 @@ def journey_map(request, slug: str):
         {
             "journey": journey,
             "live": journey_is_live(journey),
+            "archiving": archiving,
             "stages": stages,
             "days": query["period"],
             "choices": insights.MAP_DAYS,
@@ -362,6 +377,7 @@ def journey_detail(request, slug: str):
         "insights/journey.html",
         {
             "journey": journey,
+            "archiving": insights.journey_archiving(request.user, journey),
             "touchpoints": touchpoints,
             "errors": errors,
             "nav_section": "insights",
@@ -525,6 +541,7 @@ def root_causes(request):
             "since": query["since"],
             "until": query["until"],
             "include_drafts": bool(query.get("include_drafts")),
+            "drafts_label": DRAFTS_LABEL,
             "errors": errors,
             "total": sum(row["cases"] for row in rows),
             "nav_section": "insights",
