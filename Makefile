@@ -14,7 +14,12 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	touch $@
 
+# The translations (locale/*/django.po) compiled to .mo, which git ignores:
+# they are build output. msgfmt is Debian's gettext (apt-get install gettext).
+# Without msgfmt the pages stay in English (the "-" goes on past the error).
 install: $(VENV)/.installed
+	-DJANGO_SECRET_KEY="$${DJANGO_SECRET_KEY:-compilemessages-only}" \
+		$(PY) manage.py compilemessages --ignore '$(VENV)' --ignore var -v 0
 
 # The embedded default: SQLite, django-q2 on the ORM broker, demo data,
 # the web server and a worker together. Ctrl-C stops both. The first run

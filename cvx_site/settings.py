@@ -8,7 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 from zoneinfo import available_timezones
 
-from cvx_site import local_env
+from cvx_site import local_env, paths
 from cvx_site.env import (
     ConfigError,
     database_from_url,
@@ -22,7 +22,9 @@ from cvx_site.env import (
     env_str,
 )
 
-BASE_DIR = Path(__file__).resolve().parent.parent
+# Where templates/, static/ and locale/ are: the checkout's root, or the
+# installed package's share/ directory (cvx_site.paths).
+BASE_DIR = paths.SHARE_DIR
 DATA_DIR = local_env.data_dir()
 # `make run` keeps its settings (DJANGO_DEBUG, this install's random keys) in
 # $CVX_DATA_DIR/local.env; read first, for what the environment does not set,
@@ -69,6 +71,10 @@ MIDDLEWARE = [
     "cvx_site.middleware.RequestSizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # After sessions, before CommonMiddleware (Django's order): the staff
+    # pages follow the browser; the survey page overrides it with the
+    # invitation's language (feedback.views).
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -132,6 +138,10 @@ AUTH_PASSWORD_VALIDATORS = [
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env_choice("DJANGO_TIME_ZONE", "UTC", available_timezones())
 USE_I18N = True
+# The languages of the survey pages and emails (feedback.choices.SurveyLanguage)
+# and of the staff pages. README, "Languages": adding one.
+LANGUAGES = [("en", "English"), ("de", "Deutsch"), ("fr", "Français"), ("es", "Español")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_TZ = True
 
 STATIC_URL = "static/"

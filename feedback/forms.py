@@ -1,4 +1,6 @@
 from django import forms
+from django.utils.text import format_lazy
+from django.utils.translation import pgettext_lazy
 
 from feedback.scores import CSAT_RANGE, NPS_RANGE, VES_RANGE, scores_in
 from feedback.sentiment import COMMENT_MAX_CHARS
@@ -8,7 +10,13 @@ NPS_CHOICES = [(n, str(n)) for n in scores_in(NPS_RANGE)]
 CSAT_CHOICES = list(
     zip(
         reversed(scores_in(CSAT_RANGE)),
-        ["Very satisfied", "Satisfied", "Neither", "Dissatisfied", "Very dissatisfied"],
+        [
+            pgettext_lazy("survey", "Very satisfied"),
+            pgettext_lazy("survey", "Satisfied"),
+            pgettext_lazy("survey", "Neither"),
+            pgettext_lazy("survey", "Dissatisfied"),
+            pgettext_lazy("survey", "Very dissatisfied"),
+        ],
         strict=True,
     )
 )
@@ -16,7 +24,13 @@ CSAT_CHOICES = list(
 VES_CHOICES = list(
     zip(
         reversed(scores_in(VES_RANGE)),
-        ["Strongly agree", "Agree", "Neither agree nor disagree", "Disagree", "Strongly disagree"],
+        [
+            pgettext_lazy("survey", "Strongly agree"),
+            pgettext_lazy("survey", "Agree"),
+            pgettext_lazy("survey", "Neither agree nor disagree"),
+            pgettext_lazy("survey", "Disagree"),
+            pgettext_lazy("survey", "Strongly disagree"),
+        ],
         strict=True,
     )
 )
@@ -27,14 +41,20 @@ class SurveyForm(forms.Form):
     asks the VES (Touchpoint.asks_ves), in its own words (ves_question)."""
 
     nps = forms.TypedChoiceField(
-        label="How likely are you to recommend us to a friend or colleague?",
+        label=pgettext_lazy("survey", "How likely are you to recommend us to a friend or colleague?"),
         choices=NPS_CHOICES,
         coerce=int,
         widget=forms.RadioSelect,
-        error_messages={"required": f"Please choose a number from {NPS_RANGE[0]} to {NPS_RANGE[1]}."},
+        error_messages={
+            "required": format_lazy(
+                pgettext_lazy("survey", "Please choose a number from {low} to {high}."),
+                low=NPS_RANGE[0],
+                high=NPS_RANGE[1],
+            )
+        },
     )
     csat = forms.TypedChoiceField(
-        label="How satisfied are you with how we handled your issue?",
+        label=pgettext_lazy("survey", "How satisfied are you with how we handled your issue?"),
         choices=CSAT_CHOICES,
         coerce=int,
         widget=forms.RadioSelect,
@@ -42,7 +62,7 @@ class SurveyForm(forms.Form):
         empty_value=None,
     )
     comment = forms.CharField(
-        label="Anything you would like to add? (optional)",
+        label=pgettext_lazy("survey", "Anything you would like to add? (optional)"),
         required=False,
         max_length=COMMENT_MAX_CHARS,
         widget=forms.Textarea(attrs={"rows": 4}),

@@ -7,13 +7,13 @@ from math import ceil
 from django.conf import settings
 from django.http import HttpResponse
 from django.shortcuts import render
-from django.template import engines
+from django.utils import translation
 from django.views.decorators.cache import never_cache
 from rest_framework.throttling import SimpleRateThrottle
 
 from cvx_site.clientip import client_ip
 from feedback.surveys import BadLink, SurveyAnswerNotRecorded, invitation_from_token, survey_answer
-from feedback.surveys.definitions import survey_form
+from feedback.surveys.definitions import accept_language, page_language, survey_form
 
 _BAD_LINK_STATUS = {"forged": 404, "used": 410, "expired": 410}
 
@@ -44,9 +44,19 @@ def survey(request, token: str):
         invitation = invitation_from_token(token)
     except BadLink as exc:
         return _bad_link(request, exc)
-    # The touchpoint's defined survey in the invitation's language, or the standard one.
-    form, wording = survey_form(invitation, request.POST or None)
-    page = {"invitation": invitation, "wording": wording, "survey_language": wording.language if wording else "en"}
+    # The invitation's language, not the browser's cookie; the fixed words
+    # follow the definition's wording, so a page never mixes two languages.
+    language = page_language(invitation, request)
+    with translation.override(language):
+        return _survey_page(request, token, invitation, language)
+
+
+def _survey_page(request, token: str, invitation, language: str):
+    # The touchpoint's defined survey in the page's language, or the standard one.
+    form, wording = survey_form(invitation, request.POST or None, language=language)
+    if wording is not None and wording.language != language:
+        translation.activate(wording.language)
+    page = {"invitation": invitation, "wording": wording, "survey_language": translation.get_language()}
     status = 400 if form.is_bound else 200
     if request.method == "POST" and form.is_valid():
         try:
@@ -66,22 +76,24 @@ def survey(request, token: str):
 
 
 def _bad_link(request, exc: BadLink):
+    # No invitation to ask: the browser's language.
+    with translation.override(accept_language(request)):
+        return _closed_page(request, exc)
+
+
+def _closed_page(request, exc: BadLink):
     return render(
         request,
         "feedback/survey_closed.html",
-        {"reason": exc.reason, "message": exc.message},
+        {"reason": exc.reason, "message": exc.message, "survey_language": translation.get_language()},
         status=_BAD_LINK_STATUS[exc.reason],
     )
 
 
-_TOO_MANY = """{% extends "feedback/_survey_base.html" %}
-{% block title %}Please wait a moment{% endblock %}
-{% block content %}<h1>Please wait a moment</h1>
-<p>We have had a lot of requests from your connection. Please try again in a minute.</p>
-{% endblock %}"""
-
-
 def _too_many(request, wait: float | None) -> HttpResponse:
-    response = HttpResponse(engines["django"].from_string(_TOO_MANY).render({}, request), status=429)
+    with translation.override(accept_language(request)):
+        response = render(
+            request, "feedback/survey_wait.html", {"survey_language": translation.get_language()}, status=429
+        )
     response["Retry-After"] = str(max(1, ceil(wait or 1)))
     return response

@@ -9,6 +9,9 @@ SQLite result stands.
 The browser tests drive Debian's Chromium (/usr/bin/chromium). When it is
 missing and we are root, it is installed with apt-get first; if that fails the
 run goes on, and the browser tests fail (CI=true) or skip, saying why.
+The translations (locale/) are compiled first with `manage.py compilemessages`,
+which needs msgfmt: Debian's gettext is installed the same way when missing,
+and without it the language tests fail (CI=true) or skip.
 """
 
 from __future__ import annotations
@@ -90,6 +93,31 @@ def ensure_chromium() -> None:
         print("Installing chromium failed; the browser tests will fail (CI=true) or skip.", flush=True)
 
 
+def ensure_gettext() -> None:
+    """Install Debian's gettext (msgfmt) when it is missing and we may."""
+    if shutil.which("msgfmt"):
+        return
+    if os.geteuid() != 0 or not shutil.which("apt-get"):
+        print("msgfmt is missing and cannot be installed here (needs root and apt-get).", flush=True)
+        return
+    print("msgfmt is missing: installing Debian's gettext with apt-get for the translations.", flush=True)
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    subprocess.run(["apt-get", "update", "-qq"], check=False, env=env)
+    subprocess.run(["apt-get", "install", "-y", "-qq", "gettext"], check=False, env=env)
+
+
+def compile_messages() -> None:
+    """locale/*.po -> .mo (build output, not in git). Never fatal: without
+    msgfmt the language tests say so."""
+    ensure_gettext()
+    if not shutil.which("msgfmt"):
+        print("No msgfmt: translations not compiled; the language tests will fail (CI=true) or skip.", flush=True)
+        return
+    env = {**os.environ, "DJANGO_SECRET_KEY": os.environ.get("DJANGO_SECRET_KEY", "compilemessages-only")}
+    command = [sys.executable, "manage.py", "compilemessages", "--ignore", ".venv", "--ignore", "var"]
+    subprocess.run(command, cwd=ROOT, check=False, env=env, stdout=subprocess.DEVNULL)
+
+
 def lint() -> int:
     """ruff's lint and format check over the whole tree (config in pyproject.toml)."""
     banner("ruff check and ruff format --check")
@@ -104,6 +132,7 @@ def main(args: list[str]) -> int:
     tally = Tally()
     lint_rc = lint()
     ensure_chromium()
+    compile_messages()
     with tempfile.TemporaryDirectory(prefix="cvx-test-") as data_dir:
         banner("CVX test suite on SQLite")
         sqlite_rc = pytest(

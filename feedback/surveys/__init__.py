@@ -13,13 +13,15 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.forms import Textarea
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone, translation
+from django.utils.text import format_lazy
+from django.utils.translation import npgettext, pgettext, pgettext_lazy
 
 from cvx_site.errors import Conflict, DomainError, InvalidInput
 from feedback.choices import SURVEY_SOURCES, IdentityKind, SurveyPurpose
 from feedback.models import ContactRule, Customer, CustomerIdentity, SurveyInvitation
 from feedback.services import ERROR, IngestOutcome, feedback_ingest
-from feedback.surveys.definitions import survey_form, survey_language
+from feedback.surveys.definitions import FALLBACK_LANGUAGE, survey_form, survey_language
 from feedback.surveys.senders import sender_for
 from journeys.models import Touchpoint
 from journeys.selectors import touchpoint_not_live_reason
@@ -140,18 +142,23 @@ def invitation_from_token(token: str, *, now: datetime | None = None) -> SurveyI
     try:
         pk = signing.loads(token, salt=SALT)
     except signing.BadSignature:
-        raise BadLink("forged", "This survey link is not valid.") from None
+        raise BadLink("forged", pgettext_lazy("survey", "This survey link is not valid.")) from None
     invitation = SurveyInvitation.objects.select_related("touchpoint__stage__journey", "customer").filter(pk=pk).first()
     if invitation is None:
-        raise BadLink("forged", "This survey link is not valid.")
+        raise BadLink("forged", pgettext_lazy("survey", "This survey link is not valid."))
     if invitation.answered_at is not None:
-        raise BadLink("used", "This survey has been answered already. Thank you!")
+        raise BadLink("used", pgettext_lazy("survey", "This survey has been answered already. Thank you!"))
     if invitation.expires_at <= (now or timezone.now()):
-        raise BadLink("expired", "This survey has closed.")
+        raise BadLink("expired", pgettext_lazy("survey", "This survey has closed."))
     if _not_live_reason(invitation.touchpoint, invitation.purpose) is not None:
         # The journey became a draft after the invitation was made; the
         # customer is told the survey is closed, not how journeys are modelled.
-        raise BadLink("expired", f"This survey about {invitation.touchpoint.name} has closed.")
+        raise BadLink(
+            "expired",
+            format_lazy(
+                pgettext_lazy("survey", "This survey about {place} has closed."), place=invitation.touchpoint.name
+            ),
+        )
     return invitation
 
 
@@ -179,7 +186,7 @@ def survey_answer(
         invitation = invitation_from_token(token)
         invitation = SurveyInvitation.objects.select_for_update().get(pk=invitation.pk)
         if invitation.answered_at is not None:  # answered while we looked
-            raise BadLink("used", "This survey has been answered already. Thank you!")
+            raise BadLink("used", pgettext_lazy("survey", "This survey has been answered already. Thank you!"))
         source, external_id = SURVEY_SOURCES[invitation.purpose], _answer_key(invitation)
         outcome = feedback_ingest(
             item={
@@ -257,32 +264,72 @@ def invitation_send(*, invitation_id: int, reminder: bool = False) -> bool:
 
 
 def invitation_email(invitation: SurveyInvitation, *, reminder: bool = False) -> tuple[str, str]:
-    """The invitation's subject and body. The questions are read from the
-    survey form the link opens, so the email says what it will ask, in the
-    words (and language) of the touchpoint's survey definition if it has one."""
+    """The invitation's subject and body, in the language of the page its
+    link opens (the definition's wording, else the invitation's language,
+    else English), whatever language the sending worker runs in. The
+    questions are read from the survey form the link opens, so the email
+    says what it will ask, in the words of the touchpoint's survey
+    definition if it has one."""
     form, wording = survey_form(invitation)
+    language = wording.language if wording is not None else (invitation.language or FALLBACK_LANGUAGE)
+    with translation.override(language):
+        return _email_text(invitation, form, wording, reminder=reminder)
+
+
+def _email_text(invitation: SurveyInvitation, form, wording, *, reminder: bool) -> tuple[str, str]:
     fields = form.fields.values()
-    questions = [f.label for f in fields if not isinstance(f.widget, Textarea)]
+    questions = [str(f.label) for f in fields if not isinstance(f.widget, Textarea)]
     optional_comment = any(isinstance(f.widget, Textarea) and not f.required for f in fields)
-    count = _COUNTS.get(len(questions), str(len(questions)))
-    count += " question" if len(questions) == 1 else " questions"
-    subject = ("Reminder: " if reminder else "") + f"How did we do? {count.capitalize().replace(' ', ' quick ', 1)}"
+    n = len(questions)
+    count = str(_NUMBER_WORDS.get(n, n))
     place = invitation.touchpoint.name
-    if invitation.purpose == SurveyPurpose.FOLLOW_UP:
-        intro = f"We have worked on what you told us about {place}. Did we put it right?"
-    else:
-        intro = f"You recently dealt with us at {place}. How did it go?"
     if wording is not None:
-        subject = ("Reminder: " if reminder else "") + wording.title
-        intro = wording.intro or intro
+        title = wording.title
+    else:
+        title = npgettext(
+            "survey email", "How did we do? {Count} quick question", "How did we do? {Count} quick questions", n
+        ).format(Count=count[:1].upper() + count[1:])
+    if invitation.purpose == SurveyPurpose.FOLLOW_UP:
+        intro = pgettext("survey email", "We have worked on what you told us about {place}. Did we put it right?")
+    else:
+        intro = pgettext("survey email", "You recently dealt with us at {place}. How did it go?")
+    intro = (wording.intro if wording is not None else "") or intro.format(place=place)
+    if optional_comment:
+        ask = npgettext(
+            "survey email",
+            "We would like to ask you {count} question and, if you like, anything you would add:",
+            "We would like to ask you {count} questions and, if you like, anything you would add:",
+            n,
+        )
+    else:
+        ask = npgettext(
+            "survey email",
+            "We would like to ask you {count} question:",
+            "We would like to ask you {count} questions:",
+            n,
+        )
+    subject = pgettext("survey email", "Reminder: {title}").format(title=title) if reminder else title
     asked = "\n".join(f"- {q}" for q in questions)
-    extra = " and, if you like, anything you would add" if optional_comment else ""
-    body = (
-        f"Hello,\n\n{intro} We would like to ask you {count}{extra}:\n\n{asked}\n\n"
-        f"It takes less than a minute:\n\n{invitation_url(invitation)}\n\n"
-        f"The link works once, until {invitation.expires_at:%d %B %Y}.\n"
+    body = "\n\n".join(
+        [
+            pgettext("survey email", "Hello,"),
+            f"{intro} {ask.format(count=count)}",
+            asked,
+            pgettext("survey email", "It takes less than a minute:"),
+            invitation_url(invitation),
+            pgettext("survey email", "The link works once, until {date}.").format(
+                date=formats.date_format(invitation.expires_at, "DATE_FORMAT")
+            ),
+        ]
     )
-    return subject, body
+    return subject, body + "\n"
 
 
-_COUNTS = {1: "one", 2: "two", 3: "three", 4: "four"}
+# Small counts read as words in every language ("two questions").
+_NUMBER_WORDS = {
+    1: pgettext_lazy("survey email", "one"),
+    2: pgettext_lazy("survey email", "two"),
+    3: pgettext_lazy("survey email", "three"),
+    4: pgettext_lazy("survey email", "four"),
+    5: pgettext_lazy("survey email", "five"),
+}

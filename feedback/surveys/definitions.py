@@ -7,6 +7,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from django import forms
+from django.utils.text import format_lazy
+from django.utils.translation import get_supported_language_variant, pgettext, pgettext_lazy
+from django.utils.translation.trans_real import parse_accept_lang_header
 
 from feedback.choices import SurveyLanguage, SurveyPurpose
 from feedback.forms import NPS_CHOICES, SurveyForm
@@ -19,15 +22,46 @@ FALLBACK_LANGUAGE = SurveyLanguage.EN
 # is a definition's `ask_<q>` and a wording's `<q>_question`.
 QUESTIONS = ("nps", "csat", "ces", "ves", "comment")
 QUESTION_NAMES = {"nps": "NPS", "csat": "CSAT", "ces": "CES", "ves": "VES", "comment": "comment"}
+# What the lowest and the highest number of each scale mean (NPS: under its row).
+SCALE_ENDS = {
+    "csat": (pgettext_lazy("survey", "Very dissatisfied"), pgettext_lazy("survey", "Very satisfied")),
+    "ces": (pgettext_lazy("survey", "Very difficult"), pgettext_lazy("survey", "Very easy")),
+    "ves": (pgettext_lazy("survey", "Strongly disagree"), pgettext_lazy("survey", "Strongly agree")),
+}
 
 
 def survey_language(*, requested: str = "", customer: Customer | None = None) -> str:
     """The language to survey in: the one asked for, else the customer's
-    stored language, else English."""
+    stored language, else "" (not known: the survey page then follows the
+    browser's Accept-Language, and the email is in English)."""
     for language in (requested, customer.language if customer is not None else ""):
         if language in SurveyLanguage.values:
             return language
+    return ""
+
+
+def accept_language(request) -> str:
+    """The first survey language the browser's Accept-Language header names
+    (a regional variant counts: de-AT is de), else English. The cookie and
+    the URL are not consulted: they are the staff pages' choice."""
+    for code, _quality in parse_accept_lang_header(request.META.get("HTTP_ACCEPT_LANGUAGE", "")):
+        if code == "*":
+            break
+        try:
+            language = get_supported_language_variant(code)
+        except LookupError:
+            continue
+        if language in SurveyLanguage.values:
+            return language
     return FALLBACK_LANGUAGE
+
+
+def page_language(invitation: SurveyInvitation, request=None) -> str:
+    """The language of an invitation's page (and of its fixed words): the
+    invitation's stored language, else the browser's, else English."""
+    if invitation.language in SurveyLanguage.values:
+        return invitation.language
+    return accept_language(request) if request is not None else FALLBACK_LANGUAGE
 
 
 def active_definition(touchpoint) -> SurveyDefinition | None:
@@ -83,9 +117,9 @@ class DefinedSurveyForm(forms.Form):
         super().__init__(*args, **kwargs)
         scales = {
             "nps": NPS_CHOICES,
-            "csat": _numbers(CSAT_RANGE),
-            "ces": _numbers(CES_RANGE),
-            "ves": _numbers(VES_RANGE),
+            "csat": _numbers(CSAT_RANGE, SCALE_ENDS["csat"]),
+            "ces": _numbers(CES_RANGE, SCALE_ENDS["ces"]),
+            "ves": _numbers(VES_RANGE, SCALE_ENDS["ves"]),
         }
         for q in asked(definition):
             label = getattr(wording, f"{q}_question")
@@ -106,20 +140,26 @@ class DefinedSurveyForm(forms.Form):
     def clean(self):
         data = super().clean()
         if all(data.get(q) in (None, "") for q in self.fields):
-            raise forms.ValidationError("Please answer at least one question.")
+            raise forms.ValidationError(pgettext("survey", "Please answer at least one question."))
         return data
 
 
-def _numbers(bounds: tuple[int, int]) -> list[tuple[int, str]]:
-    return [(n, str(n)) for n in scores_in(bounds)]
+def _numbers(bounds: tuple[int, int], ends: tuple[str, str]) -> list[tuple[int, str]]:
+    """The scale's numbers, the lowest and the highest saying what they mean
+    (the rows stack on a phone: the words go with their number)."""
+    labels = {bounds[0]: ends[0], bounds[1]: ends[1]}
+    return [(n, format_lazy("{} – {}", n, labels[n]) if n in labels else str(n)) for n in scores_in(bounds)]
 
 
-def survey_form(invitation: SurveyInvitation, data=None) -> tuple[forms.Form, SurveyWording | None]:
+def survey_form(
+    invitation: SurveyInvitation, data=None, *, language: str = ""
+) -> tuple[forms.Form, SurveyWording | None]:
     """The form an invitation's link opens, and the wording it is in: the
-    touchpoint's active definition for an ordinary survey, in the
-    invitation's language (else English); otherwise the standard survey."""
+    touchpoint's active definition for an ordinary survey, in `language`
+    (default: the invitation's; else English); otherwise the standard survey."""
     definition = active_definition(invitation.touchpoint) if invitation.purpose == SurveyPurpose.SURVEY else None
-    wording = wording_for(definition, invitation.language or FALLBACK_LANGUAGE) if definition else None
+    language = language or invitation.language or FALLBACK_LANGUAGE
+    wording = wording_for(definition, language) if definition else None
     if wording is None:
         return SurveyForm(data, touchpoint=invitation.touchpoint), None
     return DefinedSurveyForm(data, definition=definition, wording=wording), wording

@@ -309,7 +309,7 @@ def test_the_follow_up_email_asks_what_the_survey_page_asks(resolved, client, ma
 
     [mail] = mailoutbox
     page = client.get(link_in(mail)).content.decode()
-    scored = [f.label for f in SurveyForm.base_fields.values() if isinstance(f.widget, RadioSelect)]
+    scored = [str(f.label) for f in SurveyForm.base_fields.values() if isinstance(f.widget, RadioSelect)]
     assert len(scored) == 2 and mail.subject == "How did we do? Two quick questions"
     for question in scored:
         assert f"- {question}" in mail.body and question in page
