@@ -1,24 +1,7 @@
 #!/usr/bin/env python
-"""Django's command-line utility for CVX."""
+"""Django's command-line utility for CVX in a checkout; installed, the same is the `cvx` command."""
 
-import os
-import sys
-
-
-def main() -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cvx_site.settings")
-    from django.core.management import execute_from_command_line
-
-    from cvx_site.env import ConfigError
-
-    try:
-        execute_from_command_line(sys.argv)
-    except ConfigError as exc:
-        # A bad environment value is an operator's mistake, not a bug: name
-        # the variable and stop, without a traceback from deep in Django.
-        sys.stderr.write(f"CVX configuration error: {exc}\n")
-        sys.exit(2)
-
+from cvx_site.cli import main
 
 if __name__ == "__main__":
     main()

@@ -25,9 +25,9 @@ import stat
 import sys
 from pathlib import Path
 
+from cvx_site import paths
 from cvx_site.env import ConfigError
 
-BASE_DIR = Path(__file__).resolve().parent.parent
 FILENAME = "local.env"
 _LINE = re.compile(r"([A-Z][A-Z0-9_]*)=(.*)")
 # Where the file is found cannot be set in it.
@@ -35,8 +35,20 @@ _NOT_IN_FILE = {"CVX_DATA_DIR"}
 
 
 def data_dir() -> Path:
-    """$CVX_DATA_DIR, or var/ beside the code."""
-    return Path(os.environ.get("CVX_DATA_DIR", "").strip() or BASE_DIR / "var")
+    """$CVX_DATA_DIR, or var/ in a source checkout. An installed package has
+    no directory of its own to write in (its own is site-packages, and the
+    working directory of a service can be anything), so there it must be set."""
+    value = os.environ.get("CVX_DATA_DIR", "").strip()
+    if value:
+        return Path(value)
+    if paths.IS_CHECKOUT:
+        return paths.CHECKOUT_DIR / "var"
+    raise ConfigError(
+        "CVX_DATA_DIR",
+        "is required when CVX runs from an installed package: set it to a directory this service may write "
+        "(e.g. /var/lib/cvx; collected static files and NLTK data go there, and the SQLite file when "
+        "DATABASE_URL is unset)",
+    )
 
 
 def read(path: Path) -> dict[str, str]:

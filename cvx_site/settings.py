@@ -8,7 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 from zoneinfo import available_timezones
 
-from cvx_site import local_env
+from cvx_site import local_env, paths
 from cvx_site.env import (
     ConfigError,
     database_from_url,
@@ -22,7 +22,9 @@ from cvx_site.env import (
     env_str,
 )
 
-BASE_DIR = Path(__file__).resolve().parent.parent
+# Where templates/, static/ and locale/ are: the checkout's root, or the
+# installed package's share/ directory (cvx_site.paths).
+BASE_DIR = paths.SHARE_DIR
 DATA_DIR = local_env.data_dir()
 # `make run` keeps its settings (DJANGO_DEBUG, this install's random keys) in
 # $CVX_DATA_DIR/local.env; read first, for what the environment does not set,
