@@ -71,10 +71,11 @@ MIDDLEWARE = [
     "cvx_site.middleware.RequestSizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    # After sessions, before CommonMiddleware (Django's order): the staff
-    # pages follow the browser; the survey page overrides it with the
-    # invitation's language (feedback.views).
-    "django.middleware.locale.LocaleMiddleware",
+    # No LocaleMiddleware: the staff pages are in LANGUAGE_CODE, the one
+    # language their catalogue is complete in (with the browser's language
+    # they would mix English with Django's own translations). The survey
+    # pages and emails choose theirs explicitly (feedback.views, README
+    # "Languages"): the invitation's, else the browser's Accept-Language.
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
