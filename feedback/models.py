@@ -35,7 +35,8 @@ class Customer(models.Model):
         max_length=2,
         choices=SurveyLanguage.choices,
         blank=True,
-        help_text="The language CVX surveys them in when a request names none; empty: English.",
+        help_text="The language CVX surveys them in when a request names none; "
+        "empty: the browser's on the survey page, English in emails.",
     )
 
     class Meta:
@@ -205,7 +206,8 @@ class SurveyInvitation(models.Model):
         max_length=2,
         choices=SurveyLanguage.choices,
         blank=True,
-        help_text="The language of the email and the survey page (ordinary surveys); empty: English.",
+        help_text="The language of the emails and the survey page; "
+        "empty: the browser's on the page, English in the emails.",
     )
 
     class Meta:
