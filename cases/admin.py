@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from cases import people_admin, routing_preview  # noqa: F401 (people_admin registers the user admin)
-from cases.choices import RoutingOutcome
+from cases.choices import CaseKind, RoutingOutcome
 from cases.messaging.selectors import unmatched_emails_visible_to
 from cases.models import (
     Case,
@@ -55,9 +55,20 @@ class RoutingRuleForm(forms.ModelForm):
         help_text="The comment shows any one of these (the CX text layer's reading). Empty: no condition.",
     )
 
+    opens = forms.ChoiceField(
+        choices=CaseKind.choices,
+        required=False,
+        initial=CaseKind.COMPLAINT,
+        help_text=RoutingRule._meta.get_field("opens").help_text,
+    )
+
     class Meta:
         model = RoutingRule
         fields = "__all__"
+
+    def clean_opens(self) -> str:
+        # Left out (a form from before opportunities): a complaint, as every rule then opened.
+        return self.cleaned_data.get("opens") or CaseKind.COMPLAINT
 
 
 class RulePreviewForm(forms.Form):
@@ -115,7 +126,7 @@ class RoutingRuleAdmin(admin.ModelAdmin):
     ]
     list_display_links = ["name"]
     list_editable = ["active"]
-    list_filter = ["active", "priority", "strategy"]
+    list_filter = ["active", "opens", "priority", "strategy"]
     ordering = ["position", "id"]
     search_fields = ["name", "keywords"]
     filter_horizontal = ["journeys", "touchpoints"]
@@ -124,11 +135,31 @@ class RoutingRuleAdmin(admin.ModelAdmin):
         ("Which feedback (empty filters match all)", {"fields": ["journeys", "touchpoints", "channels", "kinds"]}),
         (
             "Conditions (each one set must hold)",
-            {"fields": ["nps_at_most", "csat_at_most", "ces_at_most", "sentiment_at_most", "intents_any", "keywords"]},
+            {
+                "fields": [
+                    "nps_at_most",
+                    "nps_at_least",
+                    "csat_at_most",
+                    "ces_at_most",
+                    "sentiment_at_most",
+                    "intents_any",
+                    "keywords",
+                ]
+            },
         ),
         (
             "Then open a case with",
-            {"fields": ["priority", "team", "strategy", "first_contact_sla_hours", "resolution_sla_hours"]},
+            {
+                "fields": [
+                    "opens",
+                    "opportunity_kind",
+                    "priority",
+                    "team",
+                    "strategy",
+                    "first_contact_sla_hours",
+                    "resolution_sla_hours",
+                ]
+            },
         ),
         (None, {"fields": ["notes"]}),
     ]

@@ -11,6 +11,26 @@ class CaseStatus(models.TextChoices):
     AWAITING_FOLLOW_UP = "awaiting_follow_up", "Awaiting follow-up"
     CLOSED = "closed", "Closed"
     CANCELLED = "cancelled", "Cancelled"
+    # An opportunity's ends (cases.policy: opportunities only). An open
+    # opportunity is `new` and, once the customer is reached, `contacted`:
+    # the same meaning, due times and queue handling as a complaint's.
+    WON = "won", "Won"
+    LOST = "lost", "Lost"
+    NO_ANSWER = "no_answer", "No answer"
+
+
+class CaseKind(models.TextChoices):
+    """A complaint is a customer to win back (the loop and its metrics); an
+    opportunity is a promoter to ask for a referral, a review or more business."""
+
+    COMPLAINT = "complaint", "Complaint"
+    OPPORTUNITY = "opportunity", "Opportunity"
+
+
+class OpportunityKind(models.TextChoices):
+    REFERRAL = "referral", "Referral"
+    REVIEW = "review", "Review / testimonial"
+    UPSELL = "upsell", "Upsell"
 
 
 OPEN_STATUSES = (
@@ -70,6 +90,9 @@ class EventKind(models.TextChoices):
     CLOSED = "case.closed", "Closed"
     MESSAGE_FAILED = "case.message_failed", "Email not delivered"
     CUSTOMER_REPLIED = "case.customer_replied", "Customer replied"
+    WON = "case.won", "Won"
+    LOST = "case.lost", "Lost"
+    NO_ANSWER = "case.no_answer", "No answer"
 
 
 class NotificationKind(models.TextChoices):

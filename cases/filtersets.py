@@ -9,7 +9,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.choices import CallableChoiceIterator
 
-from cases.choices import CaseStatus, Priority
+from cases.choices import CaseKind, CaseStatus, Priority
 from cases.models import Case
 from cases.selectors import breached, search, search_problem
 from cvx_site.inputs import parse_id
@@ -57,6 +57,11 @@ class CaseFilterSet(django_filters.FilterSet):
     # distinct=False: these filter the case's own columns, so no row can repeat,
     # and SELECT DISTINCT would make PostgreSQL sort every matching case before
     # the LIMIT of a page (README, Benchmarks).
+    # Unset: every kind (the API's list as before opportunities existed
+    # shows them too); the queue pages are each of one kind already.
+    kind = django_filters.ChoiceFilter(
+        choices=CaseKind.choices, help_text="`complaint` or `opportunity`; unset: both.", distinct=False
+    )
     status = django_filters.MultipleChoiceFilter(choices=CaseStatus.choices, distinct=False)
     priority = django_filters.MultipleChoiceFilter(choices=Priority.choices, distinct=False)
     owner = django_filters.CharFilter(
@@ -84,7 +89,7 @@ class CaseFilterSet(django_filters.FilterSet):
 
     class Meta:
         model = Case
-        fields = ["status", "priority", "owner", "team", "touchpoint", "journey", "breached", "q"]
+        fields = ["kind", "status", "priority", "owner", "team", "touchpoint", "journey", "breached", "q"]
 
     def with_choices(self) -> CaseFilterSet:
         """The journey and touchpoint selects' choices, by name, sending the

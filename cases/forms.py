@@ -70,6 +70,13 @@ _FIELDS = {
     "unreachable": lambda param, case, user: forms.BooleanField(label=param.label, required=param.required),
     "handling_minutes": lambda param, case, user: handling_minutes_field(param.label),
     "opened": lambda param, case, user: opened_field(param.label, case),
+    # Checked by the service (parse_amount), which names the field.
+    "amount": lambda param, case, user: forms.CharField(
+        label=param.label,
+        required=param.required,
+        max_length=40,
+        widget=forms.TextInput(attrs={"inputmode": "decimal"}),
+    ),
 }
 
 

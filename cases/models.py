@@ -12,10 +12,12 @@ from django.utils import timezone
 from cases.choices import (
     OPEN_STATUSES,
     AssignmentStrategy,
+    CaseKind,
     CaseOutcome,
     CaseStatus,
     EventKind,
     NotificationKind,
+    OpportunityKind,
     Priority,
     RoutingOutcome,
 )
@@ -28,6 +30,8 @@ from journeys.models import MAX_SLA_HOURS, Journey, Team, Touchpoint
 from journeys.validators import ChoiceListValidator
 
 _OPEN = Q(status__in=OPEN_STATUSES)
+# An opportunity's amount won: up to 9,999,999,999.99 in the account's currency.
+AMOUNT_DIGITS, AMOUNT_PLACES = 12, 2
 # A case due within this is flagged "due soon" in the queues.
 DUE_SOON = timedelta(hours=4)
 
@@ -77,6 +81,12 @@ class RoutingRule(models.Model):
     kinds = models.JSONField(default=list, blank=True, validators=[ChoiceListValidator(FeedbackKind.values)])
     # Conditions: each one that is set must hold.
     nps_at_most = models.PositiveSmallIntegerField(null=True, blank=True, validators=[MaxValueValidator(NPS_RANGE[1])])
+    nps_at_least = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(NPS_RANGE[1])],
+        help_text="NPS scores at or above this match (e.g. 9 for promoters).",
+    )
     csat_at_most = models.PositiveSmallIntegerField(
         null=True, blank=True, validators=[MinValueValidator(CSAT_RANGE[0]), MaxValueValidator(CSAT_RANGE[1])]
     )
@@ -103,6 +113,16 @@ class RoutingRule(models.Model):
         blank=True, help_text="One per line or comma-separated; any one in the comment matches."
     )
     # Actions.
+    opens = models.CharField(
+        max_length=12,
+        choices=CaseKind.choices,
+        default=CaseKind.COMPLAINT,
+        help_text="What a matching response opens: a complaint to win the customer back, or an opportunity "
+        "(a promoter to ask for a referral, a review or more business).",
+    )
+    opportunity_kind = models.CharField(
+        max_length=10, choices=OpportunityKind.choices, blank=True, help_text="Rules that open opportunities only."
+    )
     priority = models.CharField(max_length=10, choices=Priority.choices, default=Priority.NORMAL)
     team = models.ForeignKey(
         Team,
@@ -135,7 +155,14 @@ class RoutingRule(models.Model):
     class Meta:
         ordering = ["position", "id"]
         # The order decides which rule routes a response: it may not be ambiguous.
-        constraints = [models.UniqueConstraint(fields=["position"], name="routing_rule_position_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["position"], name="routing_rule_position_unique"),
+            models.CheckConstraint(
+                condition=Q(opens=CaseKind.COMPLAINT, opportunity_kind="")
+                | (Q(opens=CaseKind.OPPORTUNITY) & ~Q(opportunity_kind="")),
+                name="routing_rule_opportunity_kind",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -150,6 +177,21 @@ class RoutingRule(models.Model):
             and (self.resolution_sla_hours < self.first_contact_sla_hours)
         ):
             raise ValidationError({"resolution_sla_hours": "Resolution cannot be due before first contact."})
+        if self.opens == CaseKind.OPPORTUNITY and not self.opportunity_kind:
+            raise ValidationError({"opportunity_kind": "Choose the kind of opportunity this rule opens."})
+        if self.opens == CaseKind.OPPORTUNITY and self.nps_at_least is None and not self.intents_any:
+            raise ValidationError(
+                {
+                    "nps_at_least": "A rule that opens opportunities needs a condition that says who is a promoter: "
+                    "an NPS at least (e.g. 9), or intents (e.g. praise)."
+                }
+            )
+        if self.opens != CaseKind.OPPORTUNITY and self.opportunity_kind:
+            raise ValidationError(
+                {"opportunity_kind": "Only a rule that opens opportunities has an opportunity kind: leave it empty."}
+            )
+        if self.nps_at_least is not None and self.nps_at_most is not None and self.nps_at_least > self.nps_at_most:
+            raise ValidationError({"nps_at_least": "No NPS score is both at least this and at most the other bound."})
 
 
 class Case(models.Model):
@@ -168,6 +210,12 @@ class Case(models.Model):
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="owned_cases"
     )
+    kind = models.CharField(max_length=12, choices=CaseKind.choices, default=CaseKind.COMPLAINT)
+    opportunity_kind = models.CharField(
+        max_length=10, choices=OpportunityKind.choices, blank=True, help_text="Opportunities only."
+    )
+    # What an opportunity won brought in (optional, set when it is won).
+    amount = models.DecimalField(max_digits=AMOUNT_DIGITS, decimal_places=AMOUNT_PLACES, null=True, blank=True)
     status = models.CharField(max_length=20, choices=CaseStatus.choices, default=CaseStatus.NEW)
     priority = models.CharField(max_length=10, choices=Priority.choices, default=Priority.NORMAL)
     outcome = models.CharField(max_length=15, choices=CaseOutcome.choices, null=True, blank=True)
@@ -208,6 +256,17 @@ class Case(models.Model):
             models.Index(fields=["customer", "status"], name="case_customer_status"),
             models.Index(fields=["touchpoint", "created_at"], name="case_touchpoint_created"),
         ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount__isnull=True) | Q(amount__gte=0), name="case_amount_not_negative"
+            ),
+            # Only opportunities have an opportunity kind (and every one has one) and an amount.
+            models.CheckConstraint(
+                condition=Q(kind=CaseKind.COMPLAINT, opportunity_kind="", amount__isnull=True)
+                | (Q(kind=CaseKind.OPPORTUNITY) & ~Q(opportunity_kind="")),
+                name="case_opportunity_fields",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.number
@@ -226,6 +285,8 @@ class Case(models.Model):
 
     @property
     def is_breached(self) -> bool:
+        if self.kind != CaseKind.COMPLAINT:
+            return False  # an opportunity has due times to sort by, and no SLA (cases.selectors.breached)
         overdue = self.is_open and self.due_at < timezone.now()
         return overdue or bool(self.first_contact_breached_at or self.resolution_breached_at)
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cases.choices import OPEN_STATUSES, CaseStatus, ContactChannel, EventKind
+from cases.choices import OPEN_STATUSES, CaseKind, CaseStatus, ContactChannel, EventKind
 from cases.models import Case
 from cvx_site.errors import Conflict, PermissionDenied
 
@@ -26,6 +26,12 @@ OPEN = frozenset(OPEN_STATUSES)
 NO_CASE = None
 # Who takes a transition: a person (the event's actor) or the system (no actor).
 PERSON, SYSTEM = "person", "system"
+# Which kinds of case a transition applies to: the complaint loop's
+# (escalation, resolution, follow-up, SLA breach) are for complaints only; an
+# opportunity is won, lost or not answered.
+COMPLAINTS = frozenset({CaseKind.COMPLAINT})
+OPPORTUNITIES = frozenset({CaseKind.OPPORTUNITY})
+EVERY_KIND = COMPLAINTS | OPPORTUNITIES
 
 
 @dataclass(frozen=True)
@@ -59,6 +65,7 @@ class Transition:
     # on the case: a logged contact or a sent message) unless the `unreachable`
     # parameter says the customer could not be reached: the reason otherwise.
     needs_contact: str = ""
+    kinds: frozenset = COMPLAINTS  # the kinds of case it applies to
 
 
 # A contact's handling time (cases.handling): the minutes entered, or the
@@ -93,6 +100,7 @@ TRANSITIONS: dict[str, Transition] = {
             _note("What was agreed", "Say what was agreed with the customer."),
             *HANDLING_PARAMS,
         ),
+        kinds=EVERY_KIND,
     ),
     "note": Transition(
         EventKind.NOTE,
@@ -102,6 +110,7 @@ TRANSITIONS: dict[str, Transition] = {
         label="Add note",
         done="noted",
         params=(_note(missing="A note cannot be empty."),),
+        kinds=EVERY_KIND,
     ),
     "reassign": Transition(
         EventKind.ASSIGNED,
@@ -111,6 +120,7 @@ TRANSITIONS: dict[str, Transition] = {
         label="Reassign",
         done="reassigned",
         params=(Param("owner", "New owner", "Choose an existing user."), _note()),
+        kinds=EVERY_KIND,
     ),
     "escalate": Transition(
         EventKind.ESCALATED,
@@ -152,11 +162,44 @@ TRANSITIONS: dict[str, Transition] = {
         done="cancelled",
         params=(_note("Reason", "Say why the case is cancelled."),),
     ),
+    # An opportunity (a promoter to ask for a referral, a review, more
+    # business): open (new) -> contacted (log_contact) -> won / lost, or no
+    # answer when the customer could not be reached.
+    "win": Transition(
+        EventKind.WON,
+        frozenset({S.CONTACTED}),
+        S.WON,
+        frontline="own",
+        label="Won",
+        done="won",
+        params=(Param("amount", "Amount won (optional)"), _note()),
+        kinds=OPPORTUNITIES,
+    ),
+    "lose": Transition(
+        EventKind.LOST,
+        frozenset({S.CONTACTED}),
+        S.LOST,
+        frontline="own",
+        label="Lost",
+        done="lost",
+        params=(_note("Reason"),),
+        kinds=OPPORTUNITIES,
+    ),
+    "no_answer": Transition(
+        EventKind.NO_ANSWER,
+        frozenset({S.NEW, S.CONTACTED}),
+        S.NO_ANSWER,
+        frontline="own",
+        label="No answer",
+        done="closed as not answered",
+        params=(_note(),),
+        kinds=OPPORTUNITIES,
+    ),
     # What the system does: routing (cases.services.routing), the SLA sweep
     # (.sla), the follow-up survey, its answer and its expiry (.follow_up).
-    "open": Transition(EventKind.OPENED, frozenset({NO_CASE}), S.NEW, by=SYSTEM),
-    "assign": Transition(EventKind.ASSIGNED, OPEN, None, by=SYSTEM),
-    "attach_feedback": Transition(EventKind.FEEDBACK_ATTACHED, OPEN, None, by=SYSTEM),
+    "open": Transition(EventKind.OPENED, frozenset({NO_CASE}), S.NEW, by=SYSTEM, kinds=EVERY_KIND),
+    "assign": Transition(EventKind.ASSIGNED, OPEN, None, by=SYSTEM, kinds=EVERY_KIND),
+    "attach_feedback": Transition(EventKind.FEEDBACK_ATTACHED, OPEN, None, by=SYSTEM, kinds=EVERY_KIND),
     # An escalated case stays escalated.
     "breach_sla": Transition(EventKind.SLA_BREACHED, OPEN, S.ESCALATED, by=SYSTEM),
     "send_follow_up": Transition(EventKind.FOLLOW_UP_SENT, frozenset({S.RESOLVED}), S.AWAITING_FOLLOW_UP, by=SYSTEM),
@@ -169,8 +212,8 @@ TRANSITIONS: dict[str, Transition] = {
     "escalate_not_recovered": Transition(EventKind.ESCALATED, frozenset({S.REOPENED}), S.ESCALATED, by=SYSTEM),
     # Case messaging (cases.messaging): an email that could not be delivered,
     # a customer's reply, and the reopening a reply brings when CVX_REOPEN_ON_REPLY says so.
-    "fail_message": Transition(EventKind.MESSAGE_FAILED, ANY_STATUS, None, by=SYSTEM),
-    "receive_reply": Transition(EventKind.CUSTOMER_REPLIED, ANY_STATUS, None, by=SYSTEM),
+    "fail_message": Transition(EventKind.MESSAGE_FAILED, ANY_STATUS, None, by=SYSTEM, kinds=EVERY_KIND),
+    "receive_reply": Transition(EventKind.CUSTOMER_REPLIED, ANY_STATUS, None, by=SYSTEM, kinds=EVERY_KIND),
     "reopen_on_reply": Transition(
         EventKind.REOPENED, frozenset({S.RESOLVED, S.AWAITING_FOLLOW_UP, S.CLOSED}), S.REOPENED, by=SYSTEM
     ),
@@ -188,23 +231,27 @@ def param(action: str, name: str) -> Param:
     return next(p for p in TRANSITIONS[action].params if p.name == name)
 
 
-def recorded_allows(kind: str, by: str, before: str | None, after: str) -> bool:
+def recorded_allows(kind: str, by: str, before: str | None, after: str, case_kind: str = CaseKind.COMPLAINT) -> bool:
     """Whether the table lets `by` (PERSON or SYSTEM) record an event of
-    `kind` on a case in status `before` (NO_CASE for its first event),
-    leaving it in status `after`."""
-    return any(before in t.sources and after in (before, t.target) for t in _RECORDED.get((kind, by), ()))
+    `kind` on a case of `case_kind` in status `before` (NO_CASE for its
+    first event), leaving it in status `after`."""
+    return any(
+        case_kind in t.kinds and before in t.sources and after in (before, t.target)
+        for t in _RECORDED.get((kind, by), ())
+    )
 
 
 def check_recorded(case: Case, kind: str, by: str, before: str | None, after: str) -> None:
-    """Raise Conflict unless recorded_allows(...): record()'s gate."""
-    if not recorded_allows(kind, by, before, after):
+    """Raise Conflict unless recorded_allows(...) for the case's kind: record()'s gate."""
+    if not recorded_allows(kind, by, before, after, case.kind):
         shown = dict(S.choices)
         what = (
             f"move it from {shown.get(before, 'no case')} to {shown.get(after, after)}"
             if before != after
             else f"record it while it is {shown.get(before, 'no case')}"
         )
-        raise Conflict(f"Case {case.number}: the state table lets no {by} event {kind} {what}.")
+        on = _a(case.get_kind_display().lower())
+        raise Conflict(f"Case {case.number}: the state table lets no {by} event {kind} {what} on {on}.")
 
 
 def is_case_admin(user) -> bool:
@@ -234,8 +281,12 @@ def _frontline_allows(user, case: Case, action: str) -> bool:
     return False
 
 
+def kind_allows(case: Case, action: str) -> bool:
+    return case.kind in TRANSITIONS[action].kinds
+
+
 def state_allows(case: Case, action: str) -> bool:
-    return case.status in TRANSITIONS[action].sources
+    return kind_allows(case, action) and case.status in TRANSITIONS[action].sources
 
 
 def check(user, case: Case, action: str, *, member: bool) -> None:
@@ -244,11 +295,20 @@ def check(user, case: Case, action: str, *, member: bool) -> None:
         raise Conflict(f"Unknown action {action!r}.")
     if not role_allows(user, case, action, member=member):
         raise PermissionDenied(f"You may not {action.replace('_', ' ')} case {case.number}.")
+    if not kind_allows(case, action):
+        raise Conflict(
+            f"Case {case.number} is {_a(case.get_kind_display().lower())}; "
+            f"{_a(case.get_kind_display().lower())} cannot be {TRANSITIONS[action].done}."
+        )
     if not state_allows(case, action):
         raise Conflict(
             f"Case {case.number} is {case.get_status_display().lower()}; it cannot be "
             f"{TRANSITIONS[action].done} in that state."
         )
+
+
+def _a(noun: str) -> str:
+    return f"an {noun}" if noun[:1] in "aeiou" else f"a {noun}"
 
 
 def check_contact(case: Case, action: str, *, contacted: bool, unreachable: bool) -> None:

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from cases.choices import AssignmentStrategy, Priority
+from cases.choices import AssignmentStrategy, CaseKind, OpportunityKind, Priority
 from cases.models import RoutingRule
 from feedback.choices import FeedbackKind, Intent
 from journeys.choices import Channel
@@ -37,6 +37,8 @@ OTHER_FIELDS = frozenset(
         "first_contact_sla_hours",
         "resolution_sla_hours",
         "round_robin_cursor",
+        "opens",
+        "opportunity_kind",
     }
 )
 
@@ -95,6 +97,23 @@ def _bound_words(label: str, field: str) -> Callable[[RoutingRule], str | None]:
     return words
 
 
+def _floor_covers(field: str) -> Callable[[RoutingRule, RoutingRule], bool]:
+    # "At least N": the mirror of _bound_covers.
+    def covers(earlier: RoutingRule, later: RoutingRule) -> bool:
+        wide, narrow = getattr(earlier, field), getattr(later, field)
+        return wide is None or (narrow is not None and narrow >= wide)
+
+    return covers
+
+
+def _floor_words(label: str, field: str) -> Callable[[RoutingRule], str | None]:
+    def words(rule: RoutingRule) -> str | None:
+        floor = getattr(rule, field)
+        return None if floor is None else f"{label} ≥ {floor:g}"
+
+    return words
+
+
 def _labels(choices, field: str, template: str) -> Callable[[RoutingRule], str | None]:
     def words(rule: RoutingRule) -> str | None:
         values = getattr(rule, field) or []
@@ -138,6 +157,7 @@ def _bound_condition(field: str, label: str) -> Condition:
 
 CONDITIONS: tuple[Condition, ...] = (
     _bound_condition("nps_at_most", "NPS"),
+    Condition("nps_at_least", "what", _floor_words("NPS", "nps_at_least"), _floor_covers("nps_at_least")),
     _bound_condition("csat_at_most", "CSAT"),
     _bound_condition("ces_at_most", "CES"),
     _bound_condition("sentiment_at_most", "sentiment"),
@@ -165,6 +185,9 @@ def rule_in_words(rule: RoutingRule) -> str:
     if parts["kind"]:
         text += ", " + " ".join(parts["kind"])
     action = [Priority(rule.priority).label, _STRATEGY_WORDS.get(rule.strategy, rule.get_strategy_display())]
+    if rule.opens == CaseKind.OPPORTUNITY:
+        kind = dict(OpportunityKind.choices).get(rule.opportunity_kind, rule.opportunity_kind or "?")
+        action.insert(0, f"{kind} opportunity")
     if rule.team_id:
         action.append(f"team {rule.team}")
     return f"{text} → {', '.join(action)}"

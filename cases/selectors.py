@@ -16,7 +16,7 @@ from django.db import connection
 from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet, Value
 from django.utils import timezone
 
-from cases.choices import OPEN_STATUSES, CaseStatus
+from cases.choices import OPEN_STATUSES, CaseKind, CaseStatus
 from cases.models import Case, CaseEvent
 from cases.numbers import parse_case_number
 from cases.policy import is_case_admin
@@ -118,10 +118,23 @@ def case_events_visible_to(user) -> QuerySet[CaseEvent]:
     return CaseEvent.objects.filter(case__in=cases_visible_to(user))
 
 
+def complaints(cases: QuerySet[Case]) -> QuerySet[Case]:
+    """The complaints among `cases`: all that the loop metrics, recovery,
+    root causes, the SLA and the journey map's case counts read. Opportunities
+    never enter them (the chain of CX value counts their revenue apart)."""
+    return cases.filter(kind=CaseKind.COMPLAINT)
+
+
+def opportunities_won(cases: QuerySet[Case]) -> QuerySet[Case]:
+    """The won opportunities among `cases`."""
+    return cases.filter(kind=CaseKind.OPPORTUNITY, status=CaseStatus.WON)
+
+
 def breached(cases: QuerySet[Case]) -> QuerySet[Case]:
-    """Open and past due now, or marked breached by the SLA sweep."""
+    """Complaints open and past due now, or marked breached by the SLA sweep
+    (an opportunity has due times to sort by, and no SLA to breach)."""
     return cases.filter(
-        Q(status__in=OPEN_STATUSES, due_at__lt=timezone.now())
+        Q(kind=CaseKind.COMPLAINT, status__in=OPEN_STATUSES, due_at__lt=timezone.now())
         | Q(first_contact_breached_at__isnull=False)
         | Q(resolution_breached_at__isnull=False)
     )
@@ -214,9 +227,14 @@ def queue(user, name: str) -> QuerySet[Case]:
     of my events in the last RECENT), `follow_up` (mine, awaiting the
     follow-up survey), `closed` (mine, no longer open: resolved, awaiting
     follow-up, closed or cancelled), `team` (open, unassigned, of my teams)
-    or `all` (everything I may see)."""
+    or `all` (everything I may see): complaints only; and `opportunities`
+    (the open opportunities I may see, which for frontline staff are their
+    teams')."""
     team_ids = list(memberships_of(user).team_ids)
     visible = cases_visible_to(user, team_ids=team_ids)
+    if name == "opportunities":
+        return visible.filter(kind=CaseKind.OPPORTUNITY, status__in=OPEN_STATUSES)
+    visible = visible.filter(kind=CaseKind.COMPLAINT)
     if name == "mine":
         return visible.filter(owner=user, status__in=OPEN_STATUSES)
     if name == "recent":

@@ -49,11 +49,13 @@ QUEUES = {
     "follow_up": "Awaiting follow-up",
     "closed": "Closed",
     "team": "Team queue",
+    "opportunities": "Opportunities",
     "all": "All cases",
 }
 # What a queue row shows (cases_tags.queue_rows), and no more: 25 rows of 4 tables.
 QUEUE_COLUMNS = (
     "id",
+    "kind",
     "status",
     "priority",
     "due_at",

@@ -1,7 +1,7 @@
 from rest_framework import serializers
 
 from cases import handling, policy
-from cases.choices import ContactChannel
+from cases.choices import ContactChannel, OpportunityKind
 from cases.models import Case, CaseEvent
 from cases.services.transitions import NOTE_MAX_CHARS
 
@@ -14,6 +14,12 @@ class CaseSerializer(serializers.ModelSerializer):
     journey = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     root_cause = serializers.StringRelatedField(read_only=True, allow_null=True)
     breached = serializers.BooleanField(source="is_breached", read_only=True)
+    opportunity_kind = serializers.ChoiceField(
+        choices=OpportunityKind.choices,
+        allow_blank=True,
+        read_only=True,
+        help_text="An opportunity's kind; empty for a complaint.",
+    )
     actions = serializers.SerializerMethodField(help_text="What the caller may do to the case now.")
 
     class Meta:
@@ -21,6 +27,9 @@ class CaseSerializer(serializers.ModelSerializer):
         fields = [
             "id",
             "number",
+            "kind",
+            "opportunity_kind",
+            "amount",
             "status",
             "outcome",
             "priority",
@@ -99,6 +108,14 @@ class TransitionSerializer(serializers.Serializer):
         ),
     )
     handling_minutes = handling_minutes_field(_taken_by("handling_minutes", handling.ENTERED_HELP))
+    # Any text: the service says what is wrong with it (cases.services.transitions.parse_amount).
+    amount = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        allow_null=True,
+        max_length=40,
+        help_text=_taken_by("amount", "What the opportunity brought in, a number at least 0 with at most 2 decimals"),
+    )
     opened = serializers.CharField(
         required=False,
         allow_blank=True,

@@ -81,6 +81,9 @@ class QueueCursor(CursorPagination):
 
 CASE_COLUMNS = (
     "id",
+    "kind",
+    "opportunity_kind",
+    "amount",
     "status",
     "outcome",
     "priority",

@@ -211,6 +211,14 @@ class CohortSerializer(serializers.Serializer):
     churn_pct = serializers.FloatField(allow_null=True)
     repeat_purchase = serializers.IntegerField(allow_null=True)
     repeat_purchase_pct = serializers.FloatField(allow_null=True)
+    won = serializers.IntegerField(help_text="Opportunities won in the window.")
+    # A JSON number, as every other figure here.
+    revenue_won = serializers.DecimalField(
+        max_digits=None,
+        decimal_places=2,
+        coerce_to_string=False,
+        help_text="The sum of their amounts (none given counts 0).",
+    )
 
 
 class ValueChainSerializer(serializers.Serializer):

@@ -33,6 +33,7 @@ from django.utils import timezone
 from cases.choices import EventKind
 from cases.handling import FIELD as HANDLING_FIELD
 from cases.models import Case, CaseEvent, FollowUp
+from cases.selectors import complaints
 from cvx_site.db import PercentileCont, Seconds, grouped, percentile
 from feedback.analytics import scored
 from feedback.choices import CsatBand, NpsCategory, SentimentLabel
@@ -97,7 +98,9 @@ def loop_metrics(
 ) -> list[dict]:
     """One row per group (and period), in key order. Durations in hours,
     handling times in minutes. FCR is decided for cases resolved at least
-    CVX_FCR_REPEAT_DAYS before `now` (default: the current time)."""
+    CVX_FCR_REPEAT_DAYS before `now` (default: the current time). Only the
+    complaints of `cases` count: opportunities are not the loop's."""
+    cases = complaints(cases)
     days = settings.CVX_FCR_REPEAT_DAYS
     answered = FollowUp.objects.filter(case=OuterRef("pk"), answer__isnull=False)
     base, keys = _keys(

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
 
 from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
@@ -28,7 +29,7 @@ from cases.insights.loop import PERIODS as LOOP_PERIODS
 from cases.insights.loop import loop_metrics
 from cases.models import Case, FollowUp, RootCause
 from cases.numbers import case_number
-from cases.selectors import breached, cases_visible_to
+from cases.selectors import breached, cases_visible_to, complaints, opportunities_won
 from cvx_site.db import grouped
 from feedback.analytics import GROUPS as SCORE_GROUPS
 from feedback.analytics import (
@@ -335,7 +336,7 @@ def journey_map(
     mine = responses.filter(touchpoint__stage__journey=journey)
     current = _by_touchpoint(mine.filter(occurred_at__gt=now - span, occurred_at__lte=now))
     previous = _by_touchpoint(mine.filter(occurred_at__gt=now - 2 * span, occurred_at__lte=now - span))
-    open_cases = cases.filter(touchpoint__stage__journey=journey, status__in=OPEN_STATUSES)
+    open_cases = complaints(cases).filter(touchpoint__stage__journey=journey, status__in=OPEN_STATUSES)
     open_counts, breached_counts = _count_by_touchpoint(open_cases), _count_by_touchpoint(breached(open_cases))
     ordered = Touchpoint.objects.order_by("position", "id").select_related("team")
     stages = journey.stages.order_by("position", "id").prefetch_related(Prefetch("touchpoints", queryset=ordered))
@@ -389,9 +390,9 @@ def theme_examples(
 
 
 def touchpoint_cases(cases: QuerySet[Case], touchpoint: Touchpoint, *, since: datetime, latest: int = 20) -> dict:
-    """The touchpoint's cases opened since `since`: how many per outcome
+    """The touchpoint's complaints opened since `since`: how many per outcome
     (None: no outcome yet) and the latest ones."""
-    opened = cases.filter(touchpoint=touchpoint, created_at__gte=since)
+    opened = complaints(cases).filter(touchpoint=touchpoint, created_at__gte=since)
     counts = dict(opened.order_by().values_list("outcome").annotate(n=Count("id")))
     outcomes = [(label, counts.get(value, 0)) for value, label in CaseOutcome.choices]
     outcomes.append(("No outcome yet", counts.get(None, 0)))
@@ -408,7 +409,7 @@ def root_cause_pareto(cases_qs: QuerySet[Case], since: date | None, until: date 
     recovery rate = answered follow-ups that recovered / answered follow-ups;
     the three touchpoints with most such cases; and the resolution summaries
     of the three latest recovered ones."""
-    resolved = resolved_between(cases_qs, since, until).filter(root_cause__isnull=False)
+    resolved = resolved_between(complaints(cases_qs), since, until).filter(root_cause__isnull=False)
     counts = dict(resolved.order_by().values_list("root_cause").annotate(n=Count("id")))
     causes = {c.pk: str(c) for c in RootCause.objects.select_related("parent").filter(pk__in=counts)}
     follow_ups = {
@@ -489,13 +490,19 @@ def value_chain(
     customers who within `window_days` after their first feedback here:
     gave detractor feedback anywhere (not the feedback that opened their
     case), had another case opened (after their case here), and, from
-    inferred feedback's metadata.event, churned or bought again.
-    Follow-up survey answers are not feedback here: they define recovery."""
+    inferred feedback's metadata.event, churned or bought again; and the
+    revenue won: how many opportunities opened by their feedback anywhere
+    in that window (from their first feedback here on) were won (`won`) and
+    the sum of their amounts (`revenue_won`, a Decimal; none given counts 0).
+    Cases here are complaints: an opportunity is neither a cohort's case nor
+    a repeat case. Follow-up survey answers are not feedback here: they
+    define recovery."""
     responses = scored(responses_qs)
     here = responses.filter(touchpoint=touchpoint, customer__isnull=False)
     anchors = dict(here.order_by().values_list("customer").annotate(first=Min("occurred_at")))
     who = here.values("customer")
-    cases, later = _customer_cases(cases_qs, who), _later_signals(responses, who)
+    cases, later = _customer_cases(complaints(cases_qs), who), _later_signals(responses, who)
+    won = _won_opportunities(cases_qs, who)
     window = timedelta(days=window_days)
     tally = {key: defaultdict(int) for key, _ in COHORTS}
     undecided = 0
@@ -509,6 +516,10 @@ def value_chain(
         counts["customers"] += 1
         for signal, found in _signals(anchor, anchor + window, first_here, cases[customer], later[customer]).items():
             counts[signal] += found
+        for amount, occurred_at in won[customer]:
+            if anchor <= occurred_at <= anchor + window:
+                counts["won"] += 1
+                counts["revenue_won"] += amount or 0
     has_events = responses.filter(kind=FeedbackKind.INFERRED, metadata__event__in=EVENTS).exists()
     return {
         "window_days": window_days,
@@ -527,6 +538,18 @@ def _customer_cases(cases_qs: QuerySet[Case], who) -> dict[int, list[dict]]:
         .values("id", "customer", "touchpoint", "created_at", "outcome", "feedback")
     ):
         found[case["customer"]].append(case)
+    return found
+
+
+def _won_opportunities(cases_qs: QuerySet[Case], who) -> dict[int, list[tuple]]:
+    found = defaultdict(list)
+    for customer, amount, occurred_at in (
+        opportunities_won(cases_qs)
+        .filter(customer__in=who)
+        .order_by()
+        .values_list("customer", "amount", "feedback__occurred_at")
+    ):
+        found[customer].append((amount, occurred_at))
     return found
 
 
@@ -577,6 +600,8 @@ def _cohort_row(key: str, label: str, counts: dict, has_events: bool) -> dict:
         shown = has_events or signal not in EVENTS
         row[signal] = counts[signal] if shown else None
         row[f"{signal}_pct"] = pct(counts[signal], customers) if shown else None
+    row["won"] = counts["won"]
+    row["revenue_won"] = Decimal(counts["revenue_won"]).quantize(Decimal("0.01"))
     return row
 
 
@@ -606,7 +631,7 @@ def recovery_measures(cases: QuerySet[Case], *, group_by: str | None = None, per
     over the `<score>_n` cases that have both (`nps_before`, `nps_after`,
     `csat_before`, `csat_after`, 2 decimals; None without such a case).
     These answers are what `feedback.analytics.scored` keeps out of scores."""
-    answers = FollowUp.objects.filter(case__in=cases.values("pk"), answer__isnull=False).order_by()
+    answers = FollowUp.objects.filter(case__in=complaints(cases).values("pk"), answer__isnull=False).order_by()
     keys = []
     if group_by:
         answers = answers.annotate(group=F(f"case__{LOOP_GROUPS[group_by]}"))

@@ -9,11 +9,14 @@ from cases.services.transitions import (
     case_cancel,
     case_escalate,
     case_log_contact,
+    case_lose,
+    case_no_answer,
     case_note,
     case_reassign,
     case_reopen,
     case_resolve,
     case_transition,
+    case_win,
 )
 
 __all__ = [
@@ -21,6 +24,8 @@ __all__ = [
     "case_cancel",
     "case_escalate",
     "case_log_contact",
+    "case_lose",
+    "case_no_answer",
     "case_note",
     "case_reassign",
     "case_reopen",
@@ -28,6 +33,7 @@ __all__ = [
     "is_recovered",
     "case_resolve",
     "case_transition",
+    "case_win",
     "response_route",
     "responses_route_pending",
     "sla_sweep",

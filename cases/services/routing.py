@@ -1,5 +1,7 @@
-"""Routing: negative feedback becomes a case (or joins the customer's open
-case). A response is routed at most once, guaranteed by RoutedResponse's
+"""Routing: feedback a rule matches becomes a case of the kind the rule
+opens, a complaint (negative feedback, the loop) or an opportunity (a
+promoter to ask for a referral, a review or more business), or joins the
+customer's open case of that kind. A response is routed at most once, guaranteed by RoutedResponse's
 primary key, however often and wherever the task runs."""
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from cases.choices import OPEN_STATUSES, AssignmentStrategy, CaseStatus, EventKind, RoutingOutcome
+from cases.choices import OPEN_STATUSES, AssignmentStrategy, CaseKind, CaseStatus, EventKind, RoutingOutcome
 from cases.models import Case, RoutedResponse, RoutingRule
 from cases.services._record import raise_priority, record
 from cases.services.follow_up import follow_up_record_answer
@@ -67,6 +69,7 @@ def rule_matches(loaded: LoadedRule, response: FeedbackResponse) -> bool:
         return False
     checks = [
         (rule.nps_at_most, lambda: response.nps is not None and response.nps <= rule.nps_at_most),
+        (rule.nps_at_least, lambda: response.nps is not None and response.nps >= rule.nps_at_least),
         (rule.csat_at_most, lambda: response.csat is not None and response.csat <= rule.csat_at_most),
         (rule.ces_at_most, lambda: response.ces is not None and response.ces <= rule.ces_at_most),
         (
@@ -102,6 +105,8 @@ def rule_prefilter(loaded: LoadedRule) -> Q:
     ):
         if bound is not None:
             where &= Q(**{f"{field}__lte": bound})
+    if rule.nps_at_least is not None:
+        where &= Q(nps__gte=rule.nps_at_least)
     return where
 
 
@@ -128,7 +133,7 @@ def response_route(*, response_id: int, rules: list[LoadedRule] | None = None) -
         if matched is None:
             return routed
         routed.rule = matched.rule
-        open_case = _open_case_of(response.customer_id)
+        open_case = _open_case_of(response.customer_id, matched.rule.opens)
         if open_case is not None:
             _attach(open_case, response, matched.rule)
             routed.outcome, routed.case = RoutingOutcome.ATTACHED, open_case
@@ -154,13 +159,17 @@ def responses_route_pending(*, batch_size: int = 500) -> int:
             routed += response_route(response_id=response_id, rules=rules) is not None
 
 
-def _open_case_of(customer_id: int | None) -> Case | None:
+def _open_case_of(customer_id: int | None, kind: str) -> Case | None:
+    """The customer's oldest open case of `kind` (a promoter's praise never
+    joins their complaint, nor a complaint their opportunity)."""
     if customer_id is None:
         return None
     # The customer's row lock serialises routing of one customer's feedback,
     # so two negative responses at once cannot open two cases.
     Customer.objects.select_for_update().filter(pk=customer_id).first()
-    case = Case.objects.filter(customer_id=customer_id, status__in=OPEN_STATUSES).order_by("created_at").first()
+    case = (
+        Case.objects.filter(customer_id=customer_id, kind=kind, status__in=OPEN_STATUSES).order_by("created_at").first()
+    )
     return Case.objects.select_for_update(of=("self",)).get(pk=case.pk) if case else None
 
 
@@ -188,6 +197,8 @@ def _open(response: FeedbackResponse, rule: RoutingRule) -> Case:
         touchpoint=tp,
         journey_id=tp.stage.journey_id,
         team=team,
+        kind=rule.opens,
+        opportunity_kind=rule.opportunity_kind if rule.opens == CaseKind.OPPORTUNITY else "",
         status=CaseStatus.NEW,
         priority=rule.priority,
         rule=rule,
@@ -206,6 +217,7 @@ def _open(response: FeedbackResponse, rule: RoutingRule) -> Case:
         data={
             "response": response.pk,
             "rule": rule.name,
+            **({"kind": case.kind, "opportunity_kind": case.opportunity_kind} if case.opportunity_kind else {}),
             "nps": response.nps,
             "csat": response.csat,
             "first_contact_due": case.first_contact_due,

@@ -1,5 +1,7 @@
-"""The SLA sweep: cases past a due time are marked breached once, escalated
-to the team lead, and the breach is recorded."""
+"""The SLA sweep: complaints past a due time are marked breached once,
+escalated to the team lead, and the breach is recorded. Opportunities have
+due times (the queue sorts by them) but no breach: nothing escalates a
+promoter not yet called."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
-from cases.choices import OPEN_STATUSES, CaseStatus, EventKind, Priority
+from cases.choices import OPEN_STATUSES, CaseKind, CaseStatus, EventKind, Priority
 from cases.models import Case
 from cases.services._record import raise_priority, record
 
@@ -26,7 +28,9 @@ def sla_sweep(*, now: datetime | None = None) -> int:
     marked = 0
     for sla, (due, done, breached_at) in _SLAS.items():
         overdue = Case.objects.filter(
-            status__in=OPEN_STATUSES, **{f"{due}__lt": now, f"{done}__isnull": True, f"{breached_at}__isnull": True}
+            kind=CaseKind.COMPLAINT,
+            status__in=OPEN_STATUSES,
+            **{f"{due}__lt": now, f"{done}__isnull": True, f"{breached_at}__isnull": True},
         ).values_list("pk", flat=True)
         for case_id in list(overdue.iterator(chunk_size=1000)):
             marked += _mark(case_id, sla, now)
@@ -38,7 +42,9 @@ def _mark(case_id: int, sla: str, now: datetime) -> bool:
     with transaction.atomic():
         case = Case.objects.select_for_update(of=("self",)).select_related("team").get(pk=case_id)
         # Re-check under the lock: another sweep or a contact may have come first.
-        if case.status not in OPEN_STATUSES or getattr(case, done) or getattr(case, breached_at):
+        if case.kind != CaseKind.COMPLAINT or case.status not in OPEN_STATUSES or getattr(case, done):
+            return False
+        if getattr(case, breached_at):
             return False
         changes = {breached_at: now}
         if case.status != CaseStatus.ESCALATED:

@@ -5,6 +5,7 @@ the change applied and an audit event appended."""
 from __future__ import annotations
 
 from contextlib import contextmanager
+from decimal import Decimal, InvalidOperation
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -12,7 +13,7 @@ from django.utils import timezone
 
 from cases import handling, policy
 from cases.choices import CaseOutcome, CaseStatus, ContactChannel, EventKind, Priority
-from cases.models import Case, RootCause
+from cases.models import AMOUNT_DIGITS, AMOUNT_PLACES, Case, RootCause
 from cases.persistence import lock_case
 from cases.services._record import raise_priority, record
 from cases.services.follow_up import start_follow_up
@@ -205,6 +206,56 @@ def case_cancel(*, case_id: int, actor, note: str) -> Case:
     return case
 
 
+def parse_amount(value) -> Decimal | None:
+    """An opportunity's amount won: empty is None; otherwise a number, at
+    least 0, with at most AMOUNT_PLACES decimals and AMOUNT_DIGITS digits in
+    all. Raises InvalidInput naming `amount` with the reason."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, bool):
+        raise InvalidInput("Enter the amount as a number, e.g. 1250.00.", field="amount")
+    try:
+        amount = Decimal(value.strip() if isinstance(value, str) else str(value))
+    except (InvalidOperation, ValueError, TypeError):
+        raise InvalidInput("Enter the amount as a number, e.g. 1250.00.", field="amount") from None
+    if not amount.is_finite():
+        raise InvalidInput("Enter the amount as a number, e.g. 1250.00.", field="amount")
+    if amount < 0:
+        raise InvalidInput("The amount cannot be negative.", field="amount")
+    whole_digits = AMOUNT_DIGITS - AMOUNT_PLACES
+    if amount >= Decimal(10) ** whole_digits:
+        raise InvalidInput(f"At most {whole_digits} digits before the decimal point.", field="amount")
+    if amount != amount.quantize(Decimal(1).scaleb(-AMOUNT_PLACES), rounding="ROUND_DOWN"):
+        raise InvalidInput(f"At most {AMOUNT_PLACES} decimal places.", field="amount")
+    return amount.quantize(Decimal(1).scaleb(-AMOUNT_PLACES))
+
+
+def _end_opportunity(case_id: int, actor, action: str, kind: str, status: str, note: str, **changes) -> Case:
+    note = _note(action, note)
+    with acting_on(case_id, actor, action) as case:
+        now = timezone.now()
+        data = {"amount": str(changes["amount"])} if changes.get("amount") is not None else None
+        record(case, kind=kind, actor=actor, now=now, note=note, data=data, status=status, closed_at=now, **changes)
+    return case
+
+
+def case_win(*, case_id: int, actor, amount=None, note: str = "") -> Case:
+    """An opportunity, contacted -> won, with the amount it brought in
+    (optional; InvalidInput naming `amount` when it is not a number of at
+    most 10 + 2 digits, at least 0). The amount is on the case and the event."""
+    return _end_opportunity(case_id, actor, "win", EventKind.WON, CaseStatus.WON, note, amount=parse_amount(amount))
+
+
+def case_lose(*, case_id: int, actor, note: str = "") -> Case:
+    """An opportunity, contacted -> lost."""
+    return _end_opportunity(case_id, actor, "lose", EventKind.LOST, CaseStatus.LOST, note)
+
+
+def case_no_answer(*, case_id: int, actor, note: str = "") -> Case:
+    """An opportunity, open or contacted -> no answer (the customer could not be reached)."""
+    return _end_opportunity(case_id, actor, "no_answer", EventKind.NO_ANSWER, CaseStatus.NO_ANSWER, note)
+
+
 # The service of each of people's actions; what each takes is in the state table.
 _SERVICES = {
     "acknowledge": case_acknowledge,
@@ -215,6 +266,9 @@ _SERVICES = {
     "resolve": case_resolve,
     "reopen": case_reopen,
     "cancel": case_cancel,
+    "win": case_win,
+    "lose": case_lose,
+    "no_answer": case_no_answer,
 }
 
 

@@ -42,6 +42,7 @@ def test_every_field_of_the_rule_is_a_worded_condition_or_declared_not_one():
 # A value for each condition field, and words its wording must contain.
 SET = {
     "nps_at_most": (6, "NPS ≤ 6"),
+    "nps_at_least": (9, "NPS ≥ 9"),
     "csat_at_most": (2, "CSAT ≤ 2"),
     "ces_at_most": (3, "CES ≤ 3"),
     "sentiment_at_most": (-0.5, "sentiment ≤ -0.5"),

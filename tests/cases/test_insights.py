@@ -9,6 +9,7 @@ import io
 import re
 from collections import Counter, defaultdict
 from datetime import UTC, timedelta
+from decimal import Decimal
 
 import pytest
 from django.utils import timezone
@@ -310,7 +311,8 @@ def expected_chain(touchpoint, window_days: int, responses=None) -> dict:
         r for r in responses.select_related("invitation") if not (r.invitation and r.invitation.purpose == "follow_up")
     ]
     has_events = any(r.kind == "inferred" and r.metadata.get("event") in insights.EVENTS for r in responses)
-    cases = sorted(Case.objects.all(), key=lambda c: (c.created_at, c.pk))
+    cases = sorted(Case.objects.filter(kind="complaint"), key=lambda c: (c.created_at, c.pk))
+    won = [c for c in Case.objects.select_related("feedback") if c.kind == "opportunity" and c.status == "won"]
     anchors = {}
     for r in responses:
         if r.touchpoint_id == touchpoint.pk and r.customer_id:
@@ -341,6 +343,9 @@ def expected_chain(touchpoint, window_days: int, responses=None) -> dict:
         )
         for event in insights.EVENTS:
             tally[cohort][event] += any(r.kind == "inferred" and r.metadata.get("event") == event for r in mine)
+        theirs = [c for c in won if c.customer_id == customer and anchor <= c.feedback.occurred_at <= end]
+        tally[cohort]["won"] += len(theirs)
+        tally[cohort]["revenue_won"] += sum(c.amount or 0 for c in theirs)
     signals = ["later_detractor", "repeat_case", *(insights.EVENTS if has_events else ())]
 
     def pct(part, whole):
@@ -352,6 +357,8 @@ def expected_chain(touchpoint, window_days: int, responses=None) -> dict:
             **{s: None for e in insights.EVENTS for s in (e, f"{e}_pct")},
             **{s: t[s] for s in signals},
             **{f"{s}_pct": pct(t[s], t["customers"]) for s in signals},
+            "won": t["won"],
+            "revenue_won": Decimal(t["revenue_won"]).quantize(Decimal("0.01")),
         }
         for key, t in tally.items()
     }
