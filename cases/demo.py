@@ -10,7 +10,7 @@ from datetime import timedelta
 from django.utils import timezone
 
 from cases import services
-from cases.choices import AssignmentStrategy, CaseStatus, ContactChannel, Priority
+from cases.choices import AssignmentStrategy, CaseKind, CaseStatus, ContactChannel, OpportunityKind, Priority
 from cases.models import Case, RootCause, RoutingRule
 from cases.services.routing import routing_rule_put
 from feedback.scores import BANDS, CSAT_DISSATISFIED_MAX, CSAT_RANGE, DETRACTOR_MAX
@@ -51,6 +51,10 @@ RULES = {
         None,
     ),
 }
+# The promoter loop: promoters after an engineer's install visit are asked for a referral
+# (an opportunity case, tried after every complaint rule). Needs a score: text alone never matches.
+OPPORTUNITY_RULE = "Promoters after an install: referral"
+OPPORTUNITY_TOUCHPOINT = "gc-install-visit"
 # Rules of earlier demos, replaced by the ones above: switched off when the demo is seeded again.
 RETIRED_RULES = ["Risk of leaving", "Strongly negative comments"]
 
@@ -154,12 +158,27 @@ def seed_cases(people: SeedResult, *, history: int = 240) -> int:
                 **conditions,
             },
         )
+    promoters = routing_rule_put(
+        name=OPPORTUNITY_RULE,
+        position=len(RULES),
+        fields={
+            "active": True,
+            "nps_at_least": BANDS["promoter"][0],
+            "opens": CaseKind.OPPORTUNITY,
+            "opportunity_kind": OpportunityKind.REFERRAL,
+            "priority": Priority.NORMAL,
+            "strategy": AssignmentStrategy.DEFAULT_OWNER,
+        },
+    )
+    if OPPORTUNITY_TOUCHPOINT in people.touchpoints:
+        promoters.touchpoints.set([people.touchpoints[OPPORTUNITY_TOUCHPOINT]])
     RoutingRule.objects.filter(name__in=RETIRED_RULES).update(active=False)
     seed_reply_templates(people)
     created = _history(people, history)
     if created:
         services.responses_route_pending()
         _work_some_cases()
+        _work_some_opportunities()
         rebuild_daily_scores()  # the insights read the summary; don't wait for the worker
     return created
 
@@ -204,10 +223,11 @@ def _customer(k: int) -> dict:
 
 
 def _work_some_cases() -> None:
-    """Move a share of the demo's cases along, through the services."""
+    """Move a share of the demo's complaints along, through the services."""
     rnd = random.Random(11)
     causes = list(RootCause.objects.filter(parent__isnull=False))
-    for case in Case.objects.filter(status=CaseStatus.NEW, owner__isnull=False).select_related("owner"):
+    complaints = Case.objects.filter(kind=CaseKind.COMPLAINT, status=CaseStatus.NEW, owner__isnull=False)
+    for case in complaints.select_related("owner"):
         roll, owner = rnd.random(), case.owner
         if roll < 0.25:
             continue
@@ -228,3 +248,33 @@ def _work_some_cases() -> None:
             root_cause=rnd.choice(causes),
             note="Fixed the underlying problem and confirmed with the customer.",
         )
+
+
+def _work_some_opportunities() -> None:
+    """Move the demo's opportunities along, through the services: some left
+    open, some contacted, and won (mostly with an amount), lost or unanswered."""
+    rnd = random.Random(17)
+    opportunities = Case.objects.filter(kind=CaseKind.OPPORTUNITY, status=CaseStatus.NEW, owner__isnull=False)
+    for n, case in enumerate(opportunities.select_related("owner").order_by("pk")):
+        # The first five cover every state; the rest at random.
+        state = (
+            ("open", "contacted", "won", "lost", "no_answer")[n]
+            if n < 5
+            else rnd.choice(("open", "contacted", "won", "won", "lost", "no_answer"))
+        )
+        if state == "open":
+            continue
+        if state == "no_answer":
+            services.case_no_answer(case_id=case.pk, actor=case.owner, note="Two calls, no answer.")
+            continue
+        services.case_log_contact(
+            case_id=case.pk,
+            actor=case.owner,
+            channel=ContactChannel.PHONE,
+            note="Thanked them for the feedback and asked about recommending us.",
+        )
+        if state == "won":
+            amount = rnd.choice((None, 120, 240, 480)) if n >= 5 else 240
+            services.case_win(case_id=case.pk, actor=case.owner, amount=amount, note="Referred a neighbour.")
+        elif state == "lost":
+            services.case_lose(case_id=case.pk, actor=case.owner, note="Happy, but no one to refer.")
