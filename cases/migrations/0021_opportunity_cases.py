@@ -6,65 +6,144 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('cases', '0020_delivery_customer_id'),
-        ('feedback', '0015_import_mapping'),
-        ('journeys', '0006_journey_state_archived'),
+        ("cases", "0020_delivery_customer_id"),
+        ("feedback", "0015_import_mapping"),
+        ("journeys", "0006_journey_state_archived"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='case',
-            name='amount',
+            model_name="case",
+            name="amount",
             field=models.DecimalField(blank=True, decimal_places=2, max_digits=12, null=True),
         ),
         migrations.AddField(
-            model_name='case',
-            name='kind',
-            field=models.CharField(choices=[('complaint', 'Complaint'), ('opportunity', 'Opportunity')], default='complaint', max_length=12),
+            model_name="case",
+            name="kind",
+            field=models.CharField(
+                choices=[("complaint", "Complaint"), ("opportunity", "Opportunity")], default="complaint", max_length=12
+            ),
         ),
         migrations.AddField(
-            model_name='case',
-            name='opportunity_kind',
-            field=models.CharField(blank=True, choices=[('referral', 'Referral'), ('review', 'Review / testimonial'), ('upsell', 'Upsell')], help_text='Opportunities only.', max_length=10),
+            model_name="case",
+            name="opportunity_kind",
+            field=models.CharField(
+                blank=True,
+                choices=[("referral", "Referral"), ("review", "Review / testimonial"), ("upsell", "Upsell")],
+                help_text="Opportunities only.",
+                max_length=10,
+            ),
         ),
         migrations.AddField(
-            model_name='routingrule',
-            name='nps_at_least',
-            field=models.PositiveSmallIntegerField(blank=True, help_text='NPS scores at or above this match (e.g. 9 for promoters).', null=True, validators=[django.core.validators.MaxValueValidator(10)]),
+            model_name="routingrule",
+            name="nps_at_least",
+            field=models.PositiveSmallIntegerField(
+                blank=True,
+                help_text="NPS scores at or above this match (e.g. 9 for promoters).",
+                null=True,
+                validators=[django.core.validators.MaxValueValidator(10)],
+            ),
         ),
         migrations.AddField(
-            model_name='routingrule',
-            name='opens',
-            field=models.CharField(choices=[('complaint', 'Complaint'), ('opportunity', 'Opportunity')], default='complaint', help_text='What a matching response opens: a complaint to win the customer back, or an opportunity (a promoter to ask for a referral, a review or more business).', max_length=12),
+            model_name="routingrule",
+            name="opens",
+            field=models.CharField(
+                choices=[("complaint", "Complaint"), ("opportunity", "Opportunity")],
+                default="complaint",
+                help_text="What a matching response opens: a complaint to win the customer back, or an opportunity (a promoter to ask for a referral, a review or more business).",
+                max_length=12,
+            ),
         ),
         migrations.AddField(
-            model_name='routingrule',
-            name='opportunity_kind',
-            field=models.CharField(blank=True, choices=[('referral', 'Referral'), ('review', 'Review / testimonial'), ('upsell', 'Upsell')], help_text='Rules that open opportunities only.', max_length=10),
+            model_name="routingrule",
+            name="opportunity_kind",
+            field=models.CharField(
+                blank=True,
+                choices=[("referral", "Referral"), ("review", "Review / testimonial"), ("upsell", "Upsell")],
+                help_text="Rules that open opportunities only.",
+                max_length=10,
+            ),
         ),
         migrations.AlterField(
-            model_name='case',
-            name='status',
-            field=models.CharField(choices=[('new', 'New'), ('acknowledged', 'Acknowledged'), ('contacted', 'Contacted'), ('escalated', 'Escalated'), ('reopened', 'Reopened'), ('resolved', 'Resolved'), ('awaiting_follow_up', 'Awaiting follow-up'), ('closed', 'Closed'), ('cancelled', 'Cancelled'), ('won', 'Won'), ('lost', 'Lost'), ('no_answer', 'No answer')], default='new', max_length=20),
+            model_name="case",
+            name="status",
+            field=models.CharField(
+                choices=[
+                    ("new", "New"),
+                    ("acknowledged", "Acknowledged"),
+                    ("contacted", "Contacted"),
+                    ("escalated", "Escalated"),
+                    ("reopened", "Reopened"),
+                    ("resolved", "Resolved"),
+                    ("awaiting_follow_up", "Awaiting follow-up"),
+                    ("closed", "Closed"),
+                    ("cancelled", "Cancelled"),
+                    ("won", "Won"),
+                    ("lost", "Lost"),
+                    ("no_answer", "No answer"),
+                ],
+                default="new",
+                max_length=20,
+            ),
         ),
         migrations.AlterField(
-            model_name='caseevent',
-            name='kind',
-            field=models.CharField(choices=[('case.opened', 'Opened'), ('case.feedback_attached', 'Feedback attached'), ('case.assigned', 'Assigned'), ('case.acknowledged', 'Acknowledged'), ('case.contacted', 'Contact logged'), ('case.note', 'Note'), ('case.escalated', 'Escalated'), ('case.sla_breached', 'SLA breached'), ('case.resolved', 'Resolved'), ('case.reopened', 'Reopened'), ('case.cancelled', 'Cancelled'), ('case.follow_up_sent', 'Follow-up sent'), ('case.follow_up_skipped', 'Follow-up not sent'), ('case.follow_up_answered', 'Follow-up answered'), ('case.closed', 'Closed'), ('case.message_failed', 'Email not delivered'), ('case.customer_replied', 'Customer replied'), ('case.won', 'Won'), ('case.lost', 'Lost'), ('case.no_answer', 'No answer')], max_length=40),
+            model_name="caseevent",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("case.opened", "Opened"),
+                    ("case.feedback_attached", "Feedback attached"),
+                    ("case.assigned", "Assigned"),
+                    ("case.acknowledged", "Acknowledged"),
+                    ("case.contacted", "Contact logged"),
+                    ("case.note", "Note"),
+                    ("case.escalated", "Escalated"),
+                    ("case.sla_breached", "SLA breached"),
+                    ("case.resolved", "Resolved"),
+                    ("case.reopened", "Reopened"),
+                    ("case.cancelled", "Cancelled"),
+                    ("case.follow_up_sent", "Follow-up sent"),
+                    ("case.follow_up_skipped", "Follow-up not sent"),
+                    ("case.follow_up_answered", "Follow-up answered"),
+                    ("case.closed", "Closed"),
+                    ("case.message_failed", "Email not delivered"),
+                    ("case.customer_replied", "Customer replied"),
+                    ("case.won", "Won"),
+                    ("case.lost", "Lost"),
+                    ("case.no_answer", "No answer"),
+                ],
+                max_length=40,
+            ),
         ),
         migrations.AddConstraint(
-            model_name='case',
-            constraint=models.CheckConstraint(condition=models.Q(('amount__isnull', True), ('amount__gte', 0), _connector='OR'), name='case_amount_not_negative'),
+            model_name="case",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("amount__isnull", True), ("amount__gte", 0), _connector="OR"),
+                name="case_amount_not_negative",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='case',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('amount__isnull', True), ('kind', 'complaint'), ('opportunity_kind', '')), models.Q(('kind', 'opportunity'), models.Q(('opportunity_kind', ''), _negated=True)), _connector='OR'), name='case_opportunity_fields'),
+            model_name="case",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("amount__isnull", True), ("kind", "complaint"), ("opportunity_kind", "")),
+                    models.Q(("kind", "opportunity"), models.Q(("opportunity_kind", ""), _negated=True)),
+                    _connector="OR",
+                ),
+                name="case_opportunity_fields",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='routingrule',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('opens', 'complaint'), ('opportunity_kind', '')), models.Q(('opens', 'opportunity'), models.Q(('opportunity_kind', ''), _negated=True)), _connector='OR'), name='routing_rule_opportunity_kind'),
+            model_name="routingrule",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("opens", "complaint"), ("opportunity_kind", "")),
+                    models.Q(("opens", "opportunity"), models.Q(("opportunity_kind", ""), _negated=True)),
+                    _connector="OR",
+                ),
+                name="routing_rule_opportunity_kind",
+            ),
         ),
     ]
