@@ -92,6 +92,8 @@ CASE_COLUMNS = [
     ("audit_head", "varchar"),
     ("resolution_summary", "text"),
     ("unreachable", "bool"),
+    ("kind", "varchar"),
+    ("opportunity_kind", "varchar"),
 ]
 
 
@@ -187,6 +189,8 @@ def _case_rows(
             "",
             "",
             False,
+            "complaint",  # every bench case is a complaint (opportunities have their own queue)
+            "",
         )
 
 
