@@ -54,9 +54,9 @@ def give_customers() -> float:
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SELECT max(id) FROM cases_case")
         top = cursor.fetchone()[0] or 0
-        with cursor.copy("COPY feedback_customer (id, name, created_at) FROM STDIN") as copy:
+        with cursor.copy("COPY feedback_customer (id, name, created_at, language) FROM STDIN") as copy:
             for i in range(1, top + 1):
-                copy.write_row((i, f"Bench {SURNAMES[i % len(SURNAMES)]}{i}", now))
+                copy.write_row((i, f"Bench {SURNAMES[i % len(SURNAMES)]}{i}", now, ""))
         with cursor.copy("COPY feedback_customeridentity (customer_id, kind, value) FROM STDIN") as copy:
             for i in range(1, top + 1):
                 copy.write_row((i, "email", f"customer{i}@example.com"))
