@@ -38,12 +38,16 @@ def database_url(given: str | None = None) -> Iterator[str]:
 
 def configure_environment(url: str, data_dir: str) -> None:
     """Everything settings.py reads, set before django.setup(). Throttles are
-    lifted: a benchmark measures the work, not the rate limit."""
+    lifted: a benchmark measures the work, not the rate limit. The secret and
+    audit keys are made once per run: the benchmarks `run_all.py` starts
+    inherit its keys, so an audit event one of them writes (routing a POST)
+    verifies in the next one (bench_audit's full verification)."""
+    for name, size in (("DJANGO_SECRET_KEY", 50), ("CVX_AUDIT_KEY", 48)):
+        os.environ.setdefault(name, secrets.token_urlsafe(size))
     os.environ.update(
         {
             "DATABASE_URL": url,
             "DJANGO_SETTINGS_MODULE": "cvx_site.settings",
-            "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
             "DJANGO_DEBUG": "false",
             "DJANGO_ALLOWED_HOSTS": "testserver",
             "CVX_DATA_DIR": data_dir,
