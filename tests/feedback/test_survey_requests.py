@@ -8,7 +8,7 @@ import re
 from datetime import timedelta
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from feedback.choices import SurveyPurpose, SurveyRequestStatus
@@ -305,6 +305,24 @@ def test_the_csv_command_requests_each_row_and_goes_on_after_errors(
     assert "line 6: customer: Identify the customer" in err
     assert SurveyRequest.objects.get().invitation.language == "de"
     assert len(mailoutbox) == 1
+
+
+@pytest.mark.parametrize(
+    "header, message",
+    [
+        ("touchpoint,interaction_id,Customer_Email,customer_email", "repeated column(s) in the header: customer_email"),
+        ("touchpoint,customer_email", "missing required column(s): interaction_id"),
+        ("", "the file is empty; a header row is required."),
+    ],
+)
+def test_the_csv_command_refuses_a_bad_header_before_any_row(definition, tmp_path, header, message):
+    """The header rule import_feedback has (one function): a repeated column
+    would leave one of the two values silently unread."""
+    path = tmp_path / "requests.csv"
+    path.write_text(f"{header}\nfault-line,csv-1,eve@example.com,eve@example.com\n" if header else "\n\n")
+    with pytest.raises(CommandError, match=re.escape(message)):
+        call_command("request_surveys", str(path), "--no-progress")
+    assert not SurveyRequest.objects.exists()
 
 
 def test_the_endpoint_is_in_the_openapi_schema(api):

@@ -10,7 +10,7 @@ import os
 import stat
 import sys
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
@@ -142,6 +142,33 @@ def row_from_values(line: int, values: Mapping[str, str]) -> Row:
     return Row(line, item=item)
 
 
+def read_header(
+    path: Path, records: Iterator, required: Sequence[str], known: Set[str], *, warn: Callable[[str], object]
+) -> list[str | None]:
+    """Column name per position (None for a column not in `known`, which
+    `warn` is told of) from the first non-blank record; a CommandError when
+    the header is missing or unreadable, repeats a column or lacks one of
+    `required`. The header rule of every CSV command here."""
+    for _line, cells, reasons in records:
+        if cells is None or reasons:
+            raise CommandError(f"{path}: cannot read the header row: {'; '.join(reasons)}")
+        if any(cell.strip() for cell in cells):
+            break
+    else:
+        raise CommandError(f"{path}: the file is empty; a header row is required.")
+    names = [cell.strip().lower() for cell in cells]
+    repeated = sorted({name for name in names if name and names.count(name) > 1})
+    if repeated:
+        raise CommandError(f"{path}: repeated column(s) in the header: {', '.join(repeated)}")
+    missing = [name for name in required if name not in names]
+    if missing:
+        raise CommandError(f"{path}: missing required column(s): {', '.join(missing)}")
+    unknown = [cell for cell, name in zip(cells, names) if name not in known]
+    if unknown:
+        warn(f"warning: ignoring unknown column(s): {', '.join(map(repr, unknown))}")
+    return [name if name in known else None for name in names]
+
+
 def error_reasons(errors: Mapping, prefix: str = "") -> list[str]:
     """The service's field -> messages tree as `field: message` strings;
     nested fields are dotted (`customer.email`), non-field messages bare."""
@@ -267,7 +294,7 @@ class Command(BaseCommand):
             records = read_records(lines)
             columns: list[str | None] | BoundLayout
             if layout is None:
-                columns = self._read_header(path, records)
+                columns = read_header(path, records, REQUIRED_COLUMNS, KNOWN_COLUMNS, warn=self.stderr.write)
             else:
                 columns = self._read_mapped_header(path, records, layout, options)
             counts: Counter[str] = Counter()
@@ -345,28 +372,6 @@ class Command(BaseCommand):
         bound.constants = constants
         bound.width = max(len(row) for row in header)
         return bound
-
-    def _read_header(self, path: Path, records: Iterator) -> list[str | None]:
-        """Column name per position (None for an unknown column); refuses a
-        header that is missing, unreadable, repeats or lacks required columns."""
-        for _line, cells, reasons in records:
-            if cells is None or reasons:
-                raise CommandError(f"{path}: cannot read the header row: {'; '.join(reasons)}")
-            if any(cell.strip() for cell in cells):
-                break
-        else:
-            raise CommandError(f"{path}: the file is empty; a header row is required.")
-        names = [cell.strip().lower() for cell in cells]
-        repeated = sorted({name for name in names if name and names.count(name) > 1})
-        if repeated:
-            raise CommandError(f"{path}: repeated column(s) in the header: {', '.join(repeated)}")
-        missing = [name for name in REQUIRED_COLUMNS if name not in names]
-        if missing:
-            raise CommandError(f"{path}: missing required column(s): {', '.join(missing)}")
-        unknown = [cell for cell, name in zip(cells, names) if name not in KNOWN_COLUMNS]
-        if unknown:
-            self.stderr.write(f"warning: ignoring unknown column(s): {', '.join(map(repr, unknown))}")
-        return [name if name in KNOWN_COLUMNS else None for name in names]
 
     def _import_batch(self, batch: list[Row], counts: Counter, bar: tqdm, dry_run: bool = False) -> None:
         items = [row.item for row in batch if row.item is not None]

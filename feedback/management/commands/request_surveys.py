@@ -12,18 +12,17 @@ from tqdm import tqdm
 
 # The CSV reading of `import_feedback`: line by line, each line decoded on
 # its own, so one bad line spoils only its own row.
-from feedback.management.commands.import_feedback import LineSource, error_reasons, read_records
+from feedback.management.commands.import_feedback import (
+    CUSTOMER_COLUMNS,
+    LineSource,
+    error_reasons,
+    read_header,
+    read_records,
+)
 from feedback.surveys.requests import survey_request_create
 
 REQUIRED_COLUMNS = ("touchpoint", "interaction_id")
-# CSV column -> key of the request's nested `customer` object.
-CUSTOMER_COLUMNS = {
-    "customer_external_id": "external_id",
-    "customer_email": "email",
-    "customer_phone": "phone",
-    "customer_social": "social",
-    "customer_name": "name",
-}
+# The customer's columns are import_feedback's (CSV column -> key of the nested `customer`).
 KNOWN_COLUMNS = frozenset(REQUIRED_COLUMNS) | {"language"} | frozenset(CUSTOMER_COLUMNS)
 
 
@@ -61,7 +60,7 @@ class Command(BaseCommand):
             size = path.stat().st_size
             lines = LineSource(file)
             records = read_records(lines)
-            columns = self._read_header(path, records)
+            columns = read_header(path, records, REQUIRED_COLUMNS, KNOWN_COLUMNS, warn=self.stderr.write)
             bar = tqdm(
                 total=size,
                 unit="B",
@@ -106,20 +105,3 @@ class Command(BaseCommand):
         if verbosity >= 2 and not outcome.replay and request.rule:
             self.stdout.write(f"line {line}: suppressed ({request.rule}): {request.reason}")
         return None
-
-    def _read_header(self, path: Path, records) -> list[str | None]:
-        for _line, cells, reasons in records:
-            if cells is None or reasons:
-                raise CommandError(f"{path}: cannot read the header row: {'; '.join(reasons)}")
-            if any(cell.strip() for cell in cells):
-                break
-        else:
-            raise CommandError(f"{path}: the file is empty; a header row is required.")
-        names = [cell.strip().lower() for cell in cells]
-        missing = [name for name in REQUIRED_COLUMNS if name not in names]
-        if missing:
-            raise CommandError(f"{path}: missing required column(s): {', '.join(missing)}")
-        unknown = [cell for cell, name in zip(cells, names) if name not in KNOWN_COLUMNS]
-        if unknown:
-            self.stderr.write(f"warning: ignoring unknown column(s): {', '.join(map(repr, unknown))}")
-        return [name if name in KNOWN_COLUMNS else None for name in names]
