@@ -33,6 +33,23 @@ def detractor_rule(db):
 
 
 @pytest.fixture
+def promoter_rule(db, touchpoint):
+    """Promoters (NPS 9-10) at "fault-line" open a referral opportunity."""
+    from cases.choices import CaseKind, OpportunityKind
+    from cases.models import RoutingRule
+
+    rule = RoutingRule.objects.create(
+        name="Promoters ask for a referral",
+        position=20,
+        nps_at_least=9,
+        opens=CaseKind.OPPORTUNITY,
+        opportunity_kind=OpportunityKind.REFERRAL,
+    )
+    rule.touchpoints.set([touchpoint])
+    return rule
+
+
+@pytest.fixture
 def make_case(detractor_rule, touchpoint):
     """make_case(owner=..., **item) -> Case: ingest a detractor response at
     "fault-line" from a new customer and route it. The owner is the

@@ -13,25 +13,14 @@ import pytest
 from django.utils import timezone
 
 from cases import services
-from cases.choices import CaseKind, CaseOutcome, OpportunityKind
+from cases.choices import CaseKind, CaseOutcome
 from cases.insights import queries as insights
 from cases.insights.pillars import default_period, pillars, subject_for
-from cases.models import Case, FollowUp, RoutingRule
+from cases.models import Case, FollowUp
 from feedback.models import FeedbackResponse
 from feedback.services import feedback_ingest
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def promoter_rule(db):
-    return RoutingRule.objects.create(
-        name="Promoters",
-        position=20,
-        nps_at_least=9,
-        opens=CaseKind.OPPORTUNITY,
-        opportunity_kind=OpportunityKind.REFERRAL,
-    )
 
 
 @pytest.fixture

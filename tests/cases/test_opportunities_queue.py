@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 
 from cases.choices import CaseKind, CaseStatus, OpportunityKind
-from cases.models import Case, RoutingRule
+from cases.models import Case
 from cases.selectors import queue
 from cases.services import transitions
 
@@ -17,14 +17,11 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def promoter_rule(db):
-    return RoutingRule.objects.create(
-        name="Promoters",
-        position=20,
-        nps_at_least=9,
-        opens=CaseKind.OPPORTUNITY,
-        opportunity_kind=OpportunityKind.UPSELL,
-    )
+def promoter_rule(promoter_rule):
+    """The shared rule, opening upsell opportunities here."""
+    promoter_rule.opportunity_kind = OpportunityKind.UPSELL
+    promoter_rule.save(update_fields=["opportunity_kind"])
+    return promoter_rule
 
 
 @pytest.fixture

@@ -19,19 +19,6 @@ from feedback.services import feedback_ingest
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def promoter_rule(db, touchpoint):
-    rule = RoutingRule.objects.create(
-        name="Promoters ask for a referral",
-        position=20,
-        nps_at_least=9,
-        opens=CaseKind.OPPORTUNITY,
-        opportunity_kind=OpportunityKind.REFERRAL,
-    )
-    rule.touchpoints.set([touchpoint])
-    return rule
-
-
 def ingest_and_route(n: int, *, nps: int, email: str | None = None, comment: str = "") -> RoutedResponse:
     outcome = feedback_ingest(
         item={
